@@ -1,0 +1,759 @@
+//! [`Core`]: the per-node state machine, its inputs, outputs and timers.
+//!
+//! Poll order for a host after every input: drain [`Core::poll_transmit`] and
+//! send each datagram, drain [`Core::poll_event`], then arm a timer for
+//! [`Core::poll_timeout`] and call [`Core::handle_timeout`] when it fires.
+
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::membership::Membership;
+use crate::params::{LocalLimits, Param, Params};
+use crate::query::{self, QueryCollector};
+use crate::reliable::{Channel, Limits};
+use crate::ring::Ring;
+use crate::status::{Counters, PeerStatus, Phase, Status};
+use crate::time::Time;
+use crate::wire::{self, Frame, Header, Incarnation, Member, Msg, NodeId, Outcome, ProposalId, Resource, ViewId, WireError};
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+/// A node's static configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// This node's id (non-zero; 0 is reserved for operator tools).
+    pub id: NodeId,
+    /// This start's incarnation: must grow across restarts (a start time in µs works).
+    pub incarnation: Incarnation,
+    /// Every configured node id, this one included.
+    pub nodes: Vec<NodeId>,
+    /// Whether a view needs a majority of the configured nodes to run protocols.
+    pub quorum: bool,
+    /// Initial parameters.
+    pub params: Params,
+    /// This node's local limits: a change beyond them fails its local apply.
+    pub limits: LocalLimits,
+    /// Whether the host answers a veto hook for every parameter change.
+    pub veto_hook: bool,
+    /// How long a veto decision may take before it counts as a veto.
+    pub veto_timeout: Duration,
+}
+
+impl Config {
+    /// A configuration with default parameters, quorum on and no veto hook.
+    pub fn new(id: NodeId, incarnation: Incarnation, nodes: Vec<NodeId>) -> Config {
+        Config {
+            id,
+            incarnation,
+            nodes,
+            quorum: true,
+            params: Params::default(),
+            limits: LocalLimits::default(),
+            veto_hook: false,
+            veto_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Where a datagram goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dest {
+    /// A configured node.
+    Node(NodeId),
+    /// Back to the source token a datagram came from (answers to operator tools).
+    Source(u64),
+}
+
+/// One datagram to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    /// Destination.
+    pub dest: Dest,
+    /// Bytes to send as one datagram.
+    pub bytes: Vec<u8>,
+}
+
+/// Identifies a pending local wait; the host completes it with [`Core::complete_wait`].
+pub type WaitToken = u64;
+
+/// Something the host should know or do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A new view was installed.
+    ViewChanged {
+        /// Its id.
+        view: ViewId,
+        /// Its members' ids.
+        members: Vec<NodeId>,
+        /// Whether it holds a quorum.
+        quorum: bool,
+    },
+    /// This node suspects a member failed.
+    Suspected {
+        /// The member.
+        member: NodeId,
+        /// Why.
+        reason: String,
+    },
+    /// A protocol step waits on a local resource: acquire it (or start the job,
+    /// or decide) and call [`Core::complete_wait`] with `token`.
+    LocalWait {
+        /// Token to complete the wait with.
+        token: WaitToken,
+        /// The resource.
+        resource: Resource,
+        /// The protocol's sequence number.
+        seq: u64,
+        /// The round index within the protocol.
+        round_index: u8,
+        /// The protocol (payload for app protocols, the change for parameter changes).
+        body: wire::ProtocolBody,
+    },
+    /// A local wait the host was asked for is no longer needed (the protocol was
+    /// resolved by a view change); release what was acquired for it.
+    WaitCancelled {
+        /// Its token.
+        token: WaitToken,
+    },
+    /// A protocol ended on this member: committed, rolled back or abandoned.
+    Completed(Outcome),
+    /// Parameters changed here (a committed change, a view's state transfer or a rollback).
+    ParamsChanged {
+        /// The new generation.
+        generation: u64,
+    },
+    /// The answer to [`Core::query_status`].
+    StatusReply {
+        /// The request.
+        req: u64,
+        /// The answering member's status.
+        status: Box<Status>,
+    },
+    /// A status query got no answer within `max-message-retry-time`.
+    StatusQueryFailed {
+        /// The request.
+        req: u64,
+        /// The member asked.
+        member: NodeId,
+    },
+}
+
+/// What the core knows about one peer incarnation.
+#[derive(Debug, Default)]
+pub(crate) struct Peer {
+    pub inc: Incarnation,
+    pub channel: Channel,
+    pub last_heard: Option<Time>,
+    pub last_ack_round: u64,
+}
+
+struct PendingQuery {
+    member: NodeId,
+    collector: QueryCollector,
+    next_send: Time,
+    deadline: Time,
+}
+
+/// The per-node state machine. See the module docs for the poll order.
+pub struct Core {
+    pub(crate) cfg: Config,
+    pub(crate) params: Params,
+    pub(crate) generation: u64,
+    pub(crate) peers: BTreeMap<NodeId, Peer>,
+    pub(crate) mem: Membership,
+    pub(crate) eng: Engine,
+    pub(crate) ring: Ring,
+    pub(crate) counters: Counters,
+    pub(crate) events: VecDeque<Event>,
+    outbox: VecDeque<(Dest, Incarnation, Frame)>,
+    dirty: Vec<NodeId>,
+    queries: BTreeMap<u64, PendingQuery>,
+    next_req: u64,
+    pub(crate) left: bool,
+    scratch: Vec<u8>,
+}
+
+impl Core {
+    /// Creates a node in a view of its own; it merges with the others as they answer.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for an id of 0, an id not among `nodes`, or duplicate
+    /// nodes; [`Error::Param`] for invalid parameters.
+    pub fn new(cfg: Config, now: Time) -> Result<Core, Error> {
+        if cfg.id == 0 {
+            return Err(Error::InvalidConfig("node id 0 is reserved for operator tools".into()));
+        }
+        let mut nodes = cfg.nodes.clone();
+        nodes.sort_unstable();
+        nodes.dedup();
+        if nodes.len() != cfg.nodes.len() {
+            return Err(Error::InvalidConfig("a node id is listed twice".into()));
+        }
+        if !nodes.contains(&cfg.id) {
+            return Err(Error::InvalidConfig(format!("node {} is not among the configured nodes", cfg.id)));
+        }
+        if nodes.contains(&0) {
+            return Err(Error::InvalidConfig("node id 0 is reserved for operator tools".into()));
+        }
+        cfg.params.validate()?;
+        let me = Member { id: cfg.id, inc: cfg.incarnation };
+        let mut cfg = cfg;
+        cfg.nodes = nodes;
+        let quorum = !cfg.quorum || cfg.nodes.len() == 1;
+        let mut core = Core {
+            params: cfg.params,
+            generation: 0,
+            peers: BTreeMap::new(),
+            mem: Membership::new(me, quorum, now),
+            eng: Engine::default(),
+            ring: Ring::default(),
+            counters: Counters::default(),
+            events: VecDeque::new(),
+            outbox: VecDeque::new(),
+            dirty: Vec::new(),
+            queries: BTreeMap::new(),
+            next_req: 1,
+            left: false,
+            scratch: Vec::new(),
+            cfg,
+        };
+        core.ring.reset(&core.mem.view.members, me, &core.params, 0, now);
+        Ok(core)
+    }
+
+    // ----- getters -------------------------------------------------------
+
+    /// This node's id.
+    pub fn id(&self) -> NodeId {
+        self.cfg.id
+    }
+
+    /// This node's incarnation.
+    pub fn incarnation(&self) -> Incarnation {
+        self.cfg.incarnation
+    }
+
+    /// This node as a member.
+    pub fn me(&self) -> Member {
+        Member { id: self.cfg.id, inc: self.cfg.incarnation }
+    }
+
+    /// The configuration it was started with.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Effective parameters.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// Parameter generation (grows with every committed change).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Current view id.
+    pub fn view_id(&self) -> ViewId {
+        self.mem.view.id
+    }
+
+    /// Current view members, sorted by id.
+    pub fn members(&self) -> &[Member] {
+        &self.mem.view.members
+    }
+
+    /// Whether the current view holds a quorum.
+    pub fn has_quorum(&self) -> bool {
+        self.mem.view.quorum
+    }
+
+    /// Highest protocol sequence completed here.
+    pub fn completed(&self) -> u64 {
+        self.eng.completed
+    }
+
+    /// The outcome of a proposal, if this member completed it recently.
+    pub fn outcome(&self, pid: ProposalId) -> Option<&Outcome> {
+        self.eng.outcome(pid)
+    }
+
+    /// Whether the node has left and everything it sent was acknowledged.
+    pub fn is_flushed(&self) -> bool {
+        self.left && self.peers.values().all(|p| p.channel.is_idle())
+    }
+
+    /// The status snapshot of this member, built from its local record in O(members).
+    pub fn status(&self, now: Time) -> Status {
+        let (phase, waiting, since) = if self.left {
+            (Phase::Left, None, None)
+        } else if let Some(l) = self.mem.fenced_by() {
+            (Phase::ViewChange, Some(crate::status::Waiting::NewView(l)), Some(self.mem.fenced_since))
+        } else if !self.mem.view.quorum {
+            (Phase::NoQuorum, None, None)
+        } else {
+            self.engine_phase()
+        };
+        let peers = self
+            .mem
+            .view
+            .members
+            .iter()
+            .filter(|m| m.id != self.cfg.id)
+            .map(|m| {
+                let p = self.peers.get(&m.id);
+                PeerStatus {
+                    id: m.id,
+                    inc: m.inc,
+                    last_ack_round: p.map_or(0, |p| p.last_ack_round),
+                    last_heard: p.and_then(|p| p.last_heard),
+                    queued: p.map_or(0, |p| p.channel.queued() as u64),
+                    in_flight: p.map_or(0, |p| p.channel.in_flight() as u64),
+                }
+            })
+            .collect();
+        let mut counters = self.counters;
+        for p in self.peers.values() {
+            counters.retransmits += p.channel.stats.retransmits;
+            counters.duplicates += p.channel.stats.duplicates;
+            counters.reassembly_errors += p.channel.stats.reassembly_errors;
+        }
+        Status {
+            node: self.cfg.id,
+            inc: self.cfg.incarnation,
+            at: now,
+            view: self.mem.view.id,
+            members: self.mem.view.members.clone(),
+            quorum: self.mem.view.quorum,
+            phase,
+            current_round: self.eng.current_round(),
+            completed: self.eng.completed,
+            queued_protocols: self.eng.pending.len() as u64,
+            protocol: self.eng.protocol_info(),
+            waiting,
+            waiting_since: since,
+            peers,
+            links: self.ring.links(),
+            params: self.params,
+            configured: self.cfg.params,
+            generation: self.generation,
+            counters,
+        }
+    }
+
+    // ----- commands ------------------------------------------------------
+
+    /// Proposes an application-defined protocol; returns its proposal id.
+    ///
+    /// # Errors
+    /// [`Error::InvalidProtocol`] for 0 rounds; see [`Core::propose`].
+    pub fn propose_app(&mut self, now: Time, txid: Option<u64>, app: wire::AppProtocol) -> Result<ProposalId, Error> {
+        if app.rounds == 0 {
+            return Err(Error::InvalidProtocol("an application protocol needs at least 1 round".into()));
+        }
+        self.propose(now, txid, wire::ProtocolBody::App(app))
+    }
+
+    /// Proposes a transactional parameter change (one or several parameters, atomic).
+    ///
+    /// # Errors
+    /// [`Error::Param`] if the values fail static validation against the current
+    /// parameters (nothing is sent); see [`Core::propose`].
+    pub fn propose_change(&mut self, now: Time, txid: Option<u64>, changes: &[(Param, u64)]) -> Result<ProposalId, Error> {
+        self.params.with_changes(changes)?;
+        self.propose(now, txid, wire::ProtocolBody::Change(changes.to_vec()))
+    }
+
+    /// Proposes a peer protocol. The coordinator sequences it; every member runs it
+    /// in the same order; its [`Event::Completed`] carries the same outcome on every
+    /// member. Proposing an id already known is idempotent: the same id comes back.
+    ///
+    /// # Errors
+    /// [`Error::Left`], [`Error::NoQuorum`], or [`Error::Backpressure`] when the queue
+    /// to the coordinator is full. Nothing is sent on error.
+    pub fn propose(&mut self, now: Time, txid: Option<u64>, body: wire::ProtocolBody) -> Result<ProposalId, Error> {
+        if self.left {
+            return Err(Error::Left);
+        }
+        if !self.mem.view.quorum {
+            return Err(Error::NoQuorum { members: self.mem.view.members.len(), configured: self.cfg.nodes.len() });
+        }
+        let pid = ProposalId { node: self.cfg.id, txid: txid.unwrap_or_else(|| self.eng.next_txid(self.cfg.incarnation)) };
+        if self.eng.is_known(pid) {
+            return Ok(pid);
+        }
+        self.submit(pid, body, now)?;
+        self.pump(now);
+        Ok(pid)
+    }
+
+    /// Completes a local wait announced by [`Event::LocalWait`]: `Ok(status)` when
+    /// the resource was acquired (the bytes travel in this member's ACK), `Err(reason)`
+    /// when it failed (a veto, a job that could not start).
+    ///
+    /// # Errors
+    /// [`Error::UnknownToken`] if no such wait is pending (already completed or
+    /// cancelled by a view change).
+    pub fn complete_wait(&mut self, now: Time, token: WaitToken, result: Result<Vec<u8>, String>) -> Result<(), Error> {
+        self.complete_local_wait(token, result, now)?;
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Asks `member` for its status; the answer arrives as [`Event::StatusReply`]
+    /// (or [`Event::StatusQueryFailed`]). Asking oneself answers at once.
+    ///
+    /// # Errors
+    /// [`Error::UnknownMember`] if `member` is not configured.
+    pub fn query_status(&mut self, now: Time, member: NodeId) -> Result<u64, Error> {
+        if !self.cfg.nodes.contains(&member) {
+            return Err(Error::UnknownMember(member));
+        }
+        let req = self.next_req;
+        self.next_req += 1;
+        if member == self.cfg.id {
+            self.events.push_back(Event::StatusReply { req, status: Box::new(self.status(now)) });
+            return Ok(req);
+        }
+        self.queries.insert(
+            req,
+            PendingQuery {
+                member,
+                collector: QueryCollector::new(req),
+                next_send: now + self.params.duration(Param::MessageRetryTimer),
+                deadline: now + self.params.duration(Param::MaxMessageRetryTime),
+            },
+        );
+        let inc = self.peers.get(&member).map_or(0, |p| p.inc);
+        self.outbox.push_back((Dest::Node(member), inc, Frame::StatusQuery { req }));
+        Ok(req)
+    }
+
+    /// Leaves the group gracefully: the other members install a view without this
+    /// node. Keep driving the core until [`Core::is_flushed`] (or a timeout).
+    pub fn leave(&mut self, now: Time) {
+        if self.left {
+            return;
+        }
+        let view = self.mem.view.id;
+        for m in self.mem.view.members.clone() {
+            if m.id != self.cfg.id {
+                let _ = self.send_msg(m.id, &Msg::Leave { view }, true);
+            }
+        }
+        self.left = true;
+        self.cancel_wait();
+        self.flush(now);
+    }
+
+    // ----- inputs --------------------------------------------------------
+
+    /// Takes in one datagram. `source` is an opaque token naming where it came
+    /// from; answers to operator tools go back to [`Dest::Source`] with it.
+    /// Malformed, stale or foreign datagrams are dropped and counted.
+    pub fn handle_datagram(&mut self, now: Time, source: u64, bytes: &[u8]) {
+        let (h, frame) = match wire::decode_frame(bytes) {
+            Ok(x) => x,
+            Err(WireError::Version(v)) => {
+                self.counters.version_mismatch += 1;
+                log::warn!("node {}: dropped a datagram of wire version {v} (this build speaks {})", self.cfg.id, wire::WIRE_VERSION);
+                return;
+            }
+            Err(_) => {
+                self.counters.malformed += 1;
+                return;
+            }
+        };
+        if let Frame::StatusQuery { req } = frame {
+            if h.to == self.cfg.id {
+                self.answer_query(source, h, req, now);
+            } else {
+                self.counters.stale += 1;
+            }
+            return;
+        }
+        if h.to != self.cfg.id || !self.cfg.nodes.contains(&h.from) || h.from == self.cfg.id {
+            self.counters.stale += 1;
+            return;
+        }
+        if !self.learn_incarnation(h.from, h.from_inc) {
+            self.counters.stale += 1;
+            return;
+        }
+        if self.left {
+            if let Frame::Data { ack, .. } | Frame::Ack(ack) = frame {
+                let window = self.params.get(Param::SendWindowSize) as usize;
+                if let Some(p) = self.peers.get_mut(&h.from) {
+                    p.channel.on_ack(ack, window);
+                }
+            }
+            self.flush(now);
+            return;
+        }
+        if let Some(p) = self.peers.get_mut(&h.from) {
+            p.last_heard = Some(now);
+        }
+        match frame {
+            Frame::Data { session, seq, ack, index, count, chunk } => {
+                if h.to_inc != self.cfg.incarnation {
+                    self.counters.stale += 1;
+                    return;
+                }
+                let window = self.params.get(Param::SendWindowSize) as usize;
+                let mut msgs = Vec::new();
+                if let Some(p) = self.peers.get_mut(&h.from) {
+                    p.channel.on_ack(ack, window);
+                    p.channel.on_data(session, seq, index, count, chunk, |m| msgs.push(m));
+                }
+                self.mark_dirty(h.from);
+                for m in msgs {
+                    match wire::decode_msg(&m) {
+                        Ok(msg) => self.on_msg(h.from, msg, now),
+                        Err(_) => self.counters.malformed += 1,
+                    }
+                }
+            }
+            Frame::Ack(ack) => {
+                if h.to_inc != self.cfg.incarnation {
+                    self.counters.stale += 1;
+                    return;
+                }
+                let window = self.params.get(Param::SendWindowSize) as usize;
+                if let Some(p) = self.peers.get_mut(&h.from) {
+                    p.channel.on_ack(ack, window);
+                }
+                self.mark_dirty(h.from);
+            }
+            Frame::Heartbeat { view, counter, change } => self.on_heartbeat(h, view, counter, change, now),
+            Frame::HeartbeatAck { counter, change } => self.on_heartbeat_ack(h.from, counter, change, now),
+            Frame::Join { view, members } => self.on_join(Member { id: h.from, inc: h.from_inc }, view, members, now),
+            Frame::StatusReply { req, .. } => {
+                if let Some(q) = self.queries.get_mut(&req) {
+                    if q.member == h.from {
+                        if let Some(res) = q.collector.accept(frame) {
+                            self.queries.remove(&req);
+                            match res {
+                                Ok(status) => self.events.push_back(Event::StatusReply { req, status: Box::new(status) }),
+                                Err(_) => self.counters.malformed += 1,
+                            }
+                        }
+                    }
+                }
+            }
+            Frame::StatusQuery { .. } => unreachable!("handled above"),
+        }
+        self.pump(now);
+    }
+
+    /// Fires every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Time) {
+        let lim = self.limits();
+        let mut gave_up = Vec::new();
+        for (&id, p) in self.peers.iter_mut() {
+            let inc = p.inc;
+            let outbox = &mut self.outbox;
+            if p.channel.on_timeout(now, &lim, |f| outbox.push_back((Dest::Node(id), inc, f))).is_err() {
+                gave_up.push(Member { id, inc });
+            }
+        }
+        for m in gave_up {
+            if let Some(p) = self.peers.get_mut(&m.id) {
+                p.channel.restart_send();
+            }
+            if !self.left {
+                self.suspect(m, "messages unacknowledged for max-message-retry-time", now);
+            }
+        }
+        let due: Vec<u64> = self.queries.iter().filter(|(_, q)| q.next_send <= now).map(|(&r, _)| r).collect();
+        for req in due {
+            let q = self.queries.get_mut(&req).expect("listed above");
+            if q.deadline <= now {
+                let member = q.member;
+                self.queries.remove(&req);
+                self.events.push_back(Event::StatusQueryFailed { req, member });
+            } else {
+                q.next_send = now + self.params.duration(Param::MessageRetryTimer);
+                let member = q.member;
+                let inc = self.peers.get(&member).map_or(0, |p| p.inc);
+                self.outbox.push_back((Dest::Node(member), inc, Frame::StatusQuery { req }));
+            }
+        }
+        if !self.left {
+            self.ring_timeout(now);
+            self.membership_timeout(now);
+            self.engine_timeout(now);
+        }
+        self.pump(now);
+    }
+
+    // ----- outputs -------------------------------------------------------
+
+    /// The next datagram to send, if any.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        let (dest, to_inc, frame) = self.outbox.pop_front()?;
+        let to = match dest {
+            Dest::Node(id) => id,
+            Dest::Source(_) => 0,
+        };
+        let h = Header { from: self.cfg.id, from_inc: self.cfg.incarnation, to, to_inc };
+        let mut bytes = std::mem::take(&mut self.scratch);
+        wire::encode_frame(&h, &frame, &mut bytes);
+        Some(Transmit { dest, bytes })
+    }
+
+    /// The earliest time [`Core::handle_timeout`] must be called, if any.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Time> {
+        let lim = self.limits();
+        let mut t = self.peers.values().filter_map(|p| p.channel.next_deadline(&lim)).min();
+        let mut add = |d: Option<Time>| {
+            if let Some(d) = d {
+                t = Some(t.map_or(d, |t: Time| t.min(d)));
+            }
+        };
+        add(self.queries.values().map(|q| q.next_send).min());
+        if !self.left {
+            add(self.ring.next_deadline());
+            add(self.mem.next_deadline());
+            add(self.eng.next_deadline());
+        }
+        t
+    }
+
+    /// The next event, if any.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    // ----- shared plumbing -----------------------------------------------
+
+    pub(crate) fn limits(&self) -> Limits {
+        let p = &self.params;
+        Limits {
+            chunk: (p.get(Param::MaxFragmentSize) - crate::params::FRAME_OVERHEAD) as usize,
+            window: p.get(Param::SendWindowSize) as usize,
+            queue_threshold: p.get(Param::SendQueueOverflowThreshold) as usize,
+            retry: p.duration(Param::MessageRetryTimer),
+            max_retry: p.duration(Param::MaxMessageRetryTime),
+        }
+    }
+
+    /// Returns false if the datagram comes from an older incarnation than known.
+    fn learn_incarnation(&mut self, id: NodeId, inc: Incarnation) -> bool {
+        let p = self.peers.entry(id).or_default();
+        if inc < p.inc {
+            return false;
+        }
+        if inc > p.inc {
+            // A restarted node: its old incarnation's channel state is void.
+            *p = Peer { inc, ..Peer::default() };
+        }
+        true
+    }
+
+    pub(crate) fn mark_dirty(&mut self, id: NodeId) {
+        if !self.dirty.contains(&id) {
+            self.dirty.push(id);
+        }
+    }
+
+    /// Queues a reliable message to `to` (whose incarnation must be known).
+    ///
+    /// Control traffic is sent with `force` (never refused); the result reports
+    /// backpressure for sends that may be refused.
+    pub(crate) fn send_msg(&mut self, to: NodeId, msg: &Msg, force: bool) -> Result<(), Error> {
+        let lim = self.limits();
+        let bytes = wire::encode_msg(msg);
+        let Some(p) = self.peers.get_mut(&to) else { return Ok(()) };
+        if p.inc == 0 {
+            return Ok(());
+        }
+        p.channel.send(bytes, &lim, force).map_err(|b| {
+            self.counters.backpressure += 1;
+            Error::Backpressure { peer: to, queued: b.queued }
+        })?;
+        self.mark_dirty(to);
+        Ok(())
+    }
+
+    /// Checks that a send of `frags` fragments to `to` would not be refused.
+    pub(crate) fn check_backpressure(&mut self, to: NodeId) -> Result<(), Error> {
+        let threshold = self.params.get(Param::SendQueueOverflowThreshold) as usize;
+        let queued = self.peers.get(&to).map_or(0, |p| p.channel.queued());
+        if queued >= threshold {
+            self.counters.backpressure += 1;
+            return Err(Error::Backpressure { peer: to, queued });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn push_frame(&mut self, to: NodeId, frame: Frame) {
+        let inc = self.peers.get(&to).map_or(0, |p| p.inc);
+        self.outbox.push_back((Dest::Node(to), inc, frame));
+    }
+
+    fn answer_query(&mut self, source: u64, h: Header, req: u64, now: Time) {
+        self.counters.queries_answered += 1;
+        let status = self.status(now);
+        let chunk = (self.params.get(Param::MaxFragmentSize) - crate::params::FRAME_OVERHEAD) as usize;
+        let dest = if h.from != 0 && self.cfg.nodes.contains(&h.from) { Dest::Node(h.from) } else { Dest::Source(source) };
+        for f in query::reply_frames(&status, req, chunk) {
+            self.outbox.push_back((dest, h.from_inc, f));
+        }
+    }
+
+    fn on_msg(&mut self, from: NodeId, msg: Msg, now: Time) {
+        match msg {
+            Msg::Propose { pid, body } => self.on_propose(pid, body),
+            Msg::Sequenced { view, entries } => {
+                if self.mem.accepts(view, from) {
+                    self.on_sequenced(entries);
+                } else {
+                    self.mem.defer_or_drop(view, from, Msg::Sequenced { view, entries }, &mut self.counters);
+                }
+            }
+            Msg::Ack { view, round, status } => {
+                if self.mem.accepts(view, from) {
+                    self.on_ack(from, round, status, now);
+                } else {
+                    self.mem.defer_or_drop(view, from, Msg::Ack { view, round, status }, &mut self.counters);
+                }
+            }
+            Msg::Suspect { view, member } => self.on_suspect_msg(from, view, member, now),
+            Msg::Leave { view } => self.on_leave_msg(from, view, now),
+            Msg::Prepare { vid } => self.on_prepare(from, vid, now),
+            Msg::PrepareAck { vid, report } => self.on_prepare_ack(from, vid, *report, now),
+            Msg::NewView(nv) => self.on_new_view(from, *nv, now),
+            Msg::PrepareRefused { vid, promised } => self.on_prepare_refused(vid, promised, now),
+        }
+    }
+
+    /// Replays messages that arrived for a view before it was installed here.
+    pub(crate) fn replay_deferred(&mut self, now: Time) {
+        for (from, msg) in self.mem.take_deferred() {
+            self.on_msg(from, msg, now);
+        }
+    }
+
+    /// Runs whatever can progress, then turns channel output into datagrams.
+    pub(crate) fn pump(&mut self, now: Time) {
+        if !self.left {
+            self.progress(now);
+        }
+        self.flush(now);
+    }
+
+    fn flush(&mut self, now: Time) {
+        for id in std::mem::take(&mut self.dirty) {
+            let Some(p) = self.peers.get_mut(&id) else { continue };
+            let inc = p.inc;
+            let outbox = &mut self.outbox;
+            p.channel.poll_new(now, |f| outbox.push_back((Dest::Node(id), inc, f)));
+            if p.channel.ack_due() {
+                let ack = p.channel.take_ack();
+                outbox.push_back((Dest::Node(id), inc, Frame::Ack(ack)));
+            }
+        }
+    }
+}

@@ -1,0 +1,489 @@
+//! The peer-protocol engine: proposals sequenced by the coordinator, processed
+//! one at a time in sequence order by every member, each made of ACK rounds
+//! numbered globally; local steps that wait on locks, jobs or the host's veto;
+//! and the transactional parameter change (round 1: receipt, local apply,
+//! round 2: status, then commit or undo everywhere).
+//!
+//! A member completes round `r` when every member of the view has ACKed `r`.
+//! An ACK for round `r` from a member means it finished its local step for every
+//! round up to `r`; members are at most one round apart, so the engine keeps
+//! the statuses of the current and the next round only.
+
+use crate::core::{Core, Event, WaitToken};
+use crate::error::Error;
+use crate::params::Params;
+use crate::status::{Phase, ProtocolInfo, Waiting};
+use crate::time::Time;
+use crate::wire::{AckStatus, Entry, Msg, NodeId, Outcome, ProposalId, ProtocolBody, Resource, RunningReport};
+use serde_bytes::ByteBuf;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+/// Outcomes remembered for reading back by proposal id.
+const OUTCOME_MEMORY: usize = 4_096;
+
+/// What the member does in the current round before (or after) ACKing.
+#[derive(Debug, Clone)]
+pub(crate) enum Step {
+    /// Waiting on a local resource.
+    Local { token: WaitToken, resource: Resource, deadline: Option<Time> },
+    /// ACK sent; waiting for the others.
+    Acked,
+}
+
+/// The protocol a member is processing.
+#[derive(Debug, Clone)]
+pub(crate) struct Running {
+    pub(crate) entry: Entry,
+    pub(crate) started: Time,
+    pub(crate) round_index: u8,
+    pub(crate) round: u64,
+    pub(crate) step: Step,
+    pub(crate) step_since: Time,
+    /// Members of the view (ids) whose ACKs are needed.
+    pub(crate) members: Vec<NodeId>,
+    /// Members (me included) that have not ACKed the current round.
+    pub(crate) missing: usize,
+    /// Values before a parameter change was applied here.
+    pub(crate) old_params: Option<Params>,
+}
+
+/// Engine state of one member.
+#[derive(Debug, Default)]
+pub(crate) struct Engine {
+    pub(crate) completed: u64,
+    pub(crate) next_round: u64,
+    pub(crate) pending: VecDeque<Entry>,
+    pub(crate) running: Option<Running>,
+    pub(crate) my_ack_round: u64,
+    /// Statuses of the current and next round, by (round, member).
+    acks: BTreeMap<(u64, NodeId), AckStatus>,
+    outcomes: HashMap<ProposalId, Outcome>,
+    outcome_order: VecDeque<ProposalId>,
+    pub(crate) last_outcome: Option<Outcome>,
+    /// Proposal ids sequenced and not yet completed.
+    sequenced: HashMap<ProposalId, u64>,
+    /// This member's proposals not yet seen sequenced.
+    pub(crate) outstanding: BTreeMap<ProposalId, ProtocolBody>,
+    /// Coordinator: proposals waiting for a sequence number.
+    incoming: VecDeque<(ProposalId, ProtocolBody)>,
+    txid: u64,
+    next_token: WaitToken,
+}
+
+impl Engine {
+    /// The global round this member works on (or starts next).
+    pub(crate) fn current_round(&self) -> u64 {
+        self.running.as_ref().map_or(self.next_round.max(1), |r| r.round)
+    }
+
+    /// Highest sequence known (completed, running or pending).
+    pub(crate) fn last_seq(&self) -> u64 {
+        self.pending
+            .back()
+            .map(|e| e.seq)
+            .or(self.running.as_ref().map(|r| r.entry.seq))
+            .unwrap_or(self.completed)
+    }
+
+    pub(crate) fn next_txid(&mut self, incarnation: u64) -> u64 {
+        self.txid += 1;
+        // Unique across restarts: the incarnation grows, the counter restarts.
+        (incarnation << 20) ^ self.txid
+    }
+
+    pub(crate) fn is_known(&self, pid: ProposalId) -> bool {
+        self.outcomes.contains_key(&pid) || self.sequenced.contains_key(&pid) || self.outstanding.contains_key(&pid)
+    }
+
+    pub(crate) fn outcome(&self, pid: ProposalId) -> Option<&Outcome> {
+        self.outcomes.get(&pid)
+    }
+
+    pub(crate) fn protocol_info(&self) -> Option<ProtocolInfo> {
+        self.running.as_ref().map(|r| ProtocolInfo {
+            seq: r.entry.seq,
+            pid: r.entry.pid,
+            kind: r.entry.body.kind().to_string(),
+            rounds: r.entry.body.rounds(),
+            round_index: r.round_index,
+            started: r.started,
+        })
+    }
+
+    pub(crate) fn next_deadline(&self) -> Option<Time> {
+        match &self.running {
+            Some(Running { step: Step::Local { deadline, .. }, .. }) => *deadline,
+            _ => None,
+        }
+    }
+
+    fn remember(&mut self, o: Outcome) {
+        self.sequenced.remove(&o.pid);
+        if self.outcomes.insert(o.pid, o.clone()).is_none() {
+            self.outcome_order.push_back(o.pid);
+        }
+        while self.outcome_order.len() > OUTCOME_MEMORY {
+            if let Some(old) = self.outcome_order.pop_front() {
+                self.outcomes.remove(&old);
+            }
+        }
+        self.last_outcome = Some(o);
+    }
+
+    /// This member's view of the protocol in flight, for a view change report.
+    pub(crate) fn running_report(&self) -> Option<RunningReport> {
+        let r = self.running.as_ref()?;
+        let last_round = self.acks.range((r.round, 0)..=(r.round, NodeId::MAX)).map(|(&(_, id), s)| (id, s.clone())).collect();
+        Some(RunningReport { entry: r.entry.clone(), round_index: r.round_index, last_round, members: r.members.clone() })
+    }
+
+    /// Installs the state a new view dictates; returns the proposal ids it now knows.
+    pub(crate) fn install(&mut self, completed: u64, pending: Vec<Entry>, next_round: u64) {
+        self.completed = completed;
+        self.running = None;
+        self.sequenced = pending.iter().map(|e| (e.pid, e.seq)).collect();
+        self.pending = pending.into();
+        self.next_round = next_round;
+        self.my_ack_round = next_round.saturating_sub(1);
+        self.acks.clear();
+        self.incoming.retain(|(pid, _)| !self.sequenced.contains_key(pid) && !self.outcomes.contains_key(pid));
+        let sequenced = &self.sequenced;
+        let outcomes = &self.outcomes;
+        self.outstanding.retain(|pid, _| !sequenced.contains_key(pid) && !outcomes.contains_key(pid));
+    }
+
+    /// Records an outcome decided by a view change (for a protocol this member did
+    /// not complete itself).
+    pub(crate) fn adopt(&mut self, o: Outcome) {
+        self.completed = self.completed.max(o.seq);
+        self.remember(o);
+    }
+}
+
+impl Core {
+    fn coordinator(&self) -> NodeId {
+        self.mem.view.members.first().map_or(self.cfg.id, |m| m.id)
+    }
+
+    /// Whether this member may make protocol progress now.
+    fn can_progress(&self) -> bool {
+        !self.left && self.mem.view.quorum && self.mem.fenced_by().is_none()
+    }
+
+    pub(crate) fn submit(&mut self, pid: ProposalId, body: ProtocolBody, _now: Time) -> Result<(), Error> {
+        let coord = self.coordinator();
+        if coord == self.cfg.id {
+            self.eng.incoming.push_back((pid, body.clone()));
+        } else {
+            self.check_backpressure(coord)?;
+            self.send_msg(coord, &Msg::Propose { pid, body: body.clone() }, false)?;
+        }
+        self.eng.outstanding.insert(pid, body);
+        Ok(())
+    }
+
+    /// After a view change: re-sends this member's proposals nobody sequenced.
+    pub(crate) fn resubmit_outstanding(&mut self) {
+        let coord = self.coordinator();
+        let list: Vec<(ProposalId, ProtocolBody)> = self.eng.outstanding.iter().map(|(p, b)| (*p, b.clone())).collect();
+        for (pid, body) in list {
+            if coord == self.cfg.id {
+                if !self.eng.incoming.iter().any(|(p, _)| *p == pid) {
+                    self.eng.incoming.push_back((pid, body));
+                }
+            } else {
+                let _ = self.send_msg(coord, &Msg::Propose { pid, body }, true);
+            }
+        }
+    }
+
+    pub(crate) fn on_propose(&mut self, pid: ProposalId, body: ProtocolBody) {
+        if self.coordinator() != self.cfg.id || self.eng.is_known(pid) || self.eng.incoming.iter().any(|(p, _)| *p == pid) {
+            // Not the coordinator (the proposer re-sends after the view change), or a duplicate.
+            return;
+        }
+        self.eng.incoming.push_back((pid, body));
+    }
+
+    pub(crate) fn on_sequenced(&mut self, entries: Vec<Entry>) {
+        for e in entries {
+            if e.seq != self.eng.last_seq() + 1 {
+                continue;
+            }
+            self.eng.sequenced.insert(e.pid, e.seq);
+            self.eng.outstanding.remove(&e.pid);
+            self.eng.pending.push_back(e);
+        }
+    }
+
+    pub(crate) fn on_ack(&mut self, from: NodeId, round: u64, status: AckStatus, now: Time) {
+        let Some(peer) = self.peers.get_mut(&from) else { return };
+        let before = peer.last_ack_round;
+        peer.last_ack_round = before.max(round);
+        let cur = self.eng.current_round();
+        if round >= cur && round <= cur + 2 {
+            self.eng.acks.insert((round, from), status);
+        }
+        if let Some(r) = self.eng.running.as_mut() {
+            if before < r.round && round >= r.round && r.members.contains(&from) {
+                r.missing = r.missing.saturating_sub(1);
+            }
+        }
+        self.check_round(now);
+    }
+
+    /// Runs everything that can run: sequencing at the coordinator, then the next protocols.
+    pub(crate) fn progress(&mut self, now: Time) {
+        if !self.can_progress() {
+            return;
+        }
+        if self.coordinator() == self.cfg.id && !self.eng.incoming.is_empty() {
+            let mut entries = Vec::with_capacity(self.eng.incoming.len());
+            let mut seq = self.eng.last_seq();
+            while let Some((pid, body)) = self.eng.incoming.pop_front() {
+                if self.eng.sequenced.contains_key(&pid) || self.eng.outcomes.contains_key(&pid) {
+                    continue;
+                }
+                seq += 1;
+                entries.push(Entry { seq, pid, body });
+            }
+            if !entries.is_empty() {
+                let msg = Msg::Sequenced { view: self.mem.view.id, entries: entries.clone() };
+                for m in self.mem.view.members.clone() {
+                    if m.id != self.cfg.id {
+                        let _ = self.send_msg(m.id, &msg, true);
+                    }
+                }
+                self.on_sequenced(entries);
+            }
+        }
+        while self.eng.running.is_none() && self.can_progress() {
+            let Some(e) = self.eng.pending.front() else { break };
+            if e.seq != self.eng.completed + 1 {
+                break;
+            }
+            let entry = self.eng.pending.pop_front().expect("front exists");
+            self.start_protocol(entry, now);
+        }
+    }
+
+    fn start_protocol(&mut self, entry: Entry, now: Time) {
+        let round = self.eng.next_round.max(1);
+        self.eng.running = Some(Running {
+            entry,
+            started: now,
+            round_index: 0,
+            round,
+            step: Step::Acked,
+            step_since: now,
+            members: self.mem.view.members.iter().map(|m| m.id).collect(),
+            missing: 0,
+            old_params: None,
+        });
+        self.start_round(now);
+    }
+
+    /// Enters the running protocol's current round: counts who has ACKed it
+    /// already, then runs this member's local step.
+    fn start_round(&mut self, now: Time) {
+        let r = self.eng.running.as_mut().expect("a protocol is running");
+        let round = r.round;
+        r.missing = 1 + r
+            .members
+            .iter()
+            .filter(|&&id| id != self.cfg.id && self.peers.get(&id).map_or(0, |p| p.last_ack_round) < round)
+            .count();
+        r.step_since = now;
+        let (index, body) = (r.round_index, r.entry.body.clone());
+        match (&body, index) {
+            (ProtocolBody::App(app), _) => match &app.wait {
+                Some(res) => self.wait_on(res.clone(), None, now),
+                None => self.send_ack(AckStatus::Ok(ByteBuf::new()), now),
+            },
+            (ProtocolBody::Change(_), 0) => self.send_ack(AckStatus::Received, now),
+            (ProtocolBody::Change(changes), _) => {
+                let checked = self.params.with_changes(changes).and_then(|_| self.cfg.limits.check(changes));
+                match checked {
+                    Err(e) => self.send_ack(AckStatus::Failed(e.to_string()), now),
+                    Ok(()) if self.cfg.veto_hook => {
+                        let deadline = Some(now + self.cfg.veto_timeout);
+                        self.wait_on(Resource::Veto, deadline, now);
+                    }
+                    Ok(()) => self.apply_change(now),
+                }
+            }
+        }
+    }
+
+    fn wait_on(&mut self, resource: Resource, deadline: Option<Time>, now: Time) {
+        self.eng.next_token += 1;
+        let token = self.eng.next_token;
+        let r = self.eng.running.as_mut().expect("a protocol is running");
+        r.step = Step::Local { token, resource: resource.clone(), deadline };
+        r.step_since = now;
+        self.events.push_back(Event::LocalWait {
+            token,
+            resource,
+            seq: r.entry.seq,
+            round_index: r.round_index,
+            body: r.entry.body.clone(),
+        });
+    }
+
+    pub(crate) fn complete_local_wait(&mut self, token: WaitToken, result: Result<Vec<u8>, String>, now: Time) -> Result<(), Error> {
+        let Some(Running { step: Step::Local { token: t, resource, .. }, .. }) = &self.eng.running else {
+            return Err(Error::UnknownToken(token));
+        };
+        if *t != token {
+            return Err(Error::UnknownToken(token));
+        }
+        match (resource.clone(), result) {
+            (Resource::Veto, Ok(_)) => self.apply_change(now),
+            (Resource::Veto, Err(reason)) => self.send_ack(AckStatus::Failed(format!("vetoed: {reason}")), now),
+            (_, Ok(bytes)) => self.send_ack(AckStatus::Ok(ByteBuf::from(bytes)), now),
+            (_, Err(reason)) => self.send_ack(AckStatus::Failed(reason), now),
+        }
+        Ok(())
+    }
+
+    /// Cancels the pending local wait, if any (the node leaves).
+    pub(crate) fn cancel_wait(&mut self) {
+        if let Some(Running { step: Step::Local { token, .. }, .. }) = &self.eng.running {
+            self.events.push_back(Event::WaitCancelled { token: *token });
+        }
+    }
+
+    pub(crate) fn engine_timeout(&mut self, now: Time) {
+        if let Some(Running { step: Step::Local { token, deadline: Some(d), .. }, .. }) = &self.eng.running {
+            if *d <= now {
+                let token = *token;
+                self.events.push_back(Event::WaitCancelled { token });
+                let _ = self.complete_local_wait(token, Err("veto hook timed out".into()), now);
+            }
+        }
+    }
+
+    /// Local apply of the running change: remember the old values, apply the new.
+    fn apply_change(&mut self, now: Time) {
+        let r = self.eng.running.as_mut().expect("a protocol is running");
+        let ProtocolBody::Change(changes) = &r.entry.body else { unreachable!("only changes are applied") };
+        match self.params.with_changes(changes) {
+            Ok(new) => {
+                r.old_params = Some(self.params);
+                self.params = new;
+                self.send_ack(AckStatus::Ok(ByteBuf::new()), now);
+            }
+            Err(e) => self.send_ack(AckStatus::Failed(e.to_string()), now),
+        }
+    }
+
+    fn send_ack(&mut self, status: AckStatus, now: Time) {
+        let r = self.eng.running.as_mut().expect("a protocol is running");
+        let round = r.round;
+        r.step = Step::Acked;
+        r.step_since = now;
+        r.missing = r.missing.saturating_sub(1);
+        self.eng.my_ack_round = round;
+        self.eng.acks.insert((round, self.cfg.id), status.clone());
+        let msg = Msg::Ack { view: self.mem.view.id, round, status };
+        let members = r.members.clone();
+        for id in members {
+            if id != self.cfg.id {
+                let _ = self.send_msg(id, &msg, true);
+            }
+        }
+        self.check_round(now);
+    }
+
+    /// Completes the current round if every member ACKed it, and moves on.
+    fn check_round(&mut self, now: Time) {
+        if !self.can_progress() {
+            return;
+        }
+        let Some(r) = self.eng.running.as_mut() else { return };
+        if r.missing > 0 || !matches!(r.step, Step::Acked) {
+            return;
+        }
+        if r.round_index + 1 < r.entry.body.rounds() {
+            r.round_index += 1;
+            r.round += 1;
+            self.start_round(now);
+            return;
+        }
+        let r = self.eng.running.take().expect("checked above");
+        let statuses: Vec<(NodeId, AckStatus)> = r
+            .members
+            .iter()
+            .map(|&id| (id, self.eng.acks.get(&(r.round, id)).cloned().unwrap_or(AckStatus::Received)))
+            .collect();
+        self.finish(r, statuses, now);
+    }
+
+    /// Ends a protocol with the statuses of its last round.
+    fn finish(&mut self, r: Running, statuses: Vec<(NodeId, AckStatus)>, now: Time) {
+        let failed: Vec<String> =
+            statuses.iter().filter_map(|(id, s)| if let AckStatus::Failed(why) = s { Some(format!("member {id}: {why}")) } else { None }).collect();
+        let committed = failed.is_empty();
+        let reason = (!committed).then(|| failed.join("; "));
+        self.eng.next_round = r.round + 1;
+        self.eng.acks = self.eng.acks.split_off(&(r.round + 1, 0));
+        self.conclude(r.entry, r.old_params, committed, statuses, reason, now);
+    }
+
+    /// Records a protocol's end on this member: applies or undoes a change,
+    /// remembers the outcome and tells the host.
+    pub(crate) fn conclude(
+        &mut self,
+        entry: Entry,
+        old_params: Option<Params>,
+        committed: bool,
+        statuses: Vec<(NodeId, AckStatus)>,
+        reason: Option<String>,
+        now: Time,
+    ) {
+        if let ProtocolBody::Change(changes) = &entry.body {
+            if committed {
+                self.generation += 1;
+                self.counters.changes_committed += 1;
+                self.on_params_committed(changes, now);
+                self.events.push_back(Event::ParamsChanged { generation: self.generation });
+            } else {
+                self.counters.changes_rolled_back += 1;
+                if let Some(old) = old_params {
+                    self.params = old;
+                    self.events.push_back(Event::ParamsChanged { generation: self.generation });
+                }
+            }
+        }
+        self.counters.protocols_completed += 1;
+        self.eng.completed = self.eng.completed.max(entry.seq);
+        let o = Outcome {
+            seq: entry.seq,
+            pid: entry.pid,
+            kind: entry.body.kind().to_string(),
+            committed,
+            generation: self.generation,
+            statuses,
+            reason,
+        };
+        self.eng.remember(o.clone());
+        self.events.push_back(Event::Completed(o));
+    }
+
+    /// The phase and wait of the engine, for the status.
+    pub(crate) fn engine_phase(&self) -> (Phase, Option<Waiting>, Option<Time>) {
+        let Some(r) = &self.eng.running else { return (Phase::Idle, None, None) };
+        match &r.step {
+            Step::Local { resource, .. } => (Phase::WaitingLocal, Some(Waiting::Local(resource.clone())), Some(r.step_since)),
+            Step::Acked => {
+                let missing = r
+                    .members
+                    .iter()
+                    .copied()
+                    .filter(|&id| id != self.cfg.id && self.peers.get(&id).map_or(0, |p| p.last_ack_round) < r.round)
+                    .collect();
+                (Phase::WaitingAcks, Some(Waiting::Acks(missing)), Some(r.step_since))
+            }
+        }
+    }
+}

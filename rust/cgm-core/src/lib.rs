@@ -1,0 +1,31 @@
+//! libcgm's sans-IO core: one state machine per node.
+//!
+//! [`Core`] holds everything a member knows: its view, the reliable channels to
+//! its peers, its heartbeat ring links, the peer protocols it processes in total
+//! order, its progress record and its parameters. It does no I/O, starts no
+//! threads and reads no clock: the host feeds it datagrams, timeouts and
+//! commands (each with `now`) and drains datagrams to send, its next deadline
+//! and events. The same core runs under the simulator (`cgm-sim`), the runtime
+//! (`cgm-runtime`) and inside a C host's own loop.
+#![forbid(unsafe_code)]
+#![deny(missing_docs, unreachable_pub)]
+
+mod core;
+mod engine;
+mod error;
+mod membership;
+pub mod params;
+pub mod query;
+mod reliable;
+mod ring;
+pub mod status;
+pub mod time;
+pub mod wire;
+
+pub use crate::core::{Config, Core, Dest, Event, Transmit, WaitToken};
+pub use error::Error;
+pub use params::{LocalLimits, Nature, Param, ParamError, Params, Unit};
+pub use query::QueryCollector;
+pub use status::{Counters, LinkStatus, PeerStatus, Phase, ProtocolInfo, Status, Waiting};
+pub use time::Time;
+pub use wire::{AckStatus, AppProtocol, Member, NodeId, Outcome, ProposalId, ProtocolBody, Resource, ViewId};

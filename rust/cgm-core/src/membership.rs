@@ -1,0 +1,528 @@
+//! Membership: views, failure suspicion, join and merge, graceful leave, and
+//! the view change that decides, among the survivors, the fate of the protocol
+//! in flight.
+//!
+//! A view change is led by the lowest member not suspected. The leader sends
+//! `Prepare(vid)`; a member that accepts it is *fenced*: it stops completing
+//! protocols of its old view and answers with a report of its progress. With
+//! every report in, the leader decides and sends `NewView`:
+//! - the lineage is the reports with the highest last primary (quorum) view;
+//! - a member one protocol behind adopts the outcome of a member that completed it;
+//! - the protocol in flight that no survivor completed is abandoned by all, except
+//!   a parameter change whose round-2 status from every member of its view is
+//!   known to some survivor and all OK: that one commits on all;
+//! - sequenced protocols not yet started are carried over in order;
+//! - every member takes the lineage's parameters and generation (state transfer).
+//!
+//! A view without quorum runs no protocol and decides nothing: its members keep
+//! their state until a view with quorum resolves it.
+
+use crate::core::{Core, Event, Peer};
+use crate::engine::{Running, Step};
+use crate::status::Counters;
+use crate::time::Time;
+use crate::wire::{AckStatus, Frame, Member, Msg, NewView, NodeId, Outcome, ProtocolBody, Report, ViewId};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Messages kept for views not yet installed.
+const MAX_DEFERRED: usize = 8_192;
+
+#[derive(Debug, Clone)]
+pub(crate) struct View {
+    pub(crate) id: ViewId,
+    pub(crate) members: Vec<Member>,
+    pub(crate) quorum: bool,
+}
+
+#[derive(Debug)]
+struct Gathering {
+    vid: ViewId,
+    members: Vec<Member>,
+    reports: BTreeMap<NodeId, Report>,
+    deadline: Time,
+}
+
+#[derive(Debug)]
+pub(crate) struct Membership {
+    pub(crate) view: View,
+    /// The last view with quorum this member belonged to.
+    pub(crate) primary: ViewId,
+    suspects: BTreeSet<NodeId>,
+    joiners: BTreeMap<NodeId, Member>,
+    /// Highest view id this member accepted a `Prepare` for.
+    promised: ViewId,
+    pub(crate) fenced_since: Time,
+    fence_deadline: Option<Time>,
+    gathering: Option<Gathering>,
+    deferred: Vec<(ViewId, NodeId, Msg)>,
+    next_probe: Time,
+}
+
+impl Membership {
+    pub(crate) fn new(me: Member, quorum: bool, now: Time) -> Membership {
+        let id = ViewId { epoch: 0, leader: me.id };
+        Membership {
+            view: View { id, members: vec![me], quorum },
+            primary: if quorum { id } else { ViewId::default() },
+            suspects: BTreeSet::new(),
+            joiners: BTreeMap::new(),
+            promised: id,
+            fenced_since: now,
+            fence_deadline: None,
+            gathering: None,
+            deferred: Vec::new(),
+            next_probe: now,
+        }
+    }
+
+    /// The leader this member is fenced by (it reported to a view change not yet installed).
+    pub(crate) fn fenced_by(&self) -> Option<NodeId> {
+        (self.promised > self.view.id).then_some(self.promised.leader)
+    }
+
+    /// Whether a message of `view` from `from` belongs to the current view.
+    pub(crate) fn accepts(&self, view: ViewId, from: NodeId) -> bool {
+        view == self.view.id && self.view.members.iter().any(|m| m.id == from)
+    }
+
+    /// Keeps a message of a future view for replay at its install; drops older ones.
+    pub(crate) fn defer_or_drop(&mut self, view: ViewId, from: NodeId, msg: Msg, counters: &mut Counters) {
+        if view > self.view.id {
+            if self.deferred.len() == MAX_DEFERRED {
+                self.deferred.remove(0);
+            }
+            self.deferred.push((view, from, msg));
+        } else {
+            counters.stale += 1;
+        }
+    }
+
+    /// Messages of the current view kept earlier; older ones are discarded.
+    pub(crate) fn take_deferred(&mut self) -> Vec<(NodeId, Msg)> {
+        let cur = self.view.id;
+        self.deferred.retain(|(v, _, _)| *v >= cur);
+        let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.deferred).into_iter().partition(|(v, _, _)| *v == cur);
+        self.deferred = later;
+        now.into_iter().map(|(_, f, m)| (f, m)).collect()
+    }
+
+    pub(crate) fn next_deadline(&self) -> Option<Time> {
+        [Some(self.next_probe), self.fence_deadline, self.gathering.as_ref().map(|g| g.deadline)].into_iter().flatten().min()
+    }
+
+    fn is_member(&self, m: Member) -> bool {
+        self.view.members.contains(&m)
+    }
+}
+
+impl Core {
+    fn quorum_for(&self, members: usize) -> bool {
+        !self.cfg.quorum || members * 2 > self.cfg.nodes.len()
+    }
+
+    fn view_change_timeout(&self) -> std::time::Duration {
+        self.params.duration(crate::params::Param::MaxMessageRetryTime)
+    }
+
+    /// This member suspects `m` failed: tells the others and, if it leads, starts a view change.
+    pub(crate) fn suspect(&mut self, m: Member, reason: &str, now: Time) {
+        if m.id == self.cfg.id || !self.mem.is_member(m) || !self.mem.suspects.insert(m.id) {
+            return;
+        }
+        self.counters.suspicions += 1;
+        log::info!("node {}: suspects member {} ({reason})", self.cfg.id, m.id);
+        self.events.push_back(Event::Suspected { member: m.id, reason: reason.to_string() });
+        let msg = Msg::Suspect { view: self.mem.view.id, member: m };
+        for o in self.mem.view.members.clone() {
+            if o.id != self.cfg.id && o.id != m.id {
+                let _ = self.send_msg(o.id, &msg, true);
+            }
+        }
+        self.maybe_lead(false, now);
+    }
+
+    pub(crate) fn on_suspect_msg(&mut self, from: NodeId, view: ViewId, member: Member, now: Time) {
+        if view != self.mem.view.id || member.id == self.cfg.id {
+            return;
+        }
+        if self.mem.is_member(member) {
+            if self.mem.suspects.insert(member.id) {
+                self.counters.suspicions += 1;
+                self.events.push_back(Event::Suspected { member: member.id, reason: format!("reported by member {from}") });
+            }
+            self.maybe_lead(false, now);
+        } else {
+            // A member is fenced by a leader outside the view that went silent: re-run.
+            self.maybe_lead(true, now);
+        }
+    }
+
+    pub(crate) fn on_leave_msg(&mut self, from: NodeId, view: ViewId, now: Time) {
+        if let Some(&m) = self.mem.view.members.iter().find(|m| m.id == from) {
+            if view <= self.mem.view.id {
+                self.suspect(m, "left the group", now);
+            }
+        }
+    }
+
+    /// Starts (or restarts) a view change if this member is the lowest not suspected
+    /// and the membership it would propose differs from the view (or `force`).
+    fn maybe_lead(&mut self, force: bool, now: Time) {
+        if self.left {
+            return;
+        }
+        let mut members: Vec<Member> =
+            self.mem.view.members.iter().filter(|m| !self.mem.suspects.contains(&m.id)).copied().collect();
+        for j in self.mem.joiners.values() {
+            if !self.mem.suspects.contains(&j.id) && !members.iter().any(|m| m.id == j.id) {
+                members.push(*j);
+            }
+        }
+        members.sort();
+        if members.first().map(|m| m.id) != Some(self.cfg.id) {
+            return;
+        }
+        let same_as_view = members == self.mem.view.members;
+        let same_as_gathering = self.mem.gathering.as_ref().is_some_and(|g| g.members == members);
+        if same_as_gathering || (same_as_view && !force && self.mem.fenced_by().is_none()) {
+            return;
+        }
+        self.start_gathering(members, now);
+    }
+
+    fn start_gathering(&mut self, members: Vec<Member>, now: Time) {
+        let epoch = self.mem.promised.epoch.max(self.mem.view.id.epoch) + 1;
+        let vid = ViewId { epoch, leader: self.cfg.id };
+        self.fence(vid, now);
+        let mut reports = BTreeMap::new();
+        reports.insert(self.cfg.id, self.report());
+        for m in &members {
+            if m.id != self.cfg.id {
+                self.learn_member(*m);
+                let _ = self.send_msg(m.id, &Msg::Prepare { vid }, true);
+            }
+        }
+        log::debug!("node {}: leads view change to {vid} with {:?}", self.cfg.id, members.iter().map(|m| m.id).collect::<Vec<_>>());
+        self.mem.gathering = Some(Gathering { vid, members, reports, deadline: now + self.view_change_timeout() });
+        self.try_decide(now);
+    }
+
+    fn fence(&mut self, vid: ViewId, now: Time) {
+        if self.mem.fenced_by().is_none() {
+            self.mem.fenced_since = now;
+        }
+        self.mem.promised = vid;
+        self.mem.fence_deadline = Some(now + self.view_change_timeout() * 2);
+    }
+
+    /// Makes sure a channel exists for `m` at its incarnation.
+    fn learn_member(&mut self, m: Member) {
+        let p = self.peers.entry(m.id).or_default();
+        if m.inc > p.inc {
+            *p = Peer { inc: m.inc, ..Peer::default() };
+        }
+    }
+
+    /// This member's flush state for a view change leader.
+    fn report(&self) -> Report {
+        let committed_params = match &self.eng.running {
+            Some(Running { old_params: Some(old), .. }) => *old,
+            _ => self.params,
+        };
+        Report {
+            view: self.mem.view.id,
+            primary: self.mem.primary,
+            completed: self.eng.completed,
+            last_outcome: self.eng.last_outcome.clone(),
+            running: self.eng.running_report(),
+            pending: self.eng.pending.iter().cloned().collect(),
+            next_round: self.eng.running.as_ref().map_or(self.eng.next_round, |r| r.round + 1),
+            params: committed_params,
+            generation: self.generation,
+        }
+    }
+
+    pub(crate) fn on_prepare(&mut self, from: NodeId, vid: ViewId, now: Time) {
+        if self.left || vid <= self.mem.promised || vid.leader != from {
+            if vid < self.mem.promised && !self.left {
+                // Tell the leader what it must beat.
+                let _ = self.send_msg(from, &Msg::PrepareRefused { vid, promised: self.mem.promised }, true);
+            }
+            return;
+        }
+        self.mem.gathering = None;
+        self.fence(vid, now);
+        let report = Box::new(self.report());
+        let _ = self.send_msg(from, &Msg::PrepareAck { vid, report }, true);
+    }
+
+    pub(crate) fn on_prepare_ack(&mut self, from: NodeId, vid: ViewId, report: Report, now: Time) {
+        let Some(g) = self.mem.gathering.as_mut() else { return };
+        if g.vid != vid || !g.members.iter().any(|m| m.id == from) {
+            return;
+        }
+        g.reports.insert(from, report);
+        self.try_decide(now);
+    }
+
+    /// A leader whose `Prepare` was refused learns the epoch it must beat.
+    pub(crate) fn on_prepare_refused(&mut self, vid: ViewId, promised: ViewId, now: Time) {
+        let Some(g) = self.mem.gathering.as_ref() else { return };
+        if g.vid != vid {
+            return;
+        }
+        let members = g.members.clone();
+        self.mem.promised.epoch = self.mem.promised.epoch.max(promised.epoch);
+        self.start_gathering(members, now);
+    }
+
+    pub(crate) fn membership_timeout(&mut self, now: Time) {
+        if let Some(g) = &self.mem.gathering {
+            if g.deadline <= now {
+                let silent: Vec<NodeId> = g.members.iter().filter(|m| !g.reports.contains_key(&m.id)).map(|m| m.id).collect();
+                self.mem.gathering = None;
+                for id in silent {
+                    if self.mem.suspects.insert(id) {
+                        self.counters.suspicions += 1;
+                        self.events.push_back(Event::Suspected { member: id, reason: "no answer to a view change".into() });
+                    }
+                }
+                self.maybe_lead(true, now);
+            }
+        }
+        if let Some(d) = self.mem.fence_deadline {
+            if d <= now && self.mem.gathering.is_none() {
+                self.mem.fence_deadline = Some(now + self.view_change_timeout() * 2);
+                if let Some(leader) = self.mem.fenced_by() {
+                    if let Some(&l) = self.mem.view.members.iter().find(|m| m.id == leader) {
+                        self.suspect(l, "no new view from the view change leader", now);
+                    } else {
+                        let msg = Msg::Suspect { view: self.mem.view.id, member: Member { id: leader, inc: 0 } };
+                        for o in self.mem.view.members.clone() {
+                            if o.id != self.cfg.id {
+                                let _ = self.send_msg(o.id, &msg, true);
+                            }
+                        }
+                    }
+                    self.maybe_lead(true, now);
+                } else {
+                    self.mem.fence_deadline = None;
+                }
+            }
+        }
+        if self.mem.next_probe <= now {
+            self.mem.next_probe = now + self.params.duration(crate::params::Param::HeartbeatInterval);
+            let coordinator = self.mem.view.members.first().map(|m| m.id) == Some(self.cfg.id);
+            if coordinator && self.mem.fenced_by().is_none() && self.mem.view.members.len() < self.cfg.nodes.len() {
+                let frame = Frame::Join { view: self.mem.view.id, members: self.mem.view.members.clone() };
+                for id in self.cfg.nodes.clone() {
+                    if !self.mem.view.members.iter().any(|m| m.id == id) {
+                        self.push_frame(id, frame.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    pub(crate) fn on_join(&mut self, sender: Member, _view: ViewId, members: Vec<Member>, now: Time) {
+        if let Some(&old) = self.mem.view.members.iter().find(|m| m.id == sender.id) {
+            if old.inc < sender.inc {
+                // It restarted: the old incarnation is gone, the new one joins.
+                self.mem.joiners.insert(sender.id, sender);
+                self.suspect(old, "restarted with a new incarnation", now);
+            }
+            return;
+        }
+        let coordinator = self.mem.view.members.first().map(|m| m.id) == Some(self.cfg.id);
+        let their_lowest = members.iter().map(|m| m.id).min().unwrap_or(sender.id).min(sender.id);
+        if !coordinator || self.cfg.id > their_lowest {
+            return;
+        }
+        let mut added = false;
+        for m in members.into_iter().chain(std::iter::once(sender)) {
+            if !self.cfg.nodes.contains(&m.id) || self.mem.view.members.iter().any(|v| v.id == m.id) {
+                continue;
+            }
+            self.learn_member(m);
+            self.mem.suspects.remove(&m.id);
+            added |= self.mem.joiners.insert(m.id, m) != Some(m);
+        }
+        if added || self.mem.gathering.is_none() {
+            self.maybe_lead(false, now);
+        }
+    }
+
+    fn try_decide(&mut self, now: Time) {
+        let Some(g) = &self.mem.gathering else { return };
+        if g.reports.len() < g.members.len() {
+            return;
+        }
+        let g = self.mem.gathering.take().expect("checked above");
+        let nv = self.decide(g);
+        for m in &nv.members {
+            if m.id != self.cfg.id {
+                let _ = self.send_msg(m.id, &Msg::NewView(Box::new(nv.clone())), true);
+            }
+        }
+        self.install(nv, now);
+    }
+
+    /// The leader's decision, from every member's report.
+    fn decide(&self, g: Gathering) -> NewView {
+        let quorum = self.quorum_for(g.members.len());
+        let next_round = g.reports.values().map(|r| r.next_round).max().unwrap_or(1).max(1);
+        let mut nv = NewView {
+            vid: g.vid,
+            members: g.members,
+            quorum,
+            resolved: Vec::new(),
+            pending: Vec::new(),
+            completed: 0,
+            next_round,
+            params: self.params,
+            generation: self.generation,
+        };
+        if !quorum {
+            return nv;
+        }
+        let top = g.reports.values().map(|r| r.primary).max().unwrap_or_default();
+        let base: Vec<&Report> = g.reports.values().filter(|r| r.primary == top).collect();
+        let m = base.iter().map(|r| r.completed).max().unwrap_or(0);
+        let holder = base.iter().find(|r| r.completed == m).expect("base is not empty");
+        nv.params = holder.params;
+        nv.generation = holder.generation;
+        nv.completed = m;
+        if base.iter().any(|r| r.completed + 1 == m) {
+            if let Some(o) = holder.last_outcome.clone().filter(|o| o.seq == m) {
+                nv.resolved.push(o);
+            }
+        }
+        let running: Vec<_> = base.iter().filter_map(|r| r.running.as_ref()).filter(|rr| rr.entry.seq == m + 1).collect();
+        if let Some(first) = running.first() {
+            let entry = first.entry.clone();
+            let mut heard: BTreeMap<NodeId, AckStatus> = BTreeMap::new();
+            for rr in running.iter().filter(|rr| rr.round_index + 1 == entry.body.rounds()) {
+                for (id, s) in &rr.last_round {
+                    heard.insert(*id, s.clone());
+                }
+            }
+            let statuses: Vec<(NodeId, AckStatus)> =
+                first.members.iter().map(|id| (*id, heard.get(id).cloned().unwrap_or(AckStatus::Received))).collect();
+            let all_ok = statuses.iter().all(|(_, s)| matches!(s, AckStatus::Ok(_)));
+            let (committed, reason) = match &entry.body {
+                ProtocolBody::Change(changes) if all_ok => match nv.params.with_changes(changes) {
+                    Ok(p) => {
+                        nv.params = p;
+                        nv.generation += 1;
+                        (true, None)
+                    }
+                    Err(e) => (false, Some(e.to_string())),
+                },
+                _ => {
+                    let failed: Vec<String> = statuses
+                        .iter()
+                        .filter_map(|(id, s)| match s {
+                            AckStatus::Failed(why) => Some(format!("member {id}: {why}")),
+                            AckStatus::Received => Some(format!("member {id}: no status (view change)")),
+                            AckStatus::Ok(_) => None,
+                        })
+                        .collect();
+                    (false, Some(format!("abandoned by view change {}: {}", g.vid, failed.join("; "))))
+                }
+            };
+            nv.resolved.push(Outcome {
+                seq: entry.seq,
+                pid: entry.pid,
+                kind: entry.body.kind().to_string(),
+                committed,
+                generation: nv.generation,
+                statuses,
+                reason,
+            });
+            nv.completed = m + 1;
+        }
+        let completed = nv.completed;
+        nv.pending = base
+            .iter()
+            .map(|r| r.pending.iter().filter(|e| e.seq > completed).cloned().collect::<Vec<_>>())
+            .max_by_key(|p| p.len())
+            .unwrap_or_default();
+        if nv.pending.first().is_some_and(|e| e.seq != completed + 1) {
+            nv.pending.clear();
+        }
+        nv
+    }
+
+    pub(crate) fn on_new_view(&mut self, from: NodeId, nv: NewView, now: Time) {
+        if nv.vid != self.mem.promised || nv.vid.leader != from || !nv.members.contains(&self.me()) {
+            self.counters.stale += 1;
+            return;
+        }
+        self.install(nv, now);
+    }
+
+    fn install(&mut self, nv: NewView, now: Time) {
+        self.mem.view = View { id: nv.vid, members: nv.members.clone(), quorum: nv.quorum };
+        self.mem.promised = nv.vid;
+        self.mem.fence_deadline = None;
+        self.mem.gathering = None;
+        self.mem.suspects.clear();
+        self.mem.joiners.retain(|id, _| !nv.members.iter().any(|m| m.id == *id));
+        for p in self.peers.values_mut() {
+            p.last_ack_round = 0;
+        }
+        if nv.quorum {
+            self.mem.primary = nv.vid;
+            self.resolve(&nv);
+            self.eng.install(nv.completed, nv.pending.clone(), nv.next_round);
+            if self.params != nv.params || self.generation != nv.generation {
+                self.params = nv.params;
+                self.generation = nv.generation;
+                self.events.push_back(Event::ParamsChanged { generation: self.generation });
+            }
+        }
+        self.ring.reset(&self.mem.view.members, self.me(), &self.params, self.generation, now);
+        self.counters.views_installed += 1;
+        log::info!("node {}: installed view {} {:?} quorum {}", self.cfg.id, nv.vid, nv.members.iter().map(|m| m.id).collect::<Vec<_>>(), nv.quorum);
+        self.events.push_back(Event::ViewChanged {
+            view: nv.vid,
+            members: nv.members.iter().map(|m| m.id).collect(),
+            quorum: nv.quorum,
+        });
+        self.resubmit_outstanding();
+        self.replay_deferred(now);
+    }
+
+    /// Applies the leader's outcomes to the protocols this member knew.
+    fn resolve(&mut self, nv: &NewView) {
+        let mut running = self.eng.running.take();
+        for o in &nv.resolved {
+            let from_running = running.as_ref().is_some_and(|r| r.entry.seq == o.seq && r.entry.pid == o.pid);
+            let from_pending = self.eng.pending.iter().any(|e| e.seq == o.seq && e.pid == o.pid);
+            if from_running {
+                let r = running.take().expect("checked above");
+                if let Step::Local { token, .. } = r.step {
+                    self.events.push_back(Event::WaitCancelled { token });
+                }
+            }
+            if from_running || from_pending {
+                self.counters.protocols_completed += 1;
+                if o.kind == "param-change" {
+                    if o.committed {
+                        self.counters.changes_committed += 1;
+                    } else {
+                        self.counters.changes_rolled_back += 1;
+                    }
+                }
+                self.events.push_back(Event::Completed(o.clone()));
+            }
+            self.eng.adopt(o.clone());
+        }
+        if let Some(r) = running {
+            // A protocol of another lineage: superseded by the state transfer.
+            if let Step::Local { token, .. } = r.step {
+                self.events.push_back(Event::WaitCancelled { token });
+            }
+        }
+    }
+}

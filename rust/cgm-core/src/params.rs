@@ -1,0 +1,480 @@
+//! The eleven cluster communication parameters: names, units, ranges, defaults,
+//! nature (global or local), cross-parameter rules and value parsing.
+//!
+//! A [`Params`] value is always valid: every way of building or changing one
+//! ([`Params::with_changes`]) validates the whole set and returns a new value,
+//! leaving the old one untouched on error.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::time::Duration;
+
+/// Size in bytes of the largest frame header plus authentication overhead a
+/// data fragment carries; `max-fragment-size` must leave room for it.
+pub const FRAME_OVERHEAD: u64 = 128;
+
+/// One cluster communication parameter.
+///
+/// The discriminants are the stable numbers used by the C ABI (`cgm_param`)
+/// and Python (`cgm.Param`); they are append-only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[repr(u32)]
+pub enum Param {
+    /// Period at which a member sends heartbeats to its ring successor (ms).
+    HeartbeatInterval = 0,
+    /// Silence from the ring predecessor after which one heartbeat counts as missed (ms).
+    HeartbeatTimeout = 1,
+    /// Time a sent heartbeat may stay unacknowledged before it counts as missed (ms).
+    HeartbeatAckTimeout = 2,
+    /// Consecutive missed heartbeats after which the predecessor is suspected.
+    HeartbeatFailureThreshold = 3,
+    /// Consecutive missed heartbeat ACKs after which the successor is suspected.
+    HeartbeatAckFailureThreshold = 4,
+    /// Receive-check period as a percentage of the heartbeat interval.
+    ReceiveSendTimerRatio = 5,
+    /// Largest datagram a member sends, header included (bytes).
+    MaxFragmentSize = 6,
+    /// Time after which an unacknowledged fragment is sent again (ms).
+    MessageRetryTimer = 7,
+    /// Time after which an unacknowledged fragment is given up and its peer suspected (ms).
+    MaxMessageRetryTime = 8,
+    /// Fragments queued behind the send window to one peer past which new sends are refused.
+    SendQueueOverflowThreshold = 9,
+    /// Fragments in flight (sent, not acknowledged) to one peer at most.
+    SendWindowSize = 10,
+}
+
+/// Number of parameters.
+pub const PARAM_COUNT: usize = 11;
+
+/// The unit a parameter's value is expressed in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Unit {
+    /// Milliseconds.
+    Milliseconds,
+    /// A count of events (missed heartbeats).
+    Count,
+    /// Percent.
+    Percent,
+    /// Bytes.
+    Bytes,
+    /// Fragments (datagrams).
+    Messages,
+}
+
+impl Unit {
+    /// Short name used in tables, JSON and error messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Milliseconds => "ms",
+            Unit::Count => "count",
+            Unit::Percent => "percent",
+            Unit::Bytes => "bytes",
+            Unit::Messages => "messages",
+        }
+    }
+}
+
+/// Whether both ends of a link must agree on a parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Nature {
+    /// Both ends of a link must agree: heartbeat ones switch over link by link.
+    Global,
+    /// Only the owning member's judgement: takes effect at once.
+    Local,
+}
+
+/// Static description of one parameter.
+#[derive(Clone, Copy, Debug)]
+pub struct ParamSpec {
+    /// The parameter.
+    pub param: Param,
+    /// Canonical name (kebab case), used by the CLI, TOML, JSON and C.
+    pub name: &'static str,
+    /// Unit of its value.
+    pub unit: Unit,
+    /// Smallest valid value.
+    pub min: u64,
+    /// Largest valid value.
+    pub max: u64,
+    /// Default value.
+    pub default: u64,
+    /// Global or local.
+    pub nature: Nature,
+    /// Whether it is carried by the heartbeat record and switched over per link.
+    pub heartbeat: bool,
+}
+
+const fn spec(
+    param: Param,
+    name: &'static str,
+    unit: Unit,
+    min: u64,
+    max: u64,
+    default: u64,
+    nature: Nature,
+    heartbeat: bool,
+) -> ParamSpec {
+    ParamSpec { param, name, unit, min, max, default, nature, heartbeat }
+}
+
+use Nature::{Global, Local};
+use Unit::*;
+
+/// Every parameter's description, indexed by its number.
+pub const SPECS: [ParamSpec; PARAM_COUNT] = [
+    spec(Param::HeartbeatInterval, "heartbeat-interval", Milliseconds, 1, 60_000, 1_000, Global, true),
+    spec(Param::HeartbeatTimeout, "heartbeat-timeout", Milliseconds, 2, 600_000, 3_000, Global, true),
+    spec(Param::HeartbeatAckTimeout, "heartbeat-ack-timeout", Milliseconds, 2, 600_000, 3_000, Global, true),
+    spec(Param::HeartbeatFailureThreshold, "heartbeat-failure-threshold", Count, 1, 100, 3, Local, false),
+    spec(Param::HeartbeatAckFailureThreshold, "heartbeat-ack-failure-threshold", Count, 1, 100, 3, Local, false),
+    spec(Param::ReceiveSendTimerRatio, "receive-send-timer-ratio", Percent, 100, 1_000, 100, Global, true),
+    spec(Param::MaxFragmentSize, "max-fragment-size", Bytes, 256, 65_000, 1_400, Global, false),
+    spec(Param::MessageRetryTimer, "message-retry-timer", Milliseconds, 1, 10_000, 50, Local, false),
+    spec(Param::MaxMessageRetryTime, "max-message-retry-time", Milliseconds, 10, 600_000, 5_000, Local, false),
+    spec(Param::SendQueueOverflowThreshold, "send-queue-overflow-threshold", Messages, 1, 1_000_000, 10_000, Local, false),
+    spec(Param::SendWindowSize, "send-window-size", Messages, 1, 4_096, 64, Global, false),
+];
+
+impl Param {
+    /// Every parameter, in number order.
+    pub const ALL: [Param; PARAM_COUNT] = [
+        Param::HeartbeatInterval,
+        Param::HeartbeatTimeout,
+        Param::HeartbeatAckTimeout,
+        Param::HeartbeatFailureThreshold,
+        Param::HeartbeatAckFailureThreshold,
+        Param::ReceiveSendTimerRatio,
+        Param::MaxFragmentSize,
+        Param::MessageRetryTimer,
+        Param::MaxMessageRetryTime,
+        Param::SendQueueOverflowThreshold,
+        Param::SendWindowSize,
+    ];
+
+    /// The parameter with stable number `n`, if any.
+    pub fn from_u32(n: u32) -> Option<Param> {
+        Param::ALL.get(n as usize).copied()
+    }
+
+    /// The parameter with canonical name `name` (kebab case; `_` is accepted for `-`
+    /// and case is ignored, so the C and Python spellings work too).
+    pub fn from_name(name: &str) -> Option<Param> {
+        let norm = name.trim().to_ascii_lowercase().replace('_', "-");
+        SPECS.iter().find(|s| s.name == norm).map(|s| s.param)
+    }
+
+    /// Static description.
+    pub fn spec(self) -> &'static ParamSpec {
+        &SPECS[self as usize]
+    }
+
+    /// Canonical name.
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// Parses a value for this parameter: a plain number in the parameter's unit,
+    /// or for durations a number with a unit suffix (`us`, `ms`, `s`, `m`), e.g. `"500ms"`.
+    ///
+    /// # Errors
+    /// [`ParamError::Unparsable`] if the text is not a number (with a known suffix);
+    /// the range is not checked here.
+    pub fn parse_value(self, text: &str) -> Result<u64, ParamError> {
+        let t = text.trim();
+        let bad = || ParamError::Unparsable { param: self, text: text.to_string() };
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (num, suffix) = t.split_at(split);
+        let n: u64 = num.parse().map_err(|_| bad())?;
+        let suffix = suffix.trim();
+        match (self.spec().unit, suffix) {
+            (_, "") => Ok(n),
+            (Unit::Milliseconds, "ms") => Ok(n),
+            (Unit::Milliseconds, "s") => n.checked_mul(1_000).ok_or_else(bad),
+            (Unit::Milliseconds, "m" | "min") => n.checked_mul(60_000).ok_or_else(bad),
+            (Unit::Milliseconds, "us") if n % 1_000 == 0 => Ok(n / 1_000),
+            (Unit::Bytes, "B" | "b") => Ok(n),
+            (Unit::Percent, "%") => Ok(n),
+            _ => Err(bad()),
+        }
+    }
+
+    /// Formats a value with its unit, e.g. `1000ms`, `1400 bytes`.
+    pub fn format_value(self, v: u64) -> String {
+        match self.spec().unit {
+            Unit::Milliseconds => format!("{v}ms"),
+            Unit::Percent => format!("{v}%"),
+            u => format!("{v} {}", u.as_str()),
+        }
+    }
+}
+
+impl fmt::Display for Param {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a parameter value or set was refused. Nothing changed when one is returned.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum ParamError {
+    /// The name is not one of the eleven canonical names.
+    #[error("unknown parameter {0:?}; known: heartbeat-interval, heartbeat-timeout, heartbeat-ack-timeout, heartbeat-failure-threshold, heartbeat-ack-failure-threshold, receive-send-timer-ratio, max-fragment-size, message-retry-timer, max-message-retry-time, send-queue-overflow-threshold, send-window-size")]
+    UnknownName(String),
+    /// The number is not a parameter number.
+    #[error("unknown parameter number {0}")]
+    UnknownNumber(u32),
+    /// The text is not a number in the parameter's unit.
+    #[error("{param}: cannot parse {text:?} as a value in {}", param.spec().unit.as_str())]
+    Unparsable {
+        /// The parameter.
+        param: Param,
+        /// The text given.
+        text: String,
+    },
+    /// The value is outside the valid range.
+    #[error("{param} = {value} is out of range: valid range is {min}..={max} {}", param.spec().unit.as_str())]
+    OutOfRange {
+        /// The parameter.
+        param: Param,
+        /// The value given.
+        value: u64,
+        /// Smallest valid value.
+        min: u64,
+        /// Largest valid value.
+        max: u64,
+    },
+    /// The set breaks a rule relating two parameters.
+    #[error("{param} = {value} is invalid: {rule}")]
+    Rule {
+        /// The parameter that breaks the rule.
+        param: Param,
+        /// Its value.
+        value: u64,
+        /// The rule, in words.
+        rule: String,
+    },
+    /// The same parameter appears twice in one change.
+    #[error("{0} appears more than once in the change")]
+    Duplicate(Param),
+    /// A change with no parameters.
+    #[error("a change must name at least one parameter")]
+    Empty,
+    /// The value exceeds this member's local limit (`[limits]`).
+    #[error("{param} = {value} exceeds this member's local limit of {limit}")]
+    OverLocalLimit {
+        /// The parameter.
+        param: Param,
+        /// The value proposed.
+        value: u64,
+        /// The member's limit.
+        limit: u64,
+    },
+}
+
+/// A complete, valid set of the eleven parameter values, each in its unit.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Params {
+    values: [u64; PARAM_COUNT],
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        let mut values = [0; PARAM_COUNT];
+        for s in &SPECS {
+            values[s.param as usize] = s.default;
+        }
+        Params { values }
+    }
+}
+
+impl fmt::Debug for Params {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut m = f.debug_map();
+        for p in Param::ALL {
+            m.entry(&p.name(), &self.get(p));
+        }
+        m.finish()
+    }
+}
+
+impl Params {
+    /// The value of `p`, in its unit.
+    pub fn get(&self, p: Param) -> u64 {
+        self.values[p as usize]
+    }
+
+    /// A duration parameter as a [`Duration`].
+    pub fn duration(&self, p: Param) -> Duration {
+        debug_assert_eq!(p.spec().unit, Unit::Milliseconds);
+        Duration::from_millis(self.get(p))
+    }
+
+    /// Checks one value against its range alone.
+    ///
+    /// # Errors
+    /// [`ParamError::OutOfRange`] naming the parameter, value and range.
+    pub fn check_range(p: Param, value: u64) -> Result<(), ParamError> {
+        let s = p.spec();
+        if value < s.min || value > s.max {
+            return Err(ParamError::OutOfRange { param: p, value, min: s.min, max: s.max });
+        }
+        Ok(())
+    }
+
+    /// A new set with `changes` applied, validated as a whole; `self` is unchanged.
+    ///
+    /// # Errors
+    /// The first range, duplicate or cross-parameter rule broken.
+    pub fn with_changes(&self, changes: &[(Param, u64)]) -> Result<Params, ParamError> {
+        if changes.is_empty() {
+            return Err(ParamError::Empty);
+        }
+        let mut next = *self;
+        for (i, &(p, v)) in changes.iter().enumerate() {
+            if changes[..i].iter().any(|&(q, _)| q == p) {
+                return Err(ParamError::Duplicate(p));
+            }
+            Params::check_range(p, v)?;
+            next.values[p as usize] = v;
+        }
+        next.validate()?;
+        Ok(next)
+    }
+
+    /// Checks every range and cross-parameter rule.
+    ///
+    /// # Errors
+    /// The first rule broken, naming the parameter, its value and the rule.
+    pub fn validate(&self) -> Result<(), ParamError> {
+        for p in Param::ALL {
+            Params::check_range(p, self.get(p))?;
+        }
+        let interval = self.get(Param::HeartbeatInterval);
+        let rule = |param: Param, rule: String| Err(ParamError::Rule { param, value: self.get(param), rule });
+        if self.get(Param::HeartbeatTimeout) <= interval {
+            return rule(Param::HeartbeatTimeout, format!("must exceed heartbeat-interval ({interval}ms)"));
+        }
+        if self.get(Param::HeartbeatAckTimeout) <= interval {
+            return rule(Param::HeartbeatAckTimeout, format!("must exceed heartbeat-interval ({interval}ms)"));
+        }
+        let check = interval * self.get(Param::ReceiveSendTimerRatio) / 100;
+        if check >= self.get(Param::HeartbeatTimeout) {
+            return rule(
+                Param::ReceiveSendTimerRatio,
+                format!(
+                    "the receive-check period (heartbeat-interval x ratio = {check}ms) must be below heartbeat-timeout ({}ms)",
+                    self.get(Param::HeartbeatTimeout)
+                ),
+            );
+        }
+        if self.get(Param::MaxMessageRetryTime) <= self.get(Param::MessageRetryTimer) {
+            return rule(
+                Param::MaxMessageRetryTime,
+                format!("must exceed message-retry-timer ({}ms)", self.get(Param::MessageRetryTimer)),
+            );
+        }
+        if self.get(Param::MaxFragmentSize) < FRAME_OVERHEAD * 2 {
+            return rule(
+                Param::MaxFragmentSize,
+                format!("must leave room for the {FRAME_OVERHEAD}-byte frame header"),
+            );
+        }
+        Ok(())
+    }
+
+    /// The parameters whose values differ between `self` and `other`.
+    pub fn diff(&self, other: &Params) -> Vec<(Param, u64)> {
+        Param::ALL.iter().filter(|&&p| self.get(p) != other.get(p)).map(|&p| (p, other.get(p))).collect()
+    }
+}
+
+/// Node-local upper bounds (`[limits]` in the config): a change beyond a member's
+/// limit fails that member's local apply, and so rolls the change back everywhere.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalLimits {
+    limits: Vec<(Param, u64)>,
+}
+
+impl LocalLimits {
+    /// Sets the largest value this member accepts for `p`.
+    pub fn set(&mut self, p: Param, max: u64) {
+        self.limits.retain(|&(q, _)| q != p);
+        self.limits.push((p, max));
+    }
+
+    /// The limit for `p`, if any.
+    pub fn get(&self, p: Param) -> Option<u64> {
+        self.limits.iter().find(|&&(q, _)| q == p).map(|&(_, v)| v)
+    }
+
+    /// Checks a change against these limits.
+    ///
+    /// # Errors
+    /// [`ParamError::OverLocalLimit`] for the first value over its limit.
+    pub fn check(&self, changes: &[(Param, u64)]) -> Result<(), ParamError> {
+        for &(p, v) in changes {
+            if let Some(limit) = self.get(p) {
+                if v > limit {
+                    return Err(ParamError::OverLocalLimit { param: p, value: v, limit });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_names_round_trip() {
+        Params::default().validate().unwrap();
+        for (i, p) in Param::ALL.iter().enumerate() {
+            assert_eq!(*p as usize, i);
+            assert_eq!(SPECS[i].param, *p);
+            assert_eq!(Param::from_name(p.name()), Some(*p));
+            assert_eq!(Param::from_name(&p.name().to_uppercase().replace('-', "_")), Some(*p));
+        }
+        assert_eq!(Param::from_name("nope"), None);
+    }
+
+    #[test]
+    fn parses_durations_with_units() {
+        let p = Param::HeartbeatInterval;
+        assert_eq!(p.parse_value("500ms").unwrap(), 500);
+        assert_eq!(p.parse_value("2s").unwrap(), 2000);
+        assert_eq!(p.parse_value("250").unwrap(), 250);
+        assert!(p.parse_value("-5").is_err());
+        assert!(p.parse_value("5 parsecs").is_err());
+        assert!(Param::SendWindowSize.parse_value("5s").is_err());
+    }
+
+    #[test]
+    fn refusals_name_parameter_value_and_range() {
+        let base = Params::default();
+        let e = base.with_changes(&[(Param::SendWindowSize, 0)]).unwrap_err();
+        assert_eq!(e.to_string(), "send-window-size = 0 is out of range: valid range is 1..=4096 messages");
+        let e = base.with_changes(&[(Param::HeartbeatTimeout, 500)]).unwrap_err();
+        assert!(e.to_string().contains("heartbeat-timeout = 500"), "{e}");
+        assert!(e.to_string().contains("must exceed heartbeat-interval"), "{e}");
+        let e = base.with_changes(&[(Param::SendWindowSize, 4), (Param::SendWindowSize, 5)]).unwrap_err();
+        assert_eq!(e, ParamError::Duplicate(Param::SendWindowSize));
+        // A multi-parameter change can move the interval and its timeout together.
+        let ok = base
+            .with_changes(&[(Param::HeartbeatInterval, 50), (Param::HeartbeatTimeout, 150), (Param::HeartbeatAckTimeout, 150)])
+            .unwrap();
+        assert_eq!(ok.get(Param::HeartbeatInterval), 50);
+        assert_eq!(base, Params::default(), "a change never touches the original set");
+    }
+
+    #[test]
+    fn local_limits_refuse_values_over_the_limit() {
+        let mut l = LocalLimits::default();
+        l.set(Param::MaxFragmentSize, 9000);
+        assert!(l.check(&[(Param::MaxFragmentSize, 9000)]).is_ok());
+        let e = l.check(&[(Param::MaxFragmentSize, 9001)]).unwrap_err();
+        assert!(e.to_string().contains("exceeds this member's local limit of 9000"));
+    }
+}

@@ -1,0 +1,80 @@
+//! Status queries on the wire: splitting an answer into parts and collecting
+//! them again. Used by members and by operator tools that are not members.
+
+use crate::status::Status;
+use crate::wire::{self, Frame, Header, NodeId, WireError};
+use serde_bytes::ByteBuf;
+
+/// Largest number of parts a status answer may have (bounds a collector's memory).
+pub const MAX_PARTS: u16 = 1_024;
+
+/// Splits an encoded status into [`Frame::StatusReply`] parts of at most `chunk` bytes.
+pub(crate) fn reply_frames(status: &Status, req: u64, chunk: usize) -> Vec<Frame> {
+    let bytes = wire::encode_status(status);
+    let chunks: Vec<&[u8]> = bytes.chunks(chunk.max(1)).collect();
+    let parts = chunks.len().min(MAX_PARTS as usize) as u16;
+    chunks
+        .iter()
+        .take(parts as usize)
+        .enumerate()
+        .map(|(i, c)| Frame::StatusReply { req, part: i as u16, parts, chunk: ByteBuf::from(c.to_vec()) })
+        .collect()
+}
+
+/// Encodes a status query datagram from an operator tool (node id 0) to `to`.
+pub fn query_datagram(to: NodeId, req: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    wire::encode_frame(&Header { from: 0, from_inc: 0, to, to_inc: 0 }, &Frame::StatusQuery { req }, &mut out);
+    out
+}
+
+/// Collects the parts of one status answer.
+#[derive(Debug, Clone)]
+pub struct QueryCollector {
+    req: u64,
+    parts: Vec<Option<ByteBuf>>,
+}
+
+impl QueryCollector {
+    /// A collector for request `req`.
+    pub fn new(req: u64) -> QueryCollector {
+        QueryCollector { req, parts: Vec::new() }
+    }
+
+    /// The request id collected.
+    pub fn req(&self) -> u64 {
+        self.req
+    }
+
+    /// Takes in one decoded frame; returns the status once every part arrived.
+    ///
+    /// Frames of other requests and inconsistent part numbers are ignored.
+    ///
+    /// # Errors
+    /// A complete answer that does not decode.
+    pub fn accept(&mut self, frame: Frame) -> Option<Result<Status, WireError>> {
+        let Frame::StatusReply { req, part, parts, chunk } = frame else { return None };
+        if req != self.req || parts == 0 || parts > MAX_PARTS || part >= parts {
+            return None;
+        }
+        if self.parts.len() != parts as usize {
+            self.parts = vec![None; parts as usize];
+        }
+        self.parts[part as usize] = Some(chunk);
+        if self.parts.iter().any(Option::is_none) {
+            return None;
+        }
+        let bytes: Vec<u8> = self.parts.iter().flatten().flat_map(|c| c.iter().copied()).collect();
+        self.parts.clear();
+        Some(wire::decode_status(&bytes))
+    }
+
+    /// Takes in one raw datagram (as an operator tool receives it).
+    ///
+    /// # Errors
+    /// As [`QueryCollector::accept`]; undecodable datagrams are ignored.
+    pub fn accept_datagram(&mut self, buf: &[u8]) -> Option<Result<Status, WireError>> {
+        let (_, frame) = wire::decode_frame(buf).ok()?;
+        self.accept(frame)
+    }
+}

@@ -1,0 +1,208 @@
+//! The heartbeat ring and the pairwise heartbeat switch-over.
+//!
+//! Each member sends heartbeats to its successor (next higher node id in the
+//! view, wrapping) every `heartbeat-interval`; the successor answers each with
+//! a heartbeat ACK. The sender counts a miss for every heartbeat not ACKed
+//! within `heartbeat-ack-timeout` and suspects its successor after
+//! `heartbeat-ack-failure-threshold` consecutive misses. The receiver checks
+//! every `heartbeat-interval x receive-send-timer-ratio / 100`, counts a miss
+//! when nothing came for `heartbeat-timeout`, and suspects its predecessor
+//! after `heartbeat-failure-threshold` consecutive misses.
+//!
+//! Switch-over: the global heartbeat values (interval, timeouts, ratio) in force
+//! on a link change only by a handshake. The sender puts a change request in
+//! its heartbeats; the receiver applies the values to its receive side and
+//! answers with the indicator set, or cleared if it refuses (it has not yet
+//! committed that generation); the sender switches its send side only after an
+//! ACK with the indicator set.
+
+use crate::core::Core;
+use crate::params::{Param, Params};
+use crate::status::LinkStatus;
+use crate::time::Time;
+use crate::wire::{ChangeRequest, Frame, Header, HeartbeatValues, Member, NodeId, ViewId};
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// Heartbeats remembered while waiting for their ACK.
+const MAX_UNACKED: usize = 256;
+
+#[derive(Debug, Default)]
+pub(crate) struct Ring {
+    succ: Option<Member>,
+    pred: Option<Member>,
+    /// Values in force on the outgoing link.
+    send: Option<HeartbeatValues>,
+    counter: u64,
+    next_send: Option<Time>,
+    unacked: VecDeque<(u64, Time)>,
+    ack_misses: u32,
+    /// A change request to the successor, until it ACKs it as applied.
+    request: Option<ChangeRequest>,
+    /// Values in force on the incoming link.
+    recv: Option<HeartbeatValues>,
+    last_hb: Time,
+    next_check: Option<Time>,
+    misses: u32,
+}
+
+fn ms(v: u64) -> Duration {
+    Duration::from_millis(v)
+}
+
+fn check_period(v: &HeartbeatValues) -> Duration {
+    Duration::from_micros(v.interval * 1_000 * v.ratio / 100)
+}
+
+impl Ring {
+    /// Rebuilds the links for a new view: new links run on the committed values.
+    pub(crate) fn reset(&mut self, members: &[Member], me: Member, params: &Params, generation: u64, now: Time) {
+        let pos = members.iter().position(|m| m.id == me.id);
+        let (succ, pred) = match pos {
+            Some(i) if members.len() > 1 => {
+                (Some(members[(i + 1) % members.len()]), Some(members[(i + members.len() - 1) % members.len()]))
+            }
+            _ => (None, None),
+        };
+        let values = HeartbeatValues::of(params);
+        if succ != self.succ {
+            self.succ = succ;
+            self.send = succ.map(|_| values);
+            self.request = None;
+            self.unacked.clear();
+            self.ack_misses = 0;
+            self.next_send = succ.map(|_| now);
+        } else if self.succ.is_some() && self.send != Some(values) {
+            // A link that stays while the committed values changed (state transfer).
+            self.request = Some(ChangeRequest { generation, values });
+        }
+        if pred != self.pred {
+            self.pred = pred;
+            self.recv = pred.map(|_| values);
+            self.misses = 0;
+            self.last_hb = now;
+            self.next_check = pred.map(|_| now + check_period(&values));
+        }
+    }
+
+    pub(crate) fn next_deadline(&self) -> Option<Time> {
+        match (self.next_send, self.next_check) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub(crate) fn links(&self) -> Vec<LinkStatus> {
+        let mut v = Vec::with_capacity(2);
+        if let (Some(s), Some(vals)) = (self.succ, self.send) {
+            v.push(LinkStatus {
+                peer: s.id,
+                outgoing: true,
+                misses: self.ack_misses,
+                interval_ms: vals.interval,
+                switch_over_pending: self.request.is_some(),
+            });
+        }
+        if let (Some(p), Some(vals)) = (self.pred, self.recv) {
+            v.push(LinkStatus { peer: p.id, outgoing: false, misses: self.misses, interval_ms: vals.interval, switch_over_pending: false });
+        }
+        v
+    }
+}
+
+impl Core {
+    pub(crate) fn ring_timeout(&mut self, now: Time) {
+        if let (Some(succ), Some(vals), Some(t)) = (self.ring.succ, self.ring.send, self.ring.next_send) {
+            if t <= now {
+                let ack_timeout = ms(vals.ack_timeout);
+                while self.ring.unacked.front().is_some_and(|&(_, sent)| now.saturating_since(sent) >= ack_timeout) {
+                    self.ring.unacked.pop_front();
+                    self.ring.ack_misses += 1;
+                }
+                if self.ring.ack_misses as u64 >= self.params.get(Param::HeartbeatAckFailureThreshold) {
+                    self.ring.ack_misses = 0;
+                    self.suspect(succ, "heartbeat ACKs missed past heartbeat-ack-failure-threshold", now);
+                    return;
+                }
+                self.ring.counter += 1;
+                let counter = self.ring.counter;
+                if self.ring.unacked.len() == MAX_UNACKED {
+                    self.ring.unacked.pop_front();
+                }
+                self.ring.unacked.push_back((counter, now));
+                self.counters.heartbeats_sent += 1;
+                let frame = Frame::Heartbeat { view: self.mem.view.id, counter, change: self.ring.request };
+                self.push_frame(succ.id, frame);
+                self.ring.next_send = Some(now + ms(vals.interval));
+            }
+        }
+        if let (Some(pred), Some(vals), Some(t)) = (self.ring.pred, self.ring.recv, self.ring.next_check) {
+            if t <= now {
+                if now.saturating_since(self.ring.last_hb) >= ms(vals.timeout) {
+                    self.ring.misses += 1;
+                } else {
+                    self.ring.misses = 0;
+                }
+                self.ring.next_check = Some(now + check_period(&vals));
+                if self.ring.misses as u64 >= self.params.get(Param::HeartbeatFailureThreshold) {
+                    self.ring.misses = 0;
+                    self.suspect(pred, "heartbeats missed past heartbeat-failure-threshold", now);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn on_heartbeat(&mut self, h: Header, _view: ViewId, counter: u64, change: Option<ChangeRequest>, now: Time) {
+        let from_pred = self.ring.pred == Some(Member { id: h.from, inc: h.from_inc });
+        if from_pred {
+            self.ring.last_hb = now;
+            self.ring.misses = 0;
+        }
+        let answer = change.map(|req| {
+            // Apply only values this member has committed itself, and only on its real link.
+            let applied = from_pred && req.generation <= self.generation && req.values == HeartbeatValues::of(&self.params);
+            if applied && self.ring.recv != Some(req.values) {
+                self.ring.recv = Some(req.values);
+                self.ring.last_hb = now;
+                self.ring.next_check = Some(now + check_period(&req.values));
+            }
+            (req.generation, applied)
+        });
+        self.push_frame(h.from, Frame::HeartbeatAck { counter, change: answer });
+    }
+
+    pub(crate) fn on_heartbeat_ack(&mut self, from: NodeId, counter: u64, change: Option<(u64, bool)>, now: Time) {
+        if self.ring.succ.map(|m| m.id) != Some(from) {
+            return;
+        }
+        while self.ring.unacked.front().is_some_and(|&(c, _)| c <= counter) {
+            self.ring.unacked.pop_front();
+        }
+        self.ring.ack_misses = 0;
+        if let (Some((generation, true)), Some(req)) = (change, self.ring.request) {
+            if req.generation == generation {
+                let old = self.ring.send.map_or(0, |v| v.interval);
+                self.ring.send = Some(req.values);
+                self.ring.request = None;
+                // A shorter interval takes effect from now, not after the old one.
+                if req.values.interval < old {
+                    self.ring.next_send = Some(now + ms(req.values.interval));
+                }
+            }
+        }
+    }
+
+    /// A committed change: global heartbeat values switch over link by link.
+    pub(crate) fn on_params_committed(&mut self, changes: &[(Param, u64)], _now: Time) {
+        let touches_heartbeat = changes.iter().any(|(p, _)| p.spec().heartbeat);
+        if !touches_heartbeat || self.ring.succ.is_none() {
+            return;
+        }
+        let values = HeartbeatValues::of(&self.params);
+        if self.ring.send != Some(values) {
+            self.ring.request = Some(ChangeRequest { generation: self.generation, values });
+        } else {
+            self.ring.request = None;
+        }
+    }
+}

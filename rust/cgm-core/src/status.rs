@@ -1,0 +1,270 @@
+//! The status snapshot a member builds from its own record, and its table form.
+//!
+//! A [`Status`] is an owned value built in O(members) from what the member
+//! tracks locally; answering a status query sends no other message.
+
+use crate::params::{Param, Params};
+use crate::time::Time;
+use crate::wire::{Member, NodeId, ProposalId, Resource, ViewId};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What a member is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Phase {
+    /// In a view without quorum: protocols are refused.
+    NoQuorum,
+    /// In a view with quorum, no protocol running.
+    Idle,
+    /// Running a protocol, waiting for ACKs of the current round.
+    WaitingAcks,
+    /// Running a protocol, waiting on a local resource before ACKing.
+    WaitingLocal,
+    /// Flushed for a view change, waiting for the new view.
+    ViewChange,
+    /// Left the group.
+    Left,
+}
+
+impl Phase {
+    /// Lower-case name used in tables and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::NoQuorum => "no-quorum",
+            Phase::Idle => "idle",
+            Phase::WaitingAcks => "waiting-acks",
+            Phase::WaitingLocal => "waiting-local",
+            Phase::ViewChange => "view-change",
+            Phase::Left => "left",
+        }
+    }
+}
+
+/// The protocol a member is processing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProtocolInfo {
+    /// Position in the total order.
+    pub seq: u64,
+    /// Proposal (initiator and transaction id).
+    pub pid: ProposalId,
+    /// Kind ("app" or "param-change").
+    pub kind: String,
+    /// Number of ACK rounds.
+    pub rounds: u8,
+    /// Index of the current round within the protocol (0-based).
+    pub round_index: u8,
+    /// When the member started it (member's clock).
+    pub started: Time,
+}
+
+/// What a member waits on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Waiting {
+    /// ACKs of the current round from these members.
+    Acks(Vec<NodeId>),
+    /// A local resource.
+    Local(Resource),
+    /// The new view from this leader.
+    NewView(NodeId),
+}
+
+impl fmt::Display for Waiting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Waiting::Acks(m) => write!(f, "ACKs from {m:?}"),
+            Waiting::Local(r) => write!(f, "{r}"),
+            Waiting::NewView(l) => write!(f, "new view from leader {l}"),
+        }
+    }
+}
+
+/// Per other member: what this member has received from it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerStatus {
+    /// The member.
+    pub id: NodeId,
+    /// Its incarnation.
+    pub inc: u64,
+    /// The highest global round for which its ACK has arrived.
+    pub last_ack_round: u64,
+    /// When it was last heard from (member's clock), if ever.
+    pub last_heard: Option<Time>,
+    /// Fragments queued to it behind the window.
+    pub queued: u64,
+    /// Fragments in flight to it.
+    pub in_flight: u64,
+}
+
+/// A heartbeat link of this member (to its ring successor or from its predecessor).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkStatus {
+    /// The other end.
+    pub peer: NodeId,
+    /// True for the link to the successor (we send), false for the predecessor (we receive).
+    pub outgoing: bool,
+    /// Consecutive misses counted on the link.
+    pub misses: u32,
+    /// Heartbeat interval in force on the link (ms).
+    pub interval_ms: u64,
+    /// A change request is sent and not yet acknowledged as applied.
+    pub switch_over_pending: bool,
+}
+
+/// Counters of what a member dropped, refused or did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    /// Datagrams that did not decode.
+    pub malformed: u64,
+    /// Datagrams of another wire version.
+    pub version_mismatch: u64,
+    /// Datagrams from an old incarnation, for another node, or for an old view.
+    pub stale: u64,
+    /// Datagrams refused by authentication (counted by the runtime).
+    pub auth_failed: u64,
+    /// Datagrams refused as replays (counted by the runtime).
+    pub replayed: u64,
+    /// Fragments sent again.
+    pub retransmits: u64,
+    /// Duplicate fragments received.
+    pub duplicates: u64,
+    /// Fragments dropped by reassembly checks.
+    pub reassembly_errors: u64,
+    /// Sends refused over the queue threshold.
+    pub backpressure: u64,
+    /// Status queries answered.
+    pub queries_answered: u64,
+    /// Heartbeats sent.
+    pub heartbeats_sent: u64,
+    /// Members suspected by this member.
+    pub suspicions: u64,
+    /// Views installed.
+    pub views_installed: u64,
+    /// Protocols completed (any outcome).
+    pub protocols_completed: u64,
+    /// Parameter changes committed.
+    pub changes_committed: u64,
+    /// Parameter changes rolled back.
+    pub changes_rolled_back: u64,
+}
+
+/// A member's status, built from its local record alone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    /// The answering member.
+    pub node: NodeId,
+    /// Its incarnation.
+    pub inc: u64,
+    /// Its clock when it answered.
+    pub at: Time,
+    /// Its view.
+    pub view: ViewId,
+    /// Members of its view.
+    pub members: Vec<Member>,
+    /// Whether the view holds a quorum.
+    pub quorum: bool,
+    /// What it is doing.
+    pub phase: Phase,
+    /// Its current global ACK round (the round it works on, or the next one when idle).
+    pub current_round: u64,
+    /// Highest protocol sequence it completed.
+    pub completed: u64,
+    /// Protocols sequenced and waiting behind the current one.
+    pub queued_protocols: u64,
+    /// The protocol in progress.
+    pub protocol: Option<ProtocolInfo>,
+    /// What it waits on, if anything.
+    pub waiting: Option<Waiting>,
+    /// Since when it waits (its clock).
+    pub waiting_since: Option<Time>,
+    /// Every other member of the view.
+    pub peers: Vec<PeerStatus>,
+    /// Its heartbeat links.
+    pub links: Vec<LinkStatus>,
+    /// Effective parameters.
+    pub params: Params,
+    /// Parameters from its configuration.
+    pub configured: Params,
+    /// Parameter generation.
+    pub generation: u64,
+    /// Counters.
+    pub counters: Counters,
+}
+
+impl Status {
+    /// Members of the view that have not ACKed the current round (empty when idle).
+    pub fn not_acked(&self) -> Vec<NodeId> {
+        match &self.waiting {
+            Some(Waiting::Acks(m)) => m.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// How long the member has waited, as of its answer.
+    pub fn waited(&self) -> Option<std::time::Duration> {
+        self.waiting_since.map(|s| self.at.saturating_since(s))
+    }
+
+    /// The coordinator of its view (lowest member id).
+    pub fn coordinator(&self) -> Option<NodeId> {
+        self.members.first().map(|m| m.id)
+    }
+
+    /// Whether any link has a heartbeat switch-over pending.
+    pub fn switch_over_pending(&self) -> bool {
+        self.links.iter().any(|l| l.switch_over_pending)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ids: Vec<NodeId> = self.members.iter().map(|m| m.id).collect();
+        writeln!(
+            f,
+            "member {} (inc {}) view {} members {:?} quorum {} phase {} round {} completed {}",
+            self.node,
+            self.inc,
+            self.view,
+            ids,
+            if self.quorum { "yes" } else { "NO" },
+            self.phase.as_str(),
+            self.current_round,
+            self.completed
+        )?;
+        if let Some(p) = &self.protocol {
+            writeln!(
+                f,
+                "  protocol seq {} {} from {} round {}/{} running for {:?}",
+                p.seq,
+                p.kind,
+                p.pid,
+                p.round_index + 1,
+                p.rounds,
+                self.at.saturating_since(p.started)
+            )?;
+        }
+        if let Some(w) = &self.waiting {
+            writeln!(f, "  waiting on {w} for {:?}", self.waited().unwrap_or_default())?;
+        }
+        writeln!(f, "  {:>6} {:>14} {:>14} {:>8}", "peer", "last-ack-round", "last-heard", "queued")?;
+        for p in &self.peers {
+            let heard = p.last_heard.map_or("never".to_string(), |t| format!("{:?} ago", self.at.saturating_since(t)));
+            writeln!(f, "  {:>6} {:>14} {:>14} {:>8}", p.id, p.last_ack_round, heard, p.queued)?;
+        }
+        for l in &self.links {
+            writeln!(
+                f,
+                "  link {} {} interval {}ms misses {}{}",
+                if l.outgoing { "->" } else { "<-" },
+                l.peer,
+                l.interval_ms,
+                l.misses,
+                if l.switch_over_pending { " switch-over pending" } else { "" }
+            )?;
+        }
+        write!(f, "  params gen {}:", self.generation)?;
+        for p in Param::ALL {
+            write!(f, " {}={}", p.name(), self.params.get(p))?;
+        }
+        writeln!(f)
+    }
+}
