@@ -86,6 +86,10 @@ pub enum Event {
         members: Vec<NodeId>,
         /// Whether it holds a quorum.
         quorum: bool,
+        /// This member was outside the view's lineage and took its state by
+        /// transfer (parameters, generation, protocol position): outcomes it
+        /// completed while cut off are superseded.
+        transferred: bool,
     },
     /// This node suspects a member failed.
     Suspected {
@@ -116,6 +120,9 @@ pub enum Event {
     },
     /// A protocol ended on this member: committed, rolled back or abandoned.
     Completed(Outcome),
+    /// The outcome of one of this member's own proposals, decided while it was
+    /// cut off from the view (it did not process the protocol itself).
+    OutcomeLearned(Outcome),
     /// Parameters changed here (a committed change, a view's state transfer or a rollback).
     ParamsChanged {
         /// The new generation.
@@ -326,6 +333,7 @@ impl Core {
             quorum: self.mem.view.quorum,
             phase,
             current_round: self.eng.current_round(),
+            acked_round: self.eng.my_ack_round,
             completed: self.eng.completed,
             queued_protocols: self.eng.pending.len() as u64,
             protocol: self.eng.protocol_info(),
@@ -665,10 +673,10 @@ impl Core {
     pub(crate) fn send_msg(&mut self, to: NodeId, msg: &Msg, force: bool) -> Result<(), Error> {
         let lim = self.limits();
         let bytes = wire::encode_msg(msg);
-        let Some(p) = self.peers.get_mut(&to) else { return Ok(()) };
-        if p.inc == 0 {
+        let Some(p) = self.peers.get_mut(&to).filter(|p| p.inc != 0) else {
+            debug_assert!(false, "node {}: reliable send to node {to} whose incarnation is unknown", self.cfg.id);
             return Ok(());
-        }
+        };
         p.channel.send(bytes, &lim, force).map_err(|b| {
             self.counters.backpressure += 1;
             Error::Backpressure { peer: to, queued: b.queued }
@@ -705,7 +713,8 @@ impl Core {
 
     fn on_msg(&mut self, from: NodeId, msg: Msg, now: Time) {
         match msg {
-            Msg::Propose { pid, body } => self.on_propose(pid, body),
+            Msg::Propose { pid, body } => self.on_propose(from, pid, body),
+            Msg::Decided(o) => self.on_decided(*o),
             Msg::Sequenced { view, entries } => {
                 if self.mem.accepts(view, from) {
                     self.on_sequenced(entries);

@@ -119,6 +119,7 @@ impl Engine {
 
     fn remember(&mut self, o: Outcome) {
         self.sequenced.remove(&o.pid);
+        self.outstanding.remove(&o.pid);
         if self.outcomes.insert(o.pid, o.clone()).is_none() {
             self.outcome_order.push_back(o.pid);
         }
@@ -128,6 +129,14 @@ impl Engine {
             }
         }
         self.last_outcome = Some(o);
+    }
+
+    /// Remembers an outcome learned from the coordinator, without moving this
+    /// member's position in the order.
+    pub(crate) fn remember_decided(&mut self, o: Outcome) {
+        let last = self.last_outcome.take();
+        self.remember(o);
+        self.last_outcome = last;
     }
 
     /// This member's view of the protocol in flight, for a view change report.
@@ -144,12 +153,10 @@ impl Engine {
         self.sequenced = pending.iter().map(|e| (e.pid, e.seq)).collect();
         self.pending = pending.into();
         self.next_round = next_round;
-        self.my_ack_round = next_round.saturating_sub(1);
         self.acks.clear();
         self.incoming.retain(|(pid, _)| !self.sequenced.contains_key(pid) && !self.outcomes.contains_key(pid));
-        let sequenced = &self.sequenced;
         let outcomes = &self.outcomes;
-        self.outstanding.retain(|pid, _| !sequenced.contains_key(pid) && !outcomes.contains_key(pid));
+        self.outstanding.retain(|pid, _| !outcomes.contains_key(pid));
     }
 
     /// Records an outcome decided by a view change (for a protocol this member did
@@ -187,6 +194,9 @@ impl Core {
         let coord = self.coordinator();
         let list: Vec<(ProposalId, ProtocolBody)> = self.eng.outstanding.iter().map(|(p, b)| (*p, b.clone())).collect();
         for (pid, body) in list {
+            if self.eng.sequenced.contains_key(&pid) {
+                continue;
+            }
             if coord == self.cfg.id {
                 if !self.eng.incoming.iter().any(|(p, _)| *p == pid) {
                     self.eng.incoming.push_back((pid, body));
@@ -197,12 +207,26 @@ impl Core {
         }
     }
 
-    pub(crate) fn on_propose(&mut self, pid: ProposalId, body: ProtocolBody) {
-        if self.coordinator() != self.cfg.id || self.eng.is_known(pid) || self.eng.incoming.iter().any(|(p, _)| *p == pid) {
+    pub(crate) fn on_propose(&mut self, from: NodeId, pid: ProposalId, body: ProtocolBody) {
+        if self.coordinator() != self.cfg.id {
+            return;
+        }
+        if let Some(o) = self.eng.outcomes.get(&pid).filter(|_| pid.node == from) {
+            let _ = self.send_msg(from, &Msg::Decided(Box::new(o.clone())), true);
+            return;
+        }
+        if self.eng.is_known(pid) || self.eng.incoming.iter().any(|(p, _)| *p == pid) {
             // Not the coordinator (the proposer re-sends after the view change), or a duplicate.
             return;
         }
         self.eng.incoming.push_back((pid, body));
+    }
+
+    pub(crate) fn on_decided(&mut self, o: Outcome) {
+        if self.eng.outstanding.remove(&o.pid).is_some() && !self.eng.outcomes.contains_key(&o.pid) {
+            self.eng.remember_decided(o.clone());
+            self.events.push_back(Event::OutcomeLearned(o));
+        }
     }
 
     pub(crate) fn on_sequenced(&mut self, entries: Vec<Entry>) {
@@ -211,7 +235,6 @@ impl Core {
                 continue;
             }
             self.eng.sequenced.insert(e.pid, e.seq);
-            self.eng.outstanding.remove(&e.pid);
             self.eng.pending.push_back(e);
         }
     }

@@ -56,6 +56,8 @@ pub(crate) struct Membership {
     gathering: Option<Gathering>,
     deferred: Vec<(ViewId, NodeId, Msg)>,
     next_probe: Time,
+    /// When an unresolved suspicion makes this member suspect the leader candidate too.
+    escalate_at: Option<Time>,
 }
 
 impl Membership {
@@ -72,6 +74,7 @@ impl Membership {
             gathering: None,
             deferred: Vec::new(),
             next_probe: now,
+            escalate_at: None,
         }
     }
 
@@ -107,7 +110,10 @@ impl Membership {
     }
 
     pub(crate) fn next_deadline(&self) -> Option<Time> {
-        [Some(self.next_probe), self.fence_deadline, self.gathering.as_ref().map(|g| g.deadline)].into_iter().flatten().min()
+        [Some(self.next_probe), self.fence_deadline, self.gathering.as_ref().map(|g| g.deadline), self.escalate_at]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn is_member(&self, m: Member) -> bool {
@@ -170,6 +176,9 @@ impl Core {
     fn maybe_lead(&mut self, force: bool, now: Time) {
         if self.left {
             return;
+        }
+        if !self.mem.suspects.is_empty() && self.mem.escalate_at.is_none() {
+            self.mem.escalate_at = Some(now + self.view_change_timeout());
         }
         let mut members: Vec<Member> =
             self.mem.view.members.iter().filter(|m| !self.mem.suspects.contains(&m.id)).copied().collect();
@@ -310,6 +319,16 @@ impl Core {
                 }
             }
         }
+        if self.mem.escalate_at.is_some_and(|t| t <= now) {
+            // A suspicion the leader candidate did not act on: suspect the candidate too.
+            self.mem.escalate_at = None;
+            let candidate =
+                self.mem.view.members.iter().find(|m| !self.mem.suspects.contains(&m.id) && m.id != self.cfg.id).copied();
+            let leading = self.mem.gathering.is_some();
+            if let Some(c) = candidate.filter(|c| c.id < self.cfg.id && !leading) {
+                self.suspect(c, "did not lead the view change for a suspected member", now);
+            }
+        }
         if self.mem.next_probe <= now {
             self.mem.next_probe = now + self.params.duration(crate::params::Param::HeartbeatInterval);
             let coordinator = self.mem.view.members.first().map(|m| m.id) == Some(self.cfg.id);
@@ -375,6 +394,7 @@ impl Core {
             vid: g.vid,
             members: g.members,
             quorum,
+            base: Vec::new(),
             resolved: Vec::new(),
             pending: Vec::new(),
             completed: 0,
@@ -387,6 +407,7 @@ impl Core {
         }
         let top = g.reports.values().map(|r| r.primary).max().unwrap_or_default();
         let base: Vec<&Report> = g.reports.values().filter(|r| r.primary == top).collect();
+        nv.base = g.reports.iter().filter(|(_, r)| r.primary == top).map(|(&id, _)| id).collect();
         let m = base.iter().map(|r| r.completed).max().unwrap_or(0);
         let holder = base.iter().find(|r| r.completed == m).expect("base is not empty");
         nv.params = holder.params;
@@ -467,9 +488,15 @@ impl Core {
         self.mem.fence_deadline = None;
         self.mem.gathering = None;
         self.mem.suspects.clear();
+        self.mem.escalate_at = None;
         self.mem.joiners.retain(|id, _| !nv.members.iter().any(|m| m.id == *id));
         for p in self.peers.values_mut() {
             p.last_ack_round = 0;
+        }
+        for m in &nv.members {
+            if m.id != self.cfg.id {
+                self.learn_member(*m);
+            }
         }
         if nv.quorum {
             self.mem.primary = nv.vid;
@@ -488,6 +515,7 @@ impl Core {
             view: nv.vid,
             members: nv.members.iter().map(|m| m.id).collect(),
             quorum: nv.quorum,
+            transferred: nv.quorum && !nv.base.contains(&self.cfg.id),
         });
         self.resubmit_outstanding();
         self.replay_deferred(now);

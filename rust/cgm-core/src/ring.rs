@@ -153,7 +153,13 @@ impl Core {
     }
 
     pub(crate) fn on_heartbeat(&mut self, h: Header, _view: ViewId, counter: u64, change: Option<ChangeRequest>, now: Time) {
-        let from_pred = self.ring.pred == Some(Member { id: h.from, inc: h.from_inc });
+        let sender = Member { id: h.from, inc: h.from_inc };
+        if !self.mem.view.members.contains(&sender) {
+            // Not a member of this view: no ACK, so a member cut off from the view
+            // stops believing in it and rejoins.
+            return;
+        }
+        let from_pred = self.ring.pred == Some(sender);
         if from_pred {
             self.ring.last_hb = now;
             self.ring.misses = 0;

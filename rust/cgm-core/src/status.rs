@@ -166,6 +166,8 @@ pub struct Status {
     pub phase: Phase,
     /// Its current global ACK round (the round it works on, or the next one when idle).
     pub current_round: u64,
+    /// Highest global round this member has ACKed.
+    pub acked_round: u64,
     /// Highest protocol sequence it completed.
     pub completed: u64,
     /// Protocols sequenced and waiting behind the current one.

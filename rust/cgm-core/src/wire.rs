@@ -221,6 +221,9 @@ pub struct NewView {
     pub members: Vec<Member>,
     /// Whether it holds a quorum of the configured nodes.
     pub quorum: bool,
+    /// The members whose state the decision comes from (the lineage); the
+    /// others receive the state by transfer.
+    pub base: Vec<NodeId>,
     /// Outcomes members that lag must adopt, in order.
     pub resolved: Vec<Outcome>,
     /// Sequenced protocols carried into the new view, in order.
@@ -287,6 +290,9 @@ pub enum Msg {
     },
     /// The leader installs the new view.
     NewView(Box<NewView>),
+    /// The coordinator tells a proposer the outcome of a proposal it re-sent
+    /// after being cut off, decided without it.
+    Decided(Box<Outcome>),
     /// A member refuses a `Prepare` because it promised a higher view id.
     PrepareRefused {
         /// The refused view id.

@@ -1,0 +1,446 @@
+//! The simulated world: many cores on one virtual clock, a faulty network,
+//! hosts that answer local waits, and the checker run after every step.
+
+use crate::check::{Checker, Violation};
+use crate::net::{Net, NetFaults};
+use cgm_core::{
+    AppProtocol, Config, Core, Dest, Error, Event, LocalLimits, NodeId, Outcome, Param, Params, ProposalId, Resource, Status, Time,
+};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::hash::{Hash, Hasher};
+use std::time::Duration;
+
+/// How a simulated cluster is set up.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Number of nodes (ids 1..=nodes).
+    pub nodes: usize,
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// Whether views need a majority.
+    pub quorum: bool,
+    /// Initial parameters of every node.
+    pub params: Params,
+    /// Network faults.
+    pub faults: NetFaults,
+    /// Whether hosts answer a veto hook.
+    pub veto_hook: bool,
+    /// Simulated time between full invariant checks.
+    pub check_every: Duration,
+}
+
+impl SimConfig {
+    /// `nodes` nodes, fast heartbeat parameters, a perfect network.
+    pub fn new(nodes: usize, seed: u64) -> SimConfig {
+        SimConfig {
+            nodes,
+            seed,
+            quorum: true,
+            params: sim_params(),
+            faults: NetFaults::none(),
+            veto_hook: true,
+            check_every: Duration::from_millis(100),
+        }
+    }
+}
+
+/// Parameters that make simulated failures detected in well under a second.
+pub fn sim_params() -> Params {
+    Params::default()
+        .with_changes(&[
+            (Param::HeartbeatInterval, 100),
+            (Param::HeartbeatTimeout, 300),
+            (Param::HeartbeatAckTimeout, 300),
+            (Param::MessageRetryTimer, 20),
+            (Param::MaxMessageRetryTime, 1_000),
+        ])
+        .expect("valid simulator parameters")
+}
+
+/// What a simulated host does with local waits.
+#[derive(Debug, Default, Clone)]
+pub struct Host {
+    /// Locks held by "another thread" of the host: waits on them stay pending.
+    pub locks_held: BTreeSet<String>,
+    /// Jobs that cannot start yet: waits on them stay pending.
+    pub jobs_blocked: BTreeSet<String>,
+    /// When set, the veto hook refuses every change with this reason.
+    pub veto: Option<String>,
+    /// Delay before the host completes a wait.
+    pub delay: Duration,
+    /// Waits queued behind a held lock or blocked job.
+    pub queued: Vec<(u64, Resource)>,
+    /// Local limits given to the node at (re)start.
+    pub limits: LocalLimits,
+}
+
+/// One simulated node.
+pub struct SimNode {
+    /// Its core, `None` while crashed.
+    pub core: Option<Core>,
+    /// Its current incarnation.
+    pub inc: u64,
+    /// Its host.
+    pub host: Host,
+    /// Status answers received, by request.
+    pub replies: BTreeMap<u64, Status>,
+    /// Suspicions raised by this node (current incarnation).
+    pub suspicions: Vec<(NodeId, String)>,
+    /// Outcomes of this node's own proposals.
+    pub outcomes: BTreeMap<ProposalId, Outcome>,
+    deadline: Option<Time>,
+}
+
+/// The simulated world.
+pub struct Sim {
+    /// Its configuration.
+    pub cfg: SimConfig,
+    /// The seeded generator behind every random choice.
+    pub rng: ChaCha8Rng,
+    /// Virtual clock.
+    pub now: Time,
+    /// The network.
+    pub net: Net,
+    /// Nodes, index `id - 1`.
+    pub nodes: Vec<SimNode>,
+    /// The checker.
+    pub checker: Checker,
+    timers: BinaryHeap<Reverse<(Time, NodeId)>>,
+    host_actions: BinaryHeap<Reverse<(Time, u64, NodeId, u64, Result<Vec<u8>, String>)>>,
+    action_order: u64,
+    next_check: Time,
+    trace: std::collections::hash_map::DefaultHasher,
+    /// Steps taken.
+    pub steps: u64,
+    /// Print every event (for replaying a failing seed).
+    pub verbose: bool,
+}
+
+impl Sim {
+    /// Builds and starts every node at time 0.
+    pub fn new(cfg: SimConfig) -> Sim {
+        let mut sim = Sim {
+            rng: ChaCha8Rng::seed_from_u64(cfg.seed),
+            now: Time(0),
+            net: Net::new(cfg.faults.clone()),
+            nodes: Vec::new(),
+            checker: Checker::default(),
+            timers: BinaryHeap::new(),
+            host_actions: BinaryHeap::new(),
+            action_order: 0,
+            next_check: Time(0),
+            trace: Default::default(),
+            steps: 0,
+            verbose: std::env::var_os("CGM_SIM_VERBOSE").is_some(),
+            cfg,
+        };
+        for id in 1..=sim.cfg.nodes as NodeId {
+            sim.nodes.push(SimNode {
+                core: None,
+                inc: 0,
+                host: Host { delay: Duration::from_millis(1), ..Host::default() },
+                replies: BTreeMap::new(),
+                suspicions: Vec::new(),
+                outcomes: BTreeMap::new(),
+                deadline: None,
+            });
+            sim.restart(id);
+        }
+        sim
+    }
+
+    /// All node ids.
+    pub fn ids(&self) -> Vec<NodeId> {
+        (1..=self.cfg.nodes as NodeId).collect()
+    }
+
+    /// Ids of nodes not crashed.
+    pub fn alive(&self) -> Vec<NodeId> {
+        self.ids().into_iter().filter(|&id| self.nodes[id as usize - 1].core.is_some()).collect()
+    }
+
+    /// The node's core. Panics if it is crashed.
+    pub fn core(&self, id: NodeId) -> &Core {
+        self.nodes[id as usize - 1].core.as_ref().expect("node is alive")
+    }
+
+    fn node(&mut self, id: NodeId) -> &mut SimNode {
+        &mut self.nodes[id as usize - 1]
+    }
+
+    /// The node's status, taken locally.
+    pub fn status(&self, id: NodeId) -> Status {
+        self.core(id).status(self.now)
+    }
+
+    /// A hash of everything that happened: equal for two runs of the same seed.
+    pub fn trace_hash(&self) -> u64 {
+        self.trace.finish()
+    }
+
+    /// Restarts every node so new host limits take effect (before any traffic).
+    pub fn restart_all_for_limits(&mut self) {
+        for id in self.ids() {
+            self.nodes[id as usize - 1].inc = 0;
+            self.restart(id);
+        }
+    }
+
+    /// Crashes a node: it stops at once, its state is gone.
+    pub fn crash(&mut self, id: NodeId) {
+        self.node(id).core = None;
+        self.node(id).deadline = None;
+        (id, self.now, "crash").hash(&mut self.trace);
+    }
+
+    /// (Re)starts a node with a new incarnation.
+    pub fn restart(&mut self, id: NodeId) {
+        let now = self.now;
+        let n = &mut self.nodes[id as usize - 1];
+        n.inc += 1;
+        let mut cfg = Config::new(id, n.inc, (1..=self.cfg.nodes as NodeId).collect());
+        cfg.quorum = self.cfg.quorum;
+        cfg.params = self.cfg.params;
+        cfg.veto_hook = self.cfg.veto_hook;
+        cfg.limits = n.host.limits.clone();
+        n.core = Some(Core::new(cfg, now).expect("valid simulator configuration"));
+        n.replies.clear();
+        n.suspicions.clear();
+        n.host.queued.clear();
+        self.checker.reset(id);
+        (id, now, "restart").hash(&mut self.trace);
+        self.drain(id);
+    }
+
+    /// Proposes an application protocol at `id`.
+    ///
+    /// # Errors
+    /// As [`Core::propose_app`].
+    pub fn propose_app(&mut self, id: NodeId, rounds: u8, wait: Option<Resource>, payload: &[u8]) -> Result<ProposalId, Error> {
+        let now = self.now;
+        let app = AppProtocol { payload: payload.to_vec().into(), rounds, wait };
+        let r = self.nodes[id as usize - 1].core.as_mut().ok_or(Error::Left)?.propose_app(now, None, app);
+        self.drain(id);
+        r
+    }
+
+    /// Proposes a parameter change at `id`.
+    ///
+    /// # Errors
+    /// As [`Core::propose_change`].
+    pub fn propose_change(&mut self, id: NodeId, changes: &[(Param, u64)]) -> Result<ProposalId, Error> {
+        let now = self.now;
+        let r = self.nodes[id as usize - 1].core.as_mut().ok_or(Error::Left)?.propose_change(now, None, changes);
+        self.drain(id);
+        r
+    }
+
+    /// Asks `from` to query `to`'s status over the network; runs until answered
+    /// or `limit` passes.
+    ///
+    /// # Errors
+    /// A violation found meanwhile.
+    pub fn query(&mut self, from: NodeId, to: NodeId, limit: Duration) -> Result<Option<Status>, Violation> {
+        let now = self.now;
+        let req = self.nodes[from as usize - 1].core.as_mut().expect("alive").query_status(now, to).expect("configured node");
+        self.drain(from);
+        let found = self.run_until(limit, |s| s.nodes[from as usize - 1].replies.contains_key(&req))?;
+        Ok(if found { self.nodes[from as usize - 1].replies.remove(&req) } else { None })
+    }
+
+    /// Lets the host of `id` release a lock it held; waits on it complete.
+    pub fn release_lock(&mut self, id: NodeId, name: &str) {
+        self.node(id).host.locks_held.remove(name);
+        self.release_queued(id);
+    }
+
+    /// Lets the host of `id` start a job it had blocked.
+    pub fn unblock_job(&mut self, id: NodeId, name: &str) {
+        self.node(id).host.jobs_blocked.remove(name);
+        self.release_queued(id);
+    }
+
+    fn release_queued(&mut self, id: NodeId) {
+        let queued = std::mem::take(&mut self.node(id).host.queued);
+        for (token, res) in queued {
+            self.on_wait(id, token, res);
+        }
+    }
+
+    /// Runs the world for `d` of simulated time.
+    ///
+    /// # Errors
+    /// The first violation.
+    pub fn run_for(&mut self, d: Duration) -> Result<(), Violation> {
+        let end = self.now + d;
+        while self.step(end)? {}
+        self.now = self.now.max(end);
+        Ok(())
+    }
+
+    /// Runs until `done` holds (checked after every step) or `limit` passes;
+    /// returns whether it held.
+    ///
+    /// # Errors
+    /// The first violation.
+    pub fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Sim) -> bool) -> Result<bool, Violation> {
+        let end = self.now + limit;
+        loop {
+            if done(self) {
+                return Ok(true);
+            }
+            if !self.step(end)? {
+                self.now = self.now.max(end);
+                return Ok(done(self));
+            }
+        }
+    }
+
+    /// Takes the next step due no later than `end`; false when there is none.
+    fn step(&mut self, end: Time) -> Result<bool, Violation> {
+        let timer = loop {
+            match self.timers.peek() {
+                Some(&Reverse((t, id))) if self.nodes[id as usize - 1].deadline != Some(t) => {
+                    self.timers.pop();
+                }
+                Some(&Reverse((t, _))) => break Some(t),
+                None => break None,
+            }
+        };
+        let action = self.host_actions.peek().map(|Reverse(a)| a.0);
+        let next = [self.net.next_time(), timer, action, Some(self.next_check)].into_iter().flatten().min();
+        let Some(next) = next.filter(|&t| t <= end) else { return Ok(false) };
+        self.now = self.now.max(next);
+        self.steps += 1;
+        if self.next_check <= self.now {
+            self.next_check = self.now + self.cfg.check_every;
+            self.check()?;
+        } else if let Some(d) = self.net.pop_due(self.now) {
+            (d.from, d.to, d.at, d.bytes.len()).hash(&mut self.trace);
+            let now = self.now;
+            if let Some(core) = self.nodes[d.to as usize - 1].core.as_mut() {
+                core.handle_datagram(now, u64::from(d.from), &d.bytes);
+                self.drain_checked(d.to)?;
+            }
+        } else if action == Some(next) {
+            let Reverse((_, _, id, token, result)) = self.host_actions.pop().expect("peeked");
+            let now = self.now;
+            if let Some(core) = self.nodes[id as usize - 1].core.as_mut() {
+                let _ = core.complete_wait(now, token, result);
+                self.drain_checked(id)?;
+            }
+        } else if let Some(Reverse((_, id))) = self.timers.pop() {
+            let now = self.now;
+            self.nodes[id as usize - 1].deadline = None;
+            if let Some(core) = self.nodes[id as usize - 1].core.as_mut() {
+                core.handle_timeout(now);
+                self.drain_checked(id)?;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Runs the full checker over every live node now.
+    ///
+    /// # Errors
+    /// The first broken invariant.
+    pub fn check(&mut self) -> Result<(), Violation> {
+        let statuses: Vec<Status> = self.alive().into_iter().map(|id| self.status(id)).collect();
+        self.checker.check(&statuses, self.now.0)
+    }
+
+    fn drain_checked(&mut self, id: NodeId) -> Result<(), Violation> {
+        self.drain_inner(id)
+    }
+
+    /// Sends what a node wants sent and handles its events.
+    fn drain(&mut self, id: NodeId) {
+        if let Err(v) = self.drain_inner(id) {
+            panic!("violation while draining a command's output: {v}");
+        }
+    }
+
+    fn drain_inner(&mut self, id: NodeId) -> Result<(), Violation> {
+        let now = self.now;
+        loop {
+            let Some(core) = self.nodes[id as usize - 1].core.as_mut() else { return Ok(()) };
+            if let Some(t) = core.poll_transmit() {
+                let to = match t.dest {
+                    Dest::Node(to) => to,
+                    Dest::Source(tok) => tok as NodeId,
+                };
+                if (1..=self.cfg.nodes as NodeId).contains(&to) {
+                    self.net.send(&mut self.rng, now, id, to, t.bytes);
+                }
+                continue;
+            }
+            let Some(ev) = core.poll_event() else { break };
+            self.on_event(id, ev)?;
+        }
+        let Some(core) = self.nodes[id as usize - 1].core.as_ref() else { return Ok(()) };
+        let deadline = core.poll_timeout().map(|t| t.max(now));
+        let n = &mut self.nodes[id as usize - 1];
+        if deadline != n.deadline {
+            n.deadline = deadline;
+            if let Some(t) = deadline {
+                self.timers.push(Reverse((t, id)));
+            }
+        }
+        Ok(())
+    }
+
+    fn on_event(&mut self, id: NodeId, ev: Event) -> Result<(), Violation> {
+        if self.verbose {
+            println!("{} node {id}: {ev:?}", self.now);
+        }
+        match ev {
+            Event::Completed(o) => {
+                (id, o.seq, o.pid, o.committed).hash(&mut self.trace);
+                self.checker.completed(id, &o, self.now.0)?;
+                if o.pid.node == id {
+                    self.node(id).outcomes.insert(o.pid, o);
+                }
+            }
+            Event::ViewChanged { view, transferred, .. } => {
+                (id, view).hash(&mut self.trace);
+                if transferred {
+                    self.checker.transferred(id);
+                }
+            }
+            Event::Suspected { member, reason } => self.node(id).suspicions.push((member, reason)),
+            Event::LocalWait { token, resource, .. } => self.on_wait(id, token, resource),
+            Event::WaitCancelled { token } => {
+                self.node(id).host.queued.retain(|(t, _)| *t != token);
+            }
+            Event::StatusReply { req, status } => {
+                self.node(id).replies.insert(req, *status);
+            }
+            Event::OutcomeLearned(o) => {
+                self.node(id).outcomes.insert(o.pid, o);
+            }
+            Event::ParamsChanged { .. } | Event::StatusQueryFailed { .. } => {}
+        }
+        Ok(())
+    }
+
+    fn on_wait(&mut self, id: NodeId, token: u64, resource: Resource) {
+        let host = &mut self.nodes[id as usize - 1].host;
+        let result = match &resource {
+            Resource::Lock(name) if host.locks_held.contains(name) => None,
+            Resource::Job(name) if host.jobs_blocked.contains(name) => None,
+            Resource::Veto => Some(host.veto.clone().map_or(Ok(Vec::new()), Err)),
+            _ => Some(Ok(id.to_le_bytes().to_vec())),
+        };
+        match result {
+            None => host.queued.push((token, resource)),
+            Some(r) => {
+                let at = self.now + host.delay;
+                self.action_order += 1;
+                self.host_actions.push(Reverse((at, self.action_order, id, token, r)));
+            }
+        }
+    }
+}
