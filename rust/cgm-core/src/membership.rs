@@ -7,6 +7,11 @@
 //! protocols of its old view and answers with a report of its progress. With
 //! every report in, the leader decides and sends `NewView`:
 //! - the lineage is the reports with the highest last primary (quorum) view;
+//! - the new view has quorum only if it holds a majority of the configured
+//!   nodes *and* of that last primary view's members (same incarnations), so a
+//!   majority of restarted, state-less nodes cannot fork the lineage; with no
+//!   lineage at all (first start) it needs every configured node, and with
+//!   every configured node present it always has quorum;
 //! - a member one protocol behind adopts the outcome of a member that completed it;
 //! - the protocol in flight that no survivor completed is abandoned by all, except
 //!   a parameter change whose round-2 status from every member of its view is
@@ -47,6 +52,8 @@ pub(crate) struct Membership {
     pub(crate) view: View,
     /// The last view with quorum this member belonged to.
     pub(crate) primary: ViewId,
+    /// Members of that view.
+    primary_members: Vec<Member>,
     suspects: BTreeSet<NodeId>,
     joiners: BTreeMap<NodeId, Member>,
     /// Highest view id this member accepted a `Prepare` for.
@@ -66,6 +73,7 @@ impl Membership {
         Membership {
             view: View { id, members: vec![me], quorum },
             primary: if quorum { id } else { ViewId::default() },
+            primary_members: if quorum { vec![me] } else { Vec::new() },
             suspects: BTreeSet::new(),
             joiners: BTreeMap::new(),
             promised: id,
@@ -122,9 +130,6 @@ impl Membership {
 }
 
 impl Core {
-    fn quorum_for(&self, members: usize) -> bool {
-        !self.cfg.quorum || members * 2 > self.cfg.nodes.len()
-    }
 
     fn view_change_timeout(&self) -> std::time::Duration {
         self.params.duration(crate::params::Param::MaxMessageRetryTime)
@@ -241,6 +246,7 @@ impl Core {
         Report {
             view: self.mem.view.id,
             primary: self.mem.primary,
+            primary_members: self.mem.primary_members.clone(),
             completed: self.eng.completed,
             last_outcome: self.eng.last_outcome.clone(),
             running: self.eng.running_report(),
@@ -388,7 +394,18 @@ impl Core {
 
     /// The leader's decision, from every member's report.
     fn decide(&self, g: Gathering) -> NewView {
-        let quorum = self.quorum_for(g.members.len());
+        let top = g.reports.values().map(|r| r.primary).max().unwrap_or_default();
+        let base_ids: Vec<NodeId> = g.reports.iter().filter(|(_, r)| r.primary == top).map(|(&id, _)| id).collect();
+        let everyone = self.cfg.nodes.iter().all(|id| g.members.iter().any(|m| m.id == *id));
+        let quorum = if !self.cfg.quorum || everyone {
+            true
+        } else if top == ViewId::default() {
+            false
+        } else {
+            let last = &g.reports[&base_ids[0]].primary_members;
+            let kept = last.iter().filter(|m| g.members.contains(m)).count();
+            g.members.len() * 2 > self.cfg.nodes.len() && kept * 2 > last.len()
+        };
         let next_round = g.reports.values().map(|r| r.next_round).max().unwrap_or(1).max(1);
         let mut nv = NewView {
             vid: g.vid,
@@ -405,9 +422,8 @@ impl Core {
         if !quorum {
             return nv;
         }
-        let top = g.reports.values().map(|r| r.primary).max().unwrap_or_default();
         let base: Vec<&Report> = g.reports.values().filter(|r| r.primary == top).collect();
-        nv.base = g.reports.iter().filter(|(_, r)| r.primary == top).map(|(&id, _)| id).collect();
+        nv.base = base_ids;
         let m = base.iter().map(|r| r.completed).max().unwrap_or(0);
         let holder = base.iter().find(|r| r.completed == m).expect("base is not empty");
         nv.params = holder.params;
@@ -500,6 +516,7 @@ impl Core {
         }
         if nv.quorum {
             self.mem.primary = nv.vid;
+            self.mem.primary_members = nv.members.clone();
             self.resolve(&nv);
             self.eng.install(nv.completed, nv.pending.clone(), nv.next_round);
             if self.params != nv.params || self.generation != nv.generation {
@@ -543,6 +560,8 @@ impl Core {
                     }
                 }
                 self.events.push_back(Event::Completed(o.clone()));
+            } else if self.eng.outstanding.contains_key(&o.pid) {
+                self.events.push_back(Event::OutcomeLearned(o.clone()));
             }
             self.eng.adopt(o.clone());
         }

@@ -183,6 +183,8 @@ pub struct Report {
     pub view: ViewId,
     /// The last view with quorum the member belonged to (its lineage).
     pub primary: ViewId,
+    /// The members of that view.
+    pub primary_members: Vec<Member>,
     /// Highest protocol sequence the member completed.
     pub completed: u64,
     /// The outcome of `completed`, if the member still remembers it.

@@ -57,6 +57,7 @@ impl Checker {
         let h = self.histories.entry(node).or_default();
         self.superseded += h.outcomes.len() as u64;
         h.outcomes.clear();
+        h.last = 0;
     }
 
     /// A node completed a protocol.
