@@ -187,15 +187,15 @@ impl Core {
         }
         let mut members: Vec<Member> =
             self.mem.view.members.iter().filter(|m| !self.mem.suspects.contains(&m.id)).copied().collect();
+        if members.first().map(|m| m.id) != Some(self.cfg.id) {
+            return;
+        }
         for j in self.mem.joiners.values() {
             if !self.mem.suspects.contains(&j.id) && !members.iter().any(|m| m.id == j.id) {
                 members.push(*j);
             }
         }
         members.sort();
-        if members.first().map(|m| m.id) != Some(self.cfg.id) {
-            return;
-        }
         let same_as_view = members == self.mem.view.members;
         let same_as_gathering = self.mem.gathering.as_ref().is_some_and(|g| g.members == members);
         if same_as_gathering || (same_as_view && !force && self.mem.fenced_by().is_none()) {
@@ -505,7 +505,7 @@ impl Core {
         self.mem.gathering = None;
         self.mem.suspects.clear();
         self.mem.escalate_at = None;
-        self.mem.joiners.retain(|id, _| !nv.members.iter().any(|m| m.id == *id));
+        self.mem.joiners.clear();
         for p in self.peers.values_mut() {
             p.last_ack_round = 0;
         }
