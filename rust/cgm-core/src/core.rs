@@ -72,6 +72,19 @@ pub struct Transmit {
     pub bytes: Vec<u8>,
 }
 
+/// Why the host dropped a datagram before the core saw it (see [`Core::note_dropped`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dropped {
+    /// Authentication failed: wrong key, forged or corrupted.
+    Forged,
+    /// A replayed datagram.
+    Replayed,
+    /// An envelope of another version.
+    Version,
+    /// Not a datagram of this protocol at all.
+    Malformed,
+}
+
 /// Identifies a pending local wait; the host completes it with [`Core::complete_wait`].
 pub type WaitToken = u64;
 
@@ -174,6 +187,7 @@ pub struct Core {
     outbox: VecDeque<(Dest, Incarnation, Frame)>,
     dirty: Vec<NodeId>,
     queries: BTreeMap<u64, PendingQuery>,
+    pub(crate) operators: Vec<crate::operator::Waiter>,
     next_req: u64,
     pub(crate) left: bool,
     scratch: Vec<u8>,
@@ -218,6 +232,7 @@ impl Core {
             outbox: VecDeque::new(),
             dirty: Vec::new(),
             queries: BTreeMap::new(),
+            operators: Vec::new(),
             next_req: 1,
             left: false,
             scratch: Vec::new(),
@@ -277,6 +292,22 @@ impl Core {
     /// Highest protocol sequence completed here.
     pub fn completed(&self) -> u64 {
         self.eng.completed
+    }
+
+    /// Sequence number of the protocol this member is processing, if any.
+    pub fn current_protocol(&self) -> Option<u64> {
+        self.eng.running.as_ref().map(|r| r.entry.seq)
+    }
+
+    /// Counts a datagram the host dropped before it reached the core
+    /// (authentication failure, replay, other envelope version).
+    pub fn note_dropped(&mut self, why: Dropped) {
+        match why {
+            Dropped::Forged => self.counters.auth_failed += 1,
+            Dropped::Replayed => self.counters.replayed += 1,
+            Dropped::Version => self.counters.version_mismatch += 1,
+            Dropped::Malformed => self.counters.malformed += 1,
+        }
     }
 
     /// The outcome of a proposal, if this member completed it recently.
@@ -471,13 +502,16 @@ impl Core {
                 return;
             }
         };
-        if let Frame::StatusQuery { req } = frame {
-            if h.to == self.cfg.id {
-                self.answer_query(source, h, req, now);
-            } else {
-                self.counters.stale += 1;
+        match frame {
+            Frame::StatusQuery { req } if h.to == self.cfg.id => return self.answer_query(source, h, req, now),
+            Frame::ChangeRequest { req, txid, changes } if h.to == self.cfg.id => {
+                return self.on_change_request(Dest::Source(source), h.from_inc, req, txid, changes, now)
             }
-            return;
+            Frame::StatusQuery { .. } | Frame::ChangeRequest { .. } => {
+                self.counters.stale += 1;
+                return;
+            }
+            _ => {}
         }
         if h.to != self.cfg.id || !self.cfg.nodes.contains(&h.from) || h.from == self.cfg.id {
             self.counters.stale += 1;
@@ -547,7 +581,8 @@ impl Core {
                     }
                 }
             }
-            Frame::StatusQuery { .. } => unreachable!("handled above"),
+            Frame::StatusQuery { .. } | Frame::ChangeRequest { .. } => unreachable!("handled above"),
+            Frame::ChangeReply { .. } => self.counters.stale += 1,
         }
         self.pump(now);
     }
@@ -696,6 +731,10 @@ impl Core {
         Ok(())
     }
 
+    pub(crate) fn push_to(&mut self, dest: Dest, to_inc: Incarnation, frame: Frame) {
+        self.outbox.push_back((dest, to_inc, frame));
+    }
+
     pub(crate) fn push_frame(&mut self, to: NodeId, frame: Frame) {
         let inc = self.peers.get(&to).map_or(0, |p| p.inc);
         self.outbox.push_back((Dest::Node(to), inc, frame));
@@ -750,6 +789,7 @@ impl Core {
         if !self.left {
             self.progress(now);
         }
+        self.answer_operators();
         self.flush(now);
     }
 

@@ -14,6 +14,7 @@ mod core;
 mod engine;
 mod error;
 mod membership;
+mod operator;
 pub mod params;
 pub mod query;
 mod reliable;
@@ -22,7 +23,7 @@ pub mod status;
 pub mod time;
 pub mod wire;
 
-pub use crate::core::{Config, Core, Dest, Event, Transmit, WaitToken};
+pub use crate::core::{Config, Core, Dest, Dropped, Event, Transmit, WaitToken};
 pub use error::Error;
 pub use params::{LocalLimits, Nature, Param, ParamError, Params, Unit};
 pub use query::QueryCollector;

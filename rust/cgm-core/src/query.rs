@@ -21,10 +21,11 @@ pub(crate) fn reply_frames(status: &Status, req: u64, chunk: usize) -> Vec<Frame
         .collect()
 }
 
-/// Encodes a status query datagram from an operator tool (node id 0) to `to`.
-pub fn query_datagram(to: NodeId, req: u64) -> Vec<u8> {
+/// Encodes a datagram from an operator tool (node id 0, incarnation `inc`) to
+/// node `to`: a [`Frame::StatusQuery`] or a [`Frame::ChangeRequest`].
+pub fn operator_datagram(to: NodeId, inc: u64, frame: &Frame) -> Vec<u8> {
     let mut out = Vec::new();
-    wire::encode_frame(&Header { from: 0, from_inc: 0, to, to_inc: 0 }, &Frame::StatusQuery { req }, &mut out);
+    wire::encode_frame(&Header { from: 0, from_inc: inc, to, to_inc: 0 }, frame, &mut out);
     out
 }
 

@@ -398,6 +398,24 @@ pub enum Frame {
         /// Request id chosen by the asker.
         req: u64,
     },
+    /// An operator tool asks a member to run a parameter change.
+    ChangeRequest {
+        /// Request id chosen by the tool.
+        req: u64,
+        /// Transaction id: re-sending the same one is idempotent.
+        txid: u64,
+        /// The change.
+        changes: Vec<(Param, u64)>,
+    },
+    /// The member's answer to [`Frame::ChangeRequest`].
+    ChangeReply {
+        /// The request answered.
+        req: u64,
+        /// The outcome, once the change ended.
+        outcome: Option<Outcome>,
+        /// Why the change was refused before it started.
+        error: Option<String>,
+    },
     /// One part of a status answer.
     StatusReply {
         /// The request answered.

@@ -1,0 +1,304 @@
+//! `cgm`: run, inspect and retune libcgm clusters.
+
+mod demo;
+mod render;
+
+use cgm_runtime::cgm_core::{NodeId, Param};
+use cgm_runtime::client::Client;
+use cgm_runtime::{Error, Key, Node, NodeConfig, NodeEvent};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Cluster group membership with inspectable progress and safe runtime retuning.
+#[derive(Parser)]
+#[command(name = "cgm", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Start a local cluster on loopback and show everything libcgm does.
+    Demo {
+        /// Number of nodes.
+        #[arg(long, default_value_t = 5)]
+        nodes: u32,
+    },
+    /// Run one node in the foreground until SIGINT or SIGTERM, then leave gracefully.
+    Node {
+        /// The node's configuration file.
+        #[arg(short, long)]
+        config: PathBuf,
+    },
+    /// Ask a member for its status over the network.
+    Status {
+        /// A node configuration file (for the key and addresses).
+        #[arg(short, long)]
+        config: PathBuf,
+        /// The member to ask (default: the file's node_id).
+        #[arg(long)]
+        member: Option<NodeId>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Shorthand for --format json.
+        #[arg(long)]
+        json: bool,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 2.0)]
+        timeout: f64,
+    },
+    /// Run a transactional parameter change: PARAM=VALUE ... (committed or rolled back everywhere).
+    Set {
+        /// A node configuration file.
+        #[arg(short, long)]
+        config: PathBuf,
+        /// The member that runs the change (default: the file's node_id).
+        #[arg(long)]
+        member: Option<NodeId>,
+        /// Transaction id (re-running with the same one is idempotent).
+        #[arg(long)]
+        txid: Option<u64>,
+        /// Seconds to wait for the outcome.
+        #[arg(long, default_value_t = 10.0)]
+        timeout: f64,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Changes, e.g. heartbeat-interval=500ms send-window-size=32.
+        #[arg(required = true)]
+        changes: Vec<String>,
+    },
+    /// Show configured and effective parameters.
+    Params {
+        /// A node configuration file.
+        #[arg(short, long)]
+        config: PathBuf,
+        /// The member to ask (default: the file's node_id).
+        #[arg(long)]
+        member: Option<NodeId>,
+        /// One table across every configured member, flagging differences.
+        #[arg(long)]
+        all_members: bool,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Refresh a member's status table until interrupted.
+    Watch {
+        /// A node configuration file.
+        #[arg(short, long)]
+        config: PathBuf,
+        /// The member to ask (default: the file's node_id).
+        #[arg(long)]
+        member: Option<NodeId>,
+        /// Milliseconds between refreshes.
+        #[arg(long, default_value_t = 500)]
+        interval: u64,
+        /// Stop after this many refreshes (default: until interrupted).
+        #[arg(long)]
+        count: Option<u64>,
+    },
+    /// Write a new 32-byte cluster key file (mode 0600).
+    Keygen {
+        /// The file to create (must not exist).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Table,
+    Json,
+    Prometheus,
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let cli = Cli::parse();
+    let r = match cli.cmd {
+        Cmd::Demo { nodes } => demo::run(nodes),
+        Cmd::Node { config } => run_node(&config),
+        Cmd::Status { config, member, format, json, timeout } => {
+            status(&config, member, if json { Format::Json } else { format }, Duration::from_secs_f64(timeout))
+        }
+        Cmd::Set { config, member, txid, timeout, json, changes } => set(&config, member, txid, Duration::from_secs_f64(timeout), json, &changes),
+        Cmd::Params { config, member, all_members, json } => params(&config, member, all_members, json),
+        Cmd::Watch { config, member, interval, count } => watch(&config, member, interval, count),
+        Cmd::Keygen { output } => Key::generate().write_new(&output).map(|()| {
+            println!("wrote a new cluster key to {} (mode 0600)", output.display());
+            ExitCode::SUCCESS
+        }),
+    };
+    match r {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("cgm: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+type CmdResult = Result<ExitCode, String>;
+
+fn load(path: &std::path::Path) -> Result<NodeConfig, String> {
+    NodeConfig::load(path).map_err(|e| e.to_string())
+}
+
+fn client_for(cfg: &NodeConfig, member: Option<NodeId>) -> Result<(Client, std::net::SocketAddr, NodeId), String> {
+    let member = member.unwrap_or(cfg.node_id);
+    let addr = cfg.addr_of(member).ok_or_else(|| format!("member {member} is not in the configuration"))?;
+    let c = Client::new(cfg.key.as_ref(), cfg.encrypt, addr).map_err(|e| e.to_string())?;
+    Ok((c, addr, member))
+}
+
+fn run_node(path: &std::path::Path) -> CmdResult {
+    let cfg = load(path)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop)).map_err(|e| format!("cannot handle signals: {e}"))?;
+    }
+    let node = Node::start(cfg).map_err(|e| e.to_string())?;
+    println!("node {} running; SIGINT or SIGTERM leaves the group", node.id());
+    while !stop.load(Ordering::Acquire) {
+        while let Some(ev) = node.next_event(Some(Duration::from_millis(100))) {
+            match ev {
+                NodeEvent::ViewChanged { view, members, quorum } => {
+                    println!("view {view}: members {members:?} quorum {}", if quorum { "yes" } else { "no" })
+                }
+                NodeEvent::Suspected { member, reason } => println!("suspect member {member}: {reason}"),
+                NodeEvent::ChangeCommitted(o) | NodeEvent::ChangeRolledBack(o) => print!("{}", render::outcome_table(&o)),
+                NodeEvent::ProtocolCompleted(_) | NodeEvent::StepRequest { .. } | NodeEvent::VetoRequest { .. } => {}
+            }
+            if stop.load(Ordering::Acquire) {
+                break;
+            }
+        }
+    }
+    println!("leaving the group");
+    node.shutdown();
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(path: &std::path::Path, member: Option<NodeId>, format: Format, timeout: Duration) -> CmdResult {
+    let cfg = load(path)?;
+    let (mut c, addr, member) = client_for(&cfg, member)?;
+    let s = c.query_status(addr, member, timeout).map_err(|e| format!("member {member} at {addr}: {e}"))?;
+    match format {
+        Format::Table => print!("{}", render::status_table(&s)),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&s).expect("a status serialises")),
+        Format::Prometheus => print!("{}", render::prometheus(&s)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Parses `name=value` arguments into a change.
+fn parse_changes(args: &[String]) -> Result<Vec<(Param, u64)>, String> {
+    args.iter()
+        .map(|a| {
+            let (name, value) = a.split_once('=').ok_or_else(|| format!("expected PARAM=VALUE, got {a:?}"))?;
+            let p = Param::from_name(name).ok_or_else(|| cgm_runtime::cgm_core::ParamError::UnknownName(name.to_string()).to_string())?;
+            let v = p.parse_value(value).map_err(|e| e.to_string())?;
+            Ok((p, v))
+        })
+        .collect()
+}
+
+fn set(path: &std::path::Path, member: Option<NodeId>, txid: Option<u64>, timeout: Duration, json: bool, args: &[String]) -> CmdResult {
+    let changes = parse_changes(args)?;
+    let cfg = load(path)?;
+    // Static validation before anything is sent: ranges here, cross-parameter
+    // rules against the member's current values there.
+    for (p, v) in &changes {
+        cgm_runtime::cgm_core::Params::check_range(*p, *v).map_err(|e| e.to_string())?;
+    }
+    let (mut c, addr, member) = client_for(&cfg, member)?;
+    let txid = txid.unwrap_or_else(cgm_runtime::new_incarnation);
+    let show = |o: &cgm_runtime::cgm_core::Outcome| {
+        if json {
+            println!("{}", serde_json::to_string_pretty(o).expect("an outcome serialises"));
+        } else {
+            print!("{}", render::outcome_table(o));
+        }
+    };
+    match c.change(addr, member, &changes, txid, timeout) {
+        Ok(o) => {
+            show(&o);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(Error::RolledBack(o) | Error::Vetoed(o)) => {
+            show(&o);
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => Err(format!("member {member}: {e}")),
+    }
+}
+
+fn params(path: &std::path::Path, member: Option<NodeId>, all: bool, json: bool) -> CmdResult {
+    let cfg = load(path)?;
+    let targets: Vec<NodeId> = if all { cfg.nodes.iter().map(|(id, _)| *id).collect() } else { vec![member.unwrap_or(cfg.node_id)] };
+    let mut statuses = Vec::new();
+    let mut unreachable = Vec::new();
+    for id in targets {
+        let (mut c, addr, _) = client_for(&cfg, Some(id))?;
+        match c.query_status(addr, id, Duration::from_secs(2)) {
+            Ok(s) => statuses.push(s),
+            Err(e) => unreachable.push(format!("member {id}: {e}")),
+        }
+    }
+    if statuses.is_empty() {
+        return Err(unreachable.join("; "));
+    }
+    if json {
+        let v: Vec<_> = statuses
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "member": s.node,
+                    "generation": s.generation,
+                    "switch_over_pending": s.switch_over_pending(),
+                    "configured": Param::ALL.iter().map(|p| (p.name(), s.configured.get(*p))).collect::<std::collections::BTreeMap<_, _>>(),
+                    "effective": Param::ALL.iter().map(|p| (p.name(), s.params.get(*p))).collect::<std::collections::BTreeMap<_, _>>(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+    } else {
+        let refs: Vec<&_> = statuses.iter().collect();
+        print!("{}", render::params_table(&refs));
+        for s in &statuses {
+            if s.switch_over_pending() {
+                println!("member {}: heartbeat switch-over pending", s.node);
+            }
+        }
+    }
+    for u in &unreachable {
+        eprintln!("cgm: {u}");
+    }
+    let differs = statuses.windows(2).any(|w| w[0].params != w[1].params || w[0].generation != w[1].generation);
+    Ok(if differs || !unreachable.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn watch(path: &std::path::Path, member: Option<NodeId>, interval: u64, count: Option<u64>) -> CmdResult {
+    let cfg = load(path)?;
+    let (mut c, addr, member) = client_for(&cfg, member)?;
+    let mut n = 0;
+    loop {
+        print!("\x1b[2J\x1b[H");
+        match c.query_status(addr, member, Duration::from_secs(1)) {
+            Ok(s) => print!("{}", render::status_table(&s)),
+            Err(e) => println!("member {member} at {addr}: {e}"),
+        }
+        n += 1;
+        if count.is_some_and(|c| n >= c) {
+            return Ok(ExitCode::SUCCESS);
+        }
+        std::thread::sleep(Duration::from_millis(interval));
+    }
+}

@@ -1,0 +1,185 @@
+//! How the `cgm` tool prints statuses and outcomes: tables for people, JSON
+//! for scripts, the Prometheus text format for a textfile collector.
+
+use cgm_runtime::cgm_core::{AckStatus, Outcome, Param, Status, Waiting};
+use std::fmt::Write;
+
+/// A status as a table.
+pub fn status_table(s: &Status) -> String {
+    let mut o = String::new();
+    let ids: Vec<String> = s.members.iter().map(|m| m.id.to_string()).collect();
+    let _ = writeln!(
+        o,
+        "member {}  view {}  members [{}]  coordinator {}  quorum {}",
+        s.node,
+        s.view,
+        ids.join(" "),
+        s.coordinator().map_or("-".into(), |c| c.to_string()),
+        if s.quorum { "yes" } else { "NO" }
+    );
+    let _ = writeln!(o, "phase {}  current round {}  completed protocols {}  queued {}", s.phase.as_str(), s.current_round, s.completed, s.queued_protocols);
+    if let Some(p) = &s.protocol {
+        let _ = writeln!(
+            o,
+            "protocol seq {} ({}) from {} round {}/{} running for {}",
+            p.seq,
+            p.kind,
+            p.pid,
+            p.round_index + 1,
+            p.rounds,
+            human(s.at.saturating_since(p.started))
+        );
+    }
+    match &s.waiting {
+        Some(Waiting::Acks(m)) if !m.is_empty() => {
+            let _ = writeln!(o, "waiting on ACKs of round {} from {:?} for {}", s.current_round, m, human(s.waited().unwrap_or_default()));
+        }
+        Some(w) => {
+            let _ = writeln!(o, "waiting on {w} for {}", human(s.waited().unwrap_or_default()));
+        }
+        None => {}
+    }
+    let _ = writeln!(o, "{:>6}  {:>14}  {:>8}  {:>15}  {:>6}", "peer", "last-ack-round", "acked", "last-heard", "queued");
+    for p in &s.peers {
+        let acked = if s.protocol.is_some() { if p.last_ack_round >= s.current_round { "yes" } else { "NO" } } else { "-" };
+        let heard = p.last_heard.map_or("never".into(), |t| format!("{} ago", human(s.at.saturating_since(t))));
+        let _ = writeln!(o, "{:>6}  {:>14}  {:>8}  {:>15}  {:>6}", p.id, p.last_ack_round, acked, heard, p.queued);
+    }
+    for l in &s.links {
+        let _ = writeln!(
+            o,
+            "heartbeat link {} {}  interval {}ms  misses {}  switch-over {}",
+            if l.outgoing { "->" } else { "<-" },
+            l.peer,
+            l.interval_ms,
+            l.misses,
+            if l.switch_over_pending { "PENDING" } else { "done" }
+        );
+    }
+    let c = &s.counters;
+    let _ = writeln!(
+        o,
+        "dropped: auth {} replay {} malformed {} version {} stale {}  retransmits {}  changes committed {} rolled back {}",
+        c.auth_failed, c.replayed, c.malformed, c.version_mismatch, c.stale, c.retransmits, c.changes_committed, c.changes_rolled_back
+    );
+    let _ = writeln!(o, "parameters (generation {}):", s.generation);
+    o.push_str(&params_table(&[s]));
+    o
+}
+
+/// Parameters of one or several members; a column per member, differences flagged.
+pub fn params_table(members: &[&Status]) -> String {
+    let mut o = String::new();
+    let _ = write!(o, "  {:<34} {:>15}", "parameter", "configured");
+    for s in members {
+        let _ = write!(o, " {:>15}", format!("member {}", s.node));
+    }
+    let _ = writeln!(o);
+    for p in Param::ALL {
+        let _ = write!(o, "  {:<34} {:>15}", p.name(), p.format_value(members[0].configured.get(p)));
+        let first = members[0].params.get(p);
+        let mut differs = false;
+        for s in members {
+            differs |= s.params.get(p) != first;
+            let _ = write!(o, " {:>15}", p.format_value(s.params.get(p)));
+        }
+        let _ = writeln!(o, "{}", if differs { "   <-- DIFFERS" } else { "" });
+    }
+    if members.len() > 1 {
+        let _ = write!(o, "  {:<34} {:>15}", "generation", "");
+        for s in members {
+            let _ = write!(o, " {:>15}", s.generation);
+        }
+        let _ = writeln!(o);
+    }
+    o
+}
+
+/// An outcome, one line per member.
+pub fn outcome_table(o: &Outcome) -> String {
+    let mut s = format!(
+        "change {} (seq {}): {} at generation {}\n",
+        o.pid,
+        o.seq,
+        if o.committed { "COMMITTED on every member" } else { "ROLLED BACK on every member" },
+        o.generation
+    );
+    for (id, st) in &o.statuses {
+        let text = match st {
+            AckStatus::Ok(_) => "applied".to_string(),
+            AckStatus::Received => "no status".to_string(),
+            AckStatus::Failed(why) => format!("FAILED: {why}"),
+        };
+        let _ = writeln!(s, "  member {id:>4}: {text}");
+    }
+    s
+}
+
+/// The Prometheus text exposition of a status.
+pub fn prometheus(s: &Status) -> String {
+    let mut o = String::new();
+    let n = s.node;
+    let mut gauge = |name: &str, help: &str, kind: &str, samples: Vec<(String, u64)>| {
+        let _ = writeln!(o, "# HELP cgm_{name} {help}\n# TYPE cgm_{name} {kind}");
+        for (labels, v) in samples {
+            let _ = writeln!(o, "cgm_{name}{{node=\"{n}\"{labels}}} {v}");
+        }
+    };
+    gauge("view_members", "Members in the node's view.", "gauge", vec![(String::new(), s.members.len() as u64)]);
+    gauge("quorum", "1 if the view holds a quorum.", "gauge", vec![(String::new(), u64::from(s.quorum))]);
+    gauge("current_round", "The node's current global ACK round.", "gauge", vec![(String::new(), s.current_round)]);
+    gauge("protocols_completed", "Highest protocol sequence completed.", "counter", vec![(String::new(), s.completed)]);
+    gauge(
+        "last_ack_round",
+        "Last ACK round received from each peer.",
+        "gauge",
+        s.peers.iter().map(|p| (format!(",peer=\"{}\"", p.id), p.last_ack_round)).collect(),
+    );
+    gauge(
+        "ack_lag_rounds",
+        "Rounds each peer is behind the node's current round.",
+        "gauge",
+        s.peers.iter().map(|p| (format!(",peer=\"{}\"", p.id), s.current_round.saturating_sub(p.last_ack_round))).collect(),
+    );
+    gauge(
+        "heartbeats_missed",
+        "Consecutive heartbeat misses per ring link.",
+        "gauge",
+        s.links.iter().map(|l| (format!(",peer=\"{}\",direction=\"{}\"", l.peer, if l.outgoing { "out" } else { "in" }), u64::from(l.misses))).collect(),
+    );
+    let c = &s.counters;
+    gauge("retransmits_total", "Fragments sent again.", "counter", vec![(String::new(), c.retransmits)]);
+    gauge(
+        "dropped_total",
+        "Datagrams dropped, by reason.",
+        "counter",
+        vec![
+            (",reason=\"auth\"".into(), c.auth_failed),
+            (",reason=\"replay\"".into(), c.replayed),
+            (",reason=\"malformed\"".into(), c.malformed),
+            (",reason=\"version\"".into(), c.version_mismatch),
+            (",reason=\"stale\"".into(), c.stale),
+        ],
+    );
+    gauge("changes_committed_total", "Parameter changes committed.", "counter", vec![(String::new(), c.changes_committed)]);
+    gauge("changes_rolled_back_total", "Parameter changes rolled back.", "counter", vec![(String::new(), c.changes_rolled_back)]);
+    gauge("param_generation", "Generation of the effective parameters.", "gauge", vec![(String::new(), s.generation)]);
+    gauge(
+        "param",
+        "Effective parameter values, in each parameter's unit.",
+        "gauge",
+        Param::ALL.iter().map(|p| (format!(",name=\"{}\"", p.name()), s.params.get(*p))).collect(),
+    );
+    o
+}
+
+/// A duration for people.
+pub fn human(d: std::time::Duration) -> String {
+    if d.as_secs() >= 10 {
+        format!("{}s", d.as_secs())
+    } else if d.as_millis() >= 10 {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{}us", d.as_micros())
+    }
+}

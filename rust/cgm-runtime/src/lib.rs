@@ -1,0 +1,27 @@
+//! libcgm's runtime: the sans-IO core on real UDP sockets and threads.
+//!
+//! [`Node`] is one cluster member: a member thread that owns its core and
+//! waits only on its local message queue, a socket reader thread, an
+//! authenticated (optionally encrypted) wire, named local locks, jobs, and
+//! events delivered on the host's own thread through [`Node::fd`] and
+//! [`Node::poll_event`]. [`client`] is the operator side (status queries and
+//! changes from tools that are not members). The `cgm` binary is built on both.
+#![deny(missing_docs, unreachable_pub)]
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod client;
+pub mod config;
+mod error;
+mod events;
+mod locks;
+mod node;
+mod transport;
+
+pub use auth::Key;
+pub use cgm_core;
+pub use config::{ConfigError, NodeConfig};
+pub use error::{Error, ResultCode};
+pub use events::NodeEvent;
+pub use locks::LockGuard;
+pub use node::{new_incarnation, JobFn, Node, ParamsView};
