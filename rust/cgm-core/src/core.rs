@@ -565,7 +565,7 @@ impl Core {
                 }
                 self.mark_dirty(h.from);
             }
-            Frame::Heartbeat { view, counter, change } => self.on_heartbeat(h, view, counter, change, now),
+            Frame::Heartbeat { view, counter, in_force, change } => self.on_heartbeat(h, view, counter, in_force, change, now),
             Frame::HeartbeatAck { counter, change } => self.on_heartbeat_ack(h.from, counter, change, now),
             Frame::Join { view, members } => self.on_join(Member { id: h.from, inc: h.from_inc }, view, members, now),
             Frame::StatusReply { req, .. } => {

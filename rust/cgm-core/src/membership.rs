@@ -131,8 +131,12 @@ impl Membership {
 
 impl Core {
 
+    /// How long a leader waits for reports (and a fenced member for the new
+    /// view): long enough for a few retransmissions, bounded by the give-up time.
     fn view_change_timeout(&self) -> std::time::Duration {
-        self.params.duration(crate::params::Param::MaxMessageRetryTime)
+        use crate::params::Param;
+        let p = &self.params;
+        p.duration(Param::MaxMessageRetryTime).min(p.duration(Param::HeartbeatTimeout).max(p.duration(Param::MessageRetryTimer) * 10))
     }
 
     /// This member suspects `m` failed: tells the others and, if it leads, starts a view change.
@@ -258,6 +262,13 @@ impl Core {
     }
 
     pub(crate) fn on_prepare(&mut self, from: NodeId, vid: ViewId, now: Time) {
+        // A leader from outside the view may only be merging it in: then it has
+        // a lower id than this view's coordinator (or this view has no quorum).
+        let outsider = !self.mem.view.members.iter().any(|m| m.id == from);
+        let coordinator = self.mem.view.members.first().map_or(NodeId::MAX, |m| m.id);
+        if outsider && self.mem.view.quorum && from > coordinator {
+            return;
+        }
         if self.left || vid <= self.mem.promised || vid.leader != from {
             if vid < self.mem.promised && !self.left {
                 // Tell the leader what it must beat.

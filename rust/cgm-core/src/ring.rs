@@ -14,7 +14,11 @@
 //! its heartbeats; the receiver applies the values to its receive side and
 //! answers with the indicator set, or cleared if it refuses (it has not yet
 //! committed that generation); the sender switches its send side only after an
-//! ACK with the indicator set.
+//! ACK with the indicator set. Every heartbeat also declares the values its
+//! sender uses now, and the receiver judges silence by the more tolerant of
+//! those and its own, so a lost ACK or a new link never makes a healthy
+//! predecessor look dead. While a request is unanswered the sender beats at the
+//! faster of the old and new intervals, so the request is repeated promptly.
 
 use crate::core::Core;
 use crate::params::{Param, Params};
@@ -39,8 +43,10 @@ pub(crate) struct Ring {
     ack_misses: u32,
     /// A change request to the successor, until it ACKs it as applied.
     request: Option<ChangeRequest>,
-    /// Values in force on the incoming link.
+    /// Values applied on the incoming link.
     recv: Option<HeartbeatValues>,
+    /// Values the predecessor says it sends with.
+    sender_in_force: Option<HeartbeatValues>,
     last_hb: Time,
     next_check: Option<Time>,
     misses: u32,
@@ -54,8 +60,18 @@ fn check_period(v: &HeartbeatValues) -> Duration {
     Duration::from_micros(v.interval * 1_000 * v.ratio / 100)
 }
 
+/// The more tolerant of two sets of receive-side values.
+fn tolerant(a: HeartbeatValues, b: Option<HeartbeatValues>) -> HeartbeatValues {
+    let Some(b) = b else { return a };
+    let (pa, pb) = (check_period(&a), check_period(&b));
+    let slower = if pb > pa { b } else { a };
+    HeartbeatValues { timeout: a.timeout.max(b.timeout), ..slower }
+}
+
 impl Ring {
-    /// Rebuilds the links for a new view: new links run on the committed values.
+    /// Rebuilds the links for a new view. Miss counts start afresh; a new
+    /// incoming link is judged by the more tolerant of the committed values and
+    /// those of the link it replaces until its sender declares its own.
     pub(crate) fn reset(&mut self, members: &[Member], me: Member, params: &Params, generation: u64, now: Time) {
         let pos = members.iter().position(|m| m.id == me.id);
         let (succ, pred) = match pos {
@@ -69,20 +85,34 @@ impl Ring {
             self.succ = succ;
             self.send = succ.map(|_| values);
             self.request = None;
-            self.unacked.clear();
-            self.ack_misses = 0;
-            self.next_send = succ.map(|_| now);
         } else if self.succ.is_some() && self.send != Some(values) {
             // A link that stays while the committed values changed (state transfer).
             self.request = Some(ChangeRequest { generation, values });
         }
+        self.unacked.clear();
+        self.ack_misses = 0;
+        self.next_send = succ.map(|_| now);
         if pred != self.pred {
+            let previous = tolerant(self.recv.unwrap_or(values), self.sender_in_force);
             self.pred = pred;
             self.recv = pred.map(|_| values);
-            self.misses = 0;
-            self.last_hb = now;
-            self.next_check = pred.map(|_| now + check_period(&values));
+            self.sender_in_force = pred.map(|_| previous);
         }
+        self.misses = 0;
+        self.last_hb = now;
+        self.next_check = self.watch().map(|w| now + check_period(&w));
+    }
+
+    /// The values silence from the predecessor is judged by.
+    fn watch(&self) -> Option<HeartbeatValues> {
+        self.recv.map(|r| tolerant(r, self.sender_in_force))
+    }
+
+    /// The interval the sender beats at now.
+    fn beat(&self) -> Option<Duration> {
+        let send = self.send?;
+        let interval = self.request.map_or(send.interval, |r| r.values.interval.min(send.interval));
+        Some(ms(interval))
     }
 
     pub(crate) fn next_deadline(&self) -> Option<Time> {
@@ -104,7 +134,13 @@ impl Ring {
             });
         }
         if let (Some(p), Some(vals)) = (self.pred, self.recv) {
-            v.push(LinkStatus { peer: p.id, outgoing: false, misses: self.misses, interval_ms: vals.interval, switch_over_pending: false });
+            v.push(LinkStatus {
+                peer: p.id,
+                outgoing: false,
+                misses: self.misses,
+                interval_ms: vals.interval,
+                switch_over_pending: self.sender_in_force.is_some_and(|s| s != vals),
+            });
         }
         v
     }
@@ -112,7 +148,7 @@ impl Ring {
 
 impl Core {
     pub(crate) fn ring_timeout(&mut self, now: Time) {
-        if let (Some(succ), Some(vals), Some(t)) = (self.ring.succ, self.ring.send, self.ring.next_send) {
+        if let (Some(succ), Some(vals), Some(t), Some(beat)) = (self.ring.succ, self.ring.send, self.ring.next_send, self.ring.beat()) {
             if t <= now {
                 let ack_timeout = ms(vals.ack_timeout);
                 while self.ring.unacked.front().is_some_and(|&(_, sent)| now.saturating_since(sent) >= ack_timeout) {
@@ -131,19 +167,19 @@ impl Core {
                 }
                 self.ring.unacked.push_back((counter, now));
                 self.counters.heartbeats_sent += 1;
-                let frame = Frame::Heartbeat { view: self.mem.view.id, counter, change: self.ring.request };
+                let frame = Frame::Heartbeat { view: self.mem.view.id, counter, in_force: vals, change: self.ring.request };
                 self.push_frame(succ.id, frame);
-                self.ring.next_send = Some(now + ms(vals.interval));
+                self.ring.next_send = Some(now + beat);
             }
         }
-        if let (Some(pred), Some(vals), Some(t)) = (self.ring.pred, self.ring.recv, self.ring.next_check) {
+        if let (Some(pred), Some(watch), Some(t)) = (self.ring.pred, self.ring.watch(), self.ring.next_check) {
             if t <= now {
-                if now.saturating_since(self.ring.last_hb) >= ms(vals.timeout) {
+                if now.saturating_since(self.ring.last_hb) >= ms(watch.timeout) {
                     self.ring.misses += 1;
                 } else {
                     self.ring.misses = 0;
                 }
-                self.ring.next_check = Some(now + check_period(&vals));
+                self.ring.next_check = Some(now + check_period(&watch));
                 if self.ring.misses as u64 >= self.params.get(Param::HeartbeatFailureThreshold) {
                     self.ring.misses = 0;
                     self.suspect(pred, "heartbeats missed past heartbeat-failure-threshold", now);
@@ -152,7 +188,15 @@ impl Core {
         }
     }
 
-    pub(crate) fn on_heartbeat(&mut self, h: Header, _view: ViewId, counter: u64, change: Option<ChangeRequest>, now: Time) {
+    pub(crate) fn on_heartbeat(
+        &mut self,
+        h: Header,
+        _view: ViewId,
+        counter: u64,
+        in_force: HeartbeatValues,
+        change: Option<ChangeRequest>,
+        now: Time,
+    ) {
         let sender = Member { id: h.from, inc: h.from_inc };
         if !self.mem.view.members.contains(&sender) {
             // Not a member of this view: no ACK, so a member cut off from the view
@@ -163,14 +207,13 @@ impl Core {
         if from_pred {
             self.ring.last_hb = now;
             self.ring.misses = 0;
+            self.ring.sender_in_force = Some(in_force);
         }
         let answer = change.map(|req| {
             // Apply only values this member has committed itself, and only on its real link.
             let applied = from_pred && req.generation <= self.generation && req.values == HeartbeatValues::of(&self.params);
-            if applied && self.ring.recv != Some(req.values) {
+            if applied {
                 self.ring.recv = Some(req.values);
-                self.ring.last_hb = now;
-                self.ring.next_check = Some(now + check_period(&req.values));
             }
             (req.generation, applied)
         });
@@ -187,19 +230,17 @@ impl Core {
         self.ring.ack_misses = 0;
         if let (Some((generation, true)), Some(req)) = (change, self.ring.request) {
             if req.generation == generation {
-                let old = self.ring.send.map_or(0, |v| v.interval);
                 self.ring.send = Some(req.values);
                 self.ring.request = None;
-                // A shorter interval takes effect from now, not after the old one.
-                if req.values.interval < old {
-                    self.ring.next_send = Some(now + ms(req.values.interval));
+                if let Some(beat) = self.ring.beat() {
+                    self.ring.next_send = Some(self.ring.next_send.map_or(now + beat, |t| t.min(now + beat)));
                 }
             }
         }
     }
 
     /// A committed change: global heartbeat values switch over link by link.
-    pub(crate) fn on_params_committed(&mut self, changes: &[(Param, u64)], _now: Time) {
+    pub(crate) fn on_params_committed(&mut self, changes: &[(Param, u64)], now: Time) {
         let touches_heartbeat = changes.iter().any(|(p, _)| p.spec().heartbeat);
         if !touches_heartbeat || self.ring.succ.is_none() {
             return;
@@ -207,6 +248,8 @@ impl Core {
         let values = HeartbeatValues::of(&self.params);
         if self.ring.send != Some(values) {
             self.ring.request = Some(ChangeRequest { generation: self.generation, values });
+            // Carry the request at once, then at the faster interval.
+            self.ring.next_send = Some(now);
         } else {
             self.ring.request = None;
         }

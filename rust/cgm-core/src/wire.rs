@@ -376,6 +376,8 @@ pub enum Frame {
         view: ViewId,
         /// Heartbeat counter.
         counter: u64,
+        /// The values the sender sends by now.
+        in_force: HeartbeatValues,
         /// The change-request indicator and proposed values.
         change: Option<ChangeRequest>,
     },
@@ -550,6 +552,7 @@ mod tests {
             Frame::Heartbeat {
                 view: ViewId { epoch: 2, leader: 1 },
                 counter: 8,
+                in_force: HeartbeatValues::of(&Params::default()),
                 change: Some(ChangeRequest { generation: 3, values: HeartbeatValues::of(&Params::default()) }),
             },
             Frame::HeartbeatAck { counter: 8, change: Some((3, true)) },

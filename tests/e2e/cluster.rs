@@ -1,0 +1,258 @@
+//! End to end: five real `cgm node` processes on loopback, driven with the
+//! `cgm` tool as an operator would, plus one embedded node for the lock case.
+
+use cgm_runtime::auth::Envelope;
+use cgm_runtime::cgm_core::query::operator_datagram;
+use cgm_runtime::cgm_core::wire::Frame;
+use cgm_runtime::cgm_core::{AppProtocol, Outcome, Param, Resource, Status, Waiting};
+use cgm_runtime::{Key, Node, NodeConfig};
+use std::net::UdpSocket;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const CGM: &str = env!("CARGO_BIN_EXE_cgm");
+const N: u32 = 5;
+
+struct Cluster {
+    dir: PathBuf,
+    ports: Vec<u16>,
+    procs: Vec<Option<Child>>,
+}
+
+impl Cluster {
+    fn new(name: &str) -> Cluster {
+        let dir = std::env::temp_dir().join(format!("cgm-e2e-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let socks: Vec<UdpSocket> = (0..N).map(|_| UdpSocket::bind("127.0.0.1:0").unwrap()).collect();
+        let ports = socks.iter().map(|s| s.local_addr().unwrap().port()).collect();
+        drop(socks);
+        let out = run(&["keygen", "-o", dir.join("cluster.key").to_str().unwrap()]);
+        assert!(out.status.success(), "keygen: {out:?}");
+        let c = Cluster { dir, ports, procs: (0..N).map(|_| None).collect() };
+        for id in 1..=N {
+            std::fs::write(c.config(id), c.toml(id)).unwrap();
+        }
+        c
+    }
+
+    fn toml(&self, id: u32) -> String {
+        let mut t = format!(
+            "cluster = \"e2e\"\nnode_id = {id}\nkey_file = \"cluster.key\"\nquorum = \"majority\"\n\
+             [params]\nheartbeat-interval = \"100ms\"\nheartbeat-timeout = \"400ms\"\nheartbeat-ack-timeout = \"400ms\"\nmax-message-retry-time = \"2s\"\n"
+        );
+        if id == N {
+            // This host's NIC takes no fragment over 1200 bytes: changes beyond fail here.
+            t.push_str("[limits]\nmax-fragment-size = 1200\n");
+        }
+        for (i, p) in self.ports.iter().enumerate() {
+            t.push_str(&format!("[[nodes]]\nid = {}\naddr = \"127.0.0.1:{p}\"\n", i + 1));
+        }
+        t
+    }
+
+    fn config(&self, id: u32) -> PathBuf {
+        self.dir.join(format!("node{id}.toml"))
+    }
+
+    fn start(&mut self, id: u32) {
+        let log = std::fs::File::create(self.dir.join(format!("node{id}.log"))).unwrap();
+        let child = Command::new(CGM)
+            .args(["node", "-c", self.config(id).to_str().unwrap()])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.procs[id as usize - 1] = Some(child);
+    }
+
+    fn kill9(&mut self, id: u32) {
+        let mut c = self.procs[id as usize - 1].take().expect("running");
+        c.kill().unwrap();
+        c.wait().unwrap();
+    }
+
+    fn status(&self, asker: u32, member: u32) -> Option<Status> {
+        let out = run(&[
+            "status",
+            "-c",
+            self.config(asker).to_str().unwrap(),
+            "--member",
+            &member.to_string(),
+            "--json",
+            "--timeout",
+            "0.5",
+        ]);
+        out.status.success().then(|| serde_json::from_slice(&out.stdout).expect("status JSON"))
+    }
+
+    fn wait_view(&self, asker: u32, member: u32, members: usize) -> Status {
+        let end = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(s) = self.status(asker, member) {
+                if s.members.len() == members && s.quorum && s.phase.as_str() == "idle" {
+                    return s;
+                }
+            }
+            assert!(Instant::now() < end, "member {member} never reached a view of {members}: {:?}", self.status(asker, member));
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn set(&self, via: u32, changes: &[&str]) -> (Output, Option<Outcome>) {
+        let cfg = self.config(via);
+        let mut args = vec!["set", "-c", cfg.to_str().unwrap(), "--json"];
+        args.extend_from_slice(changes);
+        let out = run(&args);
+        let outcome = serde_json::from_slice(&out.stdout).ok();
+        (out, outcome)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for c in self.procs.iter_mut().flatten() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(CGM).args(args).stdin(Stdio::null()).output().unwrap()
+}
+
+fn key_of(dir: &Path) -> Key {
+    Key::load(&dir.join("cluster.key")).unwrap()
+}
+
+#[test]
+fn five_processes_form_retune_roll_back_survive_a_kill_and_rejoin_with_current_parameters() {
+    let mut c = Cluster::new("main");
+    for id in 1..=N {
+        c.start(id);
+    }
+    for id in 1..=N {
+        let s = c.wait_view(1, id, N as usize);
+        assert_eq!(s.node, id);
+    }
+
+    // A committed change, with units, on every member.
+    let (out, o) = c.set(1, &["heartbeat-interval=200ms", "heartbeat-timeout=800ms", "heartbeat-ack-timeout=800ms"]);
+    assert!(out.status.success(), "set failed: {}", String::from_utf8_lossy(&out.stderr));
+    let o = o.unwrap();
+    assert!(o.committed && o.statuses.len() == N as usize);
+    for id in 1..=N {
+        let s = c.status(2, id).unwrap();
+        assert_eq!(s.params.get(Param::HeartbeatInterval), 200, "member {id}");
+        assert_eq!(s.generation, o.generation);
+    }
+
+    // A change member 5's [limits] refuse: rolled back on every member, exit code 1.
+    let (out, o) = c.set(2, &["max-fragment-size=1300"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    let o = o.unwrap();
+    assert!(!o.committed);
+    assert!(o.reason.as_deref().unwrap().contains("member 5"), "{:?}", o.reason);
+    assert!(o.reason.as_deref().unwrap().contains("local limit of 1200"), "{:?}", o.reason);
+    for id in 1..=N {
+        assert_eq!(c.status(1, id).unwrap().params.get(Param::MaxFragmentSize), 1400, "member {id} kept the old value");
+    }
+    let out = run(&["params", "-c", c.config(1).to_str().unwrap(), "--all-members"]);
+    assert!(out.status.success(), "params differ: {}", String::from_utf8_lossy(&out.stdout));
+
+    // Invalid values are refused before anything is sent, naming the parameter and range.
+    let (out, _) = c.set(1, &["send-window-size=0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("send-window-size = 0 is out of range: valid range is 1..=4096"), "{err}");
+
+    // kill -9 one process: the survivors install a view without it and keep working.
+    c.kill9(3);
+    let s = c.wait_view(1, 1, N as usize - 1);
+    assert!(!s.members.iter().any(|m| m.id == 3));
+    let (out, o) = c.set(4, &["send-window-size=48"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let generation = o.unwrap().generation;
+
+    // Restarted, it rejoins with the current parameters and generation.
+    c.start(3);
+    let s = c.wait_view(1, 3, N as usize);
+    assert_eq!(s.params.get(Param::SendWindowSize), 48);
+    assert_eq!(s.params.get(Param::HeartbeatInterval), 200);
+    assert_eq!(s.generation, generation);
+
+    // Hostile datagrams: wrong key, replay, truncated, random bytes.
+    let target = format!("127.0.0.1:{}", c.ports[1]);
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let before = c.status(1, 2).unwrap();
+    let mut forged = Envelope::new(Some(&Key([9; 32])), false, 1, 1);
+    let mut genuine = Envelope::new(Some(&key_of(&c.dir)), false, 0, 77);
+    let query = operator_datagram(2, 77, &Frame::StatusQuery { req: 1 });
+    let (mut f, mut g) = (Vec::new(), Vec::new());
+    forged.seal(&query, &mut f);
+    genuine.seal(&query, &mut g);
+    sock.send_to(&f, &target).unwrap();
+    sock.send_to(&g, &target).unwrap();
+    sock.send_to(&g, &target).unwrap();
+    sock.send_to(&g[..g.len() / 2], &target).unwrap();
+    sock.send_to(&[0xAB; 300], &target).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let after = c.status(1, 2).unwrap();
+    assert!(after.counters.auth_failed > before.counters.auth_failed, "forged datagram not counted");
+    assert!(after.counters.replayed > before.counters.replayed, "replay not counted");
+    assert!(after.counters.malformed >= before.counters.malformed + 2, "truncated and random datagrams not counted");
+    assert_eq!((after.view, after.generation, after.params), (before.view, before.generation, before.params), "hostile input changed state");
+
+    // SIGTERM: a graceful leave, seen at once by the others.
+    let mut p = c.procs[4].take().unwrap();
+    let _ = Command::new("kill").args(["-TERM", &p.id().to_string()]).status();
+    assert!(p.wait().unwrap().success());
+    c.wait_view(1, 1, N as usize - 1);
+}
+
+#[test]
+fn a_member_blocked_on_a_held_lock_answers_a_query_naming_the_lock() {
+    let mut c = Cluster::new("lock");
+    for id in 1..N {
+        c.start(id);
+    }
+    // Member 5 is a host that embeds libcgm and holds its own lock.
+    let mut cfg = NodeConfig::load(&c.config(N)).unwrap();
+    cfg.limits = Default::default();
+    let host = Node::start(cfg).unwrap();
+    host.wait_members(N as usize, Duration::from_secs(20)).unwrap();
+    let guard = host.lock("transport-config");
+    let proposer = std::thread::spawn({
+        let host = std::sync::Arc::new(host);
+        let h = std::sync::Arc::clone(&host);
+        move || {
+            let app = AppProtocol { payload: b"x".to_vec().into(), rounds: 1, wait: Some(Resource::Lock("transport-config".into())) };
+            (h.run_protocol(app, Duration::from_secs(20)), host)
+        }
+    });
+    let end = Instant::now() + Duration::from_secs(10);
+    let s = loop {
+        if let Some(s) = c.status(1, N).filter(|s| s.waiting.is_some()) {
+            break s;
+        }
+        assert!(Instant::now() < end, "member 5 never waited");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(s.waiting, Some(Waiting::Local(Resource::Lock("transport-config".into()))));
+    // Answered within 50 ms while blocked.
+    let mut client = cgm_runtime::client::Client::new(Some(&key_of(&c.dir)), false, format!("127.0.0.1:{}", c.ports[4]).parse().unwrap()).unwrap();
+    let t = Instant::now();
+    let s = client.query_status(format!("127.0.0.1:{}", c.ports[4]).parse().unwrap(), N, Duration::from_millis(500)).unwrap();
+    let took = t.elapsed();
+    assert!(took < Duration::from_millis(50), "query took {took:?}");
+    assert!(matches!(s.waiting, Some(Waiting::Local(Resource::Lock(ref n))) if n == "transport-config"));
+    // Any other member names member 5 as the one that has not ACKed.
+    let s1 = c.status(2, 1).unwrap();
+    assert_eq!(s1.not_acked(), vec![N], "{s1}");
+    drop(guard);
+    let (r, host) = proposer.join().unwrap();
+    assert!(r.unwrap().committed);
+    host.shutdown();
+}
