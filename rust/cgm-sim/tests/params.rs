@@ -474,6 +474,39 @@ fn a_change_completed_by_some_members_before_a_participant_crash_commits_on_ever
 }
 
 #[test]
+fn a_failure_reported_in_round_two_by_a_member_that_then_crashes_rolls_back_on_every_survivor() {
+    // The classic hazard: member 5 fails its local apply (its host vetoes),
+    // its round-2 ACK reaches only members 3 and 4, then it crashes. Members 1
+    // and 2 never see its status; the view change must still make them decide
+    // as 3 and 4 did.
+    let (seed, _g) = seeded("a_failure_reported_in_round_two_by_a_member_that_then_crashes_rolls_back_on_every_survivor", 52);
+    let mut sim = cluster5(seed, &[]);
+    let old = *sim.core(1).params();
+    let generation = sim.status(1).generation;
+    sim.nodes[idx(5)].host.veto = Some("host policy".into());
+    let pid = sim.propose_change(2, &[(Param::SendWindowSize, 20)]).unwrap();
+    wait_for(&mut sim, ms(2_000), "member 5 waits on its veto hook in round 2", |s| {
+        s.status(5).phase == Phase::WaitingLocal && s.status(5).protocol.is_some_and(|p| p.pid == pid && p.round_index == 1)
+    });
+    sim.net.cut_one_way(5, 1);
+    sim.net.cut_one_way(5, 2);
+    wait_for(&mut sim, ms(2_000), "members 3 and 4 hold member 5's failed status", |s| {
+        [3, 4].iter().all(|&id| {
+            let st = s.status(id);
+            peer_status(&st, 5).last_ack_round >= st.current_round
+        })
+    });
+    sim.crash(5);
+    sim.net.heal();
+    settle(&mut sim, Duration::from_secs(20));
+    let o = identical_everywhere(&sim, pid);
+    assert!(!o.committed, "a change member 5 failed committed: {o:?}");
+    assert!(o.reason.as_deref().unwrap_or("").contains("member 5"), "{o:?}");
+    assert_all_hold(&sim, &old, generation);
+    assert_eq!(sim.nodes[idx(2)].outcomes[&pid], o, "the initiator got the same outcome");
+}
+
+#[test]
 fn a_change_proposed_on_the_minority_side_of_a_partition_is_refused_with_no_quorum() {
     let (seed, _g) = seeded("a_change_proposed_on_the_minority_side_of_a_partition_is_refused_with_no_quorum", 61);
     let mut sim = cluster5(seed, &[]);
