@@ -523,10 +523,10 @@ impl Core {
         }
         if self.left {
             if let Frame::Data { ack, .. } | Frame::Ack(ack) = frame {
-                let window = self.params.get(Param::SendWindowSize) as usize;
                 if let Some(p) = self.peers.get_mut(&h.from) {
-                    p.channel.on_ack(ack, window);
+                    p.channel.on_ack(ack);
                 }
+                self.mark_dirty(h.from);
             }
             self.flush(now);
             return;
@@ -535,16 +535,15 @@ impl Core {
             p.last_heard = Some(now);
         }
         match frame {
-            Frame::Data { session, seq, ack, index, count, chunk } => {
+            Frame::Data { session, seq, ack, chunk } => {
                 if h.to_inc != self.cfg.incarnation {
                     self.counters.stale += 1;
                     return;
                 }
-                let window = self.params.get(Param::SendWindowSize) as usize;
                 let mut msgs = Vec::new();
                 if let Some(p) = self.peers.get_mut(&h.from) {
-                    p.channel.on_ack(ack, window);
-                    p.channel.on_data(session, seq, index, count, chunk, |m| msgs.push(m));
+                    p.channel.on_ack(ack);
+                    p.channel.on_data(now, session, seq, chunk, |m| msgs.push(m));
                 }
                 self.mark_dirty(h.from);
                 for m in msgs {
@@ -559,9 +558,8 @@ impl Core {
                     self.counters.stale += 1;
                     return;
                 }
-                let window = self.params.get(Param::SendWindowSize) as usize;
                 if let Some(p) = self.peers.get_mut(&h.from) {
-                    p.channel.on_ack(ack, window);
+                    p.channel.on_ack(ack);
                 }
                 self.mark_dirty(h.from);
             }
@@ -597,6 +595,8 @@ impl Core {
             if p.channel.on_timeout(now, &lim, |f| outbox.push_back((Dest::Node(id), inc, f))).is_err() {
                 gave_up.push(Member { id, inc });
             }
+            // Delayed acknowledgements fall due here.
+            p.channel.poll_new(now, &lim, |f| outbox.push_back((Dest::Node(id), inc, f)));
         }
         for m in gave_up {
             if let Some(p) = self.peers.get_mut(&m.id) {
@@ -712,7 +712,7 @@ impl Core {
             debug_assert!(false, "node {}: reliable send to node {to} whose incarnation is unknown", self.cfg.id);
             return Ok(());
         };
-        p.channel.send(bytes, &lim, force).map_err(|b| {
+        p.channel.send(&bytes, &lim, force).map_err(|b| {
             self.counters.backpressure += 1;
             Error::Backpressure { peer: to, queued: b.queued }
         })?;
@@ -794,15 +794,12 @@ impl Core {
     }
 
     fn flush(&mut self, now: Time) {
+        let lim = self.limits();
         for id in std::mem::take(&mut self.dirty) {
             let Some(p) = self.peers.get_mut(&id) else { continue };
             let inc = p.inc;
             let outbox = &mut self.outbox;
-            p.channel.poll_new(now, |f| outbox.push_back((Dest::Node(id), inc, f)));
-            if p.channel.ack_due() {
-                let ack = p.channel.take_ack();
-                outbox.push_back((Dest::Node(id), inc, Frame::Ack(ack)));
-            }
+            p.channel.poll_new(now, &lim, |f| outbox.push_back((Dest::Node(id), inc, f)));
         }
     }
 }

@@ -20,6 +20,9 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// Outcomes remembered for reading back by proposal id.
 const OUTCOME_MEMORY: usize = 4_096;
+/// Decided proposals a view change report carries, so a member cut off for up
+/// to this many protocols learns its proposals' fate and none runs twice.
+const RECENT_IN_REPORT: usize = 256;
 
 /// What the member does in the current round before (or after) ACKing.
 #[derive(Debug, Clone)]
@@ -129,6 +132,17 @@ impl Engine {
             }
         }
         self.last_outcome = Some(o);
+    }
+
+    /// The most recently decided proposals (for a view change report).
+    pub(crate) fn recent_decided(&self) -> Vec<crate::wire::Decided> {
+        self.outcome_order
+            .iter()
+            .rev()
+            .take(RECENT_IN_REPORT)
+            .filter_map(|pid| self.outcomes.get(pid))
+            .map(|o| crate::wire::Decided { pid: o.pid, seq: o.seq, kind: o.kind.clone(), committed: o.committed, generation: o.generation })
+            .collect()
     }
 
     /// Remembers an outcome learned from the coordinator, without moving this

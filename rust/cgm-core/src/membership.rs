@@ -65,6 +65,9 @@ pub(crate) struct Membership {
     next_probe: Time,
     /// When an unresolved suspicion makes this member suspect the leader candidate too.
     escalate_at: Option<Time>,
+    /// When a coordinator with a lower id than this member last probed it: that
+    /// one merges everybody, so this member leads no merge meanwhile.
+    lower_probe_at: Option<Time>,
 }
 
 impl Membership {
@@ -83,6 +86,7 @@ impl Membership {
             deferred: Vec::new(),
             next_probe: now,
             escalate_at: None,
+            lower_probe_at: None,
         }
     }
 
@@ -258,6 +262,7 @@ impl Core {
             next_round: self.eng.running.as_ref().map_or(self.eng.next_round, |r| r.round + 1),
             params: committed_params,
             generation: self.generation,
+            recent: self.eng.recent_decided(),
         }
     }
 
@@ -371,7 +376,12 @@ impl Core {
         }
         let coordinator = self.mem.view.members.first().map(|m| m.id) == Some(self.cfg.id);
         let their_lowest = members.iter().map(|m| m.id).min().unwrap_or(sender.id).min(sender.id);
-        if !coordinator || self.cfg.id > their_lowest {
+        if their_lowest < self.cfg.id {
+            self.mem.lower_probe_at = Some(now);
+        }
+        let probe = self.params.duration(crate::params::Param::HeartbeatInterval);
+        let deferring = self.mem.lower_probe_at.is_some_and(|t| now.saturating_since(t) < probe * 2);
+        if !coordinator || self.cfg.id > their_lowest || deferring {
             return;
         }
         let mut added = false;
@@ -429,11 +439,19 @@ impl Core {
             next_round,
             params: self.params,
             generation: self.generation,
+            recent: Vec::new(),
         };
         if !quorum {
             return nv;
         }
         let base: Vec<&Report> = g.reports.values().filter(|r| r.primary == top).collect();
+        let mut seen = std::collections::BTreeSet::new();
+        nv.recent = base
+            .iter()
+            .flat_map(|r| r.recent.iter())
+            .filter(|d| !base_ids.contains(&d.pid.node) && seen.insert(d.pid))
+            .cloned()
+            .collect();
         nv.base = base_ids;
         let m = base.iter().map(|r| r.completed).max().unwrap_or(0);
         let holder = base.iter().find(|r| r.completed == m).expect("base is not empty");
@@ -529,6 +547,7 @@ impl Core {
             self.mem.primary = nv.vid;
             self.mem.primary_members = nv.members.clone();
             self.resolve(&nv);
+            self.learn_decided(&nv.recent);
             self.eng.install(nv.completed, nv.pending.clone(), nv.next_round);
             if self.params != nv.params || self.generation != nv.generation {
                 self.params = nv.params;
@@ -549,8 +568,33 @@ impl Core {
         self.replay_deferred(now);
     }
 
-    /// Applies the leader's outcomes to the protocols this member knew.
+    /// Records proposals decided while their proposers were cut off, so none is
+    /// run twice; a proposer learns the fate of its own.
+    fn learn_decided(&mut self, recent: &[crate::wire::Decided]) {
+        for d in recent {
+            if self.eng.outcome(d.pid).is_some() {
+                continue;
+            }
+            let o = Outcome {
+                seq: d.seq,
+                pid: d.pid,
+                kind: d.kind.clone(),
+                committed: d.committed,
+                generation: d.generation,
+                statuses: Vec::new(),
+                reason: (!d.committed).then(|| "decided while this member was cut off".to_string()),
+            };
+            if self.eng.outstanding.contains_key(&d.pid) {
+                self.events.push_back(Event::OutcomeLearned(o.clone()));
+            }
+            self.eng.remember_decided(o);
+        }
+    }
+
+    /// Applies the leader's outcomes to the protocols this member knew; a member
+    /// of the lineage reports every protocol it had not completed, in order.
     fn resolve(&mut self, nv: &NewView) {
+        let in_lineage = nv.base.contains(&self.cfg.id);
         let mut running = self.eng.running.take();
         for o in &nv.resolved {
             let from_running = running.as_ref().is_some_and(|r| r.entry.seq == o.seq && r.entry.pid == o.pid);
@@ -561,7 +605,7 @@ impl Core {
                     self.events.push_back(Event::WaitCancelled { token });
                 }
             }
-            if from_running || from_pending {
+            if from_running || from_pending || (in_lineage && o.seq > self.eng.completed) {
                 self.counters.protocols_completed += 1;
                 if o.kind == "param-change" {
                     if o.committed {

@@ -38,7 +38,7 @@ pub enum Param {
     MessageRetryTimer = 7,
     /// Time after which an unacknowledged fragment is given up and its peer suspected (ms).
     MaxMessageRetryTime = 8,
-    /// Fragments queued behind the send window to one peer past which new sends are refused.
+    /// Messages queued behind the send window to one peer past which new sends are refused.
     SendQueueOverflowThreshold = 9,
     /// Fragments in flight (sent, not acknowledged) to one peer at most.
     SendWindowSize = 10,
@@ -58,7 +58,7 @@ pub enum Unit {
     Percent,
     /// Bytes.
     Bytes,
-    /// Fragments (datagrams).
+    /// Messages (or, for the window, datagrams).
     Messages,
 }
 

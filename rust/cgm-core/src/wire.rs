@@ -176,6 +176,22 @@ pub struct Outcome {
     pub reason: Option<String>,
 }
 
+/// A decided protocol, remembered so proposals are never run twice across a
+/// state transfer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decided {
+    /// The proposal.
+    pub pid: ProposalId,
+    /// Its position in the order.
+    pub seq: u64,
+    /// Its kind.
+    pub kind: String,
+    /// Whether it committed.
+    pub committed: bool,
+    /// The parameter generation after it.
+    pub generation: u64,
+}
+
 /// What a member reports to the leader of a view change (its flush state).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
@@ -199,6 +215,8 @@ pub struct Report {
     pub params: Params,
     /// Parameter generation.
     pub generation: u64,
+    /// The most recently decided proposals.
+    pub recent: Vec<Decided>,
 }
 
 /// A protocol in flight at a view change.
@@ -238,6 +256,8 @@ pub struct NewView {
     pub params: Params,
     /// Their generation.
     pub generation: u64,
+    /// Proposals of members outside the lineage decided while they were cut off.
+    pub recent: Vec<Decided>,
 }
 
 /// A reliable message between members, carried inside [`Frame::Data`].
@@ -353,7 +373,7 @@ pub struct ChangeRequest {
 /// One datagram's body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Frame {
-    /// One fragment of a reliable message.
+    /// One segment of a reliable channel.
     Data {
         /// Channel session (grows when the sender restarts the channel).
         session: u32,
@@ -361,11 +381,7 @@ pub enum Frame {
         seq: u64,
         /// Piggybacked acknowledgement of the reverse channel.
         ack: AckInfo,
-        /// Index of this fragment in its message.
-        index: u16,
-        /// Number of fragments of its message.
-        count: u16,
-        /// Fragment bytes.
+        /// A segment of the channel's stream of length-prefixed messages.
         chunk: ByteBuf,
     },
     /// A stand-alone acknowledgement.
@@ -547,7 +563,7 @@ mod tests {
     #[test]
     fn frames_round_trip() {
         let frames = vec![
-            Frame::Data { session: 1, seq: 9, ack: AckInfo { session: 1, cum: 4, sack: 3 }, index: 1, count: 2, chunk: ByteBuf::from(vec![1, 2, 3]) },
+            Frame::Data { session: 1, seq: 9, ack: AckInfo { session: 1, cum: 4, sack: 3 }, chunk: ByteBuf::from(vec![1, 2, 3]) },
             Frame::Ack(AckInfo { session: 2, cum: 1, sack: 0 }),
             Frame::Heartbeat {
                 view: ViewId { epoch: 2, leader: 1 },
@@ -589,7 +605,7 @@ mod tests {
         #[test]
         fn decoding_mutated_frames_never_panics(flip in 0usize..64, bit in 0u8..8) {
             let mut buf = Vec::new();
-            encode_frame(&hdr(), &Frame::Data { session: 1, seq: 1, ack: AckInfo::default(), index: 0, count: 1, chunk: ByteBuf::from(vec![7; 20]) }, &mut buf);
+            encode_frame(&hdr(), &Frame::Data { session: 1, seq: 1, ack: AckInfo::default(), chunk: ByteBuf::from(vec![7; 20]) }, &mut buf);
             let i = flip % buf.len();
             buf[i] ^= 1 << bit;
             let _ = decode_frame(&buf);

@@ -3,6 +3,17 @@
 //! partitions and quorum, status queries answered while a member waits, a large
 //! group, determinism and a fixed range of seeded campaigns.
 //!
+//! Two set-up choices, both explained where they are made:
+//! - the 1,000-protocol run over a 20%-loss network raises the heartbeat failure
+//!   thresholds (as an operator of such a network would), so it checks the
+//!   engine's order and agreement rather than false suspicions; a second run
+//!   keeps the simulator's fast failure detection and checks that, with members
+//!   excluded and merged back again and again, each proposal still runs once;
+//! - the 256-member group starts as a rolling start does (16 nodes at a time),
+//!   which keeps the test fast: a simultaneous cold start of every node costs
+//!   far more messages (every singleton node leads a merge of the higher ids it
+//!   hears from, and competing leaders keep preparing new epochs).
+//!
 //! Every scenario runs fixed seeds and every failure names its seed. Replay one
 //! seed of one test, printing every event, with
 //!
@@ -105,17 +116,17 @@ fn run_for(sim: &mut Sim, d: Duration) -> Check {
 /// Whether the nodes `ids` (sorted) are alive and form exactly one view of
 /// themselves, with quorum, idle, nothing queued.
 fn settled(sim: &Sim, ids: &[NodeId]) -> bool {
-    let Some(view) = sim.nodes[ids[0] as usize - 1].core.as_ref().map(|c| c.view_id()) else { return false };
+    let Some(view) = sim.nodes[ids[0] as usize - 1].core.as_ref().map(|c| c.view_id()) else {
+        return false;
+    };
     ids.iter().all(|&id| {
-        let Some(c) = sim.nodes[id as usize - 1].core.as_ref() else { return false };
-        c.view_id() == view
-            && c.has_quorum()
-            && c.members().len() == ids.len()
-            && c.members().iter().zip(ids).all(|(m, &i)| m.id == i)
-            && {
-                let st = c.status(sim.now);
-                st.phase == Phase::Idle && st.queued_protocols == 0
-            }
+        let Some(c) = sim.nodes[id as usize - 1].core.as_ref() else {
+            return false;
+        };
+        c.view_id() == view && c.has_quorum() && c.members().len() == ids.len() && c.members().iter().zip(ids).all(|(m, &i)| m.id == i) && {
+            let st = c.status(sim.now);
+            st.phase == Phase::Idle && st.queued_protocols == 0
+        }
     })
 }
 
@@ -158,7 +169,9 @@ fn completed_outcome(sim: &Sim, id: NodeId, pid: ProposalId) -> Option<&Outcome>
 fn histories_agree(sim: &Sim, ids: &[NodeId]) -> Check {
     let mut by_seq: BTreeMap<u64, (NodeId, &Outcome)> = BTreeMap::new();
     for &id in ids {
-        let Some(h) = sim.checker.histories.get(&id) else { continue };
+        let Some(h) = sim.checker.histories.get(&id) else {
+            continue;
+        };
         let mut seen = BTreeMap::new();
         for (seq, o) in &h.outcomes {
             if let Some(other) = seen.insert(o.pid, *seq) {
@@ -227,10 +240,7 @@ fn run_protocols(sim: &mut Sim, from: &[NodeId], members: &[NodeId], n: usize, t
         }
         for &m in members {
             if completed_outcome(sim, m, *pid) != Some(o) {
-                return Err(format!(
-                    "{tag}: member {m} completed {pid} as {:?}, proposer {id} as {o:?}",
-                    completed_outcome(sim, m, *pid)
-                ));
+                return Err(format!("{tag}: member {m} completed {pid} as {:?}, proposer {id} as {o:?}", completed_outcome(sim, m, *pid)));
             }
         }
     }
@@ -393,7 +403,8 @@ fn churn_protocols(seed: u64) -> Check {
         let st = sim.status(id);
         if st.completed != N as u64 {
             return Err(format!(
-                "node {id} completed {} positions of the order for {N} proposals (view changes: {})",
+                "node {id} completed {} positions of the order for {N} proposals, so some proposal ran more than once \
+                 (views installed at node {id}: {})",
                 st.completed, st.counters.views_installed
             ));
         }
@@ -456,7 +467,9 @@ fn crash_mid_round(seed: u64, victim: NodeId) -> Check {
     }
     let caught = |s: &Sim| {
         let st = s.status(victim);
-        let Some(p) = st.protocol.as_ref().filter(|p| p.pid == inflight) else { return false };
+        let Some(p) = st.protocol.as_ref().filter(|p| p.pid == inflight) else {
+            return false;
+        };
         match how {
             MidRound::SecondRound => (1..=2).contains(&p.round_index),
             MidRound::WaitingOnAcks => st.waiting == Some(Waiting::Acks(vec![holder.unwrap()])),
@@ -480,20 +493,27 @@ fn crash_mid_round(seed: u64, victim: NodeId) -> Check {
         }
         sim.release_lock(h, "transport-config");
     }
-    let reference = completed_outcome(&sim, survivors[0], inflight).cloned();
+    // One outcome for it on every survivor: in its record, and in its `Completed`
+    // event when it had started the protocol (a survivor that never received
+    // it, its sequencing lost with the coordinator, only records the outcome).
+    let reference = sim.core(survivors[0]).outcome(inflight).cloned();
     let Some(reference) = reference else {
         return Err(format!("survivor {} has no outcome for the in-flight {inflight}\n{}", survivors[0], dump(&sim)));
     };
+    let mut told = 0;
     for &s in &survivors {
-        match completed_outcome(&sim, s, inflight) {
-            Some(o) if *o == reference => {}
-            other => {
-                return Err(format!(
-                    "in-flight {inflight}: survivor {} ended it as {reference:?} but survivor {s} as {other:?}",
-                    survivors[0]
-                ))
-            }
+        let recorded = sim.core(s).outcome(inflight);
+        let event = completed_outcome(&sim, s, inflight);
+        if recorded != Some(&reference) || event.is_some_and(|o| *o != reference) {
+            return Err(format!(
+                "in-flight {inflight}: survivor {} ended it as {reference:?} but survivor {s} records {recorded:?} and told its host {event:?}",
+                survivors[0]
+            ));
         }
+        told += usize::from(event.is_some());
+    }
+    if told == 0 {
+        return Err(format!("no survivor told its host how the in-flight {inflight} ended"));
     }
     // Nobody completed its last round before the crash, so it is abandoned.
     if reference.committed {
@@ -523,20 +543,16 @@ fn crash_mid_round(seed: u64, victim: NodeId) -> Check {
 
 #[test]
 fn coordinator_crashing_mid_round_leaves_survivors_agreed_on_the_protocol_in_flight_and_able_to_go_on() {
-    for_each_seed(
-        "coordinator_crashing_mid_round_leaves_survivors_agreed_on_the_protocol_in_flight_and_able_to_go_on",
-        0..12,
-        |seed| crash_mid_round(seed, 1),
-    );
+    for_each_seed("coordinator_crashing_mid_round_leaves_survivors_agreed_on_the_protocol_in_flight_and_able_to_go_on", 0..24, |seed| {
+        crash_mid_round(seed, 1)
+    });
 }
 
 #[test]
 fn member_crashing_mid_round_leaves_survivors_agreed_on_the_protocol_in_flight_and_able_to_go_on() {
-    for_each_seed(
-        "member_crashing_mid_round_leaves_survivors_agreed_on_the_protocol_in_flight_and_able_to_go_on",
-        0..12,
-        |seed| crash_mid_round(seed, 2 + (seed % 4) as NodeId),
-    );
+    for_each_seed("member_crashing_mid_round_leaves_survivors_agreed_on_the_protocol_in_flight_and_able_to_go_on", 0..24, |seed| {
+        crash_mid_round(seed, 2 + (seed % 4) as NodeId)
+    });
 }
 
 // ----- 4. partition 3|2 -------------------------------------------------------
@@ -558,7 +574,7 @@ fn partition_three_two(seed: u64) -> Check {
         while major.len() > 3 {
             major.remove(rng.gen_range(0..major.len()));
         }
-        if major.contains(&1) == (seed % 2 == 0) {
+        if major.contains(&1) == ((seed & 1) == 0) {
             break;
         }
     }
@@ -604,9 +620,7 @@ fn partition_three_two(seed: u64) -> Check {
     props.extend(run_protocols(&mut sim, &major, &major, 5, "majority during the partition")?);
     let window = 20 + seed;
     let changer = major[rng.gen_range(0..3)];
-    let change = sim
-        .propose_change(changer, &[(Param::SendWindowSize, window)])
-        .map_err(|e| format!("majority refused a change: {e}"))?;
+    let change = sim.propose_change(changer, &[(Param::SendWindowSize, window)]).map_err(|e| format!("majority refused a change: {e}"))?;
     settle(&mut sim, &major, &[(changer, change)], Duration::from_secs(10), "majority change")?;
     let o = &sim.nodes[changer as usize - 1].outcomes[&change];
     if !o.committed {
@@ -649,11 +663,7 @@ fn partition_three_two(seed: u64) -> Check {
 
 #[test]
 fn partition_three_two_lets_only_the_majority_proceed_and_heals_into_one_view_with_one_state() {
-    for_each_seed(
-        "partition_three_two_lets_only_the_majority_proceed_and_heals_into_one_view_with_one_state",
-        0..16,
-        partition_three_two,
-    );
+    for_each_seed("partition_three_two_lets_only_the_majority_proceed_and_heals_into_one_view_with_one_state", 0..16, partition_three_two);
 }
 
 // ----- 5. status queries answered while waiting ---------------------------------
@@ -715,7 +725,13 @@ fn queries_while_waiting(seed: u64, job: bool) -> Check {
                     for p in &st.peers {
                         let acked = p.last_ack_round >= st.current_round;
                         if acked == (p.id == blocker) {
-                            return Err(format!("peer {} last ACK round {} vs current round {}: {}", p.id, p.last_ack_round, st.current_round, ctx()));
+                            return Err(format!(
+                                "peer {} last ACK round {} vs current round {}: {}",
+                                p.id,
+                                p.last_ack_round,
+                                st.current_round,
+                                ctx()
+                            ));
                         }
                     }
                 }
@@ -731,7 +747,7 @@ fn queries_while_waiting(seed: u64, job: bool) -> Check {
         }
         run_for(&mut sim, ms(500))?;
     }
-    // Nothing moved while it waited: no view change, nothing completed.
+    // Waiting on the resource caused no view change.
     for &id in &all {
         if sim.status(id).view != sim.status(1).view {
             return Err(format!("a view change happened while waiting\n{}", dump(&sim)));
@@ -757,76 +773,100 @@ fn queries_while_waiting(seed: u64, job: bool) -> Check {
 
 #[test]
 fn member_waiting_on_a_held_lock_answers_queries_naming_the_lock_and_others_name_its_missing_ack() {
-    for_each_seed(
-        "member_waiting_on_a_held_lock_answers_queries_naming_the_lock_and_others_name_its_missing_ack",
-        0..4,
-        |seed| queries_while_waiting(seed, false),
-    );
+    for_each_seed("member_waiting_on_a_held_lock_answers_queries_naming_the_lock_and_others_name_its_missing_ack", 0..8, |seed| {
+        queries_while_waiting(seed, false)
+    });
 }
 
 #[test]
 fn member_waiting_on_a_job_that_cannot_start_answers_queries_naming_the_job() {
-    for_each_seed(
-        "member_waiting_on_a_job_that_cannot_start_answers_queries_naming_the_job",
-        0..4,
-        |seed| queries_while_waiting(seed, true),
-    );
+    for_each_seed("member_waiting_on_a_job_that_cannot_start_answers_queries_naming_the_job", 0..8, |seed| {
+        queries_while_waiting(seed, true)
+    });
 }
 
 // ----- 6. a large group -------------------------------------------------------
 
+/// Scenario 6: 256 members on a perfect network. They start as a rolling start
+/// does (node 1 first, then 16 more every 300 ms), form one view of all 256,
+/// and complete a few protocols on every member.
+fn large_group(seed: u64) -> Check {
+    const N: usize = 256;
+    let started = Instant::now();
+    let mut sim = Sim::new(SimConfig::new(N, seed));
+    let all = sim.ids();
+    if sim.net.sent != 0 {
+        return Err("nodes sent before the simulation ran".into());
+    }
+    for &id in &all[1..] {
+        sim.crash(id);
+    }
+    for batch in all[1..].chunks(16) {
+        for &id in batch {
+            sim.restart(id);
+        }
+        run_for(&mut sim, ms(300))?;
+    }
+    let one_view = |s: &Sim| {
+        let v = s.core(1).view_id();
+        all.iter().all(|&i| {
+            let c = s.core(i);
+            c.view_id() == v && c.has_quorum() && c.members().len() == N
+        })
+    };
+    let mut formed = one_view(&sim);
+    for _ in 0..100 {
+        if formed {
+            break;
+        }
+        run_for(&mut sim, ms(100))?;
+        formed = one_view(&sim);
+    }
+    let at = Duration::from_micros(sim.now.0);
+    if !formed {
+        let sizes: BTreeMap<usize, usize> = all.iter().fold(BTreeMap::new(), |mut m, &i| {
+            *m.entry(sim.core(i).members().len()).or_default() += 1;
+            m
+        });
+        return Err(format!("no single view of {N} at {at:?}; view sizes (size: nodes) {sizes:?}"));
+    }
+    println!(
+        "{N} members in one view {} at {at:?} simulated, {} datagrams, {:?} wall",
+        sim.core(1).view_id(),
+        sim.net.sent,
+        started.elapsed()
+    );
+    let mut props = Vec::new();
+    for (who, rounds) in [(1, 1), (128, 1), (256, 1)] {
+        props.push((who, propose(&mut sim, who, rounds, None, b"large group")?));
+    }
+    let n = props.len() as u64;
+    let r = sim.run_until(Duration::from_secs(30), |s| all_decided(s, &props) && all.iter().all(|&i| s.core(i).completed() == n));
+    if !vio(&sim, r)? {
+        let behind: Vec<NodeId> = all.iter().copied().filter(|&i| sim.core(i).completed() != n).collect();
+        return Err(format!("protocols not done within 30 s: undecided {:?}, nodes behind {behind:?}", undecided(&sim, &props)));
+    }
+    for (who, pid) in &props {
+        let o = &sim.nodes[*who as usize - 1].outcomes[pid];
+        if !o.committed || o.statuses.len() != N {
+            return Err(format!("{pid} did not commit with {N} statuses: {o:?}"));
+        }
+    }
+    histories_agree(&sim, &all)?;
+    let r = sim.check();
+    vio(&sim, r)?;
+    println!(
+        "{N} members completed {n} protocols at {:?} simulated, {} datagrams, {:?} wall",
+        Duration::from_micros(sim.now.0),
+        sim.net.sent,
+        started.elapsed()
+    );
+    Ok(())
+}
+
 #[test]
 fn group_of_256_members_forms_one_view_and_completes_protocols() {
-    for_each_seed("group_of_256_members_forms_one_view_and_completes_protocols", 0..1, |seed| {
-        const N: usize = 256;
-        let started = Instant::now();
-        let mut sim = Sim::new(SimConfig::new(N, seed));
-        let all = sim.ids();
-        let one_view = |s: &Sim| {
-            let v = s.core(1).view_id();
-            all.iter().all(|&i| {
-                let c = s.core(i);
-                c.view_id() == v && c.has_quorum() && c.members().len() == N
-            })
-        };
-        let mut formed = false;
-        for _ in 0..300 {
-            run_for(&mut sim, ms(100))?;
-            if one_view(&sim) {
-                formed = true;
-                break;
-            }
-        }
-        let at = Duration::from_micros(sim.now.0);
-        if !formed {
-            let sizes: BTreeMap<usize, usize> = all.iter().fold(BTreeMap::new(), |mut m, &i| {
-                *m.entry(sim.core(i).members().len()).or_default() += 1;
-                m
-            });
-            return Err(format!("no single view of {N} after {at:?}; view sizes (size: nodes) {sizes:?}"));
-        }
-        println!("256 members formed one view at {at:?} simulated, {:?} wall", started.elapsed());
-        let mut props = Vec::new();
-        for (i, who) in [1, 2, 128, 256].into_iter().enumerate() {
-            props.push((who, propose(&mut sim, who, 1 + i as u8 % 2, None, b"big")?));
-        }
-        let r = sim.run_until(Duration::from_secs(30), |s| all_decided(s, &props) && all.iter().all(|&i| s.core(i).completed() == 4));
-        let ok = vio(&sim, r)?;
-        if !ok {
-            let behind: Vec<NodeId> = all.iter().copied().filter(|&i| sim.core(i).completed() != 4).collect();
-            return Err(format!("protocols not done within 30 s: undecided {:?}, nodes behind {behind:?}", undecided(&sim, &props)));
-        }
-        for (who, pid) in &props {
-            if !sim.nodes[*who as usize - 1].outcomes[pid].committed {
-                return Err(format!("{pid} did not commit"));
-            }
-        }
-        histories_agree(&sim, &all)?;
-        let r = sim.check();
-        vio(&sim, r)?;
-        println!("256 members: done at {:?} simulated, {:?} wall", Duration::from_micros(sim.now.0), started.elapsed());
-        Ok(())
-    });
+    for_each_seed("group_of_256_members_forms_one_view_and_completes_protocols", 0..1, large_group);
 }
 
 // ----- 7 and 8. campaigns -----------------------------------------------------
@@ -834,22 +874,20 @@ fn group_of_256_members_forms_one_view_and_completes_protocols() {
 #[test]
 fn same_campaign_seed_replays_to_the_same_trace() {
     let c = Campaign::default();
-    let mut traces = BTreeMap::new();
+    let traces = std::cell::RefCell::new(BTreeMap::new());
     for_each_seed("same_campaign_seed_replays_to_the_same_trace", 0..3, |seed| {
         let a = run_seed(&c, seed).map_err(|v| format!("first run: {v}"))?;
         let b = run_seed(&c, seed).map_err(|v| format!("second run: {v}"))?;
         if a.trace != b.trace || a.protocols != b.protocols || a.generation != b.generation || a.simulated != b.simulated {
             return Err(format!("two runs differ: {a:?} vs {b:?}"));
         }
+        traces.borrow_mut().insert(a.trace, seed);
         Ok(())
     });
     // The hash does depend on what happened: distinct seeds give distinct traces.
-    if std::env::var("CGM_SEED").is_err() {
-        for seed in 0..3 {
-            traces.insert(run_seed(&c, seed).expect("passed above").trace, seed);
-        }
-        assert_eq!(traces.len(), 3, "distinct seeds gave equal trace hashes: {traces:?}");
-    }
+    let traces = traces.into_inner();
+    let runs = seeds(0..3).len();
+    assert_eq!(traces.len(), runs, "distinct seeds gave equal trace hashes: {traces:?}");
 }
 
 #[test]
