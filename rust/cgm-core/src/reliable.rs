@@ -84,6 +84,9 @@ pub(crate) struct Channel {
     /// Received stream bytes not yet parsed into messages.
     stream: Vec<u8>,
     ack_due: Option<Time>,
+    /// Earliest (first send, last send) among unacknowledged segments, kept up
+    /// to date so the deadline costs nothing to read.
+    earliest: Option<(Time, Time)>,
     pub(crate) stats: ChannelStats,
 }
 
@@ -123,6 +126,15 @@ impl Channel {
         self.inflight.clear();
         self.pending.clear();
         self.pending_ends.clear();
+        self.earliest = None;
+    }
+
+    fn update_earliest(&mut self) {
+        let mut unacked = self.inflight.iter().filter(|f| !f.acked);
+        self.earliest = unacked.next().map(|f| {
+            let last = unacked.fold(f.last_sent, |t, g| t.min(g.last_sent));
+            (f.first_sent, last)
+        });
     }
 
     /// Messages waiting behind the window (not yet wholly sent once).
@@ -156,6 +168,7 @@ impl Channel {
                 }
             }
         }
+        self.update_earliest();
     }
 
     /// Cuts and emits new segments while the window has room; an
@@ -171,6 +184,7 @@ impl Channel {
             let ack = self.take_ack();
             emit(Frame::Data { session, seq: self.next_seq, ack, chunk: bytes.clone() });
             self.inflight.push_back(Segment { seq: self.next_seq, bytes, first_sent: now, last_sent: now, acked: false });
+            self.earliest.get_or_insert((now, now));
         }
         self.pending.drain(..cursor);
         while self.pending_ends.front().is_some_and(|&e| e <= cursor) {
@@ -202,12 +216,13 @@ impl Channel {
                 self.ack_due = None;
             }
         }
+        self.update_earliest();
         Ok(())
     }
 
     /// The next time this channel has timed work to do, if any.
     pub(crate) fn next_deadline(&self, lim: &Limits) -> Option<Time> {
-        let retry = self.inflight.iter().filter(|f| !f.acked).map(|f| (f.last_sent + lim.retry).min(f.first_sent + lim.max_retry)).min();
+        let retry = self.earliest.map(|(first, last)| (last + lim.retry).min(first + lim.max_retry));
         let ack = self.ack_due.map(|t| t + ACK_DELAY);
         match (retry, ack) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -264,6 +279,9 @@ impl Channel {
 
     fn ack_info(&self) -> AckInfo {
         let mut sack = 0u64;
+        if self.ooo.is_empty() {
+            return AckInfo { session: self.recv_session, cum: self.recv_cum, sack };
+        }
         for &s in self.ooo.range(self.recv_cum + 2..self.recv_cum + 66).map(|(s, _)| s) {
             sack |= 1 << (s - self.recv_cum - 2);
         }

@@ -34,7 +34,16 @@ impl fmt::Display for Violation {
 pub struct History {
     /// Outcomes by sequence number.
     pub outcomes: BTreeMap<u64, Outcome>,
+    /// A hash of each outcome, compared cheaply between members.
+    digests: BTreeMap<u64, u64>,
     last: u64,
+}
+
+fn digest(o: &Outcome) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{o:?}").hash(&mut h);
+    h.finish()
 }
 
 /// The checker.
@@ -57,6 +66,7 @@ impl Checker {
         let h = self.histories.entry(node).or_default();
         self.superseded += h.outcomes.len() as u64;
         h.outcomes.clear();
+        h.digests.clear();
         h.last = 0;
     }
 
@@ -74,6 +84,7 @@ impl Checker {
         }
         h.last = o.seq;
         h.outcomes.insert(o.seq, o.clone());
+        h.digests.insert(o.seq, digest(o));
         Ok(())
     }
 
@@ -102,28 +113,29 @@ impl Checker {
             }
         }
         for (view, members) in groups {
-            let mut reference: BTreeMap<u64, (NodeId, &Outcome)> = BTreeMap::new();
+            let mut reference: BTreeMap<u64, (NodeId, u64)> = BTreeMap::new();
             for s in &members {
                 let Some(h) = self.histories.get(&s.node) else { continue };
-                for (seq, o) in &h.outcomes {
-                    match reference.get(seq) {
-                        None => {
-                            reference.insert(*seq, (s.node, o));
-                        }
-                        Some((other, r)) if r.pid != o.pid => {
-                            return err(format!(
-                                "total order broken in view {view}: seq {seq} is {} at node {other} but {} at node {}",
-                                r.pid, o.pid, s.node
-                            ));
-                        }
-                        Some((other, r)) if *r != o => {
-                            return err(format!(
-                                "agreement broken in view {view}: seq {seq} outcome at node {other} {:?} differs from node {} {:?}",
-                                r, s.node, o
-                            ));
-                        }
-                        _ => {}
+                for (seq, d) in &h.digests {
+                    let Some(&(other, rd)) = reference.get(seq) else {
+                        reference.insert(*seq, (s.node, *d));
+                        continue;
+                    };
+                    if rd == *d {
+                        continue;
                     }
+                    let r = &self.histories[&other].outcomes[seq];
+                    let o = &h.outcomes[seq];
+                    if r.pid != o.pid {
+                        return err(format!(
+                            "total order broken in view {view}: seq {seq} is {} at node {other} but {} at node {}",
+                            r.pid, o.pid, s.node
+                        ));
+                    }
+                    return err(format!(
+                        "agreement broken in view {view}: seq {seq} outcome at node {other} {r:?} differs from node {} {o:?}",
+                        s.node
+                    ));
                 }
             }
             let idle: Vec<&&Status> = members.iter().filter(|s| s.phase == Phase::Idle && s.queued_protocols == 0).collect();

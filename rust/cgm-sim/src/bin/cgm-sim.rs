@@ -27,6 +27,10 @@ struct Args {
     /// Leave parameter changes out of the workload.
     #[arg(long)]
     no_changes: bool,
+    /// Instead of a campaign, measure simulator speed: run this many protocols
+    /// back to back on a fault-free group of --nodes members.
+    #[arg(long)]
+    throughput: Option<usize>,
     /// Worker threads.
     #[arg(long, default_value_t = std::thread::available_parallelism().map_or(1, |n| n.get()))]
     jobs: usize,
@@ -54,6 +58,23 @@ fn main() {
     if args.nodes < 1 {
         eprintln!("cgm-sim: --nodes must be at least 1");
         std::process::exit(2);
+    }
+    if let Some(n) = args.throughput {
+        match cgm_sim::campaign::throughput(args.nodes, n) {
+            Ok(t) => {
+                println!(
+                    "{n} protocols on {} members in {:.2}s: {:.0} simulated protocols/s of real time",
+                    args.nodes,
+                    t.as_secs_f64(),
+                    n as f64 / t.as_secs_f64()
+                );
+                return;
+            }
+            Err(v) => {
+                println!("throughput run failed: {v}");
+                std::process::exit(1);
+            }
+        }
     }
     let campaign = Campaign {
         nodes: args.nodes,
