@@ -217,55 +217,93 @@ impl Status {
     }
 }
 
+/// A duration for people: `41s`, `250ms`, `80us`.
+pub fn human(d: std::time::Duration) -> String {
+    if d.as_secs() >= 10 {
+        format!("{}s", d.as_secs())
+    } else if d.as_millis() >= 10 {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{}us", d.as_micros())
+    }
+}
+
+/// The status table operators read (`cgm status`, failure dumps of the simulator);
+/// the alternate form `{:#}` leaves the parameter values out.
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ids: Vec<NodeId> = self.members.iter().map(|m| m.id).collect();
+        let ids: Vec<String> = self.members.iter().map(|m| m.id.to_string()).collect();
         writeln!(
             f,
-            "member {} (inc {}) view {} members {:?} quorum {} phase {} round {} completed {}",
+            "member {} (inc {})  view {}  members [{}]  coordinator {}  quorum {}",
             self.node,
             self.inc,
             self.view,
-            ids,
-            if self.quorum { "yes" } else { "NO" },
+            ids.join(" "),
+            self.coordinator().map_or("-".into(), |c| c.to_string()),
+            if self.quorum { "yes" } else { "NO" }
+        )?;
+        writeln!(
+            f,
+            "phase {}  current round {}  completed protocols {}  queued {}",
             self.phase.as_str(),
             self.current_round,
-            self.completed
+            self.completed,
+            self.queued_protocols
         )?;
         if let Some(p) = &self.protocol {
             writeln!(
                 f,
-                "  protocol seq {} {} from {} round {}/{} running for {:?}",
+                "protocol seq {} ({}) from {} round {}/{} running for {}",
                 p.seq,
                 p.kind,
                 p.pid,
                 p.round_index + 1,
                 p.rounds,
-                self.at.saturating_since(p.started)
+                human(self.at.saturating_since(p.started))
             )?;
         }
-        if let Some(w) = &self.waiting {
-            writeln!(f, "  waiting on {w} for {:?}", self.waited().unwrap_or_default())?;
+        match &self.waiting {
+            Some(Waiting::Acks(m)) if !m.is_empty() => {
+                writeln!(f, "waiting on ACKs of round {} from {:?} for {}", self.current_round, m, human(self.waited().unwrap_or_default()))?
+            }
+            Some(w) => writeln!(f, "waiting on {w} for {}", human(self.waited().unwrap_or_default()))?,
+            None => {}
         }
-        writeln!(f, "  {:>6} {:>14} {:>14} {:>8}", "peer", "last-ack-round", "last-heard", "queued")?;
+        writeln!(f, "{:>6}  {:>14}  {:>8}  {:>12}  {:>6}", "peer", "last-ack-round", "acked", "last-heard", "queued")?;
         for p in &self.peers {
-            let heard = p.last_heard.map_or("never".to_string(), |t| format!("{:?} ago", self.at.saturating_since(t)));
-            writeln!(f, "  {:>6} {:>14} {:>14} {:>8}", p.id, p.last_ack_round, heard, p.queued)?;
+            let acked = match (&self.protocol, p.last_ack_round >= self.current_round) {
+                (None, _) => "-",
+                (Some(_), true) => "yes",
+                (Some(_), false) => "NO",
+            };
+            let heard = p.last_heard.map_or("never".into(), |t| format!("{} ago", human(self.at.saturating_since(t))));
+            writeln!(f, "{:>6}  {:>14}  {:>8}  {:>12}  {:>6}", p.id, p.last_ack_round, acked, heard, p.queued)?;
         }
         for l in &self.links {
             writeln!(
                 f,
-                "  link {} {} interval {}ms misses {}{}",
+                "heartbeat link {} {}  interval {}ms  misses {}  switch-over {}",
                 if l.outgoing { "->" } else { "<-" },
                 l.peer,
                 l.interval_ms,
                 l.misses,
-                if l.switch_over_pending { " switch-over pending" } else { "" }
+                if l.switch_over_pending { "PENDING" } else { "done" }
             )?;
         }
-        write!(f, "  params gen {}:", self.generation)?;
-        for p in Param::ALL {
-            write!(f, " {}={}", p.name(), self.params.get(p))?;
+        let c = &self.counters;
+        writeln!(
+            f,
+            "dropped: auth {} replay {} malformed {} version {} stale {}  retransmits {}  changes committed {} rolled back {}",
+            c.auth_failed, c.replayed, c.malformed, c.version_mismatch, c.stale, c.retransmits, c.changes_committed, c.changes_rolled_back
+        )?;
+        write!(f, "parameters (generation {})", self.generation)?;
+        if !f.alternate() {
+            // `{:#}` leaves the values out, for callers that print a table of them.
+            write!(f, ":")?;
+            for p in Param::ALL {
+                write!(f, " {}={}", p.name(), self.params.get(p))?;
+            }
         }
         writeln!(f)
     }

@@ -1,68 +1,12 @@
 //! How the `cgm` tool prints statuses and outcomes: tables for people, JSON
 //! for scripts, the Prometheus text format for a textfile collector.
 
-use cgm_runtime::cgm_core::{AckStatus, Outcome, Param, Status, Waiting};
+use cgm_runtime::cgm_core::{AckStatus, Outcome, Param, Status};
 use std::fmt::Write;
 
-/// A status as a table.
+/// A status as a table, with its parameters configured and effective.
 pub fn status_table(s: &Status) -> String {
-    let mut o = String::new();
-    let ids: Vec<String> = s.members.iter().map(|m| m.id.to_string()).collect();
-    let _ = writeln!(
-        o,
-        "member {}  view {}  members [{}]  coordinator {}  quorum {}",
-        s.node,
-        s.view,
-        ids.join(" "),
-        s.coordinator().map_or("-".into(), |c| c.to_string()),
-        if s.quorum { "yes" } else { "NO" }
-    );
-    let _ = writeln!(o, "phase {}  current round {}  completed protocols {}  queued {}", s.phase.as_str(), s.current_round, s.completed, s.queued_protocols);
-    if let Some(p) = &s.protocol {
-        let _ = writeln!(
-            o,
-            "protocol seq {} ({}) from {} round {}/{} running for {}",
-            p.seq,
-            p.kind,
-            p.pid,
-            p.round_index + 1,
-            p.rounds,
-            human(s.at.saturating_since(p.started))
-        );
-    }
-    match &s.waiting {
-        Some(Waiting::Acks(m)) if !m.is_empty() => {
-            let _ = writeln!(o, "waiting on ACKs of round {} from {:?} for {}", s.current_round, m, human(s.waited().unwrap_or_default()));
-        }
-        Some(w) => {
-            let _ = writeln!(o, "waiting on {w} for {}", human(s.waited().unwrap_or_default()));
-        }
-        None => {}
-    }
-    let _ = writeln!(o, "{:>6}  {:>14}  {:>8}  {:>15}  {:>6}", "peer", "last-ack-round", "acked", "last-heard", "queued");
-    for p in &s.peers {
-        let acked = if s.protocol.is_some() { if p.last_ack_round >= s.current_round { "yes" } else { "NO" } } else { "-" };
-        let heard = p.last_heard.map_or("never".into(), |t| format!("{} ago", human(s.at.saturating_since(t))));
-        let _ = writeln!(o, "{:>6}  {:>14}  {:>8}  {:>15}  {:>6}", p.id, p.last_ack_round, acked, heard, p.queued);
-    }
-    for l in &s.links {
-        let _ = writeln!(
-            o,
-            "heartbeat link {} {}  interval {}ms  misses {}  switch-over {}",
-            if l.outgoing { "->" } else { "<-" },
-            l.peer,
-            l.interval_ms,
-            l.misses,
-            if l.switch_over_pending { "PENDING" } else { "done" }
-        );
-    }
-    let c = &s.counters;
-    let _ = writeln!(
-        o,
-        "dropped: auth {} replay {} malformed {} version {} stale {}  retransmits {}  changes committed {} rolled back {}",
-        c.auth_failed, c.replayed, c.malformed, c.version_mismatch, c.stale, c.retransmits, c.changes_committed, c.changes_rolled_back
-    );
-    let _ = writeln!(o, "parameters (generation {}):", s.generation);
+    let mut o = format!("{s:#}");
     o.push_str(&params_table(&[s]));
     o
 }
@@ -171,15 +115,4 @@ pub fn prometheus(s: &Status) -> String {
         Param::ALL.iter().map(|p| (format!(",name=\"{}\"", p.name()), s.params.get(*p))).collect(),
     );
     o
-}
-
-/// A duration for people.
-pub fn human(d: std::time::Duration) -> String {
-    if d.as_secs() >= 10 {
-        format!("{}s", d.as_secs())
-    } else if d.as_millis() >= 10 {
-        format!("{}ms", d.as_millis())
-    } else {
-        format!("{}us", d.as_micros())
-    }
 }
