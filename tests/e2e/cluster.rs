@@ -256,3 +256,37 @@ fn a_member_blocked_on_a_held_lock_answers_a_query_naming_the_lock() {
     assert!(r.unwrap().committed);
     host.shutdown();
 }
+
+#[test]
+fn three_nodes_over_ipv6_loopback_commit_a_change() {
+    let socks: Vec<UdpSocket> = match (0..3).map(|_| UdpSocket::bind("[::1]:0")).collect::<Result<Vec<_>, _>>() {
+        Ok(s) => s,
+        Err(e) => {
+            // A machine without IPv6 loopback cannot run this test; say so loudly.
+            eprintln!("SKIPPED: no IPv6 loopback here: {e}");
+            return;
+        }
+    };
+    let ports: Vec<u16> = socks.iter().map(|s| s.local_addr().unwrap().port()).collect();
+    drop(socks);
+    let key = Key::generate();
+    let nodes: Vec<Node> = (1..=3u32)
+        .map(|id| {
+            let mut cfg = NodeConfig::new(id, "v6");
+            for (i, p) in ports.iter().enumerate() {
+                cfg.add_node(i as u32 + 1, &format!("[::1]:{p}")).unwrap();
+            }
+            cfg.key = Some(key.clone());
+            cfg.encrypt = true;
+            Node::start(cfg).unwrap()
+        })
+        .collect();
+    for n in &nodes {
+        n.wait_members(3, Duration::from_secs(10)).unwrap();
+    }
+    let o = nodes[2].propose(&[(Param::SendWindowSize, 40)], None, Duration::from_secs(10)).unwrap();
+    assert!(o.committed);
+    for n in &nodes {
+        assert_eq!(n.query_status(1, Duration::from_secs(2)).unwrap().params.get(Param::SendWindowSize), 40);
+    }
+}
