@@ -15,3 +15,9 @@ cargo test --workspace --release
 
 step "fault campaign: 1000 seeds, 5 members, every fault kind"
 cargo run --release -q -p cgm-sim -- --seeds 0..1000 --nodes 5
+
+step "C API: header and symbols, examples (make, CMake), tests under ASan/UBSan and valgrind"
+bash tests/c/run.sh
+
+step "Python: wheel (maturin), pytest, the README example, mypy --strict, stubtest"
+bash tests/python/run.sh

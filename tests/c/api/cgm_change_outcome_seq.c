@@ -1,0 +1,14 @@
+/* cgm_change_outcome_seq: NULL arguments first, then bad arguments, then the good call. */
+#include "test.h"
+
+int main(void) {
+  cgm_change_outcome *o = test_outcome_committed();
+  uint64_t v;
+  memset(&v, 0, sizeof v);
+  FAIL_ON_SUCCESS(cgm_change_outcome_seq(NULL, &v), CGM_RESULT_NULL_ARGUMENT);
+  FAIL_ON_SUCCESS(cgm_change_outcome_seq(o, NULL), CGM_RESULT_NULL_ARGUMENT);
+  FAIL_ON_ERR(cgm_change_outcome_seq(o, &v));
+  CHECK(v == 1);
+  cgm_change_outcome_free(o);
+  PASS();
+}

@@ -1,0 +1,17 @@
+/* cgm_lock_release: NULL arguments first, then bad arguments, then the good call. */
+#include "test.h"
+
+int main(void) {
+  test_cluster c;
+  test_cluster_start(&c, 1);
+  FAIL_ON_SUCCESS(cgm_lock_release(NULL, "a"), CGM_RESULT_NULL_ARGUMENT);
+  FAIL_ON_SUCCESS(cgm_lock_release(c.node[0], NULL), CGM_RESULT_NULL_ARGUMENT);
+  FAIL_ON_SUCCESS(cgm_lock_release(GARBAGE_NODE, "a"), CGM_RESULT_BAD_HANDLE);
+  FAIL_ON_SUCCESS(cgm_lock_release(c.node[0], "a"), CGM_RESULT_INVALID_ARGUMENT);
+  CHECK_ERROR_MENTIONS("not held");
+  FAIL_ON_ERR(cgm_lock_acquire(c.node[0], "a"));
+  FAIL_ON_ERR(cgm_lock_release(c.node[0], "a"));
+  FAIL_ON_SUCCESS(cgm_lock_release(c.node[0], "a"), CGM_RESULT_INVALID_ARGUMENT);
+  test_cluster_free(&c);
+  PASS();
+}

@@ -1,0 +1,15 @@
+/* cgm_status_node: NULL arguments first, then bad arguments, then the good call. */
+#include "test.h"
+
+int main(void) {
+  cgm_status *idle = test_status_idle(), *busy = test_status_busy();
+  uint32_t v;
+  memset(&v, 0, sizeof v);
+  FAIL_ON_SUCCESS(cgm_status_node(NULL, &v), CGM_RESULT_NULL_ARGUMENT);
+  FAIL_ON_SUCCESS(cgm_status_node(idle, NULL), CGM_RESULT_NULL_ARGUMENT);
+  FAIL_ON_ERR(cgm_status_node(idle, &v));
+  CHECK(v == 1);
+  cgm_status_free(idle);
+  cgm_status_free(busy);
+  PASS();
+}

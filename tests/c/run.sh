@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# libcgm's C suite: builds libcgm (release), checks the header, version macros
+# and exported symbols, builds the examples with make and with CMake through
+# pkg-config, compiles the header as C++, then builds every test
+# (tests/c/api: one per public function; tests/c/fun: scenarios) and the
+# examples with -Wall -Wextra -Werror -pedantic -std=c11 and runs them under
+# AddressSanitizer + UndefinedBehaviorSanitizer, runs status_tool against
+# three `cgm node` processes, and runs the tests once more under valgrind.
+#
+# Usage: tests/c/run.sh            everything
+#        CGM_C_VALGRIND=0 tests/c/run.sh   skip the valgrind pass
+# Exits non-zero on the first failing stage; ends with "c: N passed, M failed".
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+target=${CARGO_TARGET_DIR:-$root/target}
+case $target in /*) ;; *) target=$root/$target ;; esac
+lib=$target/release
+build=$target/c-tests
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo build --release -p cgm-ffi -p cgm-runtime (libcgm.so, libcgm.a, the cgm tool)"
+cargo build --release -p cgm-ffi -p cgm-runtime
+
+step "header, version macros, exported symbols, tests per function"
+bash tests/c/check_symbols.sh "$lib/libcgm.so"
+
+step "the README's C example is c-examples/readme_example.c (after its first line)"
+rm -rf "$build"
+mkdir -p "$build/asan" "$build/plain" "$build/cmake"
+awk '/^<!-- c-examples\/readme_example.c -->$/ { f = 1; next }
+     f && /^```c$/ { g = 1; next }
+     g && /^```$/ { exit }
+     g' README.md > "$build/readme_snippet.c"
+tail -n +2 c-examples/readme_example.c | diff -u - "$build/readme_snippet.c"
+
+step "the header compiles as C11 and as C++"
+gcc -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c include/cgm.h
+g++ -std=c++11 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c++ include/cgm.h
+
+step "pkg-config file for the build tree; examples with make and with CMake"
+bash rust/cgm-ffi/gen-pc.sh "$build"
+export PKG_CONFIG_PATH=$build${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
+make -s -C c-examples OUT="$build/make"
+cmake -S c-examples -B "$build/cmake" -DCMAKE_BUILD_TYPE=Debug > "$build/cmake.log"
+cmake --build "$build/cmake" -j 2 >> "$build/cmake.log"
+
+CFLAGS_ALL=(-std=c11 -Wall -Wextra -Werror -pedantic -g -Iinclude -Itests/c)
+LIBS=(-L"$lib" -Wl,-rpath,"$lib" -lcgm -pthread)
+compile() { # compile OUTDIR FLAVOUR SOURCE
+  local out=$1 flavour=$2 src=$3 name
+  name=$(basename "$(dirname "$src")")_$(basename "$src" .c)
+  if [ "$flavour" = asan ]; then
+    gcc "${CFLAGS_ALL[@]}" -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined "$src" -o "$out/$name" "${LIBS[@]}"
+  else
+    gcc "${CFLAGS_ALL[@]}" -O0 "$src" -o "$out/$name" "${LIBS[@]}"
+  fi
+}
+export -f compile
+export CFLAGS_ALL_STR="${CFLAGS_ALL[*]}" lib
+
+sources=(tests/c/api/*.c tests/c/fun/*.c c-examples/*.c)
+step "compile ${#sources[@]} tests and examples with ASan+UBSan"
+printf '%s\n' "${sources[@]}" | xargs -P 2 -I{} bash -c "$(declare -p CFLAGS_ALL LIBS); compile '$build/asan' asan {}"
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+passed=0
+failed=0
+run() { # run NAME COMMAND...: one test, counted
+  local name=$1 start
+  shift
+  start=$(date +%s%N)
+  if timeout 120 "$@" > "$build/$name.log" 2>&1; then
+    passed=$((passed + 1))
+    printf '  ok   %-44s %5d ms\n' "$name" $((($(date +%s%N) - start) / 1000000))
+  else
+    failed=$((failed + 1))
+    printf '  FAIL %s\n' "$name"
+    sed 's/^/       /' "$build/$name.log" | tail -n 30
+  fi
+}
+port_base() { echo $((20000 + RANDOM % 30000)); }
+
+step "run under ASan+UBSan"
+for t in "$build"/asan/api_* "$build"/asan/fun_*; do
+  run "$(basename "$t")" "$t"
+done
+run example_three_nodes "$build/asan/c-examples_three_nodes" "$(port_base)"
+run example_embed_sansio "$build/asan/c-examples_embed_sansio"
+run example_readme "$build/asan/c-examples_readme_example" "127.0.0.1:$(port_base)"
+run example_make_readme "$build/make/readme_example" "127.0.0.1:$(port_base)"
+run example_cmake_three_nodes "$build/cmake/three_nodes" "$(port_base)"
+
+step "status_tool asks members of three \`cgm node\` processes"
+cluster=$build/cluster
+mkdir -p "$cluster"
+"$lib/cgm" keygen -o "$cluster/cluster.key" > /dev/null
+base=$(port_base)
+for id in 1 2 3; do
+  {
+    printf 'cluster = "c-tests"\nnode_id = %d\nkey_file = "cluster.key"\n' "$id"
+    for peer in 1 2 3; do printf '[[nodes]]\nid = %d\naddr = "127.0.0.1:%d"\n' "$peer" $((base + peer)); done
+  } > "$cluster/node$id.toml"
+done
+pids=()
+for id in 1 2 3; do
+  "$lib/cgm" node -c "$cluster/node$id.toml" > "$cluster/node$id.log" 2>&1 &
+  pids+=($!)
+done
+status_tool_e2e() {
+  local i out
+  for i in $(seq 1 100); do
+    if out=$("$build/asan/c-examples_status_tool" "$cluster/node1.toml" 2 2>&1) && grep -q 'members \[1 2 3\]' <<< "$out"; then
+      echo "$out"
+      grep -q '^member 2 ' <<< "$out" && grep -q 'quorum yes' <<< "$out" && grep -q 'heartbeat-interval' <<< "$out"
+      return
+    fi
+    sleep 0.1
+  done
+  echo "$out"
+  return 1
+}
+export -f status_tool_e2e
+export build cluster
+run example_status_tool bash -c status_tool_e2e
+kill -TERM "${pids[@]}" 2> /dev/null || true
+wait "${pids[@]}" 2> /dev/null || true
+
+if [ "${CGM_C_VALGRIND:-1}" != 0 ]; then
+  # The scenario tests, the examples and every test that runs nodes, cores or
+  # configurations; the pure accessors of statuses, outcomes and parameters
+  # run under ASan only, unless CGM_C_VALGRIND=all.
+  vsources=(tests/c/fun/*.c c-examples/embed_sansio.c)
+  for f in tests/c/api/*.c; do
+    case $(basename "$f") in
+      cgm_status_*|cgm_change_outcome_*|cgm_param_*|cgm_phase_name.c|cgm_counter_name.c|cgm_result_str.c|cgm_version.c|cgm_core_event_*)
+        [ "${CGM_C_VALGRIND:-1}" = all ] && vsources+=("$f") ;;
+      *) vsources+=("$f") ;;
+    esac
+  done
+  step "run ${#vsources[@]} tests under valgrind --leak-check=full (no sanitizers)"
+  printf '%s\n' "${vsources[@]}" | xargs -P 2 -I{} bash -c "$(declare -p CFLAGS_ALL LIBS); compile '$build/plain' plain {}"
+  vg=(valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 --track-fds=no)
+  for t in "$build"/plain/*; do
+    run "valgrind_$(basename "$t")" "${vg[@]}" "$t"
+  done
+fi
+
+printf '\nc: %d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" = 0 ]
