@@ -24,6 +24,21 @@ const OUTCOME_MEMORY: usize = 4_096;
 /// to this many protocols learns its proposals' fate and none runs twice.
 const RECENT_IN_REPORT: usize = 256;
 
+/// Whether every round of a protocol is ACKed without a local step.
+fn needs_no_step(body: &ProtocolBody) -> bool {
+    matches!(body, ProtocolBody::App(app) if app.wait.is_none())
+}
+
+/// The status an ACK that covered a round ahead stands for: what the round's
+/// own ACK would have carried.
+fn implied_status(body: &ProtocolBody) -> AckStatus {
+    if needs_no_step(body) {
+        AckStatus::Ok(ByteBuf::new())
+    } else {
+        AckStatus::Received
+    }
+}
+
 /// What the member does in the current round before (or after) ACKing.
 #[derive(Debug, Clone)]
 pub(crate) enum Step {
@@ -113,6 +128,31 @@ impl Engine {
         })
     }
 
+    /// The last round this member may ACK now: the running round, or, when
+    /// the running protocol and the protocols queued right behind it need no
+    /// local step (application protocols without a wait), the last round of
+    /// that run. An ACK for round r says every round up to r is done here, so
+    /// one ACK covers the whole run and the others complete all of it on one
+    /// ACK from each member: protocols from a busy initiator flow at the rate
+    /// of the network instead of one round trip each. Completion stays one
+    /// protocol at a time, in sequence order.
+    pub(crate) fn ack_horizon(&self) -> u64 {
+        let Some(r) = &self.running else { return 0 };
+        if !needs_no_step(&r.entry.body) {
+            return r.round;
+        }
+        let mut last = r.round + u64::from(r.entry.body.rounds() - 1 - r.round_index);
+        let mut seq = r.entry.seq;
+        for e in self.pending.iter().take_while(|e| needs_no_step(&e.body)) {
+            if e.seq != seq + 1 {
+                break;
+            }
+            seq = e.seq;
+            last += u64::from(e.body.rounds());
+        }
+        last
+    }
+
     pub(crate) fn next_deadline(&self) -> Option<Time> {
         match &self.running {
             Some(Running { step: Step::Local { deadline, .. }, .. }) => *deadline,
@@ -167,6 +207,8 @@ impl Engine {
         self.sequenced = pending.iter().map(|e| (e.pid, e.seq)).collect();
         self.pending = pending.into();
         self.next_round = next_round;
+        // ACKs ahead belong to the old view; the new one numbers rounds afresh.
+        self.my_ack_round = self.my_ack_round.min(next_round.saturating_sub(1));
         self.acks.clear();
         self.incoming.retain(|(pid, _)| !self.sequenced.contains_key(pid) && !self.outcomes.contains_key(pid));
         let outcomes = &self.outcomes;
@@ -251,6 +293,7 @@ impl Core {
             self.eng.sequenced.insert(e.pid, e.seq);
             self.eng.pending.push_back(e);
         }
+        self.ack_ahead();
     }
 
     pub(crate) fn on_ack(&mut self, from: NodeId, round: u64, status: AckStatus, now: Time) {
@@ -258,7 +301,10 @@ impl Core {
         let before = peer.last_ack_round;
         peer.last_ack_round = before.max(round);
         let cur = self.eng.current_round();
-        if round >= cur && round <= cur + 2 {
+        // A member starts round r (and sends its status for r) only after
+        // completing r - 1, which needs this member's ACK for r - 1: no status
+        // beyond our own ACKs plus one can be due.
+        if round >= cur && round <= cur.max(self.eng.my_ack_round) + 2 {
             self.eng.acks.insert((round, from), status);
         }
         if let Some(r) = self.eng.running.as_mut() {
@@ -335,6 +381,7 @@ impl Core {
         match (&body, index) {
             (ProtocolBody::App(app), _) => match &app.wait {
                 Some(res) => self.wait_on(res.clone(), None, now),
+                None if self.eng.my_ack_round >= round => self.acked_ahead(now),
                 None => self.send_ack(AckStatus::Ok(ByteBuf::new()), now),
             },
             (ProtocolBody::Change(_), 0) => self.send_ack(AckStatus::Received, now),
@@ -420,16 +467,44 @@ impl Core {
         r.step = Step::Acked;
         r.step_since = now;
         r.missing = r.missing.saturating_sub(1);
-        self.eng.my_ack_round = round;
         self.eng.acks.insert((round, self.cfg.id), status.clone());
+        let upto = self.eng.ack_horizon().max(round);
+        self.eng.my_ack_round = upto;
+        self.broadcast_ack(upto, status);
+        self.check_round(now);
+    }
+
+    /// The running round was ACKed ahead by an earlier ACK: only the counting is left.
+    fn acked_ahead(&mut self, now: Time) {
+        let r = self.eng.running.as_mut().expect("a protocol is running");
+        r.step = Step::Acked;
+        r.step_since = now;
+        r.missing = r.missing.saturating_sub(1);
+        self.eng.acks.insert((r.round, self.cfg.id), AckStatus::Ok(ByteBuf::new()));
+        self.check_round(now);
+    }
+
+    /// ACKs ahead after new protocols were queued behind one that needs no
+    /// local step (see [`Engine::ack_horizon`]).
+    fn ack_ahead(&mut self) {
+        if !self.can_progress() || !self.eng.running.as_ref().is_some_and(|r| matches!(r.step, Step::Acked)) {
+            return;
+        }
+        let upto = self.eng.ack_horizon();
+        if upto > self.eng.my_ack_round {
+            self.eng.my_ack_round = upto;
+            self.broadcast_ack(upto, AckStatus::Ok(ByteBuf::new()));
+        }
+    }
+
+    fn broadcast_ack(&mut self, round: u64, status: AckStatus) {
         let msg = Msg::Ack { view: self.mem.view.id, round, status };
-        let members = r.members.clone();
+        let members = self.eng.running.as_ref().map(|r| r.members.clone()).unwrap_or_default();
         for id in members {
             if id != self.cfg.id {
                 let _ = self.send_msg(id, &msg, true);
             }
         }
-        self.check_round(now);
     }
 
     /// Completes the current round if every member ACKed it, and moves on.
@@ -451,7 +526,7 @@ impl Core {
         let statuses: Vec<(NodeId, AckStatus)> = r
             .members
             .iter()
-            .map(|&id| (id, self.eng.acks.get(&(r.round, id)).cloned().unwrap_or(AckStatus::Received)))
+            .map(|&id| (id, self.eng.acks.get(&(r.round, id)).cloned().unwrap_or_else(|| implied_status(&r.entry.body))))
             .collect();
         self.finish(r, statuses, now);
     }

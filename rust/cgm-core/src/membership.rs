@@ -259,7 +259,9 @@ impl Core {
             last_outcome: self.eng.last_outcome.clone(),
             running: self.eng.running_report(),
             pending: self.eng.pending.iter().cloned().collect(),
-            next_round: self.eng.running.as_ref().map_or(self.eng.next_round, |r| r.round + 1),
+            // Past every round this member ACKed (ahead, too), so the new view's
+            // rounds are fresh.
+            next_round: self.eng.running.as_ref().map_or(self.eng.next_round, |r| r.round + 1).max(self.eng.my_ack_round + 1),
             params: committed_params,
             generation: self.generation,
             recent: self.eng.recent_decided(),
@@ -458,9 +460,10 @@ impl Core {
         nv.params = holder.params;
         nv.generation = holder.generation;
         nv.completed = m;
-        if base.iter().any(|r| r.completed + 1 == m) {
-            if let Some(o) = holder.last_outcome.clone().filter(|o| o.seq == m) {
-                nv.resolved.push(o);
+        if let Some(last) = holder.last_outcome.clone().filter(|o| o.seq == m) {
+            nv.resolved.extend(acked_ahead_outcomes(&base, &last));
+            if base.iter().any(|r| r.completed < m) {
+                nv.resolved.push(last);
             }
         }
         let running: Vec<_> = base.iter().filter_map(|r| r.running.as_ref()).filter(|rr| rr.entry.seq == m + 1).collect();
@@ -627,4 +630,32 @@ impl Core {
             }
         }
     }
+}
+
+/// The outcomes of the protocols before `last` (the newest one any member of
+/// the lineage completed) that some members had not completed. Members finish
+/// protocols one at a time, and one that is behind by more than one has ACKed
+/// the rounds in between ahead, which it does only for protocols that need no
+/// local step (see `Engine::ack_horizon`). Such a protocol completes committed
+/// with an empty status from every member of the view it ran in, so its
+/// outcome follows from its entry, exactly as its completers recorded it.
+fn acked_ahead_outcomes(base: &[&Report], last: &Outcome) -> Vec<Outcome> {
+    // A committed change is the only protocol that moves the generation.
+    let generation = last.generation - u64::from(last.kind == "param-change" && last.committed);
+    let mut found: BTreeMap<u64, Outcome> = BTreeMap::new();
+    for r in base.iter().filter(|r| r.completed + 1 < last.seq) {
+        let Some(rr) = &r.running else { continue };
+        for e in std::iter::once(&rr.entry).chain(&r.pending).filter(|e| e.seq > r.completed && e.seq < last.seq) {
+            found.entry(e.seq).or_insert_with(|| Outcome {
+                seq: e.seq,
+                pid: e.pid,
+                kind: e.body.kind().to_string(),
+                committed: true,
+                generation,
+                statuses: rr.members.iter().map(|&id| (id, AckStatus::Ok(Default::default()))).collect(),
+                reason: None,
+            });
+        }
+    }
+    found.into_values().collect()
 }

@@ -20,8 +20,6 @@ use std::time::Duration;
 
 /// How far beyond the next expected sequence a receiver buffers segments.
 const RECV_BUFFER: u64 = 4_096;
-/// Longest an acknowledgement waits for data to ride on.
-const ACK_DELAY: Duration = Duration::from_micros(500);
 
 #[derive(Debug)]
 struct Segment {
@@ -46,6 +44,15 @@ pub(crate) struct Limits {
     pub(crate) retry: Duration,
     /// Give-up time.
     pub(crate) max_retry: Duration,
+}
+
+impl Limits {
+    /// Longest an acknowledgement waits for data to ride on: a tenth of the
+    /// retry timer (at most 5 ms), so under steady traffic acknowledgements
+    /// nearly always ride on data, yet arrive well before the sender retries.
+    pub(crate) fn ack_delay(&self) -> Duration {
+        (self.retry / 10).min(Duration::from_millis(5))
+    }
 }
 
 /// A send was refused because the queue is over its threshold; nothing was queued.
@@ -172,7 +179,7 @@ impl Channel {
     }
 
     /// Cuts and emits new segments while the window has room; an
-    /// acknowledgement still due is sent alone once [`ACK_DELAY`] has passed.
+    /// acknowledgement still due is sent alone once [`Limits::ack_delay`] has passed.
     pub(crate) fn poll_new(&mut self, now: Time, lim: &Limits, mut emit: impl FnMut(Frame)) {
         let session = self.session.max(1);
         let mut cursor = 0;
@@ -193,7 +200,7 @@ impl Channel {
         for e in self.pending_ends.iter_mut() {
             *e -= cursor;
         }
-        if self.ack_due.is_some_and(|t| now.saturating_since(t) >= ACK_DELAY) {
+        if self.ack_due.is_some_and(|t| now.saturating_since(t) >= lim.ack_delay()) {
             emit(Frame::Ack(self.take_ack()));
         }
     }
@@ -223,7 +230,7 @@ impl Channel {
     /// The next time this channel has timed work to do, if any.
     pub(crate) fn next_deadline(&self, lim: &Limits) -> Option<Time> {
         let retry = self.earliest.map(|(first, last)| (last + lim.retry).min(first + lim.max_retry));
-        let ack = self.ack_due.map(|t| t + ACK_DELAY);
+        let ack = self.ack_due.map(|t| t + lim.ack_delay());
         match (retry, ack) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -415,7 +422,8 @@ mod tests {
         let reply = frames(&mut b, Time(200), &l);
         assert!(matches!(reply[..], [Frame::Data { ack: AckInfo { cum: 1, .. }, .. }]), "{reply:?}");
         feed(&mut a, &reply);
-        assert_eq!(acks(&frames(&mut a, Time(200 + 500), &l)).len(), 1, "a lone ACK once the delay passed");
+        let due = Time(200 + l.ack_delay().as_micros() as u64);
+        assert_eq!(acks(&frames(&mut a, due, &l)).len(), 1, "a lone ACK once the delay passed");
     }
 
     #[test]

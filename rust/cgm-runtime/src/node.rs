@@ -69,7 +69,7 @@ pub struct Node {
     shared: Arc<Shared>,
     cmd: Sender<Cmd>,
     threads: Mutex<Vec<JoinHandle<()>>>,
-    stop_reader: Arc<AtomicBool>,
+    stop_reader: crate::transport::ReaderStop,
 }
 
 impl std::fmt::Debug for Node {
@@ -106,10 +106,9 @@ impl Node {
         let events = EventQueue::new().map_err(|e| Error::Io(format!("cannot create the event socket pair: {e}")))?;
         let shared = Arc::new(Shared { events, locks: Arc::default(), jobs: Mutex::default(), closed: AtomicBool::new(false) });
         let (cmd_tx, cmd_rx) = unbounded();
-        let (net_tx, net_rx) = bounded(4_096);
-        let stop_reader = Arc::new(AtomicBool::new(false));
+        let (net_tx, net_rx) = bounded(256);
         let reader_sock = sock.try_clone().map_err(|e| Error::Io(e.to_string()))?;
-        let reader = crate::transport::spawn_reader(cfg.node_id, reader_sock, net_tx, Arc::clone(&stop_reader))
+        let (reader, stop_reader) = crate::transport::spawn_reader(cfg.node_id, reader_sock, net_tx)
             .map_err(|e| Error::Io(format!("cannot start the reader thread: {e}")))?;
         if cfg.insecure {
             log::warn!("node {}: running with insecure = true: traffic is not authenticated", cfg.node_id);
@@ -246,10 +245,22 @@ impl Node {
     /// # Errors
     /// As [`Node::propose`], without the rollback errors.
     pub fn run_protocol(&self, app: AppProtocol, timeout: Duration) -> Result<Outcome, Error> {
-        if app.rounds == 0 {
-            return Err(cgm_core::Error::InvalidProtocol("an application protocol needs at least 1 round".into()).into());
-        }
-        self.run(ProtocolBody::App(app), None, timeout)
+        let start = Instant::now();
+        let pid = self.submit(app)?;
+        self.outcome(pid, timeout.saturating_sub(start.elapsed()))
+    }
+
+    /// Proposes an application-defined peer protocol without waiting for it:
+    /// returns its id as soon as the proposal is queued; [`Node::outcome`]
+    /// reads its outcome. Many proposals may be in flight at once; they run in
+    /// the order the coordinator sequences them.
+    ///
+    /// # Errors
+    /// As [`Node::run_protocol`]; [`Error::Core`] with `Backpressure` when the
+    /// send queue to the coordinator is past `send-queue-overflow-threshold`
+    /// (nothing is queued then: retry later).
+    pub fn submit(&self, app: AppProtocol) -> Result<ProposalId, Error> {
+        self.ask(|tx| Cmd::Propose(None, ProtocolBody::App(app), tx), Duration::from_secs(5))?
     }
 
     fn run(&self, body: ProtocolBody, txid: Option<u64>, timeout: Duration) -> Result<Outcome, Error> {
@@ -347,7 +358,7 @@ impl Node {
         if self.cmd.send(Cmd::Leave(tx)).is_ok() {
             let _ = rx.recv_timeout(Duration::from_secs(2));
         }
-        self.stop_reader.store(true, Ordering::Release);
+        self.stop_reader.stop();
         for t in self.threads.lock().expect("thread list is never poisoned").drain(..) {
             let _ = t.join();
         }
@@ -397,13 +408,19 @@ impl Member {
         Time(self.start.elapsed().as_micros() as u64)
     }
 
-    fn run(mut self, net: Receiver<(SocketAddr, Vec<u8>)>, cmds: Receiver<Cmd>, granted: Receiver<Granted>, local: Receiver<Local>) {
+    fn run(mut self, net: Receiver<crate::transport::Batch>, cmds: Receiver<Cmd>, granted: Receiver<Granted>, local: Receiver<Local>) {
         loop {
             let now = self.now();
             let wait = self.core.poll_timeout().map_or(Duration::from_millis(100), |d| Duration::from_micros(d.0.saturating_sub(now.0)));
             select! {
                 recv(net) -> m => match m {
-                    Ok((addr, mut bytes)) => self.on_datagram(addr, &mut bytes),
+                    Ok(batch) => {
+                        // Everything already received is handled before anything
+                        // is sent, so answers to one burst go out bundled.
+                        for (addr, mut bytes) in batch.into_iter().chain(net.try_iter().flatten()) {
+                            self.on_datagram(addr, &mut bytes);
+                        }
+                    }
                     Err(_) => break,
                 },
                 recv(cmds) -> c => match c {
@@ -501,7 +518,7 @@ impl Member {
             Cmd::Propose(txid, body, tx) => {
                 let r = match body {
                     ProtocolBody::Change(changes) => self.core.propose_change(now, txid, &changes),
-                    body => self.core.propose(now, txid, body),
+                    ProtocolBody::App(app) => self.core.propose_app(now, txid, app),
                 };
                 let _ = tx.send(r.map_err(Error::from));
             }

@@ -2,12 +2,10 @@
 //! inbound datagrams into the member thread's queue.
 
 use crossbeam_channel::Sender;
+use mio::{Events, Interest, Poll, Token, Waker};
 use socket2::{Domain, Protocol, Socket, Type};
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 /// Largest datagram accepted.
 const MAX_DATAGRAM: usize = 65_536;
@@ -27,32 +25,79 @@ pub(crate) fn bind(addr: SocketAddr) -> std::io::Result<UdpSocket> {
     Ok(s.into())
 }
 
+/// Datagrams read in one go: everything that waited in the socket.
+pub(crate) type Batch = Vec<(SocketAddr, Vec<u8>)>;
+
+/// Most datagrams handed over in one batch.
+const MAX_BATCH: usize = 64;
+const SOCKET: Token = Token(0);
+const STOP: Token = Token(1);
+
+/// Stops a reader thread.
+pub(crate) struct ReaderStop(Waker);
+
+impl ReaderStop {
+    /// Wakes the reader and makes it end.
+    pub(crate) fn stop(&self) {
+        let _ = self.0.wake();
+    }
+}
+
 /// Starts the thread that reads datagrams and queues them for the member.
+///
+/// The socket becomes non-blocking (for the member thread's sends too, which
+/// must never block it: a full send buffer is a lost datagram, which the
+/// reliable channels repair). The thread waits for readiness, then takes
+/// everything that waits in the socket and hands it over as one batch, so the
+/// member thread wakes once per burst (an ACK round delivers one datagram
+/// from every member at nearly the same time) and answers it with bundled
+/// datagrams.
 ///
 /// # Errors
 /// The thread cannot be spawned or the socket configured.
-pub(crate) fn spawn_reader(
-    id: u32,
-    sock: UdpSocket,
-    tx: Sender<(SocketAddr, Vec<u8>)>,
-    stop: Arc<AtomicBool>,
-) -> std::io::Result<JoinHandle<()>> {
-    sock.set_read_timeout(Some(Duration::from_millis(50)))?;
-    std::thread::Builder::new().name(format!("cgm-reader-{id}")).spawn(move || {
+pub(crate) fn spawn_reader(id: u32, sock: UdpSocket, tx: Sender<Batch>) -> std::io::Result<(JoinHandle<()>, ReaderStop)> {
+    sock.set_nonblocking(true)?;
+    let mut sock = mio::net::UdpSocket::from_std(sock);
+    let mut poll = Poll::new()?;
+    poll.registry().register(&mut sock, SOCKET, Interest::READABLE)?;
+    let stop = ReaderStop(Waker::new(poll.registry(), STOP)?);
+    let thread = std::thread::Builder::new().name(format!("cgm-reader-{id}")).spawn(move || {
         let mut buf = vec![0u8; MAX_DATAGRAM];
-        while !stop.load(Ordering::Acquire) {
-            match sock.recv_from(&mut buf) {
-                Ok((n, from)) => {
-                    if tx.send((from, buf[..n].to_vec())).is_err() {
-                        break;
-                    }
+        let mut events = Events::with_capacity(2);
+        loop {
+            if let Err(e) = poll.poll(&mut events, None) {
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
                 }
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut | std::io::ErrorKind::Interrupted) => {}
-                Err(e) => {
-                    log::warn!("node {id}: receive failed: {e}");
-                    std::thread::sleep(Duration::from_millis(10));
+                log::warn!("node {id}: waiting for datagrams failed: {e}");
+                return;
+            }
+            if events.iter().any(|e| e.token() == STOP) {
+                return;
+            }
+            // Readiness is edge-triggered: read until the socket is empty.
+            loop {
+                let mut batch = Vec::new();
+                let empty = loop {
+                    match sock.recv_from(&mut buf) {
+                        Ok((n, from)) => batch.push((from, buf[..n].to_vec())),
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break true,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        // An ICMP error from an earlier send: nothing to read.
+                        Err(e) => log::debug!("node {id}: receive failed: {e}"),
+                    }
+                    if batch.len() == MAX_BATCH {
+                        break false;
+                    }
+                };
+                if !batch.is_empty() && tx.send(batch).is_err() {
+                    return;
+                }
+                if empty {
+                    break;
                 }
             }
         }
-    })
+    })?;
+    Ok((thread, stop))
 }

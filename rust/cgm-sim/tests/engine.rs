@@ -422,9 +422,10 @@ fn proposals_under_loss_with_membership_churn_each_run_exactly_once() {
 /// How the victim is caught in the middle of a protocol.
 #[derive(Clone, Copy, Debug)]
 enum MidRound {
-    /// A 4-round protocol: the victim is past round 1 (a member can pass
-    /// through a round within one step, when every other ACK of it is in
-    /// already, so this catches it in round 2, or else round 3).
+    /// A 4-round protocol whose rounds each take a free lock (so no member
+    /// ACKs ahead): the victim is past round 1 (a member can pass through a
+    /// round within one step, when every other ACK of it is in already, so
+    /// this catches it in round 2, or else round 3).
     SecondRound,
     /// The victim waits on the ACK of another member that waits on a held lock.
     WaitingOnAcks,
@@ -452,7 +453,7 @@ fn crash_mid_round(seed: u64, victim: NodeId) -> Check {
         MidRound::HoldingTheRound => Some(victim),
     };
     let (rounds, wait) = match holder {
-        None => (4, None),
+        None => (4, Some(Resource::Lock("free".into()))),
         Some(h) => {
             sim.nodes[h as usize - 1].host.locks_held.insert("transport-config".into());
             (2, Some(Resource::Lock("transport-config".into())))

@@ -1,5 +1,6 @@
 //! `cgm`: run, inspect and retune libcgm clusters.
 
+mod bench;
 mod demo;
 mod render;
 
@@ -34,6 +35,28 @@ enum Cmd {
         /// The node's configuration file.
         #[arg(short, long)]
         config: PathBuf,
+        /// Hold this named local lock for the node's lifetime, so protocol
+        /// steps that need it wait (visibly in the status): for trying out
+        /// status queries to a blocked member, and for benchmarks.
+        #[arg(long, value_name = "NAME")]
+        hold_lock: Option<String>,
+    },
+    /// Measure latency and throughput of a local cluster of separate processes
+    /// against the UDP ping-pong floor (see BENCHMARKS.md).
+    Bench {
+        /// Samples per latency figure (p50 and p99 are taken over them).
+        #[arg(long, default_value_t = 2_000)]
+        samples: usize,
+        /// Run only these benchmarks: floor, round, change, query, throughput, crash.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+    },
+    /// Echo every UDP datagram back to its sender (the benchmark's floor peer).
+    #[command(hide = true)]
+    BenchEcho {
+        /// Address to bind.
+        #[arg(long)]
+        bind: std::net::SocketAddr,
     },
     /// Ask a member for its status over the network.
     Status {
@@ -124,7 +147,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.cmd {
         Cmd::Demo { nodes } => demo::run(nodes),
-        Cmd::Node { config } => run_node(&config),
+        Cmd::Node { config, hold_lock } => run_node(&config, hold_lock.as_deref()),
+        Cmd::Bench { samples, only } => bench::run(samples, &only),
+        Cmd::BenchEcho { bind } => bench::echo(bind),
         Cmd::Status { config, member, format, json, timeout } => {
             status(&config, member, if json { Format::Json } else { format }, Duration::from_secs_f64(timeout))
         }
@@ -158,13 +183,14 @@ fn client_for(cfg: &NodeConfig, member: Option<NodeId>) -> Result<(Client, std::
     Ok((c, addr, member))
 }
 
-fn run_node(path: &std::path::Path) -> CmdResult {
+fn run_node(path: &std::path::Path, hold_lock: Option<&str>) -> CmdResult {
     let cfg = load(path)?;
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop)).map_err(|e| format!("cannot handle signals: {e}"))?;
     }
     let node = Node::start(cfg).map_err(|e| e.to_string())?;
+    let _held = hold_lock.map(|name| node.lock(name));
     println!("node {} running; SIGINT or SIGTERM leaves the group", node.id());
     while !stop.load(Ordering::Acquire) {
         while let Some(ev) = node.next_event(Some(Duration::from_millis(100))) {

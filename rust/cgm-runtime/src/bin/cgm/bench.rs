@@ -1,0 +1,340 @@
+//! `cgm bench`: latency and throughput of a real cluster, measured against
+//! the physical floor in the same run.
+//!
+//! Every member is a separate process on loopback: member 1 is a [`Node`]
+//! inside the bench process (it proposes and measures), members 2..N are
+//! `cgm node` child processes started from generated configurations with a
+//! fresh cluster key. The floor is a UDP ping-pong with a child process that
+//! echoes datagrams: every figure is also printed as a multiple of its round
+//! trip time.
+
+use cgm_runtime::cgm_core::{AppProtocol, NodeId, Param, Resource, Waiting};
+use cgm_runtime::{Key, Node, NodeConfig, NodeEvent};
+use std::fmt::Write as _;
+use std::net::{SocketAddr, UdpSocket};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+/// The benchmarks `cgm bench --only` accepts.
+pub const ALL: [&str; 6] = ["floor", "round", "change", "query", "throughput", "crash"];
+
+const T: Duration = Duration::from_secs(20);
+/// The lock member 2 holds in the query benchmark.
+const BENCH_LOCK: &str = "bench";
+
+/// Runs the selected benchmarks (all when `only` is empty) with `samples`
+/// samples per latency figure and prints one table.
+pub fn run(samples: usize, only: &[String]) -> Result<ExitCode, String> {
+    if let Some(bad) = only.iter().find(|b| !ALL.contains(&b.as_str())) {
+        return Err(format!("unknown benchmark {bad:?}; known: {}", ALL.join(", ")));
+    }
+    if samples < 100 {
+        return Err(format!("--samples {samples}: at least 100 are needed for a p99"));
+    }
+    let wanted = |b: &str| only.is_empty() || only.iter().any(|o| o == b);
+    println!("{}", machine());
+    let floor = udp_floor(samples.max(10_000))?;
+    println!("floor: UDP ping-pong between two processes on loopback, round trip p50 {} p99 {}\n", us(floor.p50), us(floor.p99));
+    let mut table = Table { floor: floor.p50, rows: Vec::new() };
+    if wanted("floor") {
+        table.row("UDP ping-pong round trip (the floor)", 2, &floor, None);
+    }
+    if wanted("round") {
+        for n in [3, 5] {
+            let c = Cluster::start(n, &[], None)?;
+            let one = latencies(samples, || c.node.run_protocol(app(1, None), T).map(drop))?;
+            table.row("one-round protocol from the coordinator", n, &one, (n == 5).then_some(Target::P50(100)));
+            let ten = latencies(samples / 4, || c.node.run_protocol(app(11, None), T).map(drop))?;
+            let marginal = Summary { n: ten.n, p50: ten.p50.saturating_sub(one.p50) / 10, p99: ten.p99.saturating_sub(one.p99) / 10 };
+            table.row("ACK round (11-round minus 1-round, / 10)", n, &marginal, (n == 5).then_some(Target::P50(100)));
+        }
+    }
+    if wanted("change") {
+        let c = Cluster::start(5, &[], None)?;
+        let mut i = 0u64;
+        let s = latencies(samples / 2, || {
+            i += 1;
+            c.node.propose(&[(Param::SendQueueOverflowThreshold, 10_000 + i % 2)], None, T).map(drop)
+        })?;
+        table.row("transactional change committed on all", 5, &s, Some(Target::P50(1_000)));
+    }
+    if wanted("query") {
+        let c = Cluster::start(5, &[], Some(2))?;
+        c.node.submit(app(1, Some(Resource::Lock(BENCH_LOCK.into())))).map_err(|e| e.to_string())?;
+        wait_until(|| {
+            let s = c.node.query_status(2, T).map_err(|e| e.to_string())?;
+            Ok(matches!(s.waiting, Some(Waiting::Local(Resource::Lock(ref l))) if l == BENCH_LOCK))
+        })?;
+        let s = latencies(samples, || c.node.query_status(2, T).map(drop))?;
+        table.row("status query to a member blocked on a lock", 5, &s, Some(Target::P99(100)));
+    }
+    if wanted("throughput") {
+        let c = Cluster::start(3, &[], None)?;
+        let (count, elapsed) = throughput(&c.node, samples * 10)?;
+        table.rate("ordered one-round protocols, one initiator", 3, count, elapsed, 50_000.0);
+    }
+    if wanted("crash") {
+        let hb = [(Param::HeartbeatInterval, 10), (Param::HeartbeatTimeout, 30), (Param::HeartbeatAckTimeout, 30)];
+        let mut c = Cluster::start(5, &hb, None)?;
+        let p = c.node.params().map_err(|e| e.to_string())?.effective;
+        let detection = Duration::from_millis(
+            p.get(Param::HeartbeatAckTimeout) + p.get(Param::HeartbeatAckFailureThreshold) * p.get(Param::HeartbeatInterval),
+        );
+        let s = crash_to_view(&mut c, (samples / 100).clamp(5, 50))?;
+        let over = Summary { n: s.n, p50: s.p50.saturating_sub(detection), p99: s.p99.saturating_sub(detection) };
+        table.row(&format!("crash to new view (detection time {} ms)", detection.as_millis()), 5, &s, None);
+        table.row("  the same, beyond the detection time", 5, &over, Some(Target::P50(2_000)));
+    }
+    print!("{table}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A latency target in µs.
+#[derive(Clone, Copy)]
+enum Target {
+    P50(u64),
+    P99(u64),
+}
+
+/// p50 and p99 of a set of samples.
+struct Summary {
+    n: usize,
+    p50: Duration,
+    p99: Duration,
+}
+
+impl Summary {
+    fn of(mut v: Vec<Duration>) -> Summary {
+        v.sort_unstable();
+        let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+        Summary { n: v.len(), p50: at(0.50), p99: at(0.99) }
+    }
+}
+
+struct Table {
+    floor: Duration,
+    rows: Vec<String>,
+}
+
+impl Table {
+    fn row(&mut self, what: &str, members: u32, s: &Summary, target: Option<Target>) {
+        let ratio = s.p50.as_secs_f64() / self.floor.as_secs_f64();
+        let target = match target {
+            None => String::new(),
+            Some(Target::P50(t)) => format!("p50 <= {t} µs  {}", if s.p50 <= Duration::from_micros(t) { "met" } else { "not met" }),
+            Some(Target::P99(t)) => format!("p99 <= {t} µs  {}", if s.p99 <= Duration::from_micros(t) { "met" } else { "not met" }),
+        };
+        self.rows.push(format!("{what:<44} {members:>2}  {:>7}  {:>10}  {:>10}  {ratio:>7.1}x  {target}", s.n, us(s.p50), us(s.p99)));
+    }
+
+    fn rate(&mut self, what: &str, members: u32, count: usize, elapsed: Duration, target: f64) {
+        let rate = count as f64 / elapsed.as_secs_f64();
+        let met = if rate >= target { "met" } else { "not met" };
+        self.rows.push(format!("{what:<44} {members:>2}  {count:>7}  {rate:>8.0}/s  in {:>6.2} s  {:>8}  >= {target:.0}/s  {met}", elapsed.as_secs_f64(), ""));
+    }
+}
+
+impl std::fmt::Display for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{:<44} {:>2}  {:>7}  {:>10}  {:>10}  {:>8}  target", "benchmark", "n", "samples", "p50", "p99", "p50/floor")?;
+        for r in &self.rows {
+            writeln!(f, "{}", r.trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.1} µs", d.as_secs_f64() * 1e6)
+}
+
+fn app(rounds: u8, wait: Option<Resource>) -> AppProtocol {
+    AppProtocol { payload: Vec::new().into(), rounds, wait }
+}
+
+/// Times `n` calls of `f` after a warm-up of `n / 10`.
+fn latencies<E: std::fmt::Display>(n: usize, mut f: impl FnMut() -> Result<(), E>) -> Result<Summary, String> {
+    for _ in 0..n / 10 {
+        f().map_err(|e| e.to_string())?;
+    }
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        f().map_err(|e| e.to_string())?;
+        v.push(t.elapsed());
+    }
+    Ok(Summary::of(v))
+}
+
+fn wait_until(mut ready: impl FnMut() -> Result<bool, String>) -> Result<(), String> {
+    let end = Instant::now() + T;
+    while !ready()? {
+        if Instant::now() > end {
+            return Err("the cluster did not reach the state the benchmark needs in 20 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Ok(())
+}
+
+/// Proposes `count` one-round protocols keeping up to 4,096 in flight and
+/// returns how many completed and how long it took.
+fn throughput(node: &Node, count: usize) -> Result<(usize, Duration), String> {
+    const WINDOW: usize = 4_096;
+    let mut in_flight = std::collections::VecDeque::with_capacity(WINDOW);
+    let start = Instant::now();
+    for _ in 0..count {
+        if in_flight.len() == WINDOW {
+            node.outcome(in_flight.pop_front().expect("window is full"), T).map_err(|e| e.to_string())?;
+        }
+        in_flight.push_back(node.submit(app(1, None)).map_err(|e| e.to_string())?);
+    }
+    for pid in in_flight {
+        node.outcome(pid, T).map_err(|e| e.to_string())?;
+    }
+    Ok((count, start.elapsed()))
+}
+
+/// Kills member 5 `n` times (SIGKILL) and times each crash until member 1
+/// installs a view without it; restarts it in between.
+fn crash_to_view(c: &mut Cluster, n: usize) -> Result<Summary, String> {
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        c.node.wait_members(5, T).map_err(|e| format!("member 5 did not rejoin: {e}"))?;
+        while c.node.poll_event().is_some() {}
+        let t = Instant::now();
+        c.kill(5)?;
+        loop {
+            match c.node.next_event(Some(T)) {
+                Some(NodeEvent::ViewChanged { members, .. }) if !members.contains(&5) => break,
+                Some(_) => {}
+                None => return Err("no view change within 20 s of a crash".into()),
+            }
+        }
+        v.push(t.elapsed());
+        c.spawn(5)?;
+    }
+    Ok(Summary::of(v))
+}
+
+/// The floor: a UDP ping-pong with an echoing child process.
+fn udp_floor(n: usize) -> Result<Summary, String> {
+    let sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let echo_sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let echo_addr = echo_sock.local_addr().map_err(|e| e.to_string())?;
+    drop(echo_sock);
+    let mut child = Command::new(exe()?)
+        .args(["bench-echo", "--bind", &echo_addr.to_string()])
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start the echo process: {e}"))?;
+    sock.set_read_timeout(Some(Duration::from_millis(200))).map_err(|e| e.to_string())?;
+    let payload = [0u8; 96];
+    let mut buf = [0u8; 256];
+    // The echo process may take a moment to bind.
+    wait_until(|| Ok(sock.send_to(&payload, echo_addr).is_ok() && sock.recv_from(&mut buf).is_ok()))?;
+    let r = latencies(n, || {
+        sock.send_to(&payload, echo_addr)?;
+        sock.recv_from(&mut buf).map(drop)
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    r
+}
+
+/// `cgm bench-echo`: sends every datagram back to its sender, forever.
+pub fn echo(bind: SocketAddr) -> Result<ExitCode, String> {
+    let sock = UdpSocket::bind(bind).map_err(|e| format!("cannot bind {bind}: {e}"))?;
+    let mut buf = [0u8; 65_536];
+    loop {
+        let (n, from) = sock.recv_from(&mut buf).map_err(|e| e.to_string())?;
+        sock.send_to(&buf[..n], from).map_err(|e| e.to_string())?;
+    }
+}
+
+fn exe() -> Result<PathBuf, String> {
+    std::env::current_exe().map_err(|e| format!("cannot find the cgm executable: {e}"))
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|m| m.trim().to_string()))
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!("machine: {cpu}, {cores} cores, Linux {}; cgm {}", kernel.trim(), env!("CARGO_PKG_VERSION"))
+}
+
+/// A cluster of `n` members on loopback: member 1 in this process, the others
+/// `cgm node` children.
+struct Cluster {
+    node: Node,
+    dir: PathBuf,
+    hold_lock: Option<NodeId>,
+    children: Vec<(NodeId, Child)>,
+}
+
+impl Cluster {
+    /// Starts the cluster with `params` overriding defaults; member `hold_lock`
+    /// holds [`BENCH_LOCK`] for its lifetime.
+    fn start(n: u32, params: &[(Param, u64)], hold_lock: Option<NodeId>) -> Result<Cluster, String> {
+        let dir = std::env::temp_dir().join(format!("cgm-bench-{}-{n}-{}", std::process::id(), cgm_runtime::new_incarnation()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let key = Key::generate();
+        key.write_new(&dir.join("cluster.key"))?;
+        let socks: Vec<UdpSocket> = (0..n).map(|_| UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())).collect::<Result<_, _>>()?;
+        let addrs: Vec<SocketAddr> = socks.iter().map(|s| s.local_addr().expect("bound")).collect();
+        drop(socks);
+        let mut text = String::from("cluster = \"bench\"\nkey_file = \"cluster.key\"\n");
+        for (i, a) in addrs.iter().enumerate() {
+            let _ = write!(text, "[[nodes]]\nid = {}\naddr = \"{a}\"\n", i + 1);
+        }
+        text.push_str("[params]\n");
+        for (p, v) in params {
+            let _ = writeln!(text, "{} = {v}", p.name());
+        }
+        for id in 1..=n {
+            std::fs::write(dir.join(format!("node{id}.toml")), format!("node_id = {id}\n{text}")).map_err(|e| e.to_string())?;
+        }
+        let cfg = NodeConfig::load(&dir.join("node1.toml")).map_err(|e| e.to_string())?;
+        let node = Node::start(cfg).map_err(|e| e.to_string())?;
+        let mut c = Cluster { node, dir, hold_lock, children: Vec::new() };
+        for id in 2..=n {
+            c.spawn(id)?;
+        }
+        c.node.wait_members(n as usize, T).map_err(|e| format!("the {n} members did not form a group: {e}"))?;
+        Ok(c)
+    }
+
+    fn spawn(&mut self, id: NodeId) -> Result<(), String> {
+        let mut cmd = Command::new(exe()?);
+        cmd.arg("node").arg("-c").arg(self.dir.join(format!("node{id}.toml"))).stdout(Stdio::null());
+        if self.hold_lock == Some(id) {
+            cmd.args(["--hold-lock", BENCH_LOCK]);
+        }
+        let child = cmd.spawn().map_err(|e| format!("cannot start member {id}: {e}"))?;
+        self.children.push((id, child));
+        Ok(())
+    }
+
+    fn kill(&mut self, id: NodeId) -> Result<(), String> {
+        let i = self.children.iter().position(|(c, _)| *c == id).ok_or_else(|| format!("member {id} is not running"))?;
+        let (_, mut child) = self.children.remove(i);
+        child.kill().map_err(|e| format!("cannot kill member {id}: {e}"))?;
+        let _ = child.wait();
+        Ok(())
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for (_, child) in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.node.shutdown();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
