@@ -44,6 +44,7 @@ enum Cmd {
     Status(Sender<Status>),
     Query(NodeId, Sender<Result<Status, Error>>),
     Propose(Option<u64>, ProtocolBody, Sender<Result<ProposalId, Error>>),
+    ProposeAll(Vec<AppProtocol>, Sender<Vec<Result<ProposalId, Error>>>),
     Watch(ProposalId, Sender<Outcome>),
     Complete(u64, Result<Vec<u8>, String>),
     Leave(Sender<()>),
@@ -261,6 +262,19 @@ impl Node {
     /// (nothing is queued then: retry later).
     pub fn submit(&self, app: AppProtocol) -> Result<ProposalId, Error> {
         self.ask(|tx| Cmd::Propose(None, ProtocolBody::App(app), tx), Duration::from_secs(5))?
+    }
+
+    /// Proposes several application-defined peer protocols at once, in order,
+    /// without waiting for them: the coordinator sequences them together and
+    /// members ACK runs of protocols that need no local step with one ACK, so
+    /// this is the fast way to issue many. Returns one result per protocol,
+    /// in order: its id, or why it was refused (as [`Node::submit`]; a refused
+    /// one does not stop the others).
+    ///
+    /// # Errors
+    /// [`Error::ShutDown`] (nothing proposed).
+    pub fn submit_all(&self, apps: Vec<AppProtocol>) -> Result<Vec<Result<ProposalId, Error>>, Error> {
+        self.ask(|tx| Cmd::ProposeAll(apps, tx), Duration::from_secs(5))
     }
 
     fn run(&self, body: ProtocolBody, txid: Option<u64>, timeout: Duration) -> Result<Outcome, Error> {
@@ -521,6 +535,9 @@ impl Member {
                     ProtocolBody::App(app) => self.core.propose_app(now, txid, app),
                 };
                 let _ = tx.send(r.map_err(Error::from));
+            }
+            Cmd::ProposeAll(apps, tx) => {
+                let _ = tx.send(apps.into_iter().map(|app| self.core.propose_app(now, None, app).map_err(Error::from)).collect());
             }
             Cmd::Watch(pid, tx) => match self.core.outcome(pid) {
                 Some(o) => {

@@ -41,13 +41,12 @@ pub fn run(samples: usize, only: &[String]) -> Result<ExitCode, String> {
         table.row("UDP ping-pong round trip (the floor)", 2, &floor, None);
     }
     if wanted("round") {
+        // The coordinator's own proposal: one sequencing message to every
+        // member, then one ACK round (every member ACKs to every member).
         for n in [3, 5] {
             let c = Cluster::start(n, &[], None)?;
-            let one = latencies(samples, || c.node.run_protocol(app(1, None), T).map(drop))?;
-            table.row("one-round protocol from the coordinator", n, &one, (n == 5).then_some(Target::P50(100)));
-            let ten = latencies(samples / 4, || c.node.run_protocol(app(11, None), T).map(drop))?;
-            let marginal = Summary { n: ten.n, p50: ten.p50.saturating_sub(one.p50) / 10, p99: ten.p99.saturating_sub(one.p99) / 10 };
-            table.row("ACK round (11-round minus 1-round, / 10)", n, &marginal, (n == 5).then_some(Target::P50(100)));
+            let s = latencies(samples, || c.node.run_protocol(app(1, None), T).map(drop))?;
+            table.row("ACK round: one-round protocol, sequenced", n, &s, (n == 5).then_some(Target::P50(100)));
         }
     }
     if wanted("change") {
@@ -61,10 +60,18 @@ pub fn run(samples: usize, only: &[String]) -> Result<ExitCode, String> {
     }
     if wanted("query") {
         let c = Cluster::start(5, &[], Some(2))?;
-        c.node.submit(app(1, Some(Resource::Lock(BENCH_LOCK.into())))).map_err(|e| e.to_string())?;
+        let blocked = || app(1, Some(Resource::Lock(BENCH_LOCK.into())));
+        let mut pid = c.node.submit(blocked()).map_err(|e| e.to_string())?;
         wait_until(|| {
             let s = c.node.query_status(2, T).map_err(|e| e.to_string())?;
-            Ok(matches!(s.waiting, Some(Waiting::Local(Resource::Lock(ref l))) if l == BENCH_LOCK))
+            if matches!(s.waiting, Some(Waiting::Local(Resource::Lock(ref l))) if l == BENCH_LOCK) {
+                return Ok(true);
+            }
+            // A view change settling just after the group formed abandons it: again.
+            if c.node.outcome(pid, Duration::ZERO).is_ok() {
+                pid = c.node.submit(blocked()).map_err(|e| e.to_string())?;
+            }
+            Ok(false)
         })?;
         let s = latencies(samples, || c.node.query_status(2, T).map(drop))?;
         table.row("status query to a member blocked on a lock", 5, &s, Some(Target::P99(100)));
@@ -82,9 +89,8 @@ pub fn run(samples: usize, only: &[String]) -> Result<ExitCode, String> {
             p.get(Param::HeartbeatAckTimeout) + p.get(Param::HeartbeatAckFailureThreshold) * p.get(Param::HeartbeatInterval),
         );
         let s = crash_to_view(&mut c, (samples / 100).clamp(5, 50))?;
-        let over = Summary { n: s.n, p50: s.p50.saturating_sub(detection), p99: s.p99.saturating_sub(detection) };
-        table.row(&format!("crash to new view (detection time {} ms)", detection.as_millis()), 5, &s, None);
-        table.row("  the same, beyond the detection time", 5, &over, Some(Target::P50(2_000)));
+        let bound = detection.as_micros() as u64 + 2_000;
+        table.row(&format!("crash to new view (detection {} ms)", detection.as_millis()), 5, &s, Some(Target::P50(bound)));
     }
     print!("{table}");
     Ok(ExitCode::SUCCESS)
@@ -178,22 +184,32 @@ fn wait_until(mut ready: impl FnMut() -> Result<bool, String>) -> Result<(), Str
     Ok(())
 }
 
-/// Proposes `count` one-round protocols keeping up to 4,096 in flight and
-/// returns how many completed and how long it took.
+/// Proposes `count` one-round protocols in batches of 1,024 (at most four
+/// batches in flight) and returns how many committed, counted from the
+/// node's completion events, and how long it took.
 fn throughput(node: &Node, count: usize) -> Result<(usize, Duration), String> {
-    const WINDOW: usize = 4_096;
-    let mut in_flight = std::collections::VecDeque::with_capacity(WINDOW);
+    const BATCH: usize = 1_024;
+    while node.poll_event().is_some() {}
+    let mut last_of_batch = std::collections::VecDeque::new();
     let start = Instant::now();
-    for _ in 0..count {
-        if in_flight.len() == WINDOW {
-            node.outcome(in_flight.pop_front().expect("window is full"), T).map_err(|e| e.to_string())?;
+    for sent in (0..count).step_by(BATCH) {
+        if last_of_batch.len() == 4 {
+            node.outcome(last_of_batch.pop_front().expect("four batches in flight"), T).map_err(|e| e.to_string())?;
         }
-        in_flight.push_back(node.submit(app(1, None)).map_err(|e| e.to_string())?);
+        let apps = (sent..count.min(sent + BATCH)).map(|_| app(1, None)).collect();
+        let ids = node.submit_all(apps).map_err(|e| e.to_string())?.into_iter().collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
+        last_of_batch.extend(ids.last().copied());
     }
-    for pid in in_flight {
-        node.outcome(pid, T).map_err(|e| e.to_string())?;
+    // One initiator's protocols complete in the order they were proposed.
+    if let Some(&last) = last_of_batch.back() {
+        node.outcome(last, T).map_err(|e| e.to_string())?;
     }
-    Ok((count, start.elapsed()))
+    let elapsed = start.elapsed();
+    let mut committed = 0;
+    while let Some(e) = node.poll_event() {
+        committed += usize::from(matches!(e, NodeEvent::ProtocolCompleted(o) if o.committed));
+    }
+    Ok((committed, elapsed))
 }
 
 /// Kills member 5 `n` times (SIGKILL) and times each crash until member 1
