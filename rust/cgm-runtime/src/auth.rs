@@ -1,21 +1,43 @@
 //! The authenticated envelope around every datagram.
 //!
 //! Layout: `"CA" | version | flags | sender u32 | incarnation u64 | counter u64 |
-//! body | tag[16]`, all integers little endian. The 24-byte XChaCha20-Poly1305
-//! nonce is `sender | incarnation | counter | 0u32`, unique as long as a
-//! node's incarnation grows across restarts (it is its start time in µs).
-//! Without encryption the body travels in clear and the tag covers header and
-//! body; with it the body is encrypted too. The receiver verifies the tag
-//! before anything else, then rejects replays with a per-sender window.
+//! salt u64 | body | tag[16]`, all integers little endian. The 24-byte
+//! XChaCha20-Poly1305 nonce is `incarnation | counter | salt`; the sender is
+//! authenticated with the rest of the header. Without encryption the body
+//! travels in clear and the tag covers header and body; with it the body is
+//! encrypted too. The receiver verifies the tag before anything else, then
+//! rejects replays with a window per sending instance.
+//!
+//! # Nonces never repeat
+//!
+//! Every datagram sealed with a cluster key must have a nonce no other
+//! datagram under that key ever had, across every node, operator tool and
+//! restart. The counter grows with each datagram of one [`Envelope`]; what
+//! separates two envelopes is the incarnation and the salt:
+//!
+//! - the incarnation is the start time in µs, made strictly greater than any
+//!   incarnation this process handed out before (`new_incarnation`), so
+//!   envelopes of one process never share one, even when the clock stands
+//!   still or steps back;
+//! - the salt is 64 random bits drawn from the operating system for each
+//!   envelope, so two processes that pick the same incarnation (a clock stepped
+//!   back across a restart, two starts in the same µs on two hosts) still
+//!   differ, except with probability 2^-64.
+//!
+//! The incarnation orders a node's lives for its peers: a higher one
+//! supersedes (its older lives' datagrams are refused as replays), and a
+//! second instance claiming the incarnation of the one a peer already knows is
+//! refused too, since which of the two is current cannot be told.
 
 use chacha20poly1305::aead::{AeadInPlace, KeyInit};
 use chacha20poly1305::{Key as AeadKey, Tag, XChaCha20Poly1305, XNonce};
 use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Envelope format version.
-pub const ENVELOPE_VERSION: u8 = 1;
-const HEADER: usize = 24;
+/// Envelope format version (2: the salt joined the header and the nonce).
+pub const ENVELOPE_VERSION: u8 = 2;
+const HEADER: usize = 32;
 const TAG: usize = 16;
 /// Bytes the envelope adds to a datagram.
 pub const OVERHEAD: usize = HEADER + TAG;
@@ -90,7 +112,9 @@ pub enum Refusal {
     Version(u8),
     /// The tag does not verify: wrong key, forged or corrupted.
     Forged,
-    /// A counter already seen (or too old) from that sender.
+    /// A counter already seen (or too old) from that sender, or a datagram
+    /// of an older incarnation of it, or of another instance claiming the
+    /// incarnation already known.
     Replayed,
 }
 
@@ -100,10 +124,14 @@ pub struct Envelope {
     encrypt: bool,
     sender: u32,
     incarnation: u64,
+    salt: u64,
     counter: u64,
-    windows: BTreeMap<(u32, u64), Window>,
-    latest: BTreeMap<u32, u64>,
-    operators: VecDeque<u64>,
+    /// Replay windows per sending instance: (sender, incarnation, salt).
+    windows: BTreeMap<(u32, u64, u64), Window>,
+    /// The current instance (incarnation, salt) of every member heard from.
+    latest: BTreeMap<u32, (u64, u64)>,
+    /// Operator tool instances (incarnation, salt), oldest first.
+    operators: VecDeque<(u64, u64)>,
 }
 
 #[derive(Default)]
@@ -142,14 +170,21 @@ impl Window {
 }
 
 impl Envelope {
-    /// An envelope for `sender` in `incarnation`; `key = None` means insecure
-    /// (datagrams pass unauthenticated, still framed).
+    /// An envelope for `sender` in `incarnation` (from `new_incarnation`),
+    /// with a fresh random salt; `key = None` means insecure (datagrams pass
+    /// unauthenticated, still framed).
+    ///
+    /// # Panics
+    /// If the operating system has no randomness to give.
     pub fn new(key: Option<&Key>, encrypt: bool, sender: u32, incarnation: u64) -> Envelope {
+        let mut salt = [0u8; 8];
+        getrandom::getrandom(&mut salt).expect("the operating system provides randomness");
         Envelope {
             cipher: key.map(|k| XChaCha20Poly1305::new(AeadKey::from_slice(&k.0))),
             encrypt: encrypt && key.is_some(),
             sender,
             incarnation,
+            salt: u64::from_le_bytes(salt),
             counter: 0,
             windows: BTreeMap::new(),
             latest: BTreeMap::new(),
@@ -167,8 +202,9 @@ impl Envelope {
         out.extend_from_slice(&self.sender.to_le_bytes());
         out.extend_from_slice(&self.incarnation.to_le_bytes());
         out.extend_from_slice(&self.counter.to_le_bytes());
+        out.extend_from_slice(&self.salt.to_le_bytes());
         out.extend_from_slice(body);
-        let nonce = nonce(self.sender, self.incarnation, self.counter);
+        let nonce = nonce(self.incarnation, self.counter, self.salt);
         let tag = match &self.cipher {
             None => Tag::default(),
             Some(c) if self.encrypt => {
@@ -196,13 +232,14 @@ impl Envelope {
         let sender = u32::from_le_bytes(buf[4..8].try_into().expect("4 bytes"));
         let inc = u64::from_le_bytes(buf[8..16].try_into().expect("8 bytes"));
         let counter = u64::from_le_bytes(buf[16..24].try_into().expect("8 bytes"));
+        let salt = u64::from_le_bytes(buf[24..32].try_into().expect("8 bytes"));
         let end = buf.len() - TAG;
         if let Some(c) = &self.cipher {
             if encrypted != self.encrypt {
                 return Err(Refusal::Forged);
             }
             let tag = *Tag::from_slice(&buf[end..]);
-            let n = nonce(sender, inc, counter);
+            let n = nonce(inc, counter, salt);
             let ok = if encrypted {
                 let (head, rest) = buf[..end].split_at_mut(HEADER);
                 c.decrypt_in_place_detached(&n, head, rest, &tag).is_ok()
@@ -213,42 +250,53 @@ impl Envelope {
                 return Err(Refusal::Forged);
             }
         }
-        if !self.fresh(sender, inc, counter) {
+        if !self.fresh(sender, (inc, salt), counter) {
             return Err(Refusal::Replayed);
         }
         Ok((sender, inc, HEADER..end))
     }
 
-    /// Replay check for an authenticated (sender, incarnation, counter).
-    fn fresh(&mut self, sender: u32, inc: u64, counter: u64) -> bool {
+    /// Replay check for an authenticated (sender, instance, counter), where an
+    /// instance is an (incarnation, salt) pair.
+    fn fresh(&mut self, sender: u32, instance: (u64, u64), counter: u64) -> bool {
         if sender != 0 {
-            let latest = self.latest.entry(sender).or_insert(inc);
-            if inc < *latest {
-                return false;
+            let known = *self.latest.entry(sender).or_insert(instance);
+            if known != instance {
+                // A node's lives are ordered by incarnation: a higher one
+                // supersedes; another instance of the known one cannot be
+                // told from a replay, so the first one heard keeps it.
+                if instance.0 <= known.0 {
+                    return false;
+                }
+                self.windows.remove(&(sender, known.0, known.1));
+                self.latest.insert(sender, instance);
             }
-            if inc > *latest {
-                let old = *latest;
-                *latest = inc;
-                self.windows.remove(&(sender, old));
-            }
-        } else if !self.operators.contains(&inc) {
-            self.operators.push_back(inc);
+        } else if !self.operators.contains(&instance) {
+            self.operators.push_back(instance);
             if self.operators.len() > MAX_OPERATORS {
                 if let Some(old) = self.operators.pop_front() {
-                    self.windows.remove(&(0, old));
+                    self.windows.remove(&(0, old.0, old.1));
                 }
             }
         }
-        self.windows.entry((sender, inc)).or_default().accept(counter)
+        self.windows.entry((sender, instance.0, instance.1)).or_default().accept(counter)
     }
 }
 
-fn nonce(sender: u32, inc: u64, counter: u64) -> XNonce {
+fn nonce(inc: u64, counter: u64, salt: u64) -> XNonce {
     let mut n = [0u8; 24];
-    n[0..4].copy_from_slice(&sender.to_le_bytes());
-    n[4..12].copy_from_slice(&inc.to_le_bytes());
-    n[12..20].copy_from_slice(&counter.to_le_bytes());
+    n[0..8].copy_from_slice(&inc.to_le_bytes());
+    n[8..16].copy_from_slice(&counter.to_le_bytes());
+    n[16..24].copy_from_slice(&salt.to_le_bytes());
     XNonce::from(n)
+}
+
+/// The incarnation to hand out at `now_us` when `last` holds the last one
+/// handed out: `now_us`, or one more than the last if the clock has not moved
+/// past it. Records it in `last`.
+pub(crate) fn next_incarnation(now_us: u64, last: &AtomicU64) -> u64 {
+    let prev = last.fetch_update(Ordering::AcqRel, Ordering::Acquire, |l| Some(now_us.max(l + 1))).expect("the update always succeeds");
+    now_us.max(prev + 1)
 }
 
 #[cfg(test)]
@@ -303,6 +351,79 @@ mod tests {
         new.seal(b"y", &mut d2);
         assert!(rx.open(&mut d2).is_ok());
         assert_eq!(rx.open(&mut d1), Err(Refusal::Replayed));
+    }
+
+    /// The nonce a sealed datagram was sealed under, from its header.
+    fn nonce_of(d: &[u8]) -> XNonce {
+        let field = |r: std::ops::Range<usize>| u64::from_le_bytes(d[r].try_into().unwrap());
+        nonce(field(8..16), field(16..24), field(24..32))
+    }
+
+    #[test]
+    fn incarnations_grow_even_when_the_clock_stands_still_or_steps_back() {
+        let last = AtomicU64::new(0);
+        let clock = [1_000, 1_000, 1_000, 999, 5, 2_000, 2_000, 1_500];
+        let incs: Vec<u64> = clock.iter().map(|&now| next_incarnation(now, &last)).collect();
+        assert_eq!(incs, [1_000, 1_001, 1_002, 1_003, 1_004, 2_000, 2_001, 2_002]);
+        assert_eq!(next_incarnation(0, &AtomicU64::new(0)), 1, "0 is never an incarnation");
+    }
+
+    #[test]
+    fn successive_envelopes_of_one_sender_never_repeat_a_nonce() {
+        let k = Key([3; 32]);
+        // One process restarting its node under a stuck, then backward, clock ...
+        let last = AtomicU64::new(0);
+        let mut lives: Vec<Envelope> =
+            [500, 500, 400].iter().map(|&now| Envelope::new(Some(&k), true, 1, next_incarnation(now, &last))).collect();
+        // ... and two processes whose clocks gave the same incarnation.
+        lives.push(Envelope::new(Some(&k), true, 1, 777));
+        lives.push(Envelope::new(Some(&k), true, 1, 777));
+        let mut seen = std::collections::HashSet::new();
+        let mut rx = Envelope::new(Some(&k), true, 9, 1);
+        let mut d = Vec::new();
+        for life in &mut lives {
+            for _ in 0..2_000 {
+                life.seal(b"same body", &mut d);
+                assert!(seen.insert(nonce_of(&d)), "a nonce repeated");
+            }
+            // Each one is a well-formed datagram that opens under the key.
+            let mut copy = d.clone();
+            let mut fresh_rx = Envelope::new(Some(&k), true, 9, 1);
+            assert!(fresh_rx.open(&mut copy).is_ok());
+        }
+        assert_eq!(seen.len(), 10_000);
+        // The receiver takes the growing lives in turn and refuses the older ones.
+        let mut sealed: Vec<Vec<u8>> = Vec::new();
+        for life in &mut lives[..3] {
+            life.seal(b"x", &mut d);
+            sealed.push(d.clone());
+        }
+        for (i, dg) in sealed.iter().enumerate() {
+            assert!(rx.open(&mut dg.clone()).is_ok(), "life {i} refused");
+            if i > 0 {
+                assert_eq!(rx.open(&mut sealed[i - 1].clone()), Err(Refusal::Replayed), "life {} accepted after life {i}", i - 1);
+            }
+        }
+    }
+
+    #[test]
+    fn a_second_instance_claiming_a_known_incarnation_is_refused() {
+        let k = Key([4; 32]);
+        let mut rx = Envelope::new(Some(&k), false, 9, 1);
+        let (mut first, mut second) = (Envelope::new(Some(&k), false, 1, 50), Envelope::new(Some(&k), false, 1, 50));
+        let mut d = Vec::new();
+        first.seal(b"a", &mut d);
+        assert!(rx.open(&mut d).is_ok());
+        second.seal(b"b", &mut d);
+        assert_eq!(rx.open(&mut d), Err(Refusal::Replayed));
+        first.seal(b"c", &mut d);
+        assert!(rx.open(&mut d).is_ok(), "the known instance goes on");
+        // Operator tools (node id 0) are told apart by their salts.
+        let mut ops = [Envelope::new(Some(&k), false, 0, 60), Envelope::new(Some(&k), false, 0, 60)];
+        for i in [0, 1, 0, 1] {
+            ops[i].seal(b"q", &mut d);
+            assert!(rx.open(&mut d).is_ok(), "operator {i} refused");
+        }
     }
 
     #[test]

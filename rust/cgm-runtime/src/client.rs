@@ -57,8 +57,12 @@ impl Client {
                 Err(e) => return Err(Error::Io(e.to_string())),
             };
             let mut d = self.buf[..n].to_vec();
-            let Ok((_, _, range)) = self.envelope.open(&mut d) else { continue };
-            let Ok((_, frame)) = wire::decode_frame(&d[range]) else { continue };
+            let Ok((_, _, range)) = self.envelope.open(&mut d) else {
+                continue;
+            };
+            let Ok((_, frame)) = wire::decode_frame(&d[range]) else {
+                continue;
+            };
             if let Some(t) = accept(frame) {
                 return Ok(Some(t));
             }

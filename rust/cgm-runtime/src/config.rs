@@ -80,6 +80,20 @@ pub struct NodeConfig {
     pub veto_timeout: Duration,
     /// Jobs that may run at once; creating one more waits.
     pub max_jobs: usize,
+    /// IP multicast instead of unicast for member traffic, if set.
+    pub multicast: Option<Multicast>,
+}
+
+/// The IP multicast transport option: every datagram for other members goes
+/// once to `group`, and every member receives the group's traffic (keeping
+/// what is addressed to it). Operator tools still talk to each node's own
+/// unicast address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Multicast {
+    /// Group address and port (IPv4 224.0.0.0/4 or IPv6 ff00::/8), the same on every node.
+    pub group: SocketAddr,
+    /// Hops a datagram may travel (1: the local network only).
+    pub ttl: u32,
 }
 
 impl NodeConfig {
@@ -99,6 +113,7 @@ impl NodeConfig {
             veto_hook: false,
             veto_timeout: Duration::from_secs(5),
             max_jobs: 4,
+            multicast: None,
         }
     }
 
@@ -155,6 +170,17 @@ impl NodeConfig {
             return Err(ConfigError::field("encrypt", "encryption needs a cluster key"));
         }
         self.params.validate().map_err(|e| ConfigError::field("params", e.to_string()))?;
+        if let Some(m) = &self.multicast {
+            if !m.group.ip().is_multicast() {
+                return Err(ConfigError::field("multicast", format!("{} is not a multicast group address", m.group)));
+            }
+            if self.bind_addr().is_some_and(|b| b.is_ipv4() != m.group.is_ipv4()) {
+                return Err(ConfigError::field("multicast", format!("group {} and bind address are of different IP versions", m.group)));
+            }
+            if !(1..=255).contains(&m.ttl) {
+                return Err(ConfigError::field("multicast_ttl", format!("{} is outside 1..=255", m.ttl)));
+            }
+        }
         Ok(())
     }
 
@@ -219,8 +245,14 @@ impl NodeConfig {
             };
         }
         if let Some(v) = &raw.veto_timeout {
-            let ms = Param::HeartbeatInterval.parse_value(v.get_ref()).map_err(|_| at(v.span(), "veto_timeout", format!("cannot parse {:?} as a duration", v.get_ref())))?;
+            let ms = Param::HeartbeatInterval
+                .parse_value(v.get_ref())
+                .map_err(|_| at(v.span(), "veto_timeout", format!("cannot parse {:?} as a duration", v.get_ref())))?;
             c.veto_timeout = Duration::from_millis(ms);
+        }
+        if let Some(g) = &raw.multicast {
+            let group = resolve(g.get_ref()).map_err(|m| at(g.span(), "multicast", m))?;
+            c.multicast = Some(Multicast { group, ttl: raw.multicast_ttl.unwrap_or(1) });
         }
         if let Some(j) = raw.max_jobs {
             c.max_jobs = j.max(1);
@@ -283,6 +315,8 @@ struct RawConfig {
     quorum: Option<Spanned<String>>,
     veto_timeout: Option<Spanned<String>>,
     max_jobs: Option<usize>,
+    multicast: Option<Spanned<String>>,
+    multicast_ttl: Option<u32>,
     #[serde(default)]
     nodes: Vec<RawNode>,
     #[serde(default)]

@@ -20,7 +20,7 @@ mod transport;
 
 pub use auth::Key;
 pub use cgm_core;
-pub use config::{ConfigError, NodeConfig};
+pub use config::{ConfigError, Multicast, NodeConfig};
 pub use error::{Error, ResultCode};
 pub use events::NodeEvent;
 pub use locks::LockGuard;

@@ -19,7 +19,7 @@ use crossbeam_channel::{bounded, select, unbounded, Receiver, Sender};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -79,9 +79,16 @@ impl std::fmt::Debug for Node {
     }
 }
 
-/// An incarnation that grows across restarts: the start time in µs.
+/// A fresh incarnation: the wall clock in µs, or one more than the last
+/// incarnation this process handed out if the clock has not moved past it.
+///
+/// Within a process incarnations therefore strictly grow, even when the
+/// clock stands still or steps back; across restarts they grow with the wall
+/// clock. Nonces stay unique either way (see [`crate::auth`]).
 pub fn new_incarnation() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| d.as_micros() as u64).max(1)
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
+    crate::auth::next_incarnation(now, &LAST)
 }
 
 impl Node {
@@ -107,9 +114,15 @@ impl Node {
         let events = EventQueue::new().map_err(|e| Error::Io(format!("cannot create the event socket pair: {e}")))?;
         let shared = Arc::new(Shared { events, locks: Arc::default(), jobs: Mutex::default(), closed: AtomicBool::new(false) });
         let (cmd_tx, cmd_rx) = unbounded();
-        let (net_tx, net_rx) = bounded(256);
-        let reader_sock = sock.try_clone().map_err(|e| Error::Io(e.to_string()))?;
-        let (reader, stop_reader) = crate::transport::spawn_reader(cfg.node_id, reader_sock, net_tx)
+        let (net_tx, net_rx) = bounded(crate::transport::QUEUE_BATCHES);
+        let mut reader_socks = vec![sock.try_clone().map_err(|e| Error::Io(e.to_string()))?];
+        if let Some(m) = &cfg.multicast {
+            let joined = crate::transport::multicast_sender(&sock, m, bind.ip())
+                .and_then(|()| crate::transport::multicast_receiver(m, bind.ip()))
+                .map_err(|e| Error::Io(format!("cannot join multicast group {}: {e}", m.group)))?;
+            reader_socks.push(joined);
+        }
+        let (reader, stop_reader) = crate::transport::spawn_reader(cfg.node_id, reader_socks, net_tx)
             .map_err(|e| Error::Io(format!("cannot start the reader thread: {e}")))?;
         if cfg.insecure {
             log::warn!("node {}: running with insecure = true: traffic is not authenticated", cfg.node_id);
@@ -121,6 +134,7 @@ impl Node {
             envelope: Envelope::new(cfg.key.as_ref(), cfg.encrypt, cfg.node_id, inc),
             sock,
             addrs: cfg.nodes.iter().copied().collect(),
+            group: cfg.multicast.map(|m| m.group),
             sources: VecDeque::new(),
             next_source: 0,
             start,
@@ -397,6 +411,8 @@ struct Member {
     envelope: Envelope,
     sock: UdpSocket,
     addrs: BTreeMap<NodeId, SocketAddr>,
+    /// The multicast group every member datagram goes to, if that option is on.
+    group: Option<SocketAddr>,
     sources: VecDeque<(u64, SocketAddr)>,
     next_source: u64,
     start: Instant,
@@ -479,7 +495,11 @@ impl Member {
                     Refusal::Forged => Dropped::Forged,
                     Refusal::Replayed => Dropped::Replayed,
                     Refusal::Version(v) => {
-                        log::warn!("node {}: refused a datagram from {addr} of envelope version {v} (this build speaks {})", self.core.id(), crate::auth::ENVELOPE_VERSION);
+                        log::warn!(
+                            "node {}: refused a datagram from {addr} of envelope version {v} (this build speaks {})",
+                            self.core.id(),
+                            crate::auth::ENVELOPE_VERSION
+                        );
                         Dropped::Version
                     }
                 };
@@ -490,10 +510,16 @@ impl Member {
         let body = &bytes[range];
         // The authenticated sender must be the one the core frame claims.
         match wire::decode_header(body) {
+            // Over multicast every member hears every datagram: keep ours.
+            Ok(h) if h.from == sender && h.from_inc == inc && self.group.is_some() && h.to != self.core.id() => return,
             Ok(h) if h.from == sender && h.from_inc == inc => {}
             Ok(_) => return self.core.note_dropped(Dropped::Forged),
             Err(wire::WireError::Version(v)) => {
-                log::warn!("node {}: refused a datagram from {addr} of wire version {v} (this build speaks {})", self.core.id(), wire::WIRE_VERSION);
+                log::warn!(
+                    "node {}: refused a datagram from {addr} of wire version {v} (this build speaks {})",
+                    self.core.id(),
+                    wire::WIRE_VERSION
+                );
                 return self.core.note_dropped(Dropped::Version);
             }
             Err(_) => return self.core.note_dropped(Dropped::Malformed),
@@ -599,7 +625,7 @@ impl Member {
             while let Some(t) = self.core.poll_transmit() {
                 progressed = true;
                 let to = match t.dest {
-                    Dest::Node(id) => self.addrs.get(&id).copied(),
+                    Dest::Node(id) => self.group.or_else(|| self.addrs.get(&id).copied()),
                     Dest::Source(tok) => self.sources.iter().find(|(s, _)| *s == tok).map(|(_, a)| *a),
                 };
                 if let Some(to) = to {
@@ -649,6 +675,13 @@ impl Member {
             }
             Event::LocalWait { token, resource, seq, round_index, body } => match resource {
                 Resource::Lock(name) => {
+                    // A later round of the protocol that holds the lock has it
+                    // already (it is released with the protocol, under the
+                    // token of the round that took it).
+                    if self.held.values().any(|(n, s)| *n == name && *s == seq) {
+                        let _ = self.core.complete_wait(now, token, Ok(Vec::new()));
+                        return;
+                    }
                     let granted = self.shared.locks.request(&name, token, &self.granted_tx);
                     self.held.insert(token, (name, seq));
                     if granted {

@@ -116,7 +116,11 @@ fn script(nodes: &[Arc<Node>], vetoer: u32) -> Result<(), String> {
     let runner = {
         let node = Arc::clone(first);
         std::thread::spawn(move || {
-            let app = AppProtocol { payload: b"reload transport".to_vec().into(), rounds: 1, wait: Some(Resource::Lock("transport-config".into())) };
+            let app = AppProtocol {
+                payload: b"reload transport".to_vec().into(),
+                rounds: 1,
+                wait: Some(Resource::Lock("transport-config".into())),
+            };
             node.run_protocol(app, T)
         })
     };
@@ -156,11 +160,8 @@ fn script(nodes: &[Arc<Node>], vetoer: u32) -> Result<(), String> {
     }
     for node in nodes {
         let s = node.status().map_err(e)?;
-        let links: Vec<String> = s
-            .links
-            .iter()
-            .map(|l| format!("{}{} {}ms", if l.outgoing { "->" } else { "<-" }, l.peer, l.interval_ms))
-            .collect();
+        let links: Vec<String> =
+            s.links.iter().map(|l| format!("{}{} {}ms", if l.outgoing { "->" } else { "<-" }, l.peer, l.interval_ms)).collect();
         println!("  member {}: generation {} links {}", s.node, s.generation, links.join(", "));
     }
     println!("every link switched over after its receiver ACKed the change request; no member was suspected");

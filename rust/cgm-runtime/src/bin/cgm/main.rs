@@ -153,7 +153,9 @@ fn main() -> ExitCode {
         Cmd::Status { config, member, format, json, timeout } => {
             status(&config, member, if json { Format::Json } else { format }, Duration::from_secs_f64(timeout))
         }
-        Cmd::Set { config, member, txid, timeout, json, changes } => set(&config, member, txid, Duration::from_secs_f64(timeout), json, &changes),
+        Cmd::Set { config, member, txid, timeout, json, changes } => {
+            set(&config, member, txid, Duration::from_secs_f64(timeout), json, &changes)
+        }
         Cmd::Params { config, member, all_members, json } => params(&config, member, all_members, json),
         Cmd::Watch { config, member, interval, count } => watch(&config, member, interval, count),
         Cmd::Keygen { output } => Key::generate().write_new(&output).map(|()| {
@@ -198,8 +200,12 @@ fn run_node(path: &std::path::Path, hold_lock: Option<&str>) -> CmdResult {
                 NodeEvent::ViewChanged { view, members, quorum } => {
                     println!("view {view}: members {members:?} quorum {}", if quorum { "yes" } else { "no" })
                 }
-                NodeEvent::Suspected { member, reason } => println!("suspect member {member}: {reason}"),
-                NodeEvent::ChangeCommitted(o) | NodeEvent::ChangeRolledBack(o) => print!("{}", render::outcome_table(&o)),
+                NodeEvent::Suspected { member, reason } => {
+                    println!("suspect member {member}: {reason}")
+                }
+                NodeEvent::ChangeCommitted(o) | NodeEvent::ChangeRolledBack(o) => {
+                    print!("{}", render::outcome_table(&o))
+                }
                 NodeEvent::ProtocolCompleted(_) | NodeEvent::StepRequest { .. } | NodeEvent::VetoRequest { .. } => {}
             }
             if stop.load(Ordering::Acquire) {

@@ -89,7 +89,10 @@ pub fn prometheus(s: &Status) -> String {
         "heartbeats_missed",
         "Consecutive heartbeat misses per ring link.",
         "gauge",
-        s.links.iter().map(|l| (format!(",peer=\"{}\",direction=\"{}\"", l.peer, if l.outgoing { "out" } else { "in" }), u64::from(l.misses))).collect(),
+        s.links
+            .iter()
+            .map(|l| (format!(",peer=\"{}\",direction=\"{}\"", l.peer, if l.outgoing { "out" } else { "in" }), u64::from(l.misses)))
+            .collect(),
     );
     let c = &s.counters;
     gauge("retransmits_total", "Fragments sent again.", "counter", vec![(String::new(), c.retransmits)]);
