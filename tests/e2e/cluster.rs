@@ -362,3 +362,21 @@ fn three_nodes_over_ip_multicast_form_a_group_and_commit_a_change() {
         assert_eq!(s.counters.auth_failed + s.counters.malformed, 0, "{s}");
     }
 }
+
+#[test]
+fn a_thread_waiting_for_events_without_a_timeout_returns_when_the_node_shuts_down() {
+    let mut nodes = embedded_nodes("127.0.0.1", false).unwrap();
+    let node = std::sync::Arc::new(nodes.remove(0));
+    while node.poll_event().is_some() {}
+    let waiter = std::thread::spawn({
+        let node = std::sync::Arc::clone(&node);
+        move || while node.next_event(None).is_some() {}
+    });
+    std::thread::sleep(Duration::from_millis(50));
+    node.shutdown();
+    let end = Instant::now() + Duration::from_secs(5);
+    while !waiter.is_finished() {
+        assert!(Instant::now() < end, "next_event(None) still blocks after shutdown");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

@@ -64,6 +64,7 @@ pub(crate) struct EventQueue {
     ready: Condvar,
     reader: UnixStream,
     writer: UnixStream,
+    closed: std::sync::atomic::AtomicBool,
 }
 
 impl EventQueue {
@@ -73,7 +74,7 @@ impl EventQueue {
         let (reader, writer) = UnixStream::pair()?;
         reader.set_nonblocking(true)?;
         writer.set_nonblocking(true)?;
-        Ok(EventQueue { queue: Mutex::new(VecDeque::new()), ready: Condvar::new(), reader, writer })
+        Ok(EventQueue { queue: Mutex::new(VecDeque::new()), ready: Condvar::new(), reader, writer, closed: Default::default() })
     }
 
     pub(crate) fn fd(&self) -> RawFd {
@@ -110,6 +111,9 @@ impl EventQueue {
                 }
                 return Some(e);
             }
+            if self.closed.load(std::sync::atomic::Ordering::Acquire) {
+                return None;
+            }
             match deadline {
                 None => q = self.ready.wait(q).expect("event queue is never poisoned"),
                 Some(d) => {
@@ -123,8 +127,11 @@ impl EventQueue {
         }
     }
 
-    /// Wakes blocked waiters (at shutdown).
-    pub(crate) fn wake(&self) {
+    /// Closes the queue at shutdown: events already queued can still be taken,
+    /// and then every wait, blocked or later, returns `None` at once.
+    pub(crate) fn close(&self) {
+        let _q = self.queue.lock().expect("event queue is never poisoned");
+        self.closed.store(true, std::sync::atomic::Ordering::Release);
         self.ready.notify_all();
     }
 

@@ -355,7 +355,9 @@ impl Node {
         self.shared.events.pop()
     }
 
-    /// Waits up to `timeout` (forever for `None`) for the next event.
+    /// Waits up to `timeout` (forever for `None`) for the next event. After
+    /// [`Node::shutdown`] the events still queued come out, then `None` at once,
+    /// so a dispatch thread blocked here ends with the node.
     pub fn next_event(&self, timeout: Option<Duration>) -> Option<NodeEvent> {
         self.shared.events.wait(timeout)
     }
@@ -390,7 +392,7 @@ impl Node {
         for t in self.threads.lock().expect("thread list is never poisoned").drain(..) {
             let _ = t.join();
         }
-        self.shared.events.wake();
+        self.shared.events.close();
     }
 
     /// Whether [`Node::shutdown`] was called.
