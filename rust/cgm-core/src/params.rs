@@ -105,6 +105,8 @@ pub struct ParamSpec {
     pub heartbeat: bool,
 }
 
+// One row of the parameter table: a constructor with one argument per column.
+#[allow(clippy::too_many_arguments)]
 const fn spec(
     param: Param,
     name: &'static str,
@@ -192,7 +194,7 @@ impl Param {
             (Unit::Milliseconds, "ms") => Ok(n),
             (Unit::Milliseconds, "s") => n.checked_mul(1_000).ok_or_else(bad),
             (Unit::Milliseconds, "m" | "min") => n.checked_mul(60_000).ok_or_else(bad),
-            (Unit::Milliseconds, "us") if n % 1_000 == 0 => Ok(n / 1_000),
+            (Unit::Milliseconds, "us") if n.is_multiple_of(1_000) => Ok(n / 1_000),
             (Unit::Bytes, "B" | "b") => Ok(n),
             (Unit::Percent, "%") => Ok(n),
             _ => Err(bad()),
