@@ -217,9 +217,13 @@ fn throughput(node: &Node, count: usize) -> Result<(usize, Duration), String> {
         node.outcome(last, T).map_err(|e| e.to_string())?;
     }
     let elapsed = start.elapsed();
-    let mut committed = 0;
+    let (mut committed, mut views) = (0, 0);
     while let Some(e) = node.poll_event() {
-        committed += usize::from(matches!(e, NodeEvent::ProtocolCompleted(o) if o.committed));
+        committed += usize::from(matches!(e, NodeEvent::ProtocolCompleted(ref o) if o.committed));
+        views += usize::from(matches!(e, NodeEvent::ViewChanged { .. }));
+    }
+    if views > 0 || committed < count {
+        eprintln!("cgm bench: during the throughput run: {views} view change(s), {} of {count} protocols not committed", count - committed);
     }
     Ok((committed, elapsed))
 }
