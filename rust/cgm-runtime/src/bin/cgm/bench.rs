@@ -138,14 +138,14 @@ impl Table {
             Some(Target::P50(t)) => format!("p50 <= {t} µs  {}", if s.p50 <= Duration::from_micros(t) { "met" } else { "not met" }),
             Some(Target::P99(t)) => format!("p99 <= {t} µs  {}", if s.p99 <= Duration::from_micros(t) { "met" } else { "not met" }),
         };
-        self.rows.push(format!("{what:<44} {members:>2}  {:>7}  {:>10}  {:>10}  {ratio:>7.1}x  {target}", s.n, us(s.p50), us(s.p99)));
+        self.rows.push(format!("{what:<48} {members:>2}  {:>7}  {:>10}  {:>10}  {ratio:>7.1}x  {target}", s.n, us(s.p50), us(s.p99)));
     }
 
     fn rate(&mut self, what: &str, members: u32, count: usize, elapsed: Duration, target: f64) {
         let rate = count as f64 / elapsed.as_secs_f64();
         let met = if rate >= target { "met" } else { "not met" };
         self.rows.push(format!(
-            "{what:<44} {members:>2}  {count:>7}  {rate:>8.0}/s  in {:>6.2} s  {:>8}  >= {target:.0}/s  {met}",
+            "{what:<48} {members:>2}  {count:>7}  {rate:>8.0}/s  in {:>6.2} s  {:>8}  >= {target:.0}/s  {met}",
             elapsed.as_secs_f64(),
             ""
         ));
@@ -154,7 +154,7 @@ impl Table {
 
 impl std::fmt::Display for Table {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "{:<44} {:>2}  {:>7}  {:>10}  {:>10}  {:>8}  target", "benchmark", "n", "samples", "p50", "p99", "p50/floor")?;
+        writeln!(f, "{:<48} {:>2}  {:>7}  {:>10}  {:>10}  {:>8}  target", "benchmark", "n", "samples", "p50", "p99", "p50/floor")?;
         for r in &self.rows {
             writeln!(f, "{}", r.trim_end())?;
         }
