@@ -299,12 +299,21 @@ fn three_nodes_over_ipv6_loopback_commit_a_change() {
 fn a_protocol_taking_a_lock_in_every_round_holds_it_across_rounds_and_frees_it_after() {
     let nodes = embedded_nodes("127.0.0.1", false).unwrap();
     let app = AppProtocol { payload: b"x".to_vec().into(), rounds: 4, wait: Some(Resource::Lock("config".into())) };
+    let mut last = 0;
     for _ in 0..3 {
         let o = nodes[1].run_protocol(app.clone(), Duration::from_secs(10)).unwrap();
         assert!(o.committed, "{o:?}");
+        last = o.seq;
     }
     for n in &nodes {
-        assert!(n.try_lock("config").is_some(), "node {} still holds the lock after the protocol", n.id());
+        // The initiator's outcome arrives when *it* completes; the others
+        // complete the last round when its final ACKs reach them, a moment later.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while n.status().unwrap().completed < last {
+            assert!(std::time::Instant::now() < deadline, "node {} never completed protocol {last}", n.id());
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(n.try_lock("config").is_some(), "node {} still holds the lock after completing the protocol", n.id());
     }
 }
 

@@ -39,6 +39,27 @@ fn implied_status(body: &ProtocolBody) -> AckStatus {
     }
 }
 
+/// The verdict on a protocol's last round, from the status of every member
+/// of its view: it commits unless some status is a failure, and then the
+/// reason names every failing member. Every member completes the round holding
+/// the same statuses, so every member reaches the same verdict, and for a
+/// parameter change each one keeps (commit) or undoes (`Err`) its local apply.
+/// The model checker (`cgm-model`) runs this very rule.
+///
+/// # Errors
+/// The reason the protocol did not commit, when some member failed.
+pub fn round_verdict(statuses: &[(NodeId, AckStatus)]) -> Result<(), String> {
+    let failed: Vec<String> = statuses
+        .iter()
+        .filter_map(|(id, s)| if let AckStatus::Failed(why) = s { Some(format!("member {id}: {why}")) } else { None })
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("; "))
+    }
+}
+
 /// What the member does in the current round before (or after) ACKing.
 #[derive(Debug, Clone)]
 pub(crate) enum Step {
@@ -533,10 +554,8 @@ impl Core {
 
     /// Ends a protocol with the statuses of its last round.
     fn finish(&mut self, r: Running, statuses: Vec<(NodeId, AckStatus)>, now: Time) {
-        let failed: Vec<String> =
-            statuses.iter().filter_map(|(id, s)| if let AckStatus::Failed(why) = s { Some(format!("member {id}: {why}")) } else { None }).collect();
-        let committed = failed.is_empty();
-        let reason = (!committed).then(|| failed.join("; "));
+        let reason = round_verdict(&statuses).err();
+        let committed = reason.is_none();
         self.eng.next_round = r.round + 1;
         self.eng.acks = self.eng.acks.split_off(&(r.round + 1, 0));
         self.conclude(r.entry, r.old_params, committed, statuses, reason, now);

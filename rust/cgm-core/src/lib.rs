@@ -24,7 +24,9 @@ pub mod time;
 pub mod wire;
 
 pub use crate::core::{Config, Core, Dest, Dropped, Event, Transmit, WaitToken};
+pub use engine::round_verdict;
 pub use error::Error;
+pub use membership::decide_view;
 pub use params::{LocalLimits, Nature, Param, ParamError, Params, Unit};
 pub use query::QueryCollector;
 pub use status::{Counters, LinkStatus, PeerStatus, Phase, ProtocolInfo, Status, Waiting};

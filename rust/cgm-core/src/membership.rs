@@ -24,6 +24,7 @@
 
 use crate::core::{Core, Event, Peer};
 use crate::engine::{Running, Step};
+use crate::params::Params;
 use crate::status::Counters;
 use crate::time::Time;
 use crate::wire::{AckStatus, Frame, Member, Msg, NewView, NodeId, Outcome, ProtocolBody, Report, ViewId};
@@ -417,109 +418,7 @@ impl Core {
 
     /// The leader's decision, from every member's report.
     fn decide(&self, g: Gathering) -> NewView {
-        let top = g.reports.values().map(|r| r.primary).max().unwrap_or_default();
-        let base_ids: Vec<NodeId> = g.reports.iter().filter(|(_, r)| r.primary == top).map(|(&id, _)| id).collect();
-        let everyone = self.cfg.nodes.iter().all(|id| g.members.iter().any(|m| m.id == *id));
-        let quorum = if !self.cfg.quorum || everyone {
-            true
-        } else if top == ViewId::default() {
-            false
-        } else {
-            let last = &g.reports[&base_ids[0]].primary_members;
-            let kept = last.iter().filter(|m| g.members.contains(m)).count();
-            g.members.len() * 2 > self.cfg.nodes.len() && kept * 2 > last.len()
-        };
-        let next_round = g.reports.values().map(|r| r.next_round).max().unwrap_or(1).max(1);
-        let mut nv = NewView {
-            vid: g.vid,
-            members: g.members,
-            quorum,
-            base: Vec::new(),
-            resolved: Vec::new(),
-            pending: Vec::new(),
-            completed: 0,
-            next_round,
-            params: self.params,
-            generation: self.generation,
-            recent: Vec::new(),
-        };
-        if !quorum {
-            return nv;
-        }
-        let base: Vec<&Report> = g.reports.values().filter(|r| r.primary == top).collect();
-        let mut seen = std::collections::BTreeSet::new();
-        nv.recent = base
-            .iter()
-            .flat_map(|r| r.recent.iter())
-            .filter(|d| !base_ids.contains(&d.pid.node) && seen.insert(d.pid))
-            .cloned()
-            .collect();
-        nv.base = base_ids;
-        let m = base.iter().map(|r| r.completed).max().unwrap_or(0);
-        let holder = base.iter().find(|r| r.completed == m).expect("base is not empty");
-        nv.params = holder.params;
-        nv.generation = holder.generation;
-        nv.completed = m;
-        if let Some(last) = holder.last_outcome.clone().filter(|o| o.seq == m) {
-            nv.resolved.extend(acked_ahead_outcomes(&base, &last));
-            if base.iter().any(|r| r.completed < m) {
-                nv.resolved.push(last);
-            }
-        }
-        let running: Vec<_> = base.iter().filter_map(|r| r.running.as_ref()).filter(|rr| rr.entry.seq == m + 1).collect();
-        if let Some(first) = running.first() {
-            let entry = first.entry.clone();
-            let mut heard: BTreeMap<NodeId, AckStatus> = BTreeMap::new();
-            for rr in running.iter().filter(|rr| rr.round_index + 1 == entry.body.rounds()) {
-                for (id, s) in &rr.last_round {
-                    heard.insert(*id, s.clone());
-                }
-            }
-            let statuses: Vec<(NodeId, AckStatus)> =
-                first.members.iter().map(|id| (*id, heard.get(id).cloned().unwrap_or(AckStatus::Received))).collect();
-            let all_ok = statuses.iter().all(|(_, s)| matches!(s, AckStatus::Ok(_)));
-            let (committed, reason) = match &entry.body {
-                ProtocolBody::Change(changes) if all_ok => match nv.params.with_changes(changes) {
-                    Ok(p) => {
-                        nv.params = p;
-                        nv.generation += 1;
-                        (true, None)
-                    }
-                    Err(e) => (false, Some(e.to_string())),
-                },
-                _ => {
-                    let failed: Vec<String> = statuses
-                        .iter()
-                        .filter_map(|(id, s)| match s {
-                            AckStatus::Failed(why) => Some(format!("member {id}: {why}")),
-                            AckStatus::Received => Some(format!("member {id}: no status (view change)")),
-                            AckStatus::Ok(_) => None,
-                        })
-                        .collect();
-                    (false, Some(format!("abandoned by view change {}: {}", g.vid, failed.join("; "))))
-                }
-            };
-            nv.resolved.push(Outcome {
-                seq: entry.seq,
-                pid: entry.pid,
-                kind: entry.body.kind().to_string(),
-                committed,
-                generation: nv.generation,
-                statuses,
-                reason,
-            });
-            nv.completed = m + 1;
-        }
-        let completed = nv.completed;
-        nv.pending = base
-            .iter()
-            .map(|r| r.pending.iter().filter(|e| e.seq > completed).cloned().collect::<Vec<_>>())
-            .max_by_key(|p| p.len())
-            .unwrap_or_default();
-        if nv.pending.first().is_some_and(|e| e.seq != completed + 1) {
-            nv.pending.clear();
-        }
-        nv
+        decide_view(&self.cfg.nodes, self.cfg.quorum, g.vid, g.members, &g.reports, self.params, self.generation)
     }
 
     pub(crate) fn on_new_view(&mut self, from: NodeId, nv: NewView, now: Time) {
@@ -630,6 +529,139 @@ impl Core {
             }
         }
     }
+}
+
+/// The view change decision a leader makes once every member of the new view
+/// has reported:
+/// - the lineage is the reports with the highest last primary (quorum) view;
+/// - quorum: a majority of the configured nodes and of that primary view's
+///   members (every configured node present always has quorum; no lineage at
+///   all needs every node); a view without quorum decides nothing;
+/// - a member one protocol behind adopts the outcome of a member that
+///   completed it (the *holder*, whose committed parameters every member takes);
+/// - the protocol in flight that no survivor completed is abandoned by all,
+///   except a parameter change whose round-2 status from every member of its
+///   view is known to some survivor in round 2 (the reports are pooled) and all
+///   OK: that one commits on all;
+/// - sequenced protocols not yet started are carried over in order.
+///
+/// A pure function of its inputs, so every leader given the same reports
+/// decides the same, and the model checker (`cgm-model`) runs this very rule.
+/// `nodes` are the configured node ids, `quorum_required` whether a view needs
+/// a majority of them, `members` the new view's members (sorted), `reports`
+/// one per member (the leader's own included), and `params`/`generation` the
+/// leader's own, which a view without quorum carries unchanged.
+///
+/// # Panics
+/// If `reports` is empty (a leader always holds its own).
+pub fn decide_view(
+    nodes: &[NodeId],
+    quorum_required: bool,
+    vid: ViewId,
+    members: Vec<Member>,
+    reports: &BTreeMap<NodeId, Report>,
+    params: Params,
+    generation: u64,
+) -> NewView {
+    let top = reports.values().map(|r| r.primary).max().unwrap_or_default();
+    let base_ids: Vec<NodeId> = reports.iter().filter(|(_, r)| r.primary == top).map(|(&id, _)| id).collect();
+    let everyone = nodes.iter().all(|id| members.iter().any(|m| m.id == *id));
+    let quorum = if !quorum_required || everyone {
+        true
+    } else if top == ViewId::default() {
+        false
+    } else {
+        let last = &reports[&base_ids[0]].primary_members;
+        let kept = last.iter().filter(|m| members.contains(m)).count();
+        members.len() * 2 > nodes.len() && kept * 2 > last.len()
+    };
+    let next_round = reports.values().map(|r| r.next_round).max().unwrap_or(1).max(1);
+    let mut nv = NewView {
+        vid,
+        members,
+        quorum,
+        base: Vec::new(),
+        resolved: Vec::new(),
+        pending: Vec::new(),
+        completed: 0,
+        next_round,
+        params,
+        generation,
+        recent: Vec::new(),
+    };
+    if !quorum {
+        return nv;
+    }
+    let base: Vec<&Report> = reports.values().filter(|r| r.primary == top).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    nv.recent =
+        base.iter().flat_map(|r| r.recent.iter()).filter(|d| !base_ids.contains(&d.pid.node) && seen.insert(d.pid)).cloned().collect();
+    nv.base = base_ids;
+    let m = base.iter().map(|r| r.completed).max().unwrap_or(0);
+    let holder = base.iter().find(|r| r.completed == m).expect("base is not empty");
+    nv.params = holder.params;
+    nv.generation = holder.generation;
+    nv.completed = m;
+    if let Some(last) = holder.last_outcome.clone().filter(|o| o.seq == m) {
+        nv.resolved.extend(acked_ahead_outcomes(&base, &last));
+        if base.iter().any(|r| r.completed < m) {
+            nv.resolved.push(last);
+        }
+    }
+    let running: Vec<_> = base.iter().filter_map(|r| r.running.as_ref()).filter(|rr| rr.entry.seq == m + 1).collect();
+    if let Some(first) = running.first() {
+        let entry = first.entry.clone();
+        let mut heard: BTreeMap<NodeId, AckStatus> = BTreeMap::new();
+        for rr in running.iter().filter(|rr| rr.round_index + 1 == entry.body.rounds()) {
+            for (id, s) in &rr.last_round {
+                heard.insert(*id, s.clone());
+            }
+        }
+        let statuses: Vec<(NodeId, AckStatus)> =
+            first.members.iter().map(|id| (*id, heard.get(id).cloned().unwrap_or(AckStatus::Received))).collect();
+        let all_ok = statuses.iter().all(|(_, s)| matches!(s, AckStatus::Ok(_)));
+        let (committed, reason) = match &entry.body {
+            ProtocolBody::Change(changes) if all_ok => match nv.params.with_changes(changes) {
+                Ok(p) => {
+                    nv.params = p;
+                    nv.generation += 1;
+                    (true, None)
+                }
+                Err(e) => (false, Some(e.to_string())),
+            },
+            _ => {
+                let failed: Vec<String> = statuses
+                    .iter()
+                    .filter_map(|(id, s)| match s {
+                        AckStatus::Failed(why) => Some(format!("member {id}: {why}")),
+                        AckStatus::Received => Some(format!("member {id}: no status (view change)")),
+                        AckStatus::Ok(_) => None,
+                    })
+                    .collect();
+                (false, Some(format!("abandoned by view change {}: {}", vid, failed.join("; "))))
+            }
+        };
+        nv.resolved.push(Outcome {
+            seq: entry.seq,
+            pid: entry.pid,
+            kind: entry.body.kind().to_string(),
+            committed,
+            generation: nv.generation,
+            statuses,
+            reason,
+        });
+        nv.completed = m + 1;
+    }
+    let completed = nv.completed;
+    nv.pending = base
+        .iter()
+        .map(|r| r.pending.iter().filter(|e| e.seq > completed).cloned().collect::<Vec<_>>())
+        .max_by_key(|p| p.len())
+        .unwrap_or_default();
+    if nv.pending.first().is_some_and(|e| e.seq != completed + 1) {
+        nv.pending.clear();
+    }
+    nv
 }
 
 /// The outcomes of the protocols before `last` (the newest one any member of

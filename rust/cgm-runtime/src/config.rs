@@ -212,7 +212,11 @@ impl NodeConfig {
             file: None,
             line: e.span().map(|s| line_of(s.start)),
             field: String::new(),
-            message: e.message().to_string(),
+            // Some syntax errors carry no message of their own; their display does.
+            message: match e.message() {
+                "" => format!("invalid TOML ({})", e.to_string().lines().next().unwrap_or("syntax error").trim()),
+                m => m.to_string(),
+            },
         })?;
         let at = |span: std::ops::Range<usize>, field: &str, message: String| ConfigError {
             file: None,
@@ -360,6 +364,14 @@ max-fragment-size = 9000
         assert_eq!(c.params.get(Param::HeartbeatInterval), 500);
         assert_eq!(c.limits.get(Param::MaxFragmentSize), Some(9000));
         assert_eq!(c.bind_addr().unwrap().port(), 7401);
+    }
+
+    #[test]
+    fn a_syntax_error_without_a_message_of_its_own_still_says_what_is_wrong() {
+        // Found by the config_parse fuzz target: toml's error for this has an empty message.
+        let e = NodeConfig::parse("e=", None).unwrap_err();
+        assert!(!e.message.is_empty(), "{e:?}");
+        assert_eq!(e.line, Some(1), "{e}");
     }
 
     #[test]
