@@ -1,13 +1,23 @@
 //! Seeded fault campaigns: per seed, a random fault mix and workload of
 //! application protocols and parameter changes, then healing and a check that
-//! everything converged and finished.
+//! everything converged and finished within a bound.
+//!
+//! The default campaign has a fixed group size; the *swarm*
+//! ([`Campaign::swarm`]) also draws the group size and harsher fault rates,
+//! and runs longer. Both draw every fault kind: loss, duplication, delay and
+//! reordering, partitions of every shape (one member isolated, a majority and
+//! a minority, a bridge member that reaches both sides, a one-way cut), crash
+//! and restart, crashes aimed at each [`CrashPoint`], pauses, vetoes, held
+//! locks, and a member whose local limit makes some changes fail its apply.
 
 use crate::check::Violation;
-use crate::world::{Sim, SimConfig};
-use cgm_core::{NodeId, Param, ProposalId, Resource};
+use crate::crash::CrashPoint;
+use crate::world::{checked_payload, Sim, SimConfig};
+use cgm_core::{NodeId, Param, Params, ProposalId, Resource, Time};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 /// Which faults a campaign draws from.
@@ -19,19 +29,21 @@ pub struct FaultKinds {
     pub duplicate: bool,
     /// Variable delay, so datagrams overtake each other.
     pub reorder: bool,
-    /// Crash and restart of nodes.
+    /// Crash and restart of nodes, at random moments and at each crash point.
     pub crash: bool,
     /// Network partitions.
     pub partition: bool,
+    /// Members paused (stopped) for a while, then resumed.
+    pub pause: bool,
 }
 
 impl FaultKinds {
     /// Every fault kind.
-    pub const ALL: FaultKinds = FaultKinds { loss: true, duplicate: true, reorder: true, crash: true, partition: true };
+    pub const ALL: FaultKinds = FaultKinds { loss: true, duplicate: true, reorder: true, crash: true, partition: true, pause: true };
     /// No faults.
-    pub const NONE: FaultKinds = FaultKinds { loss: false, duplicate: false, reorder: false, crash: false, partition: false };
+    pub const NONE: FaultKinds = FaultKinds { loss: false, duplicate: false, reorder: false, crash: false, partition: false, pause: false };
 
-    /// Parses a comma-separated list of `loss,dup,reorder,crash,partition`, or `all` / `none`.
+    /// Parses a comma-separated list of `loss,dup,reorder,crash,partition,pause`, or `all` / `none`.
     ///
     /// # Errors
     /// The unknown word.
@@ -46,45 +58,93 @@ impl FaultKinds {
                 "reorder" | "delay" => f.reorder = true,
                 "crash" => f.crash = true,
                 "partition" => f.partition = true,
-                other => return Err(format!("unknown fault kind {other:?}; known: all, none, loss, dup, reorder, crash, partition")),
+                "pause" => f.pause = true,
+                other => return Err(format!("unknown fault kind {other:?}; known: all, none, loss, dup, reorder, crash, partition, pause")),
             }
         }
         Ok(f)
+    }
+
+    /// The comma-separated form [`FaultKinds::parse`] reads.
+    pub fn to_arg(self) -> String {
+        let on = [
+            (self.loss, "loss"),
+            (self.duplicate, "dup"),
+            (self.reorder, "reorder"),
+            (self.crash, "crash"),
+            (self.partition, "partition"),
+            (self.pause, "pause"),
+        ];
+        let v: Vec<&str> = on.iter().filter(|(b, _)| *b).map(|(_, n)| *n).collect();
+        if v.is_empty() {
+            "none".into()
+        } else {
+            v.join(",")
+        }
     }
 }
 
 /// A campaign's shape.
 #[derive(Clone, Debug)]
 pub struct Campaign {
-    /// Nodes per run.
-    pub nodes: usize,
+    /// Group sizes drawn from, per seed.
+    pub nodes: RangeInclusive<usize>,
     /// Faults drawn from.
     pub faults: FaultKinds,
     /// Simulated time of the faulty phase.
     pub duration: Duration,
     /// Whether parameter changes are mixed into the workload.
     pub changes: bool,
+    /// Highest loss rate drawn.
+    pub max_loss: f64,
+    /// Highest duplication rate drawn.
+    pub max_duplicate: f64,
 }
 
 impl Default for Campaign {
     fn default() -> Self {
-        Campaign { nodes: 5, faults: FaultKinds::ALL, duration: Duration::from_secs(20), changes: true }
+        Campaign {
+            nodes: 5..=5,
+            faults: FaultKinds::ALL,
+            duration: Duration::from_secs(20),
+            changes: true,
+            max_loss: 0.2,
+            max_duplicate: 0.2,
+        }
+    }
+}
+
+impl Campaign {
+    /// The fault swarm: 3 to 7 members, loss up to 30 %, duplication up to
+    /// 50 %, 60 simulated seconds of faults.
+    pub fn swarm() -> Campaign {
+        Campaign { nodes: 3..=7, duration: Duration::from_secs(60), max_loss: 0.3, max_duplicate: 0.5, ..Campaign::default() }
     }
 }
 
 /// What one passing seed did.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SeedReport {
     /// The seed.
     pub seed: u64,
+    /// Members.
+    pub nodes: usize,
     /// Trace hash (equal for two runs of the same seed).
     pub trace: u64,
     /// Protocols completed cluster-wide (highest sequence).
     pub protocols: u64,
     /// Parameter changes committed (final generation).
     pub generation: u64,
-    /// Simulated seconds.
+    /// Parameter changes proposed and accepted for sequencing.
+    pub changes_proposed: u64,
+    /// Simulated time.
     pub simulated: Duration,
+    /// How many times each crash point fired, indexed as [`CrashPoint::ALL`].
+    pub crash_points: [u64; CrashPoint::ALL.len()],
+    /// Simulated time from healing to every member settled.
+    pub settle: Duration,
+    /// The bound `settle` was held to.
+    pub settle_bound: Duration,
 }
 
 /// Runs one seed of the campaign.
@@ -93,69 +153,94 @@ pub struct SeedReport {
 /// The first broken invariant, or a liveness failure after healing.
 pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_c0de_cafe_f00d);
-    let mut cfg = SimConfig::new(c.nodes, seed);
+    let nodes = rng.gen_range(c.nodes.clone());
+    let mut cfg = SimConfig::new(nodes, seed);
     if c.faults.loss {
-        cfg.faults.loss = rng.gen_range(0.0..0.2);
+        cfg.faults.loss = rng.gen_range(0.0..c.max_loss);
     }
     if c.faults.duplicate {
-        cfg.faults.duplicate = rng.gen_range(0.0..0.2);
+        cfg.faults.duplicate = rng.gen_range(0.0..c.max_duplicate);
     }
     cfg.faults.min_delay = Duration::from_micros(50);
     cfg.faults.max_delay = if c.faults.reorder { Duration::from_micros(rng.gen_range(200..5_000)) } else { cfg.faults.min_delay };
+    let max_delay = cfg.faults.max_delay;
     let mut sim = Sim::new(cfg);
     // One member cannot take fragments over 1200 bytes: changes above fail its apply.
-    let limited: NodeId = rng.gen_range(1..=c.nodes as NodeId);
+    let limited: NodeId = rng.gen_range(1..=nodes as NodeId);
     sim.nodes[limited as usize - 1].host.limits.set(Param::MaxFragmentSize, 1_200);
     sim.restart_all_for_limits();
 
     let mut accepted: Vec<(NodeId, u64, ProposalId)> = Vec::new();
-    let mut restarts: Vec<(cgm_core::Time, NodeId)> = Vec::new();
-    let mut heal_at: Option<cgm_core::Time> = None;
-    let max_down = (c.nodes - 1) / 2;
+    let mut changes_proposed = 0;
+    let mut restarts: Vec<(Time, NodeId)> = Vec::new();
+    let mut heal_at: Option<Time> = None;
+    let mut fired = 0;
+    let max_down = (nodes - 1) / 2;
     let end = sim.now + c.duration;
     sim.run_for(Duration::from_millis(500))?;
     while sim.now < end {
         let ids = sim.alive();
         let who = *ids.choose(&mut rng).expect("a node is alive");
+        let down = nodes - ids.len() + ids.iter().filter(|&&id| sim.armed(id).is_some()).count();
         let roll: f64 = rng.gen();
         if roll < 0.45 {
             let wait = match rng.gen_range(0..10) {
                 0 => Some(Resource::Lock("l".into())),
                 1 => Some(Resource::Job("j".into())),
-                2 => Some(Resource::Host),
+                2 | 3 => Some(Resource::Host),
                 _ => None,
             };
-            if let Ok(pid) = sim.propose_app(who, rng.gen_range(1..=3), wait, &[1, 2, 3]) {
+            let len = rng.gen_range(0..3_000);
+            let payload = checked_payload(&mut rng, len);
+            if let Ok(pid) = sim.propose_app(who, rng.gen_range(1..=3), wait, &payload) {
                 accepted.push((who, sim.nodes[who as usize - 1].inc, pid));
             }
         } else if roll < 0.65 && c.changes {
             let change = random_change(&mut rng);
             if let Ok(pid) = sim.propose_change(who, &change) {
                 accepted.push((who, sim.nodes[who as usize - 1].inc, pid));
+                changes_proposed += 1;
             }
-        } else if roll < 0.68 && c.faults.crash && sim.alive().len() > c.nodes - max_down {
+        } else if roll < 0.67 && c.faults.crash && down < max_down {
             sim.crash(who);
             restarts.push((sim.now + Duration::from_millis(rng.gen_range(300..3_000)), who));
-        } else if roll < 0.70 && c.faults.partition && heal_at.is_none() {
-            let mut all = sim.ids();
-            all.shuffle(&mut rng);
-            let cut = rng.gen_range(1..c.nodes);
-            if rng.gen_bool(0.2) {
-                sim.net.cut_one_way(all[0], all[1]);
-            } else {
-                sim.net.partition(&[all[..cut].to_vec(), all[cut..].to_vec()]);
+        } else if roll < 0.70 && c.faults.crash && c.changes && down < max_down {
+            // Aim a crash at one step of a change, and propose one to reach it.
+            let point = *CrashPoint::ALL.choose(&mut rng).expect("not empty");
+            let lowest = sim.core(who).members().first().map_or(who, |m| m.id);
+            let target = match point {
+                CrashPoint::SequencerFanout | CrashPoint::NewViewFanout if ids.contains(&lowest) => lowest,
+                _ => who,
+            };
+            if point == CrashPoint::Round2FailedAckToSome {
+                sim.nodes[target as usize - 1].host.veto = Some("policy refuses".into());
             }
+            sim.arm(target, point);
+            let proposer = *ids.choose(&mut rng).expect("a node is alive");
+            if let Ok(pid) = sim.propose_change(proposer, &random_change(&mut rng)) {
+                accepted.push((proposer, sim.nodes[proposer as usize - 1].inc, pid));
+                changes_proposed += 1;
+            }
+        } else if roll < 0.72 && c.faults.partition && heal_at.is_none() {
+            partition(&mut sim, &mut rng);
             heal_at = Some(sim.now + Duration::from_millis(rng.gen_range(300..3_000)));
-        } else if roll < 0.72 {
+        } else if roll < 0.73 && c.faults.pause {
+            // Short pauses go unnoticed; long ones exceed failure detection.
+            sim.pause(who, Duration::from_millis(rng.gen_range(20..1_500)));
+        } else if roll < 0.75 {
             let n = &mut sim.nodes[who as usize - 1].host;
             n.veto = if n.veto.is_some() { None } else { Some("policy refuses".into()) };
-        } else if roll < 0.74 {
+        } else if roll < 0.77 {
             let n = &mut sim.nodes[who as usize - 1].host;
             if !n.locks_held.insert("l".into()) {
                 sim.release_lock(who, "l");
             }
         }
         sim.run_for(Duration::from_millis(rng.gen_range(5..200)))?;
+        for &(id, _) in &sim.crashed_at[fired..] {
+            restarts.push((sim.now + Duration::from_millis(rng.gen_range(300..3_000)), id));
+        }
+        fired = sim.crashed_at.len();
         restarts.retain(|&(t, id)| {
             if t <= sim.now {
                 sim.restart(id);
@@ -172,6 +257,13 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
     // Heal everything and let the cluster settle.
     sim.net.heal();
     sim.net.faults = crate::net::NetFaults::none();
+    sim.resume_all();
+    for id in sim.ids() {
+        sim.disarm(id);
+    }
+    for &(id, _) in &sim.crashed_at[fired..] {
+        restarts.push((sim.now, id));
+    }
     for (_, id) in restarts {
         sim.restart(id);
     }
@@ -179,16 +271,20 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
         sim.nodes[id as usize - 1].host.veto = None;
         sim.release_lock(id, "l");
     }
-    let n = c.nodes;
-    let settled = sim.run_until(Duration::from_secs(60), |s| {
+    let healed = sim.now;
+    let backlog = accepted.iter().filter(|(id, inc, pid)| sim.nodes[*id as usize - 1].inc == *inc && !sim.nodes[*id as usize - 1].outcomes.contains_key(pid)).count();
+    let bound = settle_bound(&sim.status(1).params, max_delay, backlog);
+    let settled = sim.run_until(bound, |s| {
         s.alive().iter().all(|&id| {
             let core = s.core(id);
-            core.members().len() == n && core.is_idle()
+            core.members().len() == nodes && core.is_idle()
         }) && accepted.iter().all(|(id, inc, pid)| {
             s.nodes[*id as usize - 1].inc != *inc || s.nodes[*id as usize - 1].outcomes.contains_key(pid)
         })
     })?;
+    let settle = Duration::from_micros(sim.now.0 - healed.0);
     sim.check()?;
+    sim.checker.check_generations_agree(sim.now.0)?;
     let statuses: Vec<_> = sim.alive().into_iter().map(|id| sim.status(id)).collect();
     if !settled {
         let stuck: Vec<String> = statuses.iter().map(|s| s.to_string()).collect();
@@ -199,7 +295,10 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
             .collect();
         return Err(Violation {
             at_us: sim.now.0,
-            what: format!("liveness: not settled 60s after healing; proposals without outcome: {lost:?}\n{}", stuck.join("")),
+            what: format!(
+                "liveness: not settled within {bound:?} of healing ({backlog} proposals pending then); proposals without outcome: {lost:?}\n{}",
+                stuck.join("")
+            ),
         });
     }
     let first = &statuses[0];
@@ -211,13 +310,59 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
             });
         }
     }
+    let mut crash_points = [0; CrashPoint::ALL.len()];
+    for (_, p) in &sim.crashed_at {
+        crash_points[p.index()] += 1;
+    }
     Ok(SeedReport {
         seed,
+        nodes,
         trace: sim.trace_hash(),
         protocols: first.completed,
         generation: first.generation,
+        changes_proposed,
         simulated: Duration::from_micros(sim.now.0),
+        crash_points,
+        settle,
+        settle_bound: bound,
     })
+}
+
+/// How long a healed cluster may take to settle: the longest a message is
+/// retried, plus failure detection (a member that restarted at the heal must
+/// be told apart from its previous life), plus a view change and a join of a
+/// few round trips each, plus every protocol still pending at the heal run
+/// one after another (each at most three rounds of a retried round trip and
+/// a local step).
+pub fn settle_bound(p: &Params, max_delay: Duration, backlog: usize) -> Duration {
+    let ms = |param| Duration::from_millis(p.get(param));
+    let detection = ms(Param::HeartbeatAckTimeout).max(ms(Param::HeartbeatTimeout))
+        + ms(Param::HeartbeatInterval) * p.get(Param::HeartbeatFailureThreshold).max(p.get(Param::HeartbeatAckFailureThreshold)) as u32;
+    let round_trip = 2 * max_delay + ms(Param::MessageRetryTimer);
+    let per_protocol = 3 * round_trip + Duration::from_millis(1);
+    ms(Param::MaxMessageRetryTime) + detection + 20 * round_trip + per_protocol * backlog as u32
+}
+
+/// Cuts the network in one of the shapes partitions take: one member
+/// isolated, a majority and a minority, a bridge member that reaches two
+/// sides that cannot reach each other, or one link cut one way.
+fn partition(sim: &mut Sim, rng: &mut ChaCha8Rng) {
+    let mut all = sim.ids();
+    all.shuffle(rng);
+    let n = all.len();
+    match rng.gen_range(0..4) {
+        0 => sim.net.partition(&[all[..1].to_vec(), all[1..].to_vec()]),
+        1 => {
+            let cut = rng.gen_range(1..n);
+            sim.net.partition(&[all[..cut].to_vec(), all[cut..].to_vec()]);
+        }
+        2 if n >= 3 => {
+            // all[0] is the bridge: in neither group, so it reaches both.
+            let cut = rng.gen_range(2..n);
+            sim.net.partition(&[all[1..cut].to_vec(), all[cut..].to_vec()]);
+        }
+        _ => sim.net.cut_one_way(all[0], all[1]),
+    }
 }
 
 /// Simulator speed: `protocols` one-round application protocols proposed

@@ -5,12 +5,20 @@
 //!   (same proposal at the same sequence: total order; same outcome: agreement);
 //! - members of the same view, idle at the same point of the order, hold the
 //!   same parameters and generation;
-//! - a status never claims an ACK round a member has not sent.
+//! - a status never claims an ACK round a member has not sent;
+//! - validity: a parameter change commits only with an OK status from every
+//!   member of its view (a failed apply, a veto or a lost member never commits);
+//! - values follow the outcome: a member holds one set of values per
+//!   parameter generation (so a rollback restores the exact old values), and
+//!   at the end of a campaign every member has held the same values at every
+//!   generation it saw (no member keeps a change the others undid); checked
+//!   with quorum on, where generations cannot fork.
 //!
 //! A member that takes a view's state by transfer (it was cut off from the
 //! lineage) has its earlier outcomes superseded, as virtual synchrony allows.
 
-use cgm_core::{NodeId, Outcome, Phase, Status};
+use cgm_core::wire::AckStatus;
+use cgm_core::{NodeId, Outcome, Params, Phase, Status};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -37,6 +45,8 @@ pub struct History {
     /// A hash of each outcome, compared cheaply between members.
     digests: BTreeMap<u64, u64>,
     last: u64,
+    /// The values it held at each parameter generation.
+    generations: BTreeMap<u64, Params>,
 }
 
 fn digest(o: &Outcome) -> u64 {
@@ -67,6 +77,7 @@ impl Checker {
         self.superseded += h.outcomes.len() as u64;
         h.outcomes.clear();
         h.digests.clear();
+        h.generations.clear();
         h.last = 0;
     }
 
@@ -82,9 +93,67 @@ impl Checker {
         if o.seq <= h.last {
             return Err(Violation { at_us, what: format!("node {node} completed seq {} after seq {}", o.seq, h.last) });
         }
+        if o.kind == "param-change" && o.committed && !o.statuses.iter().all(|(_, s)| matches!(s, AckStatus::Ok(_))) {
+            return Err(Violation { at_us, what: format!("validity: node {node} committed a change without every member's OK: {o:?}") });
+        }
         h.last = o.seq;
         h.outcomes.insert(o.seq, o.clone());
         h.digests.insert(o.seq, digest(o));
+        Ok(())
+    }
+
+    /// Records the values each member holds at its generation and checks that
+    /// a member never holds two sets of values at one generation (a rollback
+    /// restores the exact old values). Members in the middle of a change's
+    /// local apply (its round 2) hold the new values tentatively and are
+    /// skipped.
+    ///
+    /// # Errors
+    /// A member at a generation it held before, with other values.
+    pub fn record_generations(&mut self, statuses: &[Status], at_us: u64) -> Result<(), Violation> {
+        for s in statuses {
+            if s.protocol.as_ref().is_some_and(|p| p.kind == "param-change" && p.round_index >= 1) {
+                continue;
+            }
+            let h = self.histories.entry(s.node).or_default();
+            let held = *h.generations.entry(s.generation).or_insert(s.params);
+            if held != s.params {
+                return Err(Violation {
+                    at_us,
+                    what: format!(
+                        "values do not follow the outcome: node {} held {held:?} at generation {} and now {:?}",
+                        s.node, s.generation, s.params
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that every member has held the same values at every generation
+    /// it saw since it last started or took the lineage's state. A member cut
+    /// off while alive may commit what the survivors abandoned (the blocking
+    /// case of two rounds; see `cgm-model`), and the state transfer that lets
+    /// it rejoin supersedes that: so this is a check for the end of a run,
+    /// once every member has rejoined.
+    ///
+    /// # Errors
+    /// Two members that held different values at one generation.
+    pub fn check_generations_agree(&self, at_us: u64) -> Result<(), Violation> {
+        let mut first: BTreeMap<u64, (NodeId, Params)> = BTreeMap::new();
+        for (&node, h) in &self.histories {
+            for (&generation, &values) in &h.generations {
+                let (other, seen) = *first.entry(generation).or_insert((node, values));
+                if seen != values {
+                    return Err(Violation {
+                        at_us,
+                        what: format!(
+                            "no member keeps a change another undid: generation {generation} is {seen:?} at node {other} but {values:?} at node {node}"
+                        ),
+                    });
+                }
+            }
+        }
         Ok(())
     }
 

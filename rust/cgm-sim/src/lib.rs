@@ -7,9 +7,11 @@
 
 pub mod campaign;
 pub mod check;
+pub mod crash;
 pub mod net;
 pub mod world;
 
 pub use check::{Checker, Violation};
 pub use net::{Net, NetFaults};
-pub use world::{sim_params, Host, Sim, SimConfig, SimNode};
+pub use crash::CrashPoint;
+pub use world::{checked_payload, sim_params, Host, Sim, SimConfig, SimNode};

@@ -97,6 +97,14 @@ impl Net {
         }
     }
 
+    /// Puts a taken delivery back, due at `at` (its receiver was paused).
+    pub fn requeue(&mut self, mut d: InFlight, at: Time) {
+        self.order += 1;
+        d.at = at;
+        d.order = self.order;
+        self.queue.push(Reverse(d));
+    }
+
     /// Cuts the link from `a` to `b` (one way).
     pub fn cut_one_way(&mut self, a: NodeId, b: NodeId) {
         self.cut.insert((a, b));

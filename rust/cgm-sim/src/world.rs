@@ -2,11 +2,12 @@
 //! hosts that answer local waits, and the checker run after every step.
 
 use crate::check::{Checker, Violation};
+use crate::crash::{self, CrashPoint, Seen};
 use crate::net::{Net, NetFaults};
 use cgm_core::{
     AppProtocol, Config, Core, Dest, Error, Event, LocalLimits, NodeId, Outcome, Param, Params, ProposalId, Resource, Status, Time,
 };
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
@@ -92,6 +93,13 @@ pub struct SimNode {
     /// Outcomes of this node's own proposals.
     pub outcomes: BTreeMap<ProposalId, Outcome>,
     deadline: Option<Time>,
+    /// Paused (stopped, as by SIGSTOP or a long GC) until this time: what
+    /// reaches it meanwhile waits, its timers fire late.
+    paused_until: Option<Time>,
+    /// The crash point it is armed with, and what it was at its last step.
+    armed: Option<(CrashPoint, Seen)>,
+    /// Its host answered its last local step with a failure (a veto).
+    failed_step: bool,
 }
 
 /// The simulated world.
@@ -117,6 +125,8 @@ pub struct Sim {
     pub steps: u64,
     /// Print every event (for replaying a failing seed).
     pub verbose: bool,
+    /// Crash points that fired, in order: the node and the point.
+    pub crashed_at: Vec<(NodeId, CrashPoint)>,
 }
 
 impl Sim {
@@ -135,6 +145,7 @@ impl Sim {
             trace: Default::default(),
             steps: 0,
             verbose: std::env::var_os("CGM_SIM_VERBOSE").is_some(),
+            crashed_at: Vec::new(),
             cfg,
         };
         for id in 1..=sim.cfg.nodes as NodeId {
@@ -146,6 +157,9 @@ impl Sim {
                 suspicions: Vec::new(),
                 outcomes: BTreeMap::new(),
                 deadline: None,
+                paused_until: None,
+                armed: None,
+                failed_step: false,
             });
             sim.restart(id);
         }
@@ -191,9 +205,63 @@ impl Sim {
 
     /// Crashes a node: it stops at once, its state is gone.
     pub fn crash(&mut self, id: NodeId) {
-        self.node(id).core = None;
-        self.node(id).deadline = None;
+        let n = self.node(id);
+        n.core = None;
+        n.deadline = None;
+        n.paused_until = None;
+        n.armed = None;
         (id, self.now, "crash").hash(&mut self.trace);
+    }
+
+    /// Arms a node with a crash point: it crashes when it next reaches it
+    /// (see [`crate::crash`]). Replaces an earlier arming.
+    pub fn arm(&mut self, id: NodeId, point: CrashPoint) {
+        let now = self.now;
+        let n = self.node(id);
+        if let Some(core) = n.core.as_ref() {
+            n.armed = Some((point, Seen::of(&core.status(now))));
+            (id, now, point).hash(&mut self.trace);
+        }
+    }
+
+    /// Disarms a node armed with a crash point.
+    pub fn disarm(&mut self, id: NodeId) {
+        self.node(id).armed = None;
+    }
+
+    /// The crash point a node is armed with, if any.
+    pub fn armed(&self, id: NodeId) -> Option<CrashPoint> {
+        self.nodes[id as usize - 1].armed.map(|(p, _)| p)
+    }
+
+    /// Pauses a live node for `d`: it takes no step until then, and what
+    /// reaches it meanwhile is handled when it resumes.
+    pub fn pause(&mut self, id: NodeId, d: Duration) {
+        let until = self.now + d;
+        let n = self.node(id);
+        if n.core.is_some() {
+            n.paused_until = Some(until);
+            (id, until, "pause").hash(&mut self.trace);
+        }
+    }
+
+    /// Resumes every paused node now (what reached it meanwhile still
+    /// arrives when its pause would have ended).
+    pub fn resume_all(&mut self) {
+        let now = self.now;
+        for id in self.ids() {
+            let n = self.node(id);
+            if n.paused_until.take().is_some_and(|t| t > now) {
+                // Its timer was put off to the end of the pause: let it fire now.
+                n.deadline = Some(now);
+                self.timers.push(Reverse((now, id)));
+            }
+        }
+    }
+
+    /// When a paused node resumes, if it is paused at `now`.
+    fn resumes(&self, id: NodeId) -> Option<Time> {
+        self.nodes[id as usize - 1].paused_until.filter(|&t| t > self.now)
     }
 
     /// (Re)starts a node with a new incarnation.
@@ -319,6 +387,10 @@ impl Sim {
             self.next_check = self.now + self.cfg.check_every;
             self.check()?;
         } else if let Some(d) = self.net.pop_due(self.now) {
+            if let Some(t) = self.resumes(d.to) {
+                self.net.requeue(d, t);
+                return Ok(true);
+            }
             (d.from, d.to, d.at, d.bytes.len()).hash(&mut self.trace);
             let now = self.now;
             if let Some(core) = self.nodes[d.to as usize - 1].core.as_mut() {
@@ -326,13 +398,23 @@ impl Sim {
                 self.drain_checked(d.to)?;
             }
         } else if action == Some(next) {
-            let Reverse((_, _, id, token, result)) = self.host_actions.pop().expect("peeked");
+            let Reverse((_, order, id, token, result)) = self.host_actions.pop().expect("peeked");
+            if let Some(t) = self.resumes(id) {
+                self.host_actions.push(Reverse((t, order, id, token, result)));
+                return Ok(true);
+            }
             let now = self.now;
+            self.nodes[id as usize - 1].failed_step = result.is_err();
             if let Some(core) = self.nodes[id as usize - 1].core.as_mut() {
                 let _ = core.complete_wait(now, token, result);
                 self.drain_checked(id)?;
             }
         } else if let Some(Reverse((_, id))) = self.timers.pop() {
+            if let Some(t) = self.resumes(id) {
+                self.nodes[id as usize - 1].deadline = Some(t);
+                self.timers.push(Reverse((t, id)));
+                return Ok(true);
+            }
             let now = self.now;
             self.nodes[id as usize - 1].deadline = None;
             if let Some(core) = self.nodes[id as usize - 1].core.as_mut() {
@@ -349,7 +431,12 @@ impl Sim {
     /// The first broken invariant.
     pub fn check(&mut self) -> Result<(), Violation> {
         let statuses: Vec<Status> = self.alive().into_iter().map(|id| self.status(id)).collect();
-        self.checker.check(&statuses, self.now.0)
+        self.checker.check(&statuses, self.now.0)?;
+        if self.cfg.quorum {
+            // Without quorum both sides of a partition may commit: generations fork.
+            self.checker.record_generations(&statuses, self.now.0)?;
+        }
+        Ok(())
     }
 
     fn drain_checked(&mut self, id: NodeId) -> Result<(), Violation> {
@@ -365,19 +452,40 @@ impl Sim {
 
     fn drain_inner(&mut self, id: NodeId) -> Result<(), Violation> {
         let now = self.now;
-        loop {
-            let Some(core) = self.nodes[id as usize - 1].core.as_mut() else { return Ok(()) };
-            if let Some(t) = core.poll_transmit() {
-                let to = match t.dest {
-                    Dest::Node(to) => to,
-                    Dest::Source(tok) => tok as NodeId,
-                };
-                if (1..=self.cfg.nodes as NodeId).contains(&to) {
-                    self.net.send(&mut self.rng, now, id, to, t.bytes);
-                }
-                continue;
+        let n = &mut self.nodes[id as usize - 1];
+        let Some(core) = n.core.as_mut() else { return Ok(()) };
+        // Events never feed back into the core synchronously (host answers are
+        // scheduled), so the step's datagrams can be taken first, then its events.
+        let mut sends = Vec::new();
+        while let Some(t) = core.poll_transmit() {
+            sends.push(t);
+        }
+        let mut crash_after = None;
+        if let Some((point, before)) = n.armed {
+            let status = core.status(now);
+            let rng = &mut self.rng;
+            crash_after = crash::trigger(point, id, before, &status, sends.len(), n.failed_step, |k| rng.gen_range(1..k)).map(|k| (point, k));
+            n.armed = Some((point, Seen::of(&status)));
+        }
+        let keep = crash_after.map_or(sends.len(), |(_, k)| k);
+        for t in sends.into_iter().take(keep) {
+            let to = match t.dest {
+                Dest::Node(to) => to,
+                Dest::Source(tok) => tok as NodeId,
+            };
+            if (1..=self.cfg.nodes as NodeId).contains(&to) {
+                self.net.send(&mut self.rng, now, id, to, t.bytes);
             }
-            let Some(ev) = core.poll_event() else { break };
+        }
+        if let Some((point, k)) = crash_after {
+            if self.verbose {
+                println!("{} node {id}: crash at {} after {k} datagrams", self.now, point.name());
+            }
+            self.crash(id);
+            self.crashed_at.push((id, point));
+            return Ok(());
+        }
+        while let Some(ev) = self.nodes[id as usize - 1].core.as_mut().and_then(Core::poll_event) {
             self.on_event(id, ev)?;
         }
         let Some(core) = self.nodes[id as usize - 1].core.as_ref() else { return Ok(()) };
@@ -411,7 +519,14 @@ impl Sim {
                 }
             }
             Event::Suspected { member, reason } => self.node(id).suspicions.push((member, reason)),
-            Event::LocalWait { token, resource, .. } => self.on_wait(id, token, resource),
+            Event::LocalWait { token, resource, body, seq, .. } => {
+                if let cgm_core::wire::ProtocolBody::App(app) = &body {
+                    if !payload_intact(&app.payload) {
+                        return Err(Violation { at_us: self.now.0, what: format!("node {id}: the payload of protocol {seq} arrived corrupted") });
+                    }
+                }
+                self.on_wait(id, token, resource)
+            }
             Event::WaitCancelled { token } => {
                 self.node(id).host.queued.retain(|(t, _)| *t != token);
             }
@@ -445,3 +560,32 @@ impl Sim {
     }
 }
 
+
+const PAYLOAD_MAGIC: &[u8; 8] = b"cgm-sim\0";
+
+/// An application payload of `len` random bytes that carries its own
+/// checksum, so the simulator can tell a corrupted or mis-reassembled
+/// payload when a member's local step receives it.
+pub fn checked_payload(rng: &mut ChaCha8Rng, len: usize) -> Vec<u8> {
+    let mut p = PAYLOAD_MAGIC.to_vec();
+    p.extend((0..len).map(|_| rng.gen::<u8>()));
+    let sum = payload_sum(&p);
+    p.extend_from_slice(&sum.to_le_bytes());
+    p
+}
+
+fn payload_sum(bytes: &[u8]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    h.finish()
+}
+
+/// Whether a payload made by [`checked_payload`] is intact; other payloads
+/// (tests' own) are taken as they are.
+fn payload_intact(p: &[u8]) -> bool {
+    if p.len() < PAYLOAD_MAGIC.len() + 8 || &p[..PAYLOAD_MAGIC.len()] != PAYLOAD_MAGIC {
+        return true;
+    }
+    let (body, sum) = p.split_at(p.len() - 8);
+    payload_sum(body).to_le_bytes() == sum
+}

@@ -1,7 +1,8 @@
-//! `cgm-sim`: runs a seeded fault campaign and reports every failing seed with
-//! the command that replays it.
+//! `cgm-sim`: runs a seeded fault campaign (or the fault swarm, or a seed
+//! bank) and reports every failing seed with the command that replays it.
 
-use cgm_sim::campaign::{run_seed, Campaign, FaultKinds};
+use cgm_sim::campaign::{run_seed, Campaign, FaultKinds, SeedReport};
+use cgm_sim::CrashPoint;
 use clap::Parser;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,24 +10,38 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Deterministic fault campaigns against libcgm's core.
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, Clone)]
 #[command(version, about)]
 struct Args {
     /// Seeds to run, as A..B (B excluded) or a single seed.
     #[arg(long, default_value = "0..100", value_parser = parse_range)]
     seeds: Range<u64>,
-    /// Nodes per run.
-    #[arg(long, default_value_t = 5)]
-    nodes: usize,
-    /// Faults to draw from: all, none, or a list of loss,dup,reorder,crash,partition.
+    /// The fault swarm: draw 3 to 7 members per seed (unless --nodes is
+    /// given), loss up to 30 %, duplication up to 50 %, 60 simulated seconds.
+    #[arg(long)]
+    swarm: bool,
+    /// Members per run (default 5; with --swarm, drawn from 3..=7).
+    #[arg(long)]
+    nodes: Option<usize>,
+    /// Faults to draw from: all, none, or a list of loss,dup,reorder,crash,partition,pause.
     #[arg(long, default_value = "all", value_parser = FaultKinds::parse)]
     faults: FaultKinds,
-    /// Simulated seconds of the faulty phase per seed.
-    #[arg(long, default_value_t = 20)]
-    duration: u64,
+    /// Simulated seconds of the faulty phase per seed (default 20; 60 with --swarm).
+    #[arg(long)]
+    duration: Option<u64>,
     /// Leave parameter changes out of the workload.
     #[arg(long)]
     no_changes: bool,
+    /// Run every seed twice and fail when the two trace hashes differ.
+    #[arg(long)]
+    twice: bool,
+    /// Fail unless every enumerated crash point fired at least once.
+    #[arg(long)]
+    require_crash_points: bool,
+    /// Run the seeds listed in this file instead (one per line: a seed, then
+    /// the options it runs with; `#` starts a comment).
+    #[arg(long, conflicts_with = "seeds")]
+    bank: Option<std::path::PathBuf>,
     /// Instead of a campaign, measure simulator speed: run this many protocols
     /// back to back on a fault-free group of --nodes members.
     #[arg(long)]
@@ -34,6 +49,38 @@ struct Args {
     /// Worker threads.
     #[arg(long, default_value_t = std::thread::available_parallelism().map_or(1, |n| n.get()))]
     jobs: usize,
+}
+
+impl Args {
+    fn campaign(&self) -> Campaign {
+        let mut c = if self.swarm { Campaign::swarm() } else { Campaign::default() };
+        if let Some(n) = self.nodes {
+            c.nodes = n..=n;
+        }
+        if let Some(d) = self.duration {
+            c.duration = Duration::from_secs(d);
+        }
+        c.faults = self.faults;
+        c.changes = !self.no_changes;
+        c
+    }
+
+    /// The options that replay `seed` exactly.
+    fn replay(&self, seed: u64) -> String {
+        let c = self.campaign();
+        let mut cmd = format!("cargo run --release -p cgm-sim -- --seeds {seed}");
+        if self.swarm {
+            cmd += " --swarm";
+        }
+        if let Some(n) = self.nodes {
+            cmd += &format!(" --nodes {n}");
+        }
+        cmd += &format!(" --faults {} --duration {}", c.faults.to_arg(), c.duration.as_secs());
+        if self.no_changes {
+            cmd += " --no-changes";
+        }
+        cmd
+    }
 }
 
 fn parse_range(s: &str) -> Result<Range<u64>, String> {
@@ -53,18 +100,126 @@ fn parse_range(s: &str) -> Result<Range<u64>, String> {
     }
 }
 
+/// One seed to run: its number and the options it runs with.
+struct Job {
+    seed: u64,
+    args: Args,
+}
+
+/// What a run of jobs found.
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: Vec<u64>,
+    protocols: u64,
+    changes: u64,
+    crash_points: [u64; CrashPoint::ALL.len()],
+    slowest_settle: Option<(Duration, Duration, u64)>,
+}
+
+impl Tally {
+    fn add(&mut self, r: &SeedReport) {
+        self.passed += 1;
+        self.protocols += r.protocols;
+        self.changes += r.changes_proposed;
+        for (t, n) in self.crash_points.iter_mut().zip(r.crash_points) {
+            *t += n;
+        }
+        if self.slowest_settle.is_none_or(|(s, _, _)| r.settle > s) {
+            self.slowest_settle = Some((r.settle, r.settle_bound, r.seed));
+        }
+    }
+}
+
+/// Runs one job: the seed, and with `--twice` the seed again, comparing traces.
+fn run_job(job: &Job) -> Result<SeedReport, String> {
+    let c = job.args.campaign();
+    let once = || match std::panic::catch_unwind(|| run_seed(&c, job.seed)) {
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(v)) => Err(v.to_string()),
+        Err(_) => Err("panicked".to_string()),
+    };
+    let r = once()?;
+    if job.args.twice {
+        let again = once()?;
+        if again != r {
+            return Err(format!("not deterministic: two runs differ: trace {:#x} vs {:#x} ({r:?} vs {again:?})", r.trace, again.trace));
+        }
+    }
+    Ok(r)
+}
+
+fn run_jobs(jobs: &[Job], threads: usize) -> Tally {
+    let next = AtomicU64::new(0);
+    let tally = Mutex::new(Tally::default());
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads.max(1) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                let Some(job) = jobs.get(i) else { break };
+                let result = run_job(job);
+                let mut t = tally.lock().expect("no poisoning");
+                match result {
+                    Ok(r) => {
+                        t.add(&r);
+                        if t.passed % 100 == 0 {
+                            eprintln!("cgm-sim: {}/{} seeds passed ({:.0?})", t.passed, jobs.len(), started.elapsed());
+                        }
+                    }
+                    Err(why) => {
+                        println!("FAILED seed {}: {why}\n  replay: {}", job.seed, job.args.replay(job.seed));
+                        t.failed.push(job.seed);
+                    }
+                }
+            });
+        }
+    });
+    let t = tally.into_inner().expect("no poisoning");
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "cgm-sim: {} protocols ({} parameter changes proposed) completed in {secs:.1}s ({:.0} simulated protocols/s)",
+        t.protocols,
+        t.changes,
+        t.protocols as f64 / secs
+    );
+    t
+}
+
+/// Reads a seed bank: each line a seed and its options.
+fn read_bank(path: &std::path::Path, defaults: &Args) -> Result<Vec<Job>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut jobs = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let seed = words.next().expect("not empty");
+        let argv = ["cgm-sim", "--seeds", seed].into_iter().chain(words);
+        let mut args = Args::try_parse_from(argv).map_err(|e| format!("{}:{}: {e}", path.display(), n + 1))?;
+        args.twice |= defaults.twice;
+        jobs.push(Job { seed: args.seeds.start, args });
+    }
+    if jobs.is_empty() {
+        return Err(format!("{}: no seeds", path.display()));
+    }
+    Ok(jobs)
+}
+
 fn main() {
     let args = Args::parse();
-    if args.nodes < 1 {
+    if args.nodes == Some(0) {
         eprintln!("cgm-sim: --nodes must be at least 1");
         std::process::exit(2);
     }
     if let Some(n) = args.throughput {
-        match cgm_sim::campaign::throughput(args.nodes, n) {
+        let nodes = args.nodes.unwrap_or(5);
+        match cgm_sim::campaign::throughput(nodes, n) {
             Ok(t) => {
                 println!(
-                    "{n} protocols on {} members in {:.2}s: {:.0} simulated protocols/s of real time",
-                    args.nodes,
+                    "{n} protocols on {nodes} members in {:.2}s: {:.0} simulated protocols/s of real time",
                     t.as_secs_f64(),
                     n as f64 / t.as_secs_f64()
                 );
@@ -76,79 +231,31 @@ fn main() {
             }
         }
     }
-    let campaign = Campaign {
-        nodes: args.nodes,
-        faults: args.faults,
-        duration: Duration::from_secs(args.duration),
-        changes: !args.no_changes,
+    let jobs = match &args.bank {
+        Some(path) => read_bank(path, &args).unwrap_or_else(|e| {
+            eprintln!("cgm-sim: {e}");
+            std::process::exit(2);
+        }),
+        None => args.seeds.clone().map(|seed| Job { seed, args: args.clone() }).collect(),
     };
-    let next = AtomicU64::new(args.seeds.start);
-    let passed = AtomicU64::new(0);
-    let protocols = AtomicU64::new(0);
-    let failed = Mutex::new(Vec::new());
-    let started = Instant::now();
-    let total = args.seeds.end - args.seeds.start;
-    std::thread::scope(|s| {
-        for _ in 0..args.jobs.max(1) {
-            s.spawn(|| loop {
-                let seed = next.fetch_add(1, Ordering::Relaxed);
-                if seed >= args.seeds.end {
-                    break;
-                }
-                match std::panic::catch_unwind(|| run_seed(&campaign, seed)) {
-                    Ok(Ok(r)) => {
-                        protocols.fetch_add(r.protocols, Ordering::Relaxed);
-                        let done = passed.fetch_add(1, Ordering::Relaxed) + 1;
-                        if done % 100 == 0 {
-                            eprintln!("cgm-sim: {done}/{total} seeds passed ({:.0?})", started.elapsed());
-                        }
-                    }
-                    Ok(Err(v)) => {
-                        println!(
-                            "FAILED seed {seed}: {v}\n  replay: cargo run --release -p cgm-sim -- --seeds {seed} --nodes {} --faults {} --duration {}{}",
-                            args.nodes,
-                            faults_arg(args.faults),
-                            args.duration,
-                            if args.no_changes { " --no-changes" } else { "" }
-                        );
-                        failed.lock().expect("no poisoning").push(seed);
-                    }
-                    Err(_) => {
-                        println!(
-                            "FAILED seed {seed}: panicked\n  replay: cargo run --release -p cgm-sim -- --seeds {seed} --nodes {} --faults {} --duration {}",
-                            args.nodes,
-                            faults_arg(args.faults),
-                            args.duration
-                        );
-                        failed.lock().expect("no poisoning").push(seed);
-                    }
-                }
-            });
-        }
-    });
-    let failed = failed.into_inner().expect("no poisoning");
-    let secs = started.elapsed().as_secs_f64();
-    eprintln!(
-        "cgm-sim: {} protocols completed in {secs:.1}s ({:.0} simulated protocols/s)",
-        protocols.load(Ordering::Relaxed),
-        protocols.load(Ordering::Relaxed) as f64 / secs
-    );
-    println!("{} passed, {} failed", passed.load(Ordering::Relaxed), failed.len());
-    if !failed.is_empty() {
+    let t = run_jobs(&jobs, args.jobs);
+    println!("crash points hit:");
+    for (p, n) in CrashPoint::ALL.iter().zip(t.crash_points) {
+        println!("  {:<32} {n}", p.name());
+    }
+    let missed: Vec<&str> = CrashPoint::ALL.iter().zip(t.crash_points).filter(|(_, n)| *n == 0).map(|(p, _)| p.name()).collect();
+    if let Some((settle, bound, seed)) = t.slowest_settle {
+        println!("slowest settle after healing: {settle:.2?} (bound {bound:.2?}), seed {seed}");
+    }
+    if args.twice {
+        println!("determinism: every seed ran twice with equal traces");
+    }
+    println!("{} passed, {} failed", t.passed, t.failed.len());
+    if !t.failed.is_empty() {
         std::process::exit(1);
     }
-}
-
-fn faults_arg(f: FaultKinds) -> String {
-    let mut v = Vec::new();
-    for (on, name) in [(f.loss, "loss"), (f.duplicate, "dup"), (f.reorder, "reorder"), (f.crash, "crash"), (f.partition, "partition")] {
-        if on {
-            v.push(name);
-        }
-    }
-    if v.is_empty() {
-        "none".into()
-    } else {
-        v.join(",")
+    if args.require_crash_points && !missed.is_empty() {
+        println!("crash points never hit: {}", missed.join(", "));
+        std::process::exit(1);
     }
 }
