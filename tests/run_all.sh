@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test libcgm has: Rust unit and simulator tests, the seeded fault
-# campaign, and (as they land) the C and Python suites. Exits non-zero on the
-# first failure.
+# Runs every test libcgm has: Rust unit, simulator, model-checking and
+# end-to-end tests, the seeded fault campaign and swarm with the seed bank and
+# the determinism check, the C and Python suites. Exits non-zero on the first
+# failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,11 +11,21 @@ step() { printf '\n==> %s\n' "$*"; }
 step "cargo build --release (one profile for binaries, benches and the C library)"
 cargo build --release --workspace
 
-step "cargo test (unit, simulator scenarios)"
+step "cargo test (unit, simulator scenarios, the change protocol model with its failing variants, end-to-end and hostile-input tests)"
 cargo test --workspace --release
 
 step "fault campaign: 1000 seeds, 5 members, every fault kind"
 cargo run --release -q -p cgm-sim -- --seeds 0..1000 --nodes 5
+
+step "fault swarm: 1000 fresh seeds (3-7 members, 60 s each), every crash point hit"
+# Fresh seeds each run (the day's offset), so CI keeps exploring; a failure
+# prints the command that replays its seed, which then joins the seed bank.
+offset=$(( $(date -u +%s) / 86400 * 1000 ))
+cargo run --release -q -p cgm-sim -- --swarm --seeds "$offset..$((offset + 1000))" --require-crash-points
+
+step "seed bank and determinism: banked seeds and 50 swarm seeds, each run twice with equal traces"
+cargo run --release -q -p cgm-sim -- --bank tests/sim/seed-bank.txt --twice
+cargo run --release -q -p cgm-sim -- --swarm --seeds 0..50 --twice
 
 step "C API: header and symbols, examples (make, CMake), tests under ASan/UBSan and valgrind"
 bash tests/c/run.sh

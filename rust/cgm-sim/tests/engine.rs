@@ -905,3 +905,46 @@ fn default_campaign_seeds_0_to_100_all_pass() {
     });
     println!("campaign: {} protocols completed", protocols.get());
 }
+
+// ----- liveness (issue 7) ------------------------------------------------------
+
+/// A permanent one-way cut between two members (one hears the other, not the
+/// reverse) is the classic livelock risk: excluded, the member joins again,
+/// is suspected again, and so on. Whatever the views do, the group must keep
+/// deciding: every change proposed at a member with quorum is decided within
+/// a bound (here 2 s: max-message-retry-time plus detection and a view
+/// change). The views do keep changing now and then under such a cut (the
+/// excluded member is readmitted when it asks; printed below): a readmission
+/// backoff is the known remedy, not built yet.
+#[test]
+fn a_permanent_one_way_cut_never_stops_the_group_deciding() {
+    let flaps = std::cell::Cell::new(0);
+    for_each_seed("a_permanent_one_way_cut_never_stops_the_group_deciding", 0..20, |seed| {
+        let mut sim = formed(seed, mild())?;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let a: NodeId = rng.gen_range(1..=5);
+        let b: NodeId = (a + rng.gen_range(0..4)) % 5 + 1;
+        sim.net.cut_one_way(a, b);
+        // Traffic, so the cut shows in protocols as well as in heartbeats.
+        for i in 0..20 {
+            if let Some(who) = sim.ids().into_iter().find(|&id| sim.core(id).has_quorum()) {
+                let _ = sim.propose_change(who, &[(Param::SendWindowSize, 80 + i)]);
+            }
+            sim.run_for(ms(500)).map_err(|v| v.to_string())?;
+        }
+        let views = |sim: &Sim| -> u64 { sim.ids().iter().map(|&id| sim.status(id).counters.views_installed).max().unwrap_or(0) };
+        let before = views(&sim);
+        for i in 0..10 {
+            let who = sim.ids().into_iter().find(|&id| sim.core(id).has_quorum()).ok_or(format!("no member has quorum under the cut {a}->{b}"))?;
+            let pid = sim.propose_change(who, &[(Param::SendWindowSize, 40 + i)]).map_err(|e| format!("change {i} at {who}: {e}"))?;
+            let decided = sim.run_until(Duration::from_secs(2), |s| s.nodes[who as usize - 1].outcomes.contains_key(&pid)).map_err(|v| v.to_string())?;
+            if !decided {
+                return Err(format!("change {i} proposed at {who} not decided within 2 s under the cut {a}->{b}"));
+            }
+        }
+        sim.check().map_err(|v| v.to_string())?;
+        flaps.set(flaps.get() + views(&sim) - before);
+        Ok(())
+    });
+    println!("views installed while the ten changes ran, all seeds: {}", flaps.get());
+}
