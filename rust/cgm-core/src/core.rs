@@ -558,7 +558,7 @@ impl Core {
                 self.mark_dirty(h.from);
                 for m in msgs {
                     match wire::decode_msg(&m) {
-                        Ok(msg) => self.on_msg(h.from, msg, now),
+                        Ok(msg) => self.on_msg(Member { id: h.from, inc: h.from_inc }, msg, now),
                         Err(_) => self.counters.malformed += 1,
                     }
                 }
@@ -760,22 +760,23 @@ impl Core {
         }
     }
 
-    fn on_msg(&mut self, from: NodeId, msg: Msg, now: Time) {
+    fn on_msg(&mut self, sender: Member, msg: Msg, now: Time) {
+        let from = sender.id;
         match msg {
             Msg::Propose { pid, body } => self.on_propose(from, pid, body),
             Msg::Decided(o) => self.on_decided(*o),
             Msg::Sequenced { view, entries } => {
-                if self.mem.accepts(view, from) {
+                if self.mem.accepts(view, sender) {
                     self.on_sequenced(entries);
                 } else {
-                    self.mem.defer_or_drop(view, from, Msg::Sequenced { view, entries }, &mut self.counters);
+                    self.mem.defer_or_drop(view, sender, Msg::Sequenced { view, entries }, &mut self.counters);
                 }
             }
             Msg::Ack { view, round, status } => {
-                if self.mem.accepts(view, from) {
+                if self.mem.accepts(view, sender) {
                     self.on_ack(from, round, status, now);
                 } else {
-                    self.mem.defer_or_drop(view, from, Msg::Ack { view, round, status }, &mut self.counters);
+                    self.mem.defer_or_drop(view, sender, Msg::Ack { view, round, status }, &mut self.counters);
                 }
             }
             Msg::Suspect { view, member } => self.on_suspect_msg(from, view, member, now),

@@ -62,7 +62,7 @@ pub(crate) struct Membership {
     pub(crate) fenced_since: Time,
     fence_deadline: Option<Time>,
     gathering: Option<Gathering>,
-    deferred: Vec<(ViewId, NodeId, Msg)>,
+    deferred: Vec<(ViewId, Member, Msg)>,
     next_probe: Time,
     /// When an unresolved suspicion makes this member suspect the leader candidate too.
     escalate_at: Option<Time>,
@@ -96,13 +96,16 @@ impl Membership {
         (self.promised > self.view.id).then_some(self.promised.leader)
     }
 
-    /// Whether a message of `view` from `from` belongs to the current view.
-    pub(crate) fn accepts(&self, view: ViewId, from: NodeId) -> bool {
-        view == self.view.id && self.view.members.iter().any(|m| m.id == from)
+    /// Whether a message of `view` from `from` belongs to the current view:
+    /// the sender must be a member in the incarnation it sent from (a node
+    /// that restarted can reuse a view id its previous life had used, and a
+    /// message of that life must not count in the new view).
+    pub(crate) fn accepts(&self, view: ViewId, from: Member) -> bool {
+        view == self.view.id && self.view.members.contains(&from)
     }
 
     /// Keeps a message of a future view for replay at its install; drops older ones.
-    pub(crate) fn defer_or_drop(&mut self, view: ViewId, from: NodeId, msg: Msg, counters: &mut Counters) {
+    pub(crate) fn defer_or_drop(&mut self, view: ViewId, from: Member, msg: Msg, counters: &mut Counters) {
         if view > self.view.id {
             if self.deferred.len() == MAX_DEFERRED {
                 self.deferred.remove(0);
@@ -114,7 +117,7 @@ impl Membership {
     }
 
     /// Messages of the current view kept earlier; older ones are discarded.
-    pub(crate) fn take_deferred(&mut self) -> Vec<(NodeId, Msg)> {
+    pub(crate) fn take_deferred(&mut self) -> Vec<(Member, Msg)> {
         let cur = self.view.id;
         self.deferred.retain(|(v, _, _)| *v >= cur);
         let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.deferred).into_iter().partition(|(v, _, _)| *v == cur);

@@ -367,16 +367,19 @@ fn partition(sim: &mut Sim, rng: &mut ChaCha8Rng) {
 
 /// Simulator speed: `protocols` one-round application protocols proposed
 /// round-robin by every member of a fault-free group of `nodes`, all at once.
-/// Returns the wall-clock time to run them on every member.
+/// `on_formed` sees the group once it formed one view, before the protocols
+/// (the `cgm-sim` tool measures memory there). Returns the wall-clock time
+/// to run them on every member.
 ///
 /// # Errors
 /// A broken invariant, or the protocols not completing.
-pub fn throughput(nodes: usize, protocols: usize) -> Result<Duration, Violation> {
+pub fn throughput(nodes: usize, protocols: usize, on_formed: &mut dyn FnMut(&Sim)) -> Result<Duration, Violation> {
     let mut sim = Sim::new(SimConfig::new(nodes, 0));
     let formed = sim.run_until(Duration::from_secs(60), |s| s.ids().iter().all(|&id| s.core(id).members().len() == nodes && s.core(id).is_idle()))?;
     if !formed {
         return Err(Violation { at_us: sim.now.0, what: format!("{nodes} nodes did not form one view") });
     }
+    on_formed(&sim);
     let start = std::time::Instant::now();
     for i in 0..protocols {
         let id = (i % nodes) as NodeId + 1;

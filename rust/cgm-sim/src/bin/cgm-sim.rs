@@ -5,9 +5,37 @@ use cgm_sim::campaign::{run_seed, Campaign, FaultKinds, SeedReport};
 use cgm_sim::CrashPoint;
 use clap::Parser;
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// Counts the bytes live on the heap, so `--throughput` can say what a
+/// member costs in memory.
+struct CountingAlloc;
+
+static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded to the system allocator unchanged; the
+// counter is only arithmetic on the sizes it is given.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE_BYTES.fetch_add(new_size, Ordering::Relaxed);
+        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
 
 /// Deterministic fault campaigns against libcgm's core.
 #[derive(Parser, Debug, Clone)]
@@ -216,12 +244,19 @@ fn main() {
     }
     if let Some(n) = args.throughput {
         let nodes = args.nodes.unwrap_or(5);
-        match cgm_sim::campaign::throughput(nodes, n) {
+        let mut per_member = 0;
+        // Everything on the heap once the group formed, the simulator's own
+        // network, timers and checker included: an upper bound on a core's share.
+        let mut measure = |_: &cgm_sim::Sim| per_member = LIVE_BYTES.load(Ordering::Relaxed) / nodes;
+        match cgm_sim::campaign::throughput(nodes, n, &mut measure) {
             Ok(t) => {
+                let peers = nodes.saturating_sub(1).max(1);
                 println!(
-                    "{n} protocols on {nodes} members in {:.2}s: {:.0} simulated protocols/s of real time",
+                    "{n} protocols on {nodes} members in {:.2}s: {:.0} simulated protocols/s of real time, {:.1} µs of real time per protocol per member; heap {per_member} bytes per member once formed ({} bytes per peer)",
                     t.as_secs_f64(),
-                    n as f64 / t.as_secs_f64()
+                    n as f64 / t.as_secs_f64(),
+                    t.as_secs_f64() * 1e6 / n as f64 / nodes as f64,
+                    per_member / peers
                 );
                 return;
             }
