@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test libcgm has: Rust unit, simulator, model-checking and
 # end-to-end tests, the seeded fault campaign and swarm with the seed bank and
-# the determinism check, the C and Python suites. Exits non-zero on the first
+# the determinism check, a short fuzz run per target, the C and Python suites. Exits non-zero on the first
 # failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +26,9 @@ cargo run --release -q -p cgm-sim -- --swarm --seeds "$offset..$((offset + 1000)
 step "seed bank and determinism: banked seeds and 50 swarm seeds, each run twice with equal traces"
 cargo run --release -q -p cgm-sim -- --bank tests/sim/seed-bank.txt --twice
 cargo run --release -q -p cgm-sim -- --swarm --seeds 0..50 --twice
+
+step "fuzzing: every committed crash regression and seed replayed, then 20 s per target (frame decoder, reassembly, core events, config parser, envelope)"
+bash fuzz/run.sh 20
 
 step "C API: header and symbols, examples (make, CMake), tests under ASan/UBSan and valgrind"
 bash tests/c/run.sh
