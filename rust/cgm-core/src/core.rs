@@ -297,11 +297,7 @@ impl Core {
     /// Whether this member is in a view with quorum, not in a view change, and
     /// has no protocol running or queued (cheap; no status is built).
     pub fn is_idle(&self) -> bool {
-        !self.left
-            && self.mem.view.quorum
-            && self.mem.fenced_by().is_none()
-            && self.eng.running.is_none()
-            && self.eng.pending.is_empty()
+        !self.left && self.mem.view.quorum && self.mem.fenced_by().is_none() && self.eng.running.is_none() && self.eng.pending.is_empty()
     }
 
     /// Sequence number of the protocol this member is processing, if any.

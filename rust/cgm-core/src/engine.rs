@@ -117,11 +117,7 @@ impl Engine {
 
     /// Highest sequence known (completed, running or pending).
     pub(crate) fn last_seq(&self) -> u64 {
-        self.pending
-            .back()
-            .map(|e| e.seq)
-            .or(self.running.as_ref().map(|r| r.entry.seq))
-            .unwrap_or(self.completed)
+        self.pending.back().map(|e| e.seq).or(self.running.as_ref().map(|r| r.entry.seq)).unwrap_or(self.completed)
     }
 
     pub(crate) fn next_txid(&mut self, incarnation: u64) -> u64 {
@@ -202,7 +198,13 @@ impl Engine {
             .rev()
             .take(RECENT_IN_REPORT)
             .filter_map(|pid| self.outcomes.get(pid))
-            .map(|o| crate::wire::Decided { pid: o.pid, seq: o.seq, kind: o.kind.clone(), committed: o.committed, generation: o.generation })
+            .map(|o| crate::wire::Decided {
+                pid: o.pid,
+                seq: o.seq,
+                kind: o.kind.clone(),
+                committed: o.committed,
+                generation: o.generation,
+            })
             .collect()
     }
 
@@ -392,11 +394,8 @@ impl Core {
     fn start_round(&mut self, now: Time) {
         let r = self.eng.running.as_mut().expect("a protocol is running");
         let round = r.round;
-        r.missing = 1 + r
-            .members
-            .iter()
-            .filter(|&&id| id != self.cfg.id && self.peers.get(&id).map_or(0, |p| p.last_ack_round) < round)
-            .count();
+        r.missing =
+            1 + r.members.iter().filter(|&&id| id != self.cfg.id && self.peers.get(&id).map_or(0, |p| p.last_ack_round) < round).count();
         r.step_since = now;
         let (index, body) = (r.round_index, r.entry.body.clone());
         match (&body, index) {

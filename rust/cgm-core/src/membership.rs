@@ -138,7 +138,6 @@ impl Membership {
 }
 
 impl Core {
-
     /// How long a leader waits for reports (and a fenced member for the new
     /// view): long enough for a few retransmissions, bounded by the give-up time.
     fn view_change_timeout(&self) -> std::time::Duration {
@@ -197,8 +196,7 @@ impl Core {
         if !self.mem.suspects.is_empty() && self.mem.escalate_at.is_none() {
             self.mem.escalate_at = Some(now + self.view_change_timeout());
         }
-        let mut members: Vec<Member> =
-            self.mem.view.members.iter().filter(|m| !self.mem.suspects.contains(&m.id)).copied().collect();
+        let mut members: Vec<Member> = self.mem.view.members.iter().filter(|m| !self.mem.suspects.contains(&m.id)).copied().collect();
         if members.first().map(|m| m.id) != Some(self.cfg.id) {
             return;
         }
@@ -350,8 +348,7 @@ impl Core {
         if self.mem.escalate_at.is_some_and(|t| t <= now) {
             // A suspicion the leader candidate did not act on: suspect the candidate too.
             self.mem.escalate_at = None;
-            let candidate =
-                self.mem.view.members.iter().find(|m| !self.mem.suspects.contains(&m.id) && m.id != self.cfg.id).copied();
+            let candidate = self.mem.view.members.iter().find(|m| !self.mem.suspects.contains(&m.id) && m.id != self.cfg.id).copied();
             let leading = self.mem.gathering.is_some();
             if let Some(c) = candidate.filter(|c| c.id < self.cfg.id && !leading) {
                 self.suspect(c, "did not lead the view change for a suspected member", now);
@@ -462,7 +459,13 @@ impl Core {
         }
         self.ring.reset(&self.mem.view.members, self.me(), &self.params, self.generation, now);
         self.counters.views_installed += 1;
-        log::info!("node {}: installed view {} {:?} quorum {}", self.cfg.id, nv.vid, nv.members.iter().map(|m| m.id).collect::<Vec<_>>(), nv.quorum);
+        log::info!(
+            "node {}: installed view {} {:?} quorum {}",
+            self.cfg.id,
+            nv.vid,
+            nv.members.iter().map(|m| m.id).collect::<Vec<_>>(),
+            nv.quorum
+        );
         self.events.push_back(Event::ViewChanged {
             view: nv.vid,
             members: nv.members.iter().map(|m| m.id).collect(),

@@ -371,16 +371,10 @@ impl Params {
             );
         }
         if self.get(Param::MaxMessageRetryTime) <= self.get(Param::MessageRetryTimer) {
-            return rule(
-                Param::MaxMessageRetryTime,
-                format!("must exceed message-retry-timer ({}ms)", self.get(Param::MessageRetryTimer)),
-            );
+            return rule(Param::MaxMessageRetryTime, format!("must exceed message-retry-timer ({}ms)", self.get(Param::MessageRetryTimer)));
         }
         if self.get(Param::MaxFragmentSize) < FRAME_OVERHEAD * 2 {
-            return rule(
-                Param::MaxFragmentSize,
-                format!("must leave room for the {FRAME_OVERHEAD}-byte frame header"),
-            );
+            return rule(Param::MaxFragmentSize, format!("must leave room for the {FRAME_OVERHEAD}-byte frame header"));
         }
         Ok(())
     }

@@ -264,9 +264,13 @@ impl fmt::Display for Status {
             )?;
         }
         match &self.waiting {
-            Some(Waiting::Acks(m)) if !m.is_empty() => {
-                writeln!(f, "waiting on ACKs of round {} from {:?} for {}", self.current_round, m, human(self.waited().unwrap_or_default()))?
-            }
+            Some(Waiting::Acks(m)) if !m.is_empty() => writeln!(
+                f,
+                "waiting on ACKs of round {} from {:?} for {}",
+                self.current_round,
+                m,
+                human(self.waited().unwrap_or_default())
+            )?,
             Some(w) => writeln!(f, "waiting on {w} for {}", human(self.waited().unwrap_or_default()))?,
             None => {}
         }

@@ -517,8 +517,7 @@ pub fn decode_header(buf: &[u8]) -> Result<Header, WireError> {
 /// Any [`WireError`]; trailing bytes after the body are malformed too.
 pub fn decode_frame(buf: &[u8]) -> Result<(Header, Frame), WireError> {
     let h = decode_header(buf)?;
-    let (frame, rest) =
-        postcard::take_from_bytes::<Frame>(&buf[HEADER_LEN..]).map_err(|e| WireError::Malformed(e.to_string()))?;
+    let (frame, rest) = postcard::take_from_bytes::<Frame>(&buf[HEADER_LEN..]).map_err(|e| WireError::Malformed(e.to_string()))?;
     if !rest.is_empty() {
         return Err(WireError::Malformed(format!("{} trailing bytes", rest.len())));
     }

@@ -58,11 +58,7 @@ pub const CGM_KEY_LEN: usize = 32;
 /// Does not take ownership of its arguments; the caller owns `*out` and frees
 /// it with `cgm_config_free`. Thread-safety: callable from any thread.
 #[no_mangle]
-pub extern "C" fn cgm_config_new(
-    node_id: u32,
-    cluster: *const c_char,
-    out: *mut *mut cgm_config,
-) -> cgm_result {
+pub extern "C" fn cgm_config_new(node_id: u32, cluster: *const c_char, out: *mut *mut cgm_config) -> cgm_result {
     boundary(|| {
         let out = handle::out(out, "out")?;
         let cluster = cstr(cluster, "cluster")?;
@@ -88,11 +84,7 @@ pub extern "C" fn cgm_config_new(
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_config`.
 #[no_mangle]
-pub extern "C" fn cgm_config_add_node(
-    config: *mut cgm_config,
-    id: u32,
-    addr: *const c_char,
-) -> cgm_result {
+pub extern "C" fn cgm_config_add_node(config: *mut cgm_config, id: u32, addr: *const c_char) -> cgm_result {
     boundary(|| {
         let c = borrow_mut(config)?;
         let addr = cstr(addr, "addr")?;
@@ -139,11 +131,7 @@ pub extern "C" fn cgm_config_set_bind(config: *mut cgm_config, addr: *const c_ch
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_config`.
 #[no_mangle]
-pub extern "C" fn cgm_config_set_key(
-    config: *mut cgm_config,
-    key: *const u8,
-    len: usize,
-) -> cgm_result {
+pub extern "C" fn cgm_config_set_key(config: *mut cgm_config, key: *const u8, len: usize) -> cgm_result {
     boundary(|| {
         let c = borrow_mut(config)?;
         if key.is_null() {
@@ -167,15 +155,11 @@ pub extern "C" fn cgm_config_set_key(
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_config`.
 #[no_mangle]
-pub extern "C" fn cgm_config_set_key_file(
-    config: *mut cgm_config,
-    path: *const c_char,
-) -> cgm_result {
+pub extern "C" fn cgm_config_set_key_file(config: *mut cgm_config, path: *const c_char) -> cgm_result {
     boundary(|| {
         let c = borrow_mut(config)?;
         let path = cstr(path, "path")?;
-        let bytes = std::fs::read(path)
-            .map_err(|e| fail(CGM_RESULT_IO, format!("cannot read key file {path}: {e}")))?;
+        let bytes = std::fs::read(path).map_err(|e| fail(CGM_RESULT_IO, format!("cannot read key file {path}: {e}")))?;
         let k = Key::from_bytes(&bytes).map_err(|e| invalid(format!("{path}: {e}")))?;
         c.key = Some(k);
         Ok(())
@@ -246,11 +230,7 @@ pub extern "C" fn cgm_config_set_quorum(config: *mut cgm_config, quorum: bool) -
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_config`.
 #[no_mangle]
-pub extern "C" fn cgm_config_set_param(
-    config: *mut cgm_config,
-    param: cgm_param,
-    value: u64,
-) -> cgm_result {
+pub extern "C" fn cgm_config_set_param(config: *mut cgm_config, param: cgm_param, value: u64) -> cgm_result {
     boundary(|| {
         let c = borrow_mut(config)?;
         let p = self::param(param)?;
@@ -273,16 +253,11 @@ pub extern "C" fn cgm_config_set_param(
 ///
 /// Thread-safety: see `cgm_config`.
 #[no_mangle]
-pub extern "C" fn cgm_config_set_limit(
-    config: *mut cgm_config,
-    param: cgm_param,
-    value: u64,
-) -> cgm_result {
+pub extern "C" fn cgm_config_set_limit(config: *mut cgm_config, param: cgm_param, value: u64) -> cgm_result {
     boundary(|| {
         let c = borrow_mut(config)?;
         let p = self::param(param)?;
-        cgm_runtime::cgm_core::Params::check_range(p, value)
-            .map_err(|e| fail(CGM_RESULT_INVALID_PARAMETER, format!("limit: {e}")))?;
+        cgm_runtime::cgm_core::Params::check_range(p, value).map_err(|e| fail(CGM_RESULT_INVALID_PARAMETER, format!("limit: {e}")))?;
         c.limits.set(p, value);
         Ok(())
     })
@@ -319,10 +294,7 @@ pub extern "C" fn cgm_config_set_veto_hook(config: *mut cgm_config, enabled: boo
 ///
 /// Thread-safety: see `cgm_config`.
 #[no_mangle]
-pub extern "C" fn cgm_config_set_veto_timeout(
-    config: *mut cgm_config,
-    timeout_ms: u32,
-) -> cgm_result {
+pub extern "C" fn cgm_config_set_veto_timeout(config: *mut cgm_config, timeout_ms: u32) -> cgm_result {
     boundary(|| {
         let c = borrow_mut(config)?;
         if timeout_ms == 0 {
@@ -346,10 +318,7 @@ pub extern "C" fn cgm_config_set_veto_timeout(
 /// Does not take ownership of its arguments; the caller owns `*out` and frees
 /// it with `cgm_config_free`. Thread-safety: callable from any thread.
 #[no_mangle]
-pub extern "C" fn cgm_config_load_file(
-    path: *const c_char,
-    out: *mut *mut cgm_config,
-) -> cgm_result {
+pub extern "C" fn cgm_config_load_file(path: *const c_char, out: *mut *mut cgm_config) -> cgm_result {
     boundary(|| {
         let out = handle::out(out, "out")?;
         let path = cstr(path, "path")?;

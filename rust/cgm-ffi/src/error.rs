@@ -79,10 +79,7 @@ pub(crate) type FfiResult<T = ()> = Result<T, Failure>;
 
 /// A failure with `code` and `message`.
 pub(crate) fn fail(code: cgm_result, message: impl Into<String>) -> Failure {
-    Failure {
-        code,
-        message: message.into(),
-    }
+    Failure { code, message: message.into() }
 }
 
 /// An `INVALID_ARGUMENT` failure.
@@ -166,16 +163,8 @@ pub(crate) fn boundary_value<T>(default: T, body: impl FnOnce() -> T) -> T {
 }
 
 /// A table of NUL-terminated static strings, built once.
-pub(crate) fn static_strings(
-    cell: &'static OnceLock<Vec<CString>>,
-    make: impl FnOnce() -> Vec<String>,
-) -> &'static [CString] {
-    cell.get_or_init(|| {
-        make()
-            .into_iter()
-            .map(|s| CString::new(s).expect("static names have no NUL"))
-            .collect()
-    })
+pub(crate) fn static_strings(cell: &'static OnceLock<Vec<CString>>, make: impl FnOnce() -> Vec<String>) -> &'static [CString] {
+    cell.get_or_init(|| make().into_iter().map(|s| CString::new(s).expect("static names have no NUL")).collect())
 }
 
 /// The library's version, e.g. "0.1.0": equal to
@@ -188,9 +177,7 @@ pub(crate) fn static_strings(
 #[no_mangle]
 pub extern "C" fn cgm_version() -> *const c_char {
     static V: OnceLock<Vec<CString>> = OnceLock::new();
-    boundary_value(std::ptr::null(), || {
-        static_strings(&V, || vec![env!("CARGO_PKG_VERSION").to_string()])[0].as_ptr()
-    })
+    boundary_value(std::ptr::null(), || static_strings(&V, || vec![env!("CARGO_PKG_VERSION").to_string()])[0].as_ptr())
 }
 
 /// A static description of a result code, e.g. "timed out" for
@@ -211,10 +198,7 @@ pub extern "C" fn cgm_result_str(code: u32) -> *const c_char {
             v.push("unknown result code".into());
             v
         });
-        table
-            .get(code as usize)
-            .unwrap_or(&table[CODES.len()])
-            .as_ptr()
+        table.get(code as usize).unwrap_or(&table[CODES.len()]).as_ptr()
     })
 }
 
@@ -234,9 +218,7 @@ pub extern "C" fn cgm_result_str(code: u32) -> *const c_char {
 /// Thread-safety: callable from any thread; each thread has its own message.
 #[no_mangle]
 pub extern "C" fn cgm_last_error(buf: *mut c_char, len: usize) -> usize {
-    boundary_value(0, || {
-        LAST_ERROR.with(|l| handle::write_c_string(buf, len, l.borrow().as_bytes()))
-    })
+    boundary_value(0, || LAST_ERROR.with(|l| handle::write_c_string(buf, len, l.borrow().as_bytes())))
 }
 
 #[cfg(test)]

@@ -60,63 +60,30 @@ pub struct cgm_callbacks {
     pub user_data: *mut c_void,
     /// A new view was installed: its epoch and forming node, its members'
     /// ids (`n_members` of them, in id order) and whether it holds a quorum.
-    pub on_view: Option<
-        unsafe extern "C" fn(
-            user_data: *mut c_void,
-            epoch: u64,
-            leader: u32,
-            members: *const u32,
-            n_members: usize,
-            quorum: bool,
-        ),
-    >,
+    pub on_view:
+        Option<unsafe extern "C" fn(user_data: *mut c_void, epoch: u64, leader: u32, members: *const u32, n_members: usize, quorum: bool)>,
     /// This node suspects `member` failed, for `reason`.
-    pub on_suspect:
-        Option<unsafe extern "C" fn(user_data: *mut c_void, member: u32, reason: *const c_char)>,
+    pub on_suspect: Option<unsafe extern "C" fn(user_data: *mut c_void, member: u32, reason: *const c_char)>,
     /// A parameter change ended (committed or rolled back), the same outcome
     /// on every member; `outcome` is lent for the callback's duration.
-    pub on_change:
-        Option<unsafe extern "C" fn(user_data: *mut c_void, outcome: *const cgm_change_outcome)>,
+    pub on_change: Option<unsafe extern "C" fn(user_data: *mut c_void, outcome: *const cgm_change_outcome)>,
     /// The veto hook (`cgm_config_set_veto_hook`): this member is about to
     /// apply `n` parameter changes; answer with `cgm_veto_answer(node, token,
     /// accept, reason)`, now or later from any thread, before the veto timeout.
-    pub on_veto: Option<
-        unsafe extern "C" fn(
-            user_data: *mut c_void,
-            token: u64,
-            changes: *const cgm_param_value,
-            n: usize,
-        ),
-    >,
+    pub on_veto: Option<unsafe extern "C" fn(user_data: *mut c_void, token: u64, changes: *const cgm_param_value, n: usize)>,
     /// A round of an application protocol (`cgm_run_host_protocol`) waits for
     /// this host's status: answer with `cgm_step_answer(node, token, ...)`.
     /// `seq` is the protocol's sequence number, `round_index` the round
     /// within it (0-based), `payload` its `len` bytes.
-    pub on_step: Option<
-        unsafe extern "C" fn(
-            user_data: *mut c_void,
-            token: u64,
-            seq: u64,
-            round_index: u32,
-            payload: *const u8,
-            len: usize,
-        ),
-    >,
+    pub on_step:
+        Option<unsafe extern "C" fn(user_data: *mut c_void, token: u64, seq: u64, round_index: u32, payload: *const u8, len: usize)>,
     /// A log record of the library (every node in this process logs to every
     /// node that sets this): its `CGM_LOG_*` level, its target (module) and
     /// message. See `cgm_set_log_level`.
-    pub on_log: Option<
-        unsafe extern "C" fn(
-            user_data: *mut c_void,
-            level: u32,
-            target: *const c_char,
-            message: *const c_char,
-        ),
-    >,
+    pub on_log: Option<unsafe extern "C" fn(user_data: *mut c_void, level: u32, target: *const c_char, message: *const c_char)>,
     /// An application protocol ended (see `cgm_change_outcome_committed`);
     /// `outcome` is lent for the callback's duration.
-    pub on_protocol:
-        Option<unsafe extern "C" fn(user_data: *mut c_void, outcome: *const cgm_change_outcome)>,
+    pub on_protocol: Option<unsafe extern "C" fn(user_data: *mut c_void, outcome: *const cgm_change_outcome)>,
 }
 
 impl Default for cgm_callbacks {
@@ -169,22 +136,11 @@ const MAX_RECORDS: usize = 4_096;
 
 impl LogSink {
     pub(crate) fn new() -> FfiResult<LogSink> {
-        let io = |e: std::io::Error| {
-            fail(
-                CGM_RESULT_IO,
-                format!("cannot create the log socket pair: {e}"),
-            )
-        };
+        let io = |e: std::io::Error| fail(CGM_RESULT_IO, format!("cannot create the log socket pair: {e}"));
         let (reader, writer) = UnixStream::pair().map_err(io)?;
         reader.set_nonblocking(true).map_err(io)?;
         writer.set_nonblocking(true).map_err(io)?;
-        Ok(LogSink {
-            queue: Mutex::default(),
-            enabled: AtomicBool::new(false),
-            dropped: AtomicU64::new(0),
-            reader,
-            writer,
-        })
+        Ok(LogSink { queue: Mutex::default(), enabled: AtomicBool::new(false), dropped: AtomicU64::new(0), reader, writer })
     }
 
     pub(crate) fn fd(&self) -> RawFd {
@@ -255,26 +211,11 @@ impl log::Log for Bridge {
         if !self.enabled(r.metadata()) {
             return;
         }
-        let sinks: Vec<Arc<LogSink>> = SINKS
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .filter_map(Weak::upgrade)
-            .collect();
+        let sinks: Vec<Arc<LogSink>> = SINKS.lock().unwrap_or_else(|e| e.into_inner()).iter().filter_map(Weak::upgrade).collect();
         let mut record = None;
         for s in sinks.iter().filter(|s| s.enabled.load(Ordering::Acquire)) {
-            let rec = record.get_or_insert_with(|| {
-                (
-                    r.level() as u32,
-                    r.target().to_string(),
-                    r.args().to_string(),
-                )
-            });
-            s.push(LogRecord {
-                level: rec.0,
-                target: c_string(&rec.1),
-                message: c_string(&rec.2),
-            });
+            let rec = record.get_or_insert_with(|| (r.level() as u32, r.target().to_string(), r.args().to_string()));
+            s.push(LogRecord { level: rec.0, target: c_string(&rec.1), message: c_string(&rec.2) });
         }
     }
 
@@ -312,10 +253,7 @@ enum Item {
 }
 
 fn next(h: &NodeHandle) -> Option<Item> {
-    h.node
-        .poll_event()
-        .map(Item::Event)
-        .or_else(|| h.logs.pop().map(Item::Log))
+    h.node.poll_event().map(Item::Event).or_else(|| h.logs.pop().map(Item::Log))
 }
 
 fn deliver(h: &NodeHandle, item: Item) {
@@ -325,22 +263,9 @@ fn deliver(h: &NodeHandle, item: Item) {
     // this `user_data` through `cgm_node_set_callbacks`; each pointer argument
     // points to memory that lives until the call returns.
     match item {
-        Item::Event(NodeEvent::ViewChanged {
-            view,
-            members,
-            quorum,
-        }) => {
+        Item::Event(NodeEvent::ViewChanged { view, members, quorum }) => {
             if let Some(f) = cb.on_view {
-                unsafe {
-                    f(
-                        ud,
-                        view.epoch,
-                        view.leader,
-                        members.as_ptr(),
-                        members.len(),
-                        quorum,
-                    )
-                };
+                unsafe { f(ud, view.epoch, view.leader, members.as_ptr(), members.len(), quorum) };
             }
         }
         Item::Event(NodeEvent::Suspected { member, reason }) => {
@@ -367,31 +292,13 @@ fn deliver(h: &NodeHandle, item: Item) {
                 unsafe { f(ud, token, list.as_ptr(), list.len()) };
             }
             None => {
-                let _ = h
-                    .node
-                    .answer_veto(token, Err("no on_veto callback is registered".into()));
+                let _ = h.node.answer_veto(token, Err("no on_veto callback is registered".into()));
             }
         },
-        Item::Event(NodeEvent::StepRequest {
-            token,
-            seq,
-            round_index,
-            payload,
-        }) => match cb.on_step {
-            Some(f) => unsafe {
-                f(
-                    ud,
-                    token,
-                    seq,
-                    u32::from(round_index),
-                    payload.as_ptr(),
-                    payload.len(),
-                )
-            },
+        Item::Event(NodeEvent::StepRequest { token, seq, round_index, payload }) => match cb.on_step {
+            Some(f) => unsafe { f(ud, token, seq, u32::from(round_index), payload.as_ptr(), payload.len()) },
             None => {
-                let _ = h
-                    .node
-                    .answer_step(token, Err("no on_step callback is registered".into()));
+                let _ = h.node.answer_step(token, Err("no on_step callback is registered".into()));
             }
         },
         Item::Log(r) => {
@@ -445,7 +352,9 @@ pub extern "C" fn cgm_dispatch(node: *const cgm_node, flags: u32) -> cgm_result 
         if flags & !(CGM_DISPATCH_ONE | CGM_DISPATCH_ALL | CGM_DISPATCH_BLOCKING) != 0
             || (mode != CGM_DISPATCH_ONE && mode != CGM_DISPATCH_ALL)
         {
-            return Err(invalid(format!("dispatch flags {flags:#x}: use CGM_DISPATCH_ONE or CGM_DISPATCH_ALL, optionally | CGM_DISPATCH_BLOCKING")));
+            return Err(invalid(format!(
+                "dispatch flags {flags:#x}: use CGM_DISPATCH_ONE or CGM_DISPATCH_ALL, optionally | CGM_DISPATCH_BLOCKING"
+            )));
         }
         let mut delivered = 0usize;
         loop {
@@ -486,10 +395,7 @@ pub extern "C" fn cgm_dispatch(node: *const cgm_node, flags: u32) -> cgm_result 
 /// caller's). Thread-safety: see `cgm_node`; `user_data` must be usable on
 /// every thread that calls `cgm_dispatch` for this node.
 #[no_mangle]
-pub extern "C" fn cgm_node_set_callbacks(
-    node: *const cgm_node,
-    callbacks: *const cgm_callbacks,
-) -> cgm_result {
+pub extern "C" fn cgm_node_set_callbacks(node: *const cgm_node, callbacks: *const cgm_callbacks) -> cgm_result {
     boundary(|| {
         let cb = handle::read_callbacks(callbacks)?;
         let h = handle::node(node)?;
@@ -521,11 +427,7 @@ pub extern "C" fn cgm_set_log_level(level: u32) -> cgm_result {
             CGM_LOG_INFO => log::LevelFilter::Info,
             CGM_LOG_DEBUG => log::LevelFilter::Debug,
             CGM_LOG_TRACE => log::LevelFilter::Trace,
-            _ => {
-                return Err(invalid(format!(
-                    "log level {level}: use CGM_LOG_OFF (0) to CGM_LOG_TRACE (5)"
-                )))
-            }
+            _ => return Err(invalid(format!("log level {level}: use CGM_LOG_OFF (0) to CGM_LOG_TRACE (5)"))),
         };
         LEVEL_SET.store(true, Ordering::Release);
         install_logger();

@@ -18,9 +18,7 @@
 //! to what its type says for the duration of the call (value handles must not
 //! be freed yet); `cgm_node *` is the one handle checked for validity.
 
-use crate::error::{
-    fail, FfiResult, CGM_RESULT_BAD_HANDLE, CGM_RESULT_INVALID_ARGUMENT, CGM_RESULT_NULL_ARGUMENT,
-};
+use crate::error::{fail, FfiResult, CGM_RESULT_BAD_HANDLE, CGM_RESULT_INVALID_ARGUMENT, CGM_RESULT_NULL_ARGUMENT};
 use crate::events::cgm_callbacks;
 use crate::node::{cgm_node, NodeHandle};
 use std::collections::BTreeMap;
@@ -104,12 +102,7 @@ pub(crate) fn node(p: *const cgm_node) -> FfiResult<Arc<NodeHandle>> {
     if p.is_null() {
         return Err(null("node"));
     }
-    nodes().get(&(p as usize)).cloned().ok_or_else(|| {
-        fail(
-            CGM_RESULT_BAD_HANDLE,
-            format!("node handle {p:p} is freed or was never valid"),
-        )
-    })
+    nodes().get(&(p as usize)).cloned().ok_or_else(|| fail(CGM_RESULT_BAD_HANDLE, format!("node handle {p:p} is freed or was never valid")))
 }
 
 /// Removes a node from the registry (None for NULL): later calls with its
@@ -118,12 +111,10 @@ pub(crate) fn unregister_node(p: *mut cgm_node) -> FfiResult<Option<Arc<NodeHand
     if p.is_null() {
         return Ok(None);
     }
-    nodes().remove(&(p as usize)).map(Some).ok_or_else(|| {
-        fail(
-            CGM_RESULT_BAD_HANDLE,
-            format!("node handle {p:p} is freed or was never valid"),
-        )
-    })
+    nodes()
+        .remove(&(p as usize))
+        .map(Some)
+        .ok_or_else(|| fail(CGM_RESULT_BAD_HANDLE, format!("node handle {p:p} is freed or was never valid")))
 }
 
 // ----- inputs --------------------------------------------------------------
@@ -135,12 +126,7 @@ pub(crate) fn cstr<'a>(p: *const c_char, what: &str) -> FfiResult<&'a str> {
     }
     // SAFETY: a non-NULL string argument is NUL-terminated and outlives the call.
     let s = unsafe { CStr::from_ptr(p) };
-    s.to_str().map_err(|_| {
-        fail(
-            CGM_RESULT_INVALID_ARGUMENT,
-            format!("{what} is not valid UTF-8"),
-        )
-    })
+    s.to_str().map_err(|_| fail(CGM_RESULT_INVALID_ARGUMENT, format!("{what} is not valid UTF-8")))
 }
 
 /// A string argument that may be NULL.
@@ -185,13 +171,7 @@ pub(crate) fn read_callbacks(p: *const cgm_callbacks) -> FfiResult<cgm_callbacks
     // SAFETY: the caller's struct has `size` readable bytes; every field of
     // `cgm_callbacks` (a size, a pointer, nullable function pointers) is valid
     // for any bytes C writes into it, and the copy stays within both structs.
-    unsafe {
-        std::ptr::copy_nonoverlapping(
-            p.cast::<u8>(),
-            (&mut out as *mut cgm_callbacks).cast::<u8>(),
-            n,
-        )
-    };
+    unsafe { std::ptr::copy_nonoverlapping(p.cast::<u8>(), (&mut out as *mut cgm_callbacks).cast::<u8>(), n) };
     out.size = std::mem::size_of::<cgm_callbacks>();
     Ok(out)
 }
@@ -222,13 +202,7 @@ impl<T> Out<T> {
 /// Writes `data` into a caller buffer of `cap` bytes.
 pub(crate) fn write_bytes(buf: *mut u8, cap: usize, data: &[u8]) -> FfiResult<usize> {
     if data.len() > cap {
-        return Err(fail(
-            CGM_RESULT_INVALID_ARGUMENT,
-            format!(
-                "buffer of {cap} bytes is too small for {} bytes",
-                data.len()
-            ),
-        ));
+        return Err(fail(CGM_RESULT_INVALID_ARGUMENT, format!("buffer of {cap} bytes is too small for {} bytes", data.len())));
     }
     if !data.is_empty() {
         if buf.is_null() {
@@ -258,15 +232,7 @@ pub(crate) fn write_c_string(buf: *mut c_char, len: usize, s: &[u8]) -> usize {
 pub(crate) fn string_into_raw(s: String) -> *mut c_char {
     // Interior NULs cannot occur in JSON text; replace them defensively.
     CString::new(s)
-        .unwrap_or_else(|e| {
-            CString::new(
-                e.into_vec()
-                    .into_iter()
-                    .filter(|&b| b != 0)
-                    .collect::<Vec<u8>>(),
-            )
-            .expect("no NUL left")
-        })
+        .unwrap_or_else(|e| CString::new(e.into_vec().into_iter().filter(|&b| b != 0).collect::<Vec<u8>>()).expect("no NUL left"))
         .into_raw()
 }
 

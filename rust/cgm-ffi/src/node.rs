@@ -2,10 +2,7 @@
 
 use crate::config::cgm_config;
 use crate::error::cgm_result;
-use crate::error::{
-    boundary, fail, invalid, FfiResult, CGM_RESULT_AUTHENTICATION, CGM_RESULT_ROLLED_BACK,
-    CGM_RESULT_SHUT_DOWN,
-};
+use crate::error::{boundary, fail, invalid, FfiResult, CGM_RESULT_AUTHENTICATION, CGM_RESULT_ROLLED_BACK, CGM_RESULT_SHUT_DOWN};
 use crate::events::{Callbacks, LogSink};
 use crate::handle::{self, borrow, cstr, opt_cstr, out, Out};
 use crate::outcome::{cgm_change_outcome, OutcomeObj};
@@ -83,10 +80,7 @@ fn finish(result: Result<Outcome, Error>, out: Out<*mut cgm_change_outcome>) -> 
             if committed {
                 Ok(())
             } else {
-                Err(fail(
-                    CGM_RESULT_ROLLED_BACK,
-                    format!("rolled back: {reason}"),
-                ))
+                Err(fail(CGM_RESULT_ROLLED_BACK, format!("rolled back: {reason}")))
             }
         }
         Err(e) => {
@@ -122,14 +116,7 @@ pub extern "C" fn cgm_node_start(config: *const cgm_config, out: *mut *mut cgm_n
         let node = Node::start(cfg)?;
         let logs = Arc::new(LogSink::new()?);
         let poll_fd = crate::sys::epoll_of(&[node.fd(), logs.fd()])?;
-        let h = NodeHandle {
-            node,
-            configured,
-            locks: Mutex::default(),
-            callbacks: Mutex::default(),
-            logs,
-            poll_fd,
-        };
+        let h = NodeHandle { node, configured, locks: Mutex::default(), callbacks: Mutex::default(), logs, poll_fd };
         crate::events::attach_log_sink(&h.logs);
         out.write(handle::register_node(h));
         Ok(())
@@ -234,12 +221,7 @@ pub extern "C" fn cgm_node_wait_quorum(node: *const cgm_node, timeout_ms: u32) -
 /// Does not take ownership of its arguments; the caller owns `*out` and frees
 /// it with `cgm_status_free`. Thread-safety: see `cgm_node`.
 #[no_mangle]
-pub extern "C" fn cgm_query_status(
-    node: *const cgm_node,
-    member_id: u32,
-    timeout_ms: u32,
-    out: *mut *mut cgm_status,
-) -> cgm_result {
+pub extern "C" fn cgm_query_status(node: *const cgm_node, member_id: u32, timeout_ms: u32, out: *mut *mut cgm_status) -> cgm_result {
     boundary(|| {
         let out = handle::out(out, "out")?;
         let h = handle::node(node)?;
@@ -277,17 +259,11 @@ pub extern "C" fn cgm_operator_query_status(
     boundary(|| {
         let out = handle::out(out, "out")?;
         let cfg = borrow(config)?;
-        let addr = cfg.addr_of(member_id).ok_or_else(|| {
-            fail(
-                crate::error::CGM_RESULT_NOT_MEMBER,
-                format!("node {member_id} is not in the configuration"),
-            )
-        })?;
+        let addr = cfg
+            .addr_of(member_id)
+            .ok_or_else(|| fail(crate::error::CGM_RESULT_NOT_MEMBER, format!("node {member_id} is not in the configuration")))?;
         if cfg.key.is_none() && !cfg.insecure {
-            return Err(fail(
-                CGM_RESULT_AUTHENTICATION,
-                "no cluster key: set one (cgm_config_set_key) or insecure",
-            ));
+            return Err(fail(CGM_RESULT_AUTHENTICATION, "no cluster key: set one (cgm_config_set_key) or insecure"));
         }
         let mut client = cgm_runtime::client::Client::new(cfg.key.as_ref(), cfg.encrypt, addr)?;
         let s = client.query_status(addr, member_id, ms(timeout_ms))?;
@@ -389,11 +365,7 @@ pub extern "C" fn cgm_propose_params(
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_node`.
 #[no_mangle]
-pub extern "C" fn cgm_get_param(
-    node: *const cgm_node,
-    param: cgm_param,
-    value: *mut u64,
-) -> cgm_result {
+pub extern "C" fn cgm_get_param(node: *const cgm_node, param: cgm_param, value: *mut u64) -> cgm_result {
     boundary(|| {
         let value = out(value, "value")?;
         let h = handle::node(node)?;
@@ -403,26 +375,13 @@ pub extern "C" fn cgm_get_param(
     })
 }
 
-fn app(
-    payload: *const u8,
-    len: usize,
-    rounds: u32,
-    wait: Option<Resource>,
-) -> FfiResult<AppProtocol> {
+fn app(payload: *const u8, len: usize, rounds: u32, wait: Option<Resource>) -> FfiResult<AppProtocol> {
     let bytes = handle::slice(payload, len, "payload")?;
     let rounds = u8::try_from(rounds)
         .ok()
         .filter(|&r| r >= 1)
-        .ok_or_else(|| {
-            invalid(format!(
-                "rounds is {rounds}: an application protocol has 1 to 255 ACK rounds"
-            ))
-        })?;
-    Ok(AppProtocol {
-        payload: bytes.to_vec().into(),
-        rounds,
-        wait,
-    })
+        .ok_or_else(|| invalid(format!("rounds is {rounds}: an application protocol has 1 to 255 ACK rounds")))?;
+    Ok(AppProtocol { payload: bytes.to_vec().into(), rounds, wait })
 }
 
 /// Runs an application-defined peer protocol on every member, in the total
@@ -463,12 +422,7 @@ pub extern "C" fn cgm_run_protocol(
         let out = handle::out(out, "out")?;
         let h = handle::node(node)?;
         let lock = opt_cstr(lock_name, "lock_name")?;
-        let app = app(
-            payload,
-            len,
-            rounds,
-            lock.map(|n| Resource::Lock(n.to_string())),
-        )?;
+        let app = app(payload, len, rounds, lock.map(|n| Resource::Lock(n.to_string())))?;
         finish(h.node.run_protocol(app, ms(timeout_ms)), out)
     })
 }
@@ -549,11 +503,7 @@ pub extern "C" fn cgm_lock_acquire(node: *const cgm_node, name: *const c_char) -
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_node`.
 #[no_mangle]
-pub extern "C" fn cgm_lock_try_acquire(
-    node: *const cgm_node,
-    name: *const c_char,
-    acquired: *mut bool,
-) -> cgm_result {
+pub extern "C" fn cgm_lock_try_acquire(node: *const cgm_node, name: *const c_char, acquired: *mut bool) -> cgm_result {
     boundary(|| {
         let acquired = out(acquired, "acquired")?;
         let name = cstr(name, "name")?;
@@ -614,23 +564,11 @@ pub extern "C" fn cgm_lock_release(node: *const cgm_node, name: *const c_char) -
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_node`;
 /// may be called inside the `on_veto` callback or later from any thread.
 #[no_mangle]
-pub extern "C" fn cgm_veto_answer(
-    node: *const cgm_node,
-    token: u64,
-    accept: bool,
-    reason: *const c_char,
-) -> cgm_result {
+pub extern "C" fn cgm_veto_answer(node: *const cgm_node, token: u64, accept: bool, reason: *const c_char) -> cgm_result {
     boundary(|| {
         let h = handle::node(node)?;
         let reason = opt_cstr(reason, "reason")?.unwrap_or("refused by the host");
-        h.node.answer_veto(
-            token,
-            if accept {
-                Ok(())
-            } else {
-                Err(reason.to_string())
-            },
-        )?;
+        h.node.answer_veto(token, if accept { Ok(()) } else { Err(reason.to_string()) })?;
         Ok(())
     })
 }
@@ -653,21 +591,12 @@ pub extern "C" fn cgm_veto_answer(
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_node`;
 /// may be called inside the `on_step` callback or later from any thread.
 #[no_mangle]
-pub extern "C" fn cgm_step_answer(
-    node: *const cgm_node,
-    token: u64,
-    status: *const u8,
-    len: usize,
-    failure: *const c_char,
-) -> cgm_result {
+pub extern "C" fn cgm_step_answer(node: *const cgm_node, token: u64, status: *const u8, len: usize, failure: *const c_char) -> cgm_result {
     boundary(|| {
         let h = handle::node(node)?;
         let bytes = handle::slice(status, len, "status")?;
         let failure = opt_cstr(failure, "failure")?;
-        h.node.answer_step(
-            token,
-            failure.map_or_else(|| Ok(bytes.to_vec()), |f| Err(f.to_string())),
-        )?;
+        h.node.answer_step(token, failure.map_or_else(|| Ok(bytes.to_vec()), |f| Err(f.to_string())))?;
         Ok(())
     })
 }

@@ -53,12 +53,7 @@ impl OutcomeObj {
                 _ => None,
             })
             .collect();
-        OutcomeObj {
-            kind: Some(c(&outcome.kind)),
-            reason: outcome.reason.as_deref().map(c),
-            member_reasons,
-            outcome,
-        }
+        OutcomeObj { kind: Some(c(&outcome.kind)), reason: outcome.reason.as_deref().map(c), member_reasons, outcome }
     }
 }
 
@@ -68,12 +63,10 @@ impl Castable for cgm_change_outcome {
 }
 
 fn row(o: &OutcomeObj, index: usize) -> FfiResult<&(u32, AckStatus)> {
-    o.outcome.statuses.get(index).ok_or_else(|| {
-        invalid(format!(
-            "member index {index} is out of range: the outcome has {} members",
-            o.outcome.statuses.len()
-        ))
-    })
+    o.outcome
+        .statuses
+        .get(index)
+        .ok_or_else(|| invalid(format!("member index {index} is out of range: the outcome has {} members", o.outcome.statuses.len())))
 }
 
 /// Frees an outcome. NULL is fine; freeing twice is not (nor freeing one a
@@ -95,10 +88,7 @@ pub extern "C" fn cgm_change_outcome_free(outcome: *mut cgm_change_outcome) {
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_change_outcome`.
 #[no_mangle]
-pub extern "C" fn cgm_change_outcome_committed(
-    outcome: *const cgm_change_outcome,
-    out: *mut bool,
-) -> cgm_result {
+pub extern "C" fn cgm_change_outcome_committed(outcome: *const cgm_change_outcome, out: *mut bool) -> cgm_result {
     boundary(|| {
         let out = self::out(out, "out")?;
         out.write(borrow(outcome)?.outcome.committed);
@@ -116,10 +106,7 @@ pub extern "C" fn cgm_change_outcome_committed(
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_change_outcome`.
 #[no_mangle]
-pub extern "C" fn cgm_change_outcome_reason(
-    outcome: *const cgm_change_outcome,
-    out: *mut *const c_char,
-) -> cgm_result {
+pub extern "C" fn cgm_change_outcome_reason(outcome: *const cgm_change_outcome, out: *mut *const c_char) -> cgm_result {
     boundary(|| {
         let out = self::out(out, "out")?;
         out.write(c_ptr(&borrow(outcome)?.reason));
@@ -137,10 +124,7 @@ pub extern "C" fn cgm_change_outcome_reason(
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_change_outcome`.
 #[no_mangle]
-pub extern "C" fn cgm_change_outcome_generation(
-    outcome: *const cgm_change_outcome,
-    out: *mut u64,
-) -> cgm_result {
+pub extern "C" fn cgm_change_outcome_generation(outcome: *const cgm_change_outcome, out: *mut u64) -> cgm_result {
     boundary(|| {
         let out = self::out(out, "out")?;
         out.write(borrow(outcome)?.outcome.generation);
@@ -157,10 +141,7 @@ pub extern "C" fn cgm_change_outcome_generation(
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_change_outcome`.
 #[no_mangle]
-pub extern "C" fn cgm_change_outcome_seq(
-    outcome: *const cgm_change_outcome,
-    out: *mut u64,
-) -> cgm_result {
+pub extern "C" fn cgm_change_outcome_seq(outcome: *const cgm_change_outcome, out: *mut u64) -> cgm_result {
     boundary(|| {
         let out = self::out(out, "out")?;
         out.write(borrow(outcome)?.outcome.seq);
@@ -179,11 +160,7 @@ pub extern "C" fn cgm_change_outcome_seq(
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_change_outcome`.
 #[no_mangle]
-pub extern "C" fn cgm_change_outcome_proposal(
-    outcome: *const cgm_change_outcome,
-    node: *mut u32,
-    txid: *mut u64,
-) -> cgm_result {
+pub extern "C" fn cgm_change_outcome_proposal(outcome: *const cgm_change_outcome, node: *mut u32, txid: *mut u64) -> cgm_result {
     boundary(|| {
         let (node, txid) = (out(node, "node")?, out(txid, "txid")?);
         let o = &borrow(outcome)?.outcome;
@@ -202,10 +179,7 @@ pub extern "C" fn cgm_change_outcome_proposal(
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_change_outcome`.
 #[no_mangle]
-pub extern "C" fn cgm_change_outcome_kind(
-    outcome: *const cgm_change_outcome,
-    out: *mut *const c_char,
-) -> cgm_result {
+pub extern "C" fn cgm_change_outcome_kind(outcome: *const cgm_change_outcome, out: *mut *const c_char) -> cgm_result {
     boundary(|| {
         let out = self::out(out, "out")?;
         out.write(c_ptr(&borrow(outcome)?.kind));
@@ -222,10 +196,7 @@ pub extern "C" fn cgm_change_outcome_kind(
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_change_outcome`.
 #[no_mangle]
-pub extern "C" fn cgm_change_outcome_member_count(
-    outcome: *const cgm_change_outcome,
-    out: *mut usize,
-) -> cgm_result {
+pub extern "C" fn cgm_change_outcome_member_count(outcome: *const cgm_change_outcome, out: *mut usize) -> cgm_result {
     boundary(|| {
         let out = self::out(out, "out")?;
         out.write(borrow(outcome)?.outcome.statuses.len());
@@ -294,11 +265,7 @@ pub extern "C" fn cgm_change_outcome_member_payload(
             AckStatus::Ok(b) => b,
             _ => &[],
         };
-        data.write(if bytes.is_empty() {
-            std::ptr::null()
-        } else {
-            bytes.as_ptr()
-        });
+        data.write(if bytes.is_empty() { std::ptr::null() } else { bytes.as_ptr() });
         len.write(bytes.len());
         Ok(())
     })
@@ -314,15 +281,11 @@ pub extern "C" fn cgm_change_outcome_member_payload(
 /// Does not take ownership of its arguments; the caller owns `*out` and frees
 /// it with `cgm_string_free`. Thread-safety: see `cgm_change_outcome`.
 #[no_mangle]
-pub extern "C" fn cgm_change_outcome_to_json(
-    outcome: *const cgm_change_outcome,
-    out: *mut *mut c_char,
-) -> cgm_result {
+pub extern "C" fn cgm_change_outcome_to_json(outcome: *const cgm_change_outcome, out: *mut *mut c_char) -> cgm_result {
     boundary(|| {
         let out = self::out(out, "out")?;
         let o = borrow(outcome)?;
-        let json = serde_json::to_string(&o.outcome)
-            .map_err(|e| invalid(format!("cannot serialise the outcome: {e}")))?;
+        let json = serde_json::to_string(&o.outcome).map_err(|e| invalid(format!("cannot serialise the outcome: {e}")))?;
         out.write(handle::string_into_raw(json));
         Ok(())
     })

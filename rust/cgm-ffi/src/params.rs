@@ -1,9 +1,7 @@
 //! The eleven cluster communication parameters: numbers, names, ranges.
 
 use crate::error::cgm_result;
-use crate::error::{
-    boundary, boundary_value, fail, static_strings, FfiResult, CGM_RESULT_INVALID_PARAMETER,
-};
+use crate::error::{boundary, boundary_value, fail, static_strings, FfiResult, CGM_RESULT_INVALID_PARAMETER};
 use crate::handle::{cstr, out};
 use cgm_runtime::cgm_core::params::SPECS;
 use cgm_runtime::cgm_core::{Nature, Param};
@@ -55,31 +53,18 @@ pub struct cgm_param_value {
 /// The parameter numbered `p`, or `CGM_RESULT_INVALID_PARAMETER`.
 pub(crate) fn param(p: u32) -> FfiResult<Param> {
     Param::ALL.get(p as usize).copied().ok_or_else(|| {
-        fail(
-            CGM_RESULT_INVALID_PARAMETER,
-            format!(
-                "unknown parameter number {p}: valid numbers are 0..={}",
-                Param::ALL.len() - 1
-            ),
-        )
+        fail(CGM_RESULT_INVALID_PARAMETER, format!("unknown parameter number {p}: valid numbers are 0..={}", Param::ALL.len() - 1))
     })
 }
 
 /// A C change list as `(Param, value)` pairs.
 pub(crate) fn changes(list: &[cgm_param_value]) -> FfiResult<Vec<(Param, u64)>> {
-    list.iter()
-        .map(|c| Ok((param(c.param)?, c.value)))
-        .collect()
+    list.iter().map(|c| Ok((param(c.param)?, c.value))).collect()
 }
 
 /// The C form of a change list.
 pub(crate) fn to_c(list: &[(Param, u64)]) -> Vec<cgm_param_value> {
-    list.iter()
-        .map(|&(p, v)| cgm_param_value {
-            param: p as u32,
-            value: v,
-        })
-        .collect()
+    list.iter().map(|&(p, v)| cgm_param_value { param: p as u32, value: v }).collect()
 }
 
 static NAMES: OnceLock<Vec<CString>> = OnceLock::new();
@@ -98,12 +83,8 @@ static UNITS: OnceLock<Vec<CString>> = OnceLock::new();
 #[no_mangle]
 pub extern "C" fn cgm_param_name(param: cgm_param) -> *const c_char {
     boundary_value(std::ptr::null(), || {
-        let names = static_strings(&NAMES, || {
-            Param::ALL.iter().map(|p| p.name().to_string()).collect()
-        });
-        names
-            .get(param as usize)
-            .map_or(std::ptr::null(), |s| s.as_ptr())
+        let names = static_strings(&NAMES, || Param::ALL.iter().map(|p| p.name().to_string()).collect());
+        names.get(param as usize).map_or(std::ptr::null(), |s| s.as_ptr())
     })
 }
 
@@ -124,8 +105,7 @@ pub extern "C" fn cgm_param_from_name(name: *const c_char, out: *mut cgm_param) 
     boundary(|| {
         let out = self::out(out, "out")?;
         let name = cstr(name, "name")?;
-        let p = Param::from_name(name)
-            .ok_or_else(|| cgm_runtime::cgm_core::ParamError::UnknownName(name.to_string()))?;
+        let p = Param::from_name(name).ok_or_else(|| cgm_runtime::cgm_core::ParamError::UnknownName(name.to_string()))?;
         out.write(p as u32);
         Ok(())
     })
@@ -167,25 +147,12 @@ pub extern "C" fn cgm_param_is_global(param: cgm_param, out: *mut bool) -> cgm_r
 ///
 /// Thread-safety: callable from any thread at any time.
 #[no_mangle]
-pub extern "C" fn cgm_param_range(
-    param: cgm_param,
-    min: *mut u64,
-    max: *mut u64,
-    def: *mut u64,
-    unit: *mut *const c_char,
-) -> cgm_result {
+pub extern "C" fn cgm_param_range(param: cgm_param, min: *mut u64, max: *mut u64, def: *mut u64, unit: *mut *const c_char) -> cgm_result {
     boundary(|| {
-        let (min, max, def, unit) = (
-            out(min, "min")?,
-            out(max, "max")?,
-            out(def, "def")?,
-            out(unit, "unit")?,
-        );
+        let (min, max, def, unit) = (out(min, "min")?, out(max, "max")?, out(def, "def")?, out(unit, "unit")?);
         let p = self::param(param)?;
         let s = &SPECS[p as usize];
-        let units = static_strings(&UNITS, || {
-            SPECS.iter().map(|s| s.unit.as_str().to_string()).collect()
-        });
+        let units = static_strings(&UNITS, || SPECS.iter().map(|s| s.unit.as_str().to_string()).collect());
         min.write(s.min);
         max.write(s.max);
         def.write(s.default);
@@ -208,11 +175,7 @@ pub extern "C" fn cgm_param_range(
 ///
 /// Thread-safety: callable from any thread at any time.
 #[no_mangle]
-pub extern "C" fn cgm_param_parse_value(
-    param: cgm_param,
-    text: *const c_char,
-    out: *mut u64,
-) -> cgm_result {
+pub extern "C" fn cgm_param_parse_value(param: cgm_param, text: *const c_char, out: *mut u64) -> cgm_result {
     boundary(|| {
         let out = self::out(out, "out")?;
         let text = cstr(text, "text")?;
@@ -232,25 +195,13 @@ mod tests {
             (CGM_PARAM_HEARTBEAT_INTERVAL, Param::HeartbeatInterval),
             (CGM_PARAM_HEARTBEAT_TIMEOUT, Param::HeartbeatTimeout),
             (CGM_PARAM_HEARTBEAT_ACK_TIMEOUT, Param::HeartbeatAckTimeout),
-            (
-                CGM_PARAM_HEARTBEAT_FAILURE_THRESHOLD,
-                Param::HeartbeatFailureThreshold,
-            ),
-            (
-                CGM_PARAM_HEARTBEAT_ACK_FAILURE_THRESHOLD,
-                Param::HeartbeatAckFailureThreshold,
-            ),
-            (
-                CGM_PARAM_RECEIVE_SEND_TIMER_RATIO,
-                Param::ReceiveSendTimerRatio,
-            ),
+            (CGM_PARAM_HEARTBEAT_FAILURE_THRESHOLD, Param::HeartbeatFailureThreshold),
+            (CGM_PARAM_HEARTBEAT_ACK_FAILURE_THRESHOLD, Param::HeartbeatAckFailureThreshold),
+            (CGM_PARAM_RECEIVE_SEND_TIMER_RATIO, Param::ReceiveSendTimerRatio),
             (CGM_PARAM_MAX_FRAGMENT_SIZE, Param::MaxFragmentSize),
             (CGM_PARAM_MESSAGE_RETRY_TIMER, Param::MessageRetryTimer),
             (CGM_PARAM_MAX_MESSAGE_RETRY_TIME, Param::MaxMessageRetryTime),
-            (
-                CGM_PARAM_SEND_QUEUE_OVERFLOW_THRESHOLD,
-                Param::SendQueueOverflowThreshold,
-            ),
+            (CGM_PARAM_SEND_QUEUE_OVERFLOW_THRESHOLD, Param::SendQueueOverflowThreshold),
             (CGM_PARAM_SEND_WINDOW_SIZE, Param::SendWindowSize),
         ];
         assert_eq!(consts.len(), Param::ALL.len());

@@ -2,9 +2,7 @@
 //! sockets, timers and loop.
 
 use crate::error::cgm_result;
-use crate::error::{
-    boundary, boundary_value, fail, invalid, FfiResult, CGM_RESULT_INVALID_ARGUMENT,
-};
+use crate::error::{boundary, boundary_value, fail, invalid, FfiResult, CGM_RESULT_INVALID_ARGUMENT};
 use crate::handle::{self, borrow, borrow_mut, c_ptr, out, Castable};
 use crate::outcome::{cgm_change_outcome, OutcomeObj};
 use crate::params::cgm_param;
@@ -127,12 +125,7 @@ impl EventObj {
             }
             _ => {}
         }
-        EventObj {
-            event,
-            reason,
-            name,
-            changes: list,
-        }
+        EventObj { event, reason, name, changes: list }
     }
 
     fn kind(&self) -> u32 {
@@ -151,10 +144,7 @@ impl EventObj {
 }
 
 fn wrong_kind(e: &EventObj, want: &str) -> crate::error::Failure {
-    fail(
-        CGM_RESULT_INVALID_ARGUMENT,
-        format!("event of kind {} has no {want}", e.kind()),
-    )
+    fail(CGM_RESULT_INVALID_ARGUMENT, format!("event of kind {} has no {want}", e.kind()))
 }
 
 fn now(us: u64) -> Time {
@@ -195,10 +185,7 @@ pub extern "C" fn cgm_core_new(
         }
         let list = handle::slice(nodes, n, "nodes")?.to_vec();
         let core = Core::new(Config::new(node_id, incarnation, list), now(now_us))?;
-        out.write(handle::into_ptr(CoreObj {
-            core,
-            pending: None,
-        }));
+        out.write(handle::into_ptr(CoreObj { core, pending: None }));
         Ok(())
     })
 }
@@ -230,21 +217,14 @@ pub extern "C" fn cgm_core_new_from_config(
     boundary(|| {
         let out = handle::out(out, "out")?;
         let c = borrow(config)?;
-        let mut cfg = Config::new(
-            c.node_id,
-            incarnation,
-            c.nodes.iter().map(|(id, _)| *id).collect(),
-        );
+        let mut cfg = Config::new(c.node_id, incarnation, c.nodes.iter().map(|(id, _)| *id).collect());
         cfg.quorum = c.quorum;
         cfg.params = c.params;
         cfg.limits = c.limits.clone();
         cfg.veto_hook = c.veto_hook;
         cfg.veto_timeout = c.veto_timeout;
         let core = Core::new(cfg, now(now_us))?;
-        out.write(handle::into_ptr(CoreObj {
-            core,
-            pending: None,
-        }));
+        out.write(handle::into_ptr(CoreObj { core, pending: None }));
         Ok(())
     })
 }
@@ -273,13 +253,7 @@ pub extern "C" fn cgm_core_free(core: *mut cgm_core) {
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_core`.
 #[no_mangle]
-pub extern "C" fn cgm_core_handle_datagram(
-    core: *mut cgm_core,
-    now_us: u64,
-    source: u64,
-    buf: *const u8,
-    len: usize,
-) -> cgm_result {
+pub extern "C" fn cgm_core_handle_datagram(core: *mut cgm_core, now_us: u64, source: u64, buf: *const u8, len: usize) -> cgm_result {
     boundary(|| {
         if buf.is_null() {
             return Err(handle::null("buf"));
@@ -337,11 +311,7 @@ pub extern "C" fn cgm_core_poll_transmit(
     len: *mut usize,
 ) -> cgm_result {
     boundary(|| {
-        let (dest_node, dest_source, len) = (
-            out(dest_node, "dest_node")?,
-            out(dest_source, "dest_source")?,
-            out(len, "len")?,
-        );
+        let (dest_node, dest_source, len) = (out(dest_node, "dest_node")?, out(dest_source, "dest_source")?, out(len, "len")?);
         if buf.is_null() {
             return Err(handle::null("buf"));
         }
@@ -355,9 +325,7 @@ pub extern "C" fn cgm_core_poll_transmit(
         if t.bytes.len() > cap {
             let n = t.bytes.len();
             c.pending = Some(t);
-            return Err(invalid(format!(
-                "buffer of {cap} bytes is too small for the next datagram of {n} bytes"
-            )));
+            return Err(invalid(format!("buffer of {cap} bytes is too small for the next datagram of {n} bytes")));
         }
         let n = handle::write_bytes(buf, cap, &t.bytes)?;
         let (node, source) = match t.dest {
@@ -381,11 +349,7 @@ pub extern "C" fn cgm_core_poll_transmit(
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_core`.
 #[no_mangle]
-pub extern "C" fn cgm_core_poll_timeout(
-    core: *const cgm_core,
-    has: *mut bool,
-    deadline_us: *mut u64,
-) -> cgm_result {
+pub extern "C" fn cgm_core_poll_timeout(core: *const cgm_core, has: *mut bool, deadline_us: *mut u64) -> cgm_result {
     boundary(|| {
         let (has, deadline) = (out(has, "has")?, out(deadline_us, "deadline_us")?);
         let t = borrow(core)?.core.poll_timeout();
@@ -406,10 +370,7 @@ pub extern "C" fn cgm_core_poll_timeout(
 /// Does not take ownership of its arguments; the caller owns `*out` and frees
 /// it with `cgm_core_event_free`. Thread-safety: see `cgm_core`.
 #[no_mangle]
-pub extern "C" fn cgm_core_poll_event(
-    core: *mut cgm_core,
-    out: *mut *mut cgm_core_event,
-) -> cgm_result {
+pub extern "C" fn cgm_core_poll_event(core: *mut cgm_core, out: *mut *mut cgm_core_event) -> cgm_result {
     boundary(|| {
         let out = handle::out(out, "out")?;
         let e = borrow_mut(core)?.core.poll_event();
@@ -418,12 +379,7 @@ pub extern "C" fn cgm_core_poll_event(
     })
 }
 
-fn propose(
-    core: *mut cgm_core,
-    now_us: u64,
-    list: &[(cgm_runtime::cgm_core::Param, u64)],
-    txid: crate::handle::Out<u64>,
-) -> FfiResult {
+fn propose(core: *mut cgm_core, now_us: u64, list: &[(cgm_runtime::cgm_core::Param, u64)], txid: crate::handle::Out<u64>) -> FfiResult {
     let c = borrow_mut(core)?;
     let pid = c.core.propose_change(now(now_us), None, list)?;
     txid.write(pid.txid);
@@ -448,13 +404,7 @@ fn propose(
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_core`.
 #[no_mangle]
-pub extern "C" fn cgm_core_propose_param(
-    core: *mut cgm_core,
-    now_us: u64,
-    param: cgm_param,
-    value: u64,
-    txid: *mut u64,
-) -> cgm_result {
+pub extern "C" fn cgm_core_propose_param(core: *mut cgm_core, now_us: u64, param: cgm_param, value: u64, txid: *mut u64) -> cgm_result {
     boundary(|| {
         let txid = out(txid, "txid")?;
         let p = self::param(param)?;
@@ -523,15 +473,7 @@ pub extern "C" fn cgm_core_complete_wait(
         let c = borrow_mut(core)?;
         let bytes = handle::slice(status, len, "status")?;
         let reason = handle::opt_cstr(reason, "reason")?.unwrap_or("failed by the host");
-        c.core.complete_wait(
-            now(now_us),
-            token,
-            if ok {
-                Ok(bytes.to_vec())
-            } else {
-                Err(reason.to_string())
-            },
-        )?;
+        c.core.complete_wait(now(now_us), token, if ok { Ok(bytes.to_vec()) } else { Err(reason.to_string()) })?;
         Ok(())
     })
 }
@@ -547,11 +489,7 @@ pub extern "C" fn cgm_core_complete_wait(
 /// Does not take ownership of its arguments; the caller owns `*out` and frees
 /// it with `cgm_status_free`. Thread-safety: see `cgm_core`.
 #[no_mangle]
-pub extern "C" fn cgm_core_query_status(
-    core: *const cgm_core,
-    now_us: u64,
-    out: *mut *mut cgm_status,
-) -> cgm_result {
+pub extern "C" fn cgm_core_query_status(core: *const cgm_core, now_us: u64, out: *mut *mut cgm_status) -> cgm_result {
     boundary(|| {
         let out = handle::out(out, "out")?;
         let s = borrow(core)?.core.status(now(now_us));
@@ -574,17 +512,10 @@ pub extern "C" fn cgm_core_query_status(
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_core`.
 #[no_mangle]
-pub extern "C" fn cgm_core_query_member_status(
-    core: *mut cgm_core,
-    now_us: u64,
-    member_id: u32,
-    req: *mut u64,
-) -> cgm_result {
+pub extern "C" fn cgm_core_query_member_status(core: *mut cgm_core, now_us: u64, member_id: u32, req: *mut u64) -> cgm_result {
     boundary(|| {
         let req = out(req, "req")?;
-        let r = borrow_mut(core)?
-            .core
-            .query_status(now(now_us), member_id)?;
+        let r = borrow_mut(core)?.core.query_status(now(now_us), member_id)?;
         req.write(r);
         Ok(())
     })
@@ -663,23 +594,11 @@ pub extern "C" fn cgm_core_event_kind(event: *const cgm_core_event, out: *mut u3
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_core_event`.
 #[no_mangle]
-pub extern "C" fn cgm_core_event_view(
-    event: *const cgm_core_event,
-    epoch: *mut u64,
-    leader: *mut u32,
-    quorum: *mut bool,
-) -> cgm_result {
+pub extern "C" fn cgm_core_event_view(event: *const cgm_core_event, epoch: *mut u64, leader: *mut u32, quorum: *mut bool) -> cgm_result {
     boundary(|| {
-        let (epoch, leader, quorum) = (
-            out(epoch, "epoch")?,
-            out(leader, "leader")?,
-            out(quorum, "quorum")?,
-        );
+        let (epoch, leader, quorum) = (out(epoch, "epoch")?, out(leader, "leader")?, out(quorum, "quorum")?);
         let e = borrow(event)?;
-        let Event::ViewChanged {
-            view, quorum: q, ..
-        } = &e.event
-        else {
+        let Event::ViewChanged { view, quorum: q, .. } = &e.event else {
             return Err(wrong_kind(e, "view"));
         };
         epoch.write(view.epoch);
@@ -705,9 +624,7 @@ pub extern "C" fn cgm_core_event_member(event: *const cgm_core_event, out: *mut 
         let out = self::out(out, "out")?;
         let e = borrow(event)?;
         match &e.event {
-            Event::Suspected { member, .. } | Event::StatusQueryFailed { member, .. } => {
-                out.write(*member)
-            }
+            Event::Suspected { member, .. } | Event::StatusQueryFailed { member, .. } => out.write(*member),
             _ => return Err(wrong_kind(e, "member")),
         }
         Ok(())
@@ -724,10 +641,7 @@ pub extern "C" fn cgm_core_event_member(event: *const cgm_core_event, out: *mut 
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_core_event`.
 #[no_mangle]
-pub extern "C" fn cgm_core_event_reason(
-    event: *const cgm_core_event,
-    out: *mut *const c_char,
-) -> cgm_result {
+pub extern "C" fn cgm_core_event_reason(event: *const cgm_core_event, out: *mut *const c_char) -> cgm_result {
     boundary(|| {
         let out = self::out(out, "out")?;
         let e = borrow(event)?;
@@ -757,9 +671,7 @@ pub extern "C" fn cgm_core_event_token(event: *const cgm_core_event, out: *mut u
         let e = borrow(event)?;
         match &e.event {
             Event::LocalWait { token, .. } | Event::WaitCancelled { token } => out.write(*token),
-            Event::StatusReply { req, .. } | Event::StatusQueryFailed { req, .. } => {
-                out.write(*req)
-            }
+            Event::StatusReply { req, .. } | Event::StatusQueryFailed { req, .. } => out.write(*req),
             _ => return Err(wrong_kind(e, "token")),
         }
         Ok(())
@@ -788,20 +700,10 @@ pub extern "C" fn cgm_core_event_wait(
     round_index: *mut u32,
 ) -> cgm_result {
     boundary(|| {
-        let (resource, name, seq, round_index) = (
-            out(resource, "resource")?,
-            out(name, "name")?,
-            out(seq, "seq")?,
-            out(round_index, "round_index")?,
-        );
+        let (resource, name, seq, round_index) =
+            (out(resource, "resource")?, out(name, "name")?, out(seq, "seq")?, out(round_index, "round_index")?);
         let e = borrow(event)?;
-        let Event::LocalWait {
-            resource: r,
-            seq: s,
-            round_index: i,
-            ..
-        } = &e.event
-        else {
+        let Event::LocalWait { resource: r, seq: s, round_index: i, .. } = &e.event else {
             return Err(wrong_kind(e, "wait"));
         };
         resource.write(resource_kind(r));
@@ -824,22 +726,14 @@ pub extern "C" fn cgm_core_event_wait(
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_core_event`.
 #[no_mangle]
-pub extern "C" fn cgm_core_event_changes(
-    event: *const cgm_core_event,
-    changes: *mut *const cgm_param_value,
-    n: *mut usize,
-) -> cgm_result {
+pub extern "C" fn cgm_core_event_changes(event: *const cgm_core_event, changes: *mut *const cgm_param_value, n: *mut usize) -> cgm_result {
     boundary(|| {
         let (changes, n) = (out(changes, "changes")?, out(n, "n")?);
         let e = borrow(event)?;
         if !matches!(e.event, Event::LocalWait { .. }) {
             return Err(wrong_kind(e, "changes"));
         }
-        changes.write(if e.changes.is_empty() {
-            std::ptr::null()
-        } else {
-            e.changes.as_ptr()
-        });
+        changes.write(if e.changes.is_empty() { std::ptr::null() } else { e.changes.as_ptr() });
         n.write(e.changes.len());
         Ok(())
     })
@@ -856,10 +750,7 @@ pub extern "C" fn cgm_core_event_changes(
 /// Does not take ownership of its arguments; the caller owns `*out` and frees
 /// it with `cgm_change_outcome_free`. Thread-safety: see `cgm_core_event`.
 #[no_mangle]
-pub extern "C" fn cgm_core_event_outcome(
-    event: *const cgm_core_event,
-    out: *mut *mut cgm_change_outcome,
-) -> cgm_result {
+pub extern "C" fn cgm_core_event_outcome(event: *const cgm_core_event, out: *mut *mut cgm_change_outcome) -> cgm_result {
     boundary(|| {
         let out = handle::out(out, "out")?;
         let e = borrow(event)?;
@@ -882,10 +773,7 @@ pub extern "C" fn cgm_core_event_outcome(
 /// Does not take ownership of its arguments; the caller owns `*out` and frees
 /// it with `cgm_status_free`. Thread-safety: see `cgm_core_event`.
 #[no_mangle]
-pub extern "C" fn cgm_core_event_status(
-    event: *const cgm_core_event,
-    out: *mut *mut cgm_status,
-) -> cgm_result {
+pub extern "C" fn cgm_core_event_status(event: *const cgm_core_event, out: *mut *mut cgm_status) -> cgm_result {
     boundary(|| {
         let out = handle::out(out, "out")?;
         let e = borrow(event)?;

@@ -56,23 +56,13 @@ pub(crate) struct StatusObj {
 
 impl StatusObj {
     pub(crate) fn new(status: Status) -> StatusObj {
-        let kind = status
-            .protocol
-            .as_ref()
-            .map(|p| CString::new(p.kind.clone()).unwrap_or_default());
+        let kind = status.protocol.as_ref().map(|p| CString::new(p.kind.clone()).unwrap_or_default());
         let resource = match &status.waiting {
-            Some(Waiting::Local(Resource::Lock(n) | Resource::Job(n))) => {
-                Some(CString::new(n.clone()).unwrap_or_default())
-            }
+            Some(Waiting::Local(Resource::Lock(n) | Resource::Job(n))) => Some(CString::new(n.clone()).unwrap_or_default()),
             _ => None,
         };
         let not_acked = status.not_acked();
-        StatusObj {
-            status,
-            kind,
-            resource,
-            not_acked,
-        }
+        StatusObj { status, kind, resource, not_acked }
     }
 }
 
@@ -147,20 +137,10 @@ pub const CGM_COUNTER_CHANGES_ROLLED_BACK: u32 = 15;
 /// Number of counters: valid numbers are 0 to `CGM_COUNTER_COUNT - 1`.
 pub const CGM_COUNTER_COUNT: u32 = 16;
 
-const PHASES: [Phase; 6] = [
-    Phase::NoQuorum,
-    Phase::Idle,
-    Phase::WaitingAcks,
-    Phase::WaitingLocal,
-    Phase::ViewChange,
-    Phase::Left,
-];
+const PHASES: [Phase; 6] = [Phase::NoQuorum, Phase::Idle, Phase::WaitingAcks, Phase::WaitingLocal, Phase::ViewChange, Phase::Left];
 
 fn phase_number(p: Phase) -> u32 {
-    PHASES
-        .iter()
-        .position(|&q| q == p)
-        .expect("every phase is listed") as u32
+    PHASES.iter().position(|&q| q == p).expect("every phase is listed") as u32
 }
 
 pub(crate) fn resource_kind(r: &Resource) -> u32 {
@@ -196,20 +176,13 @@ fn counters(c: &Counters) -> [(&'static str, u64); 16] {
 
 fn index_check(index: usize, len: usize, what: &str) -> FfiResult {
     if index >= len {
-        return Err(invalid(format!(
-            "{what} index {index} is out of range: there are {len}"
-        )));
+        return Err(invalid(format!("{what} index {index} is out of range: there are {len}")));
     }
     Ok(())
 }
 
 fn protocol(s: &Status) -> FfiResult<&cgm_runtime::cgm_core::ProtocolInfo> {
-    s.protocol.as_ref().ok_or_else(|| {
-        invalid(format!(
-            "member {} runs no protocol (check cgm_status_has_protocol)",
-            s.node
-        ))
-    })
+    s.protocol.as_ref().ok_or_else(|| invalid(format!("member {} runs no protocol (check cgm_status_has_protocol)", s.node)))
 }
 
 fn us(d: std::time::Duration) -> u64 {
@@ -269,11 +242,7 @@ pub extern "C" fn cgm_status_incarnation(status: *const cgm_status, out: *mut u6
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
 #[no_mangle]
-pub extern "C" fn cgm_status_view(
-    status: *const cgm_status,
-    epoch: *mut u64,
-    leader: *mut u32,
-) -> cgm_result {
+pub extern "C" fn cgm_status_view(status: *const cgm_status, epoch: *mut u64, leader: *mut u32) -> cgm_result {
     boundary(|| {
         let (epoch, leader) = (out(epoch, "epoch")?, out(leader, "leader")?);
         let s = &borrow(status)?.status;
@@ -292,10 +261,7 @@ pub extern "C" fn cgm_status_view(
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
 #[no_mangle]
-pub extern "C" fn cgm_status_member_count(
-    status: *const cgm_status,
-    out: *mut usize,
-) -> cgm_result {
+pub extern "C" fn cgm_status_member_count(status: *const cgm_status, out: *mut usize) -> cgm_result {
     boundary(|| {
         let out = self::out(out, "out")?;
         out.write(borrow(status)?.status.members.len());
@@ -314,11 +280,7 @@ pub extern "C" fn cgm_status_member_count(
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
 #[no_mangle]
-pub extern "C" fn cgm_status_member(
-    status: *const cgm_status,
-    index: usize,
-    out: *mut u32,
-) -> cgm_result {
+pub extern "C" fn cgm_status_member(status: *const cgm_status, index: usize, out: *mut u32) -> cgm_result {
     boundary(|| {
         let out = self::out(out, "out")?;
         let s = &borrow(status)?.status;
@@ -374,12 +336,8 @@ pub extern "C" fn cgm_status_phase(status: *const cgm_status, out: *mut u32) -> 
 pub extern "C" fn cgm_phase_name(phase: u32) -> *const c_char {
     static N: OnceLock<Vec<CString>> = OnceLock::new();
     boundary_value(std::ptr::null(), || {
-        let names = static_strings(&N, || {
-            PHASES.iter().map(|p| p.as_str().to_string()).collect()
-        });
-        names
-            .get(phase as usize)
-            .map_or(std::ptr::null(), |s| s.as_ptr())
+        let names = static_strings(&N, || PHASES.iter().map(|p| p.as_str().to_string()).collect());
+        names.get(phase as usize).map_or(std::ptr::null(), |s| s.as_ptr())
     })
 }
 
@@ -445,10 +403,7 @@ pub extern "C" fn cgm_status_completed(status: *const cgm_status, out: *mut u64)
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
 #[no_mangle]
-pub extern "C" fn cgm_status_queued_protocols(
-    status: *const cgm_status,
-    out: *mut u64,
-) -> cgm_result {
+pub extern "C" fn cgm_status_queued_protocols(status: *const cgm_status, out: *mut u64) -> cgm_result {
     boundary(|| {
         let out = self::out(out, "out")?;
         out.write(borrow(status)?.status.queued_protocols);
@@ -503,10 +458,7 @@ pub extern "C" fn cgm_status_protocol_seq(status: *const cgm_status, out: *mut u
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
 #[no_mangle]
-pub extern "C" fn cgm_status_protocol_kind(
-    status: *const cgm_status,
-    out: *mut *const c_char,
-) -> cgm_result {
+pub extern "C" fn cgm_status_protocol_kind(status: *const cgm_status, out: *mut *const c_char) -> cgm_result {
     boundary(|| {
         let out = self::out(out, "out")?;
         let s = borrow(status)?;
@@ -527,11 +479,7 @@ pub extern "C" fn cgm_status_protocol_kind(
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
 #[no_mangle]
-pub extern "C" fn cgm_status_protocol_initiator(
-    status: *const cgm_status,
-    node: *mut u32,
-    txid: *mut u64,
-) -> cgm_result {
+pub extern "C" fn cgm_status_protocol_initiator(status: *const cgm_status, node: *mut u32, txid: *mut u64) -> cgm_result {
     boundary(|| {
         let (node, txid) = (out(node, "node")?, out(txid, "txid")?);
         let p = protocol(&borrow(status)?.status)?;
@@ -553,11 +501,7 @@ pub extern "C" fn cgm_status_protocol_initiator(
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
 #[no_mangle]
-pub extern "C" fn cgm_status_protocol_round(
-    status: *const cgm_status,
-    round_index: *mut u32,
-    rounds: *mut u32,
-) -> cgm_result {
+pub extern "C" fn cgm_status_protocol_round(status: *const cgm_status, round_index: *mut u32, rounds: *mut u32) -> cgm_result {
     boundary(|| {
         let (round_index, rounds) = (out(round_index, "round_index")?, out(rounds, "rounds")?);
         let p = protocol(&borrow(status)?.status)?;
@@ -578,10 +522,7 @@ pub extern "C" fn cgm_status_protocol_round(
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
 #[no_mangle]
-pub extern "C" fn cgm_status_protocol_running_us(
-    status: *const cgm_status,
-    out: *mut u64,
-) -> cgm_result {
+pub extern "C" fn cgm_status_protocol_running_us(status: *const cgm_status, out: *mut u64) -> cgm_result {
     boundary(|| {
         let out = self::out(out, "out")?;
         let s = &borrow(status)?.status;
@@ -623,10 +564,7 @@ pub extern "C" fn cgm_status_waiting(status: *const cgm_status, out: *mut u32) -
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
 #[no_mangle]
-pub extern "C" fn cgm_status_waiting_resource(
-    status: *const cgm_status,
-    out: *mut *const c_char,
-) -> cgm_result {
+pub extern "C" fn cgm_status_waiting_resource(status: *const cgm_status, out: *mut *const c_char) -> cgm_result {
     boundary(|| {
         let out = self::out(out, "out")?;
         out.write(c_ptr(&borrow(status)?.resource));
@@ -662,10 +600,7 @@ pub extern "C" fn cgm_status_waited_us(status: *const cgm_status, out: *mut u64)
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
 #[no_mangle]
-pub extern "C" fn cgm_status_not_acked_count(
-    status: *const cgm_status,
-    out: *mut usize,
-) -> cgm_result {
+pub extern "C" fn cgm_status_not_acked_count(status: *const cgm_status, out: *mut usize) -> cgm_result {
     boundary(|| {
         let out = self::out(out, "out")?;
         out.write(borrow(status)?.not_acked.len());
@@ -684,11 +619,7 @@ pub extern "C" fn cgm_status_not_acked_count(
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
 #[no_mangle]
-pub extern "C" fn cgm_status_not_acked(
-    status: *const cgm_status,
-    index: usize,
-    out: *mut u32,
-) -> cgm_result {
+pub extern "C" fn cgm_status_not_acked(status: *const cgm_status, index: usize, out: *mut u32) -> cgm_result {
     boundary(|| {
         let out = self::out(out, "out")?;
         let s = borrow(status)?;
@@ -738,20 +669,13 @@ pub extern "C" fn cgm_status_peer(
     last_heard_age_us: *mut u64,
 ) -> cgm_result {
     boundary(|| {
-        let (id, round, age) = (
-            out(id, "id")?,
-            out(last_ack_round, "last_ack_round")?,
-            out(last_heard_age_us, "last_heard_age_us")?,
-        );
+        let (id, round, age) = (out(id, "id")?, out(last_ack_round, "last_ack_round")?, out(last_heard_age_us, "last_heard_age_us")?);
         let s = &borrow(status)?.status;
         index_check(index, s.peers.len(), "peer")?;
         let p = &s.peers[index];
         id.write(p.id);
         round.write(p.last_ack_round);
-        age.write(
-            p.last_heard
-                .map_or(CGM_NEVER, |t| us(s.at.saturating_since(t))),
-        );
+        age.write(p.last_heard.map_or(CGM_NEVER, |t| us(s.at.saturating_since(t))));
         Ok(())
     })
 }
@@ -768,12 +692,7 @@ pub extern "C" fn cgm_status_peer(
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
 #[no_mangle]
-pub extern "C" fn cgm_status_peer_queue(
-    status: *const cgm_status,
-    index: usize,
-    queued: *mut u64,
-    in_flight: *mut u64,
-) -> cgm_result {
+pub extern "C" fn cgm_status_peer_queue(status: *const cgm_status, index: usize, queued: *mut u64, in_flight: *mut u64) -> cgm_result {
     boundary(|| {
         let (queued, in_flight) = (out(queued, "queued")?, out(in_flight, "in_flight")?);
         let s = &borrow(status)?.status;
@@ -861,15 +780,9 @@ pub extern "C" fn cgm_status_link(
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
 #[no_mangle]
-pub extern "C" fn cgm_status_param(
-    status: *const cgm_status,
-    param: cgm_param,
-    effective: *mut u64,
-    configured: *mut u64,
-) -> cgm_result {
+pub extern "C" fn cgm_status_param(status: *const cgm_status, param: cgm_param, effective: *mut u64, configured: *mut u64) -> cgm_result {
     boundary(|| {
-        let (effective, configured) =
-            (out(effective, "effective")?, out(configured, "configured")?);
+        let (effective, configured) = (out(effective, "effective")?, out(configured, "configured")?);
         let s = &borrow(status)?.status;
         let p = self::param(param)?;
         effective.write(s.params.get(p));
@@ -908,21 +821,14 @@ pub extern "C" fn cgm_status_generation(status: *const cgm_status, out: *mut u64
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
 #[no_mangle]
-pub extern "C" fn cgm_status_counter(
-    status: *const cgm_status,
-    counter: u32,
-    out: *mut u64,
-) -> cgm_result {
+pub extern "C" fn cgm_status_counter(status: *const cgm_status, counter: u32, out: *mut u64) -> cgm_result {
     boundary(|| {
         let out = self::out(out, "out")?;
         let s = &borrow(status)?.status;
         let c = counters(&s.counters);
-        let (_, v) = c.get(counter as usize).ok_or_else(|| {
-            invalid(format!(
-                "unknown counter number {counter}: valid numbers are 0..={}",
-                c.len() - 1
-            ))
-        })?;
+        let (_, v) = c
+            .get(counter as usize)
+            .ok_or_else(|| invalid(format!("unknown counter number {counter}: valid numbers are 0..={}", c.len() - 1)))?;
         out.write(*v);
         Ok(())
     })
@@ -940,15 +846,8 @@ pub extern "C" fn cgm_status_counter(
 pub extern "C" fn cgm_counter_name(counter: u32) -> *const c_char {
     static N: OnceLock<Vec<CString>> = OnceLock::new();
     boundary_value(std::ptr::null(), || {
-        let names = static_strings(&N, || {
-            counters(&Counters::default())
-                .iter()
-                .map(|(n, _)| n.to_string())
-                .collect()
-        });
-        names
-            .get(counter as usize)
-            .map_or(std::ptr::null(), |s| s.as_ptr())
+        let names = static_strings(&N, || counters(&Counters::default()).iter().map(|(n, _)| n.to_string()).collect());
+        names.get(counter as usize).map_or(std::ptr::null(), |s| s.as_ptr())
     })
 }
 
@@ -962,15 +861,11 @@ pub extern "C" fn cgm_counter_name(counter: u32) -> *const c_char {
 /// Does not take ownership of its arguments; the caller owns `*out` and frees
 /// it with `cgm_string_free`. Thread-safety: see `cgm_status`.
 #[no_mangle]
-pub extern "C" fn cgm_status_to_json(
-    status: *const cgm_status,
-    out: *mut *mut c_char,
-) -> cgm_result {
+pub extern "C" fn cgm_status_to_json(status: *const cgm_status, out: *mut *mut c_char) -> cgm_result {
     boundary(|| {
         let out = self::out(out, "out")?;
         let s = borrow(status)?;
-        let json = serde_json::to_string(&s.status)
-            .map_err(|e| invalid(format!("cannot serialise the status: {e}")))?;
+        let json = serde_json::to_string(&s.status).map_err(|e| invalid(format!("cannot serialise the status: {e}")))?;
         out.write(handle::string_into_raw(json));
         Ok(())
     })
@@ -991,10 +886,7 @@ mod tests {
 
     #[test]
     fn counter_and_phase_numbers_are_stable() {
-        assert_eq!(
-            counters(&Counters::default()).len(),
-            CGM_COUNTER_COUNT as usize
-        );
+        assert_eq!(counters(&Counters::default()).len(), CGM_COUNTER_COUNT as usize);
         assert_eq!(phase_number(Phase::NoQuorum), CGM_PHASE_NO_QUORUM);
         assert_eq!(phase_number(Phase::Left), CGM_PHASE_LEFT);
         assert_eq!(phase_number(Phase::WaitingLocal), CGM_PHASE_WAITING_LOCAL);

@@ -80,7 +80,8 @@ fn param_of(py: Python<'_>, n: u32) -> PyResult<Param> {
 }
 
 fn seconds(py: Python<'_>, s: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(s).map_err(|_| error(py, ResultCode::InvalidArgument, format!("invalid timeout {s}: seconds >= 0 expected")))
+    Duration::try_from_secs_f64(s)
+        .map_err(|_| error(py, ResultCode::InvalidArgument, format!("invalid timeout {s}: seconds >= 0 expected")))
 }
 
 // ---------------------------------------------------------------------------
@@ -400,7 +401,11 @@ impl Drop for PyNode {
 impl PyNode {
     fn get(&self, py: Python<'_>) -> PyResult<Arc<Node>> {
         if std::process::id() != self.pid {
-            return Err(error(py, ResultCode::ShutDown, format!("node {} belongs to process {}, not this forked child", self.id, self.pid)));
+            return Err(error(
+                py,
+                ResultCode::ShutDown,
+                format!("node {} belongs to process {}, not this forked child", self.id, self.pid),
+            ));
         }
         let n = self.node.read().map_err(|_| error(py, ResultCode::ShutDown, "node lock poisoned"))?;
         match n.as_ref() {

@@ -6,7 +6,7 @@
 //! serving its queue (and status queries) and the grant arrives later as a
 //! local completion. The member holds a granted lock until its protocol ends.
 
-use crossbeam_channel::Sender;
+use crate::transport::Mailbox;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -25,7 +25,7 @@ enum Holder {
 #[derive(Default)]
 struct LockState {
     holder: Option<Holder>,
-    members_waiting: VecDeque<(u64, Sender<Granted>)>,
+    members_waiting: VecDeque<(u64, Mailbox<Granted>)>,
 }
 
 /// The lock table of one node.
@@ -88,7 +88,7 @@ impl Locks {
 
     /// The member thread asks for `name` for the wait `token`: true if granted
     /// now; otherwise a [`Granted`] arrives on `tx` when it is.
-    pub(crate) fn request(&self, name: &str, token: u64, tx: &Sender<Granted>) -> bool {
+    pub(crate) fn request(&self, name: &str, token: u64, tx: &Mailbox<Granted>) -> bool {
         let mut t = self.table.lock().expect("lock table is never poisoned");
         let s = t.entry(name.to_string()).or_default();
         if s.holder.is_none() {

@@ -12,10 +12,11 @@ use crate::config::NodeConfig;
 use crate::error::Error;
 use crate::events::{EventQueue, NodeEvent};
 use crate::locks::{Granted, LockGuard, Locks};
+use crate::transport::{Inbound, Mailbox};
 use cgm_core::{
     wire, AppProtocol, Config, Core, Dest, Dropped, Event, NodeId, Outcome, Param, Params, ProposalId, ProtocolBody, Resource, Status, Time,
 };
-use crossbeam_channel::{bounded, select, unbounded, Receiver, Sender};
+use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::RawFd;
@@ -68,9 +69,8 @@ struct Shared {
 pub struct Node {
     id: NodeId,
     shared: Arc<Shared>,
-    cmd: Sender<Cmd>,
+    cmd: Mailbox<Cmd>,
     threads: Mutex<Vec<JoinHandle<()>>>,
-    stop_reader: crate::transport::ReaderStop,
 }
 
 impl std::fmt::Debug for Node {
@@ -113,8 +113,6 @@ impl Node {
         let core = Core::new(core_cfg, Time(0))?;
         let events = EventQueue::new().map_err(|e| Error::Io(format!("cannot create the event socket pair: {e}")))?;
         let shared = Arc::new(Shared { events, locks: Arc::default(), jobs: Mutex::default(), closed: AtomicBool::new(false) });
-        let (cmd_tx, cmd_rx) = unbounded();
-        let (net_tx, net_rx) = bounded(crate::transport::QUEUE_BATCHES);
         let mut reader_socks = vec![sock.try_clone().map_err(|e| Error::Io(e.to_string()))?];
         if let Some(m) = &cfg.multicast {
             let joined = crate::transport::multicast_sender(&sock, m, bind.ip())
@@ -122,13 +120,13 @@ impl Node {
                 .map_err(|e| Error::Io(format!("cannot join multicast group {}: {e}", m.group)))?;
             reader_socks.push(joined);
         }
-        let (reader, stop_reader) = crate::transport::spawn_reader(cfg.node_id, reader_socks, net_tx)
-            .map_err(|e| Error::Io(format!("cannot start the reader thread: {e}")))?;
+        let inbound = Inbound::new(reader_socks).map_err(|e| Error::Io(format!("cannot wait on the sockets: {e}")))?;
+        let (cmd_tx, cmd_rx) = inbound.mailbox();
         if cfg.insecure {
             log::warn!("node {}: running with insecure = true: traffic is not authenticated", cfg.node_id);
         }
-        let (granted_tx, granted_rx) = unbounded();
-        let (local_tx, local_rx) = unbounded();
+        let (granted_tx, granted_rx) = inbound.mailbox();
+        let (local_tx, local_rx) = inbound.mailbox();
         let member = Member {
             core,
             envelope: Envelope::new(cfg.key.as_ref(), cfg.encrypt, cfg.node_id, inc),
@@ -153,9 +151,9 @@ impl Node {
         let id = cfg.node_id;
         let main = std::thread::Builder::new()
             .name(format!("cgm-member-{id}"))
-            .spawn(move || member.run(net_rx, cmd_rx, granted_rx, local_rx))
+            .spawn(move || member.run(inbound, cmd_rx, granted_rx, local_rx))
             .map_err(|e| Error::Io(format!("cannot start the member thread: {e}")))?;
-        Ok(Node { id, shared, cmd: cmd_tx, threads: Mutex::new(vec![main, reader]), stop_reader })
+        Ok(Node { id, shared, cmd: cmd_tx, threads: Mutex::new(vec![main]) })
     }
 
     /// This node's id.
@@ -388,7 +386,6 @@ impl Node {
         if self.cmd.send(Cmd::Leave(tx)).is_ok() {
             let _ = rx.recv_timeout(Duration::from_secs(2));
         }
-        self.stop_reader.stop();
         for t in self.threads.lock().expect("thread list is never poisoned").drain(..) {
             let _ = t.join();
         }
@@ -419,8 +416,8 @@ struct Member {
     next_source: u64,
     start: Instant,
     shared: Arc<Shared>,
-    granted_tx: Sender<Granted>,
-    local_tx: Sender<Local>,
+    granted_tx: Mailbox<Granted>,
+    local_tx: Mailbox<Local>,
     status_waiters: BTreeMap<u64, Sender<Result<Status, Error>>>,
     outcome_waiters: HashMap<ProposalId, Vec<Sender<Outcome>>>,
     /// Locks held (or waited for) by protocol steps: token -> (name, seq).
@@ -440,35 +437,32 @@ impl Member {
         Time(self.start.elapsed().as_micros() as u64)
     }
 
-    fn run(mut self, net: Receiver<crate::transport::Batch>, cmds: Receiver<Cmd>, granted: Receiver<Granted>, local: Receiver<Local>) {
+    fn run(mut self, mut inbound: Inbound, cmds: Receiver<Cmd>, granted: Receiver<Granted>, local: Receiver<Local>) {
         loop {
             let now = self.now();
             let wait = self.core.poll_timeout().map_or(Duration::from_millis(100), |d| Duration::from_micros(d.0.saturating_sub(now.0)));
-            select! {
-                recv(net) -> m => match m {
-                    Ok(batch) => {
-                        // Everything already received is handled before anything
-                        // is sent, so answers to one burst go out bundled.
-                        for (addr, mut bytes) in batch.into_iter().chain(net.try_iter().flatten()) {
-                            self.on_datagram(addr, &mut bytes);
-                        }
-                    }
-                    Err(_) => break,
-                },
-                recv(cmds) -> c => match c {
+            inbound.wait(wait);
+            // Everything already received is handled before anything is sent,
+            // so answers to one burst go out bundled.
+            inbound.read(|addr, bytes| self.on_datagram(addr, bytes));
+            loop {
+                match cmds.try_recv() {
                     Ok(c) => self.on_cmd(c),
-                    Err(_) => break,
-                },
-                recv(granted) -> g => if let Ok(g) = g {
-                    let now = self.now();
-                    if self.core.complete_wait(now, g.token, Ok(Vec::new())).is_err() {
-                        if let Some((name, _)) = self.held.remove(&g.token) {
-                            self.shared.locks.release_member(&name, g.token);
-                        }
+                    Err(TryRecvError::Empty) => break,
+                    // The node is gone without a leave (it always leaves first).
+                    Err(TryRecvError::Disconnected) => return self.release_all(),
+                }
+            }
+            for g in granted.try_iter() {
+                let now = self.now();
+                if self.core.complete_wait(now, g.token, Ok(Vec::new())).is_err() {
+                    if let Some((name, _)) = self.held.remove(&g.token) {
+                        self.shared.locks.release_member(&name, g.token);
                     }
-                },
-                recv(local) -> l => if let Ok(l) = l { self.on_local(l) },
-                default(wait) => {},
+                }
+            }
+            for l in local.try_iter() {
+                self.on_local(l);
             }
             let now = self.now();
             if self.core.poll_timeout().is_some_and(|d| d <= now) {
@@ -483,6 +477,11 @@ impl Member {
                 }
             }
         }
+        self.release_all();
+    }
+
+    /// Gives up every lock protocol steps hold, as the member thread ends.
+    fn release_all(&mut self) {
         for (token, (name, _)) in std::mem::take(&mut self.held) {
             self.shared.locks.release_member(&name, token);
         }

@@ -1,12 +1,13 @@
-//! UDP sockets (IPv4 or IPv6, via socket2) and the reader thread that feeds
-//! inbound datagrams into the member thread's queue.
+//! UDP sockets (IPv4 or IPv6, via socket2), and what the member thread waits
+//! on: its sockets and the mailboxes its commands arrive in.
 
 use crate::config::Multicast;
-use crossbeam_channel::Sender;
+use crossbeam_channel::{Receiver, Sender};
 use mio::{Events, Interest, Poll, Token, Waker};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
-use std::thread::JoinHandle;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Largest datagram accepted.
 const MAX_DATAGRAM: usize = 65_536;
@@ -72,102 +73,118 @@ pub(crate) fn multicast_receiver(m: &Multicast, iface: IpAddr) -> std::io::Resul
     Ok(s.into())
 }
 
-/// Datagrams read in one go: everything that waited in the socket.
-pub(crate) type Batch = Vec<(SocketAddr, Vec<u8>)>;
+/// Most datagrams read from one socket before the member thread turns to its
+/// commands again; the rest wait in the kernel's buffer, which bounds what a
+/// flood can make the node hold.
+const MAX_BURST: usize = 64;
+/// The waker's token; sockets are numbered from 1.
+const WAKE: Token = Token(0);
 
-/// Most datagrams handed over in one batch.
-const MAX_BATCH: usize = 64;
-/// A batch ends once it holds this many bytes, so one batch holds at most
-/// `MAX_BATCH_BYTES + MAX_DATAGRAM` bytes whatever the datagrams' sizes.
-const MAX_BATCH_BYTES: usize = 64 << 10;
-/// Batches the member thread's inbound queue holds. With the bytes per batch
-/// bounded, the queue holds at most 32 MiB however hard the socket is flooded
-/// (a flood of the largest datagrams filled 64 of them into each batch
-/// before, 1 GiB in all); past that the reader waits and the kernel drops.
-pub(crate) const QUEUE_BATCHES: usize = 256;
-/// The stop waker's token; sockets are numbered from 1.
-const STOP: Token = Token(0);
+/// A sender into the member thread: a crossbeam channel whose sends also
+/// wake the member thread's poll, so it waits on its sockets and its
+/// commands at once, in one place.
+pub(crate) struct Mailbox<T> {
+    tx: Sender<T>,
+    waker: Arc<Waker>,
+}
 
-/// Stops a reader thread.
-pub(crate) struct ReaderStop(Waker);
-
-impl ReaderStop {
-    /// Wakes the reader and makes it end.
-    pub(crate) fn stop(&self) {
-        let _ = self.0.wake();
+impl<T> Clone for Mailbox<T> {
+    fn clone(&self) -> Self {
+        Mailbox { tx: self.tx.clone(), waker: Arc::clone(&self.waker) }
     }
 }
 
-/// Starts the thread that reads datagrams and queues them for the member.
+impl<T> Mailbox<T> {
+    /// Queues `v` for the member thread and wakes it.
+    ///
+    /// # Errors
+    /// The member thread has ended: `v` comes back.
+    pub(crate) fn send(&self, v: T) -> Result<(), crossbeam_channel::SendError<T>> {
+        self.tx.send(v)?;
+        // A failed wake leaves the message queued; the poll's timeout finds it.
+        let _ = self.waker.wake();
+        Ok(())
+    }
+}
+
+/// What the member thread waits on: its sockets and the wakes of its mailboxes.
 ///
-/// The socket becomes non-blocking (for the member thread's sends too, which
+/// The sockets become non-blocking (for the member thread's sends too, which
 /// must never block it: a full send buffer is a lost datagram, which the
-/// reliable channels repair). The thread waits for readiness, then takes
-/// everything that waits in the socket and hands it over as one batch, so the
-/// member thread wakes once per burst (an ACK round delivers one datagram
-/// from every member at nearly the same time) and answers it with bundled
-/// datagrams.
-///
-/// # Errors
-/// The thread cannot be spawned or the socket configured.
-pub(crate) fn spawn_reader(id: u32, socks: Vec<UdpSocket>, tx: Sender<Batch>) -> std::io::Result<(JoinHandle<()>, ReaderStop)> {
-    let poll = Poll::new()?;
-    let mut socks = socks
-        .into_iter()
-        .enumerate()
-        .map(|(i, s)| {
-            s.set_nonblocking(true)?;
-            let mut s = mio::net::UdpSocket::from_std(s);
-            poll.registry().register(&mut s, Token(i + 1), Interest::READABLE)?;
-            Ok(s)
-        })
-        .collect::<std::io::Result<Vec<_>>>()?;
-    let mut poll = poll;
-    let stop = ReaderStop(Waker::new(poll.registry(), STOP)?);
-    let thread = std::thread::Builder::new().name(format!("cgm-reader-{id}")).spawn(move || {
-        let mut buf = vec![0u8; MAX_DATAGRAM];
-        let mut events = Events::with_capacity(2);
-        loop {
-            if let Err(e) = poll.poll(&mut events, None) {
-                if e.kind() == std::io::ErrorKind::Interrupted {
-                    continue;
+/// reliable channels repair). The member thread reads datagrams itself, with
+/// no reader thread handing them over: a datagram costs one wake-up of one
+/// thread.
+pub(crate) struct Inbound {
+    poll: Poll,
+    events: Events,
+    socks: Vec<mio::net::UdpSocket>,
+    waker: Arc<Waker>,
+    buf: Vec<u8>,
+    /// A socket was left with datagrams in it (readiness is edge-triggered,
+    /// so the next wait must not block).
+    unread: bool,
+}
+
+impl Inbound {
+    /// Registers `socks` for reading.
+    ///
+    /// # Errors
+    /// The operating system's error.
+    pub(crate) fn new(socks: Vec<UdpSocket>) -> std::io::Result<Inbound> {
+        let poll = Poll::new()?;
+        let socks = socks
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| {
+                s.set_nonblocking(true)?;
+                let mut s = mio::net::UdpSocket::from_std(s);
+                poll.registry().register(&mut s, Token(i + 1), Interest::READABLE)?;
+                Ok(s)
+            })
+            .collect::<std::io::Result<Vec<_>>>()?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKE)?);
+        Ok(Inbound { poll, events: Events::with_capacity(8), socks, waker, buf: vec![0u8; MAX_DATAGRAM], unread: true })
+    }
+
+    /// A new mailbox into the member thread, and the receiving end it reads.
+    pub(crate) fn mailbox<T>(&self) -> (Mailbox<T>, Receiver<T>) {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        (Mailbox { tx, waker: Arc::clone(&self.waker) }, rx)
+    }
+
+    /// Waits until a datagram or a mailbox wake arrives, or `timeout` passes.
+    pub(crate) fn wait(&mut self, timeout: Duration) {
+        let timeout = if self.unread { Duration::ZERO } else { timeout };
+        if let Err(e) = self.poll.poll(&mut self.events, Some(timeout)) {
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                log::warn!("waiting for datagrams failed: {e}");
+            }
+        }
+    }
+
+    /// Hands up to a burst of waiting datagrams from every socket to `f`.
+    pub(crate) fn read(&mut self, mut f: impl FnMut(SocketAddr, &mut [u8])) {
+        self.unread = false;
+        for sock in &self.socks {
+            let mut n = 0;
+            loop {
+                if n == MAX_BURST {
+                    self.unread = true;
+                    break;
                 }
-                log::warn!("node {id}: waiting for datagrams failed: {e}");
-                return;
-            }
-            if events.iter().any(|e| e.token() == STOP) {
-                return;
-            }
-            // Readiness is edge-triggered: read until every socket is empty.
-            for sock in &mut socks {
-                loop {
-                    let (mut batch, mut bytes) = (Vec::new(), 0);
-                    let empty = loop {
-                        match sock.recv_from(&mut buf) {
-                            Ok((n, from)) => {
-                                batch.push((from, buf[..n].to_vec()));
-                                bytes += n;
-                            }
-                            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break true,
-                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                            // An ICMP error from an earlier send: nothing to read.
-                            Err(e) => log::debug!("node {id}: receive failed: {e}"),
-                        }
-                        if batch.len() == MAX_BATCH || bytes >= MAX_BATCH_BYTES {
-                            break false;
-                        }
-                    };
-                    if !batch.is_empty() && tx.send(batch).is_err() {
-                        return;
+                match sock.recv_from(&mut self.buf) {
+                    Ok((len, from)) => {
+                        n += 1;
+                        f(from, &mut self.buf[..len]);
                     }
-                    if empty {
-                        break;
-                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    // An ICMP error from an earlier send: nothing to read.
+                    Err(e) => log::debug!("receive failed: {e}"),
                 }
             }
         }
-    })?;
-    Ok((thread, stop))
+    }
 }
 
 #[cfg(test)]
@@ -175,23 +192,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_batch_of_large_datagrams_is_bounded_in_bytes() {
+    fn a_read_takes_at_most_a_burst_and_the_next_wait_does_not_block() {
         let sock = bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let addr = sock.local_addr().unwrap();
-        // Large datagrams wait in the socket before the reader starts, as
-        // under a flood the member thread has fallen behind.
+        // Datagrams wait in the socket, as under a flood the member thread
+        // has fallen behind.
         let flood = UdpSocket::bind("127.0.0.1:0").unwrap();
-        for _ in 0..16 {
-            flood.send_to(&[0xEE; 60_000], addr).unwrap();
+        for _ in 0..MAX_BURST + 10 {
+            flood.send_to(&[0xEE; 100], addr).unwrap();
         }
-        let (tx, rx) = crossbeam_channel::bounded(QUEUE_BATCHES);
-        let (reader, stop) = spawn_reader(1, vec![sock], tx).unwrap();
-        let first = rx.recv_timeout(std::time::Duration::from_secs(10)).expect("the reader hands the datagrams over");
-        let bytes: usize = first.iter().map(|(_, d)| d.len()).sum();
-        assert_eq!(first.len(), 2, "a batch ends past {MAX_BATCH_BYTES} bytes");
-        assert!(bytes <= MAX_BATCH_BYTES + MAX_DATAGRAM, "{bytes} bytes in one batch");
-        drop(rx);
-        stop.stop();
-        reader.join().unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let mut inbound = Inbound::new(vec![sock]).unwrap();
+        let mut got = 0;
+        inbound.wait(Duration::from_secs(5));
+        inbound.read(|_, d| {
+            assert_eq!(d.len(), 100);
+            got += 1;
+        });
+        assert_eq!(got, MAX_BURST, "one read takes one burst");
+        let started = std::time::Instant::now();
+        inbound.wait(Duration::from_secs(5));
+        assert!(started.elapsed() < Duration::from_secs(1), "datagrams left unread make the next wait return at once");
+        inbound.read(|_, _| got += 1);
+        assert_eq!(got, MAX_BURST + 10);
+    }
+
+    #[test]
+    fn a_mailbox_send_wakes_the_wait() {
+        let mut inbound = Inbound::new(vec![bind("127.0.0.1:0".parse().unwrap()).unwrap()]).unwrap();
+        inbound.read(|_, _| {});
+        let (tx, rx) = inbound.mailbox::<u32>();
+        let sender = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            tx.send(7).unwrap();
+        });
+        let started = std::time::Instant::now();
+        inbound.wait(Duration::from_secs(10));
+        assert!(started.elapsed() < Duration::from_secs(5), "the send woke the wait");
+        assert_eq!(rx.recv_timeout(Duration::from_secs(1)), Ok(7));
+        sender.join().unwrap();
     }
 }

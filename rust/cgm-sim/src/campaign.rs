@@ -59,7 +59,9 @@ impl FaultKinds {
                 "crash" => f.crash = true,
                 "partition" => f.partition = true,
                 "pause" => f.pause = true,
-                other => return Err(format!("unknown fault kind {other:?}; known: all, none, loss, dup, reorder, crash, partition, pause")),
+                other => {
+                    return Err(format!("unknown fault kind {other:?}; known: all, none, loss, dup, reorder, crash, partition, pause"))
+                }
             }
         }
         Ok(f)
@@ -272,15 +274,18 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
         sim.release_lock(id, "l");
     }
     let healed = sim.now;
-    let backlog = accepted.iter().filter(|(id, inc, pid)| sim.nodes[*id as usize - 1].inc == *inc && !sim.nodes[*id as usize - 1].outcomes.contains_key(pid)).count();
+    let backlog = accepted
+        .iter()
+        .filter(|(id, inc, pid)| sim.nodes[*id as usize - 1].inc == *inc && !sim.nodes[*id as usize - 1].outcomes.contains_key(pid))
+        .count();
     let bound = settle_bound(&sim.status(1).params, max_delay, backlog);
     let settled = sim.run_until(bound, |s| {
         s.alive().iter().all(|&id| {
             let core = s.core(id);
             core.members().len() == nodes && core.is_idle()
-        }) && accepted.iter().all(|(id, inc, pid)| {
-            s.nodes[*id as usize - 1].inc != *inc || s.nodes[*id as usize - 1].outcomes.contains_key(pid)
-        })
+        }) && accepted
+            .iter()
+            .all(|(id, inc, pid)| s.nodes[*id as usize - 1].inc != *inc || s.nodes[*id as usize - 1].outcomes.contains_key(pid))
     })?;
     let settle = Duration::from_micros(sim.now.0 - healed.0);
     sim.check()?;
@@ -375,7 +380,8 @@ fn partition(sim: &mut Sim, rng: &mut ChaCha8Rng) {
 /// A broken invariant, or the protocols not completing.
 pub fn throughput(nodes: usize, protocols: usize, on_formed: &mut dyn FnMut(&Sim)) -> Result<Duration, Violation> {
     let mut sim = Sim::new(SimConfig::new(nodes, 0));
-    let formed = sim.run_until(Duration::from_secs(60), |s| s.ids().iter().all(|&id| s.core(id).members().len() == nodes && s.core(id).is_idle()))?;
+    let formed =
+        sim.run_until(Duration::from_secs(60), |s| s.ids().iter().all(|&id| s.core(id).members().len() == nodes && s.core(id).is_idle()))?;
     if !formed {
         return Err(Violation { at_us: sim.now.0, what: format!("{nodes} nodes did not form one view") });
     }

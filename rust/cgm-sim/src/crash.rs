@@ -92,7 +92,11 @@ pub struct Seen {
 impl Seen {
     /// The part of a status the crash points look at.
     pub fn of(s: &Status) -> Seen {
-        Seen { protocol: s.protocol.as_ref().map(|p| (p.seq, p.round_index)), acked_round: s.acked_round, view_change: s.phase == Phase::ViewChange }
+        Seen {
+            protocol: s.protocol.as_ref().map(|p| (p.seq, p.round_index)),
+            acked_round: s.acked_round,
+            view_change: s.phase == Phase::ViewChange,
+        }
     }
 }
 

@@ -12,6 +12,6 @@ pub mod net;
 pub mod world;
 
 pub use check::{Checker, Violation};
-pub use net::{Net, NetFaults};
 pub use crash::CrashPoint;
+pub use net::{Net, NetFaults};
 pub use world::{checked_payload, sim_params, Host, Sim, SimConfig, SimNode};

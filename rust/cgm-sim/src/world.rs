@@ -464,7 +464,8 @@ impl Sim {
         if let Some((point, before)) = n.armed {
             let status = core.status(now);
             let rng = &mut self.rng;
-            crash_after = crash::trigger(point, id, before, &status, sends.len(), n.failed_step, |k| rng.gen_range(1..k)).map(|k| (point, k));
+            crash_after =
+                crash::trigger(point, id, before, &status, sends.len(), n.failed_step, |k| rng.gen_range(1..k)).map(|k| (point, k));
             n.armed = Some((point, Seen::of(&status)));
         }
         let keep = crash_after.map_or(sends.len(), |(_, k)| k);
@@ -522,7 +523,10 @@ impl Sim {
             Event::LocalWait { token, resource, body, seq, .. } => {
                 if let cgm_core::wire::ProtocolBody::App(app) = &body {
                     if !payload_intact(&app.payload) {
-                        return Err(Violation { at_us: self.now.0, what: format!("node {id}: the payload of protocol {seq} arrived corrupted") });
+                        return Err(Violation {
+                            at_us: self.now.0,
+                            what: format!("node {id}: the payload of protocol {seq} arrived corrupted"),
+                        });
                     }
                 }
                 self.on_wait(id, token, resource)
@@ -559,7 +563,6 @@ impl Sim {
         }
     }
 }
-
 
 const PAYLOAD_MAGIC: &[u8; 8] = b"cgm-sim\0";
 

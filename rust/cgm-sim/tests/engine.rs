@@ -935,9 +935,15 @@ fn a_permanent_one_way_cut_never_stops_the_group_deciding() {
         let views = |sim: &Sim| -> u64 { sim.ids().iter().map(|&id| sim.status(id).counters.views_installed).max().unwrap_or(0) };
         let before = views(&sim);
         for i in 0..10 {
-            let who = sim.ids().into_iter().find(|&id| sim.core(id).has_quorum()).ok_or(format!("no member has quorum under the cut {a}->{b}"))?;
+            let who = sim
+                .ids()
+                .into_iter()
+                .find(|&id| sim.core(id).has_quorum())
+                .ok_or(format!("no member has quorum under the cut {a}->{b}"))?;
             let pid = sim.propose_change(who, &[(Param::SendWindowSize, 40 + i)]).map_err(|e| format!("change {i} at {who}: {e}"))?;
-            let decided = sim.run_until(Duration::from_secs(2), |s| s.nodes[who as usize - 1].outcomes.contains_key(&pid)).map_err(|v| v.to_string())?;
+            let decided = sim
+                .run_until(Duration::from_secs(2), |s| s.nodes[who as usize - 1].outcomes.contains_key(&pid))
+                .map_err(|v| v.to_string())?;
             if !decided {
                 return Err(format!("change {i} proposed at {who} not decided within 2 s under the cut {a}->{b}"));
             }

@@ -4,8 +4,8 @@
 use cgm_sim::campaign::{run_seed, Campaign, FaultKinds, SeedReport};
 use cgm_sim::CrashPoint;
 use clap::Parser;
-use std::ops::Range;
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};

@@ -337,7 +337,27 @@ impl Cluster {
             c.spawn(id)?;
         }
         c.node.wait_members(n as usize, T).map_err(|e| format!("the {n} members did not form a group: {e}"))?;
+        c.settle(n)?;
         Ok(c)
+    }
+
+    /// Waits until every member reports the view member 1 is in, so no merge
+    /// still under way at a cold start abandons the first measured protocols.
+    fn settle(&self, n: NodeId) -> Result<(), String> {
+        let end = Instant::now() + T;
+        loop {
+            let view = self.node.status().map_err(|e| e.to_string())?.view;
+            let agreed = (2..=n).all(|id| {
+                self.node.query_status(id, Duration::from_millis(200)).is_ok_and(|s| s.view == view && s.members.len() == n as usize)
+            });
+            if agreed && self.node.status().map_err(|e| e.to_string())?.view == view {
+                return Ok(());
+            }
+            if Instant::now() > end {
+                return Err(format!("the {n} members did not settle into one view"));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     fn spawn(&mut self, id: NodeId) -> Result<(), String> {
