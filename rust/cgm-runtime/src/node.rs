@@ -445,6 +445,9 @@ impl Member {
             // Everything already received is handled before anything is sent,
             // so answers to one burst go out bundled.
             inbound.read(|addr, bytes| self.on_datagram(addr, bytes));
+            // What the datagrams caused (a view installed, a protocol done) is
+            // announced before a command can observe it in a status.
+            self.drain();
             loop {
                 match cmds.try_recv() {
                     Ok(c) => self.on_cmd(c),
