@@ -20,8 +20,8 @@ lib=$target/release
 build=$target/c-tests
 step() { printf '\n==> %s\n' "$*"; }
 
-step "cargo build --release -p cgm-ffi -p cgm-runtime (libcgm.so, libcgm.a, the cgm tool)"
-cargo build --release -p cgm-ffi -p cgm-runtime
+step "cargo build --release --workspace (libcgm.so, libcgm.a, the cgm tool; the same build as tests/run_all.sh, so nothing is rebuilt)"
+cargo build --release --workspace
 
 step "header, version macros, exported symbols, tests per function"
 bash tests/c/check_symbols.sh "$lib/libcgm.so"

@@ -1,7 +1,7 @@
 //! libcgm's runtime: the sans-IO core on real UDP sockets and threads.
 //!
 //! [`Node`] is one cluster member: a member thread that owns its core and
-//! waits only on its local message queue, a socket reader thread, an
+//! waits only on its sockets and its local message queue, an
 //! authenticated (optionally encrypted) wire, named local locks, jobs, and
 //! events delivered on the host's own thread through [`Node::fd`] and
 //! [`Node::poll_event`]. [`client`] is the operator side (status queries and

@@ -1,11 +1,13 @@
 //! [`Node`]: one cluster member on real UDP sockets and threads.
 //!
 //! Each node runs a *member thread* that owns its [`cgm_core::Core`] and waits
-//! only on its local message queue: a crossbeam `select!` over inbound
-//! datagrams (from a socket reader thread), API commands, local completions
-//! (lock granted, job started) and the core's next deadline. It never blocks
-//! anywhere else, so status queries are answered while it waits on ACKs, a
-//! lock, a job or the host's veto.
+//! in one place only: a poll over its sockets and its local message queue
+//! (crossbeam channels for API commands and local completions such as a lock
+//! granted or a job started, each send waking the poll), with the core's next
+//! deadline as the timeout. It reads its sockets itself rather than through a
+//! reader thread, so a datagram costs one thread wake-up, not two (see
+//! BENCHMARKS.md). It never blocks anywhere else, so status queries are
+//! answered while it waits on ACKs, a lock, a job or the host's veto.
 
 use crate::auth::{Envelope, Refusal};
 use crate::config::NodeConfig;
