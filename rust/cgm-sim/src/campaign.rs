@@ -274,18 +274,13 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
         sim.release_lock(id, "l");
     }
     let healed = sim.now;
-    let backlog = accepted
-        .iter()
-        .filter(|(id, inc, pid)| sim.nodes[*id as usize - 1].inc == *inc && !sim.nodes[*id as usize - 1].outcomes.contains_key(pid))
-        .count();
+    let backlog = undecided(&sim, &accepted).count();
     let bound = settle_bound(&sim.status(1).params, max_delay, backlog);
     let settled = sim.run_until(bound, |s| {
         s.alive().iter().all(|&id| {
             let core = s.core(id);
             core.members().len() == nodes && core.is_idle()
-        }) && accepted
-            .iter()
-            .all(|(id, inc, pid)| s.nodes[*id as usize - 1].inc != *inc || s.nodes[*id as usize - 1].outcomes.contains_key(pid))
+        }) && undecided(s, &accepted).next().is_none()
     })?;
     let settle = Duration::from_micros(sim.now.0 - healed.0);
     sim.check()?;
@@ -293,11 +288,7 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
     let statuses: Vec<_> = sim.alive().into_iter().map(|id| sim.status(id)).collect();
     if !settled {
         let stuck: Vec<String> = statuses.iter().map(|s| s.to_string()).collect();
-        let lost: Vec<String> = accepted
-            .iter()
-            .filter(|(id, inc, pid)| sim.nodes[*id as usize - 1].inc == *inc && !sim.nodes[*id as usize - 1].outcomes.contains_key(pid))
-            .map(|(id, _, pid)| format!("{pid} at node {id}"))
-            .collect();
+        let lost: Vec<String> = undecided(&sim, &accepted).map(|(id, _, pid)| format!("{pid} at node {id}")).collect();
         return Err(Violation {
             at_us: sim.now.0,
             what: format!(
@@ -330,6 +321,16 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
         crash_points,
         settle,
         settle_bound: bound,
+    })
+}
+
+/// The accepted proposals whose proposer, still in the incarnation that
+/// proposed them, has no outcome for them yet (a proposer that restarted
+/// since forgot its proposals, and nobody owes it an answer).
+fn undecided<'a>(sim: &'a Sim, accepted: &'a [(NodeId, u64, ProposalId)]) -> impl Iterator<Item = &'a (NodeId, u64, ProposalId)> + 'a {
+    accepted.iter().filter(|(id, inc, pid)| {
+        let n = &sim.nodes[*id as usize - 1];
+        n.inc == *inc && !n.outcomes.contains_key(pid)
     })
 }
 

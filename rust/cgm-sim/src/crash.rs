@@ -118,25 +118,26 @@ pub fn trigger(
     let just_acked = |index: u8| {
         change.is_some_and(|p| p.round_index == index) && now.acked_round == now.current_round && now.acked_round > before.acked_round
     };
-    let partial = |sends: usize| (sends >= 2).then(|| pick(sends));
+    // Part-way through: only a step with two datagrams or more can be cut.
+    let partial = |hit: bool| (hit && sends >= 2).then(|| pick(sends));
     match point {
         CrashPoint::SequencerFanout => {
             let started = change.is_some_and(|p| p.round_index == 0 && before.protocol.map(|(s, _)| s) != Some(p.seq));
             let coordinator = now.members.first().is_some_and(|m| m.id == id) && now.members.len() > 1;
-            (started && coordinator).then_some(()).and_then(|_| partial(sends))
+            partial(started && coordinator)
         }
         CrashPoint::Round1BeforeAck => just_acked(0).then_some(0),
-        CrashPoint::Round1AckToSome => just_acked(0).then_some(()).and_then(|_| partial(sends)),
+        CrashPoint::Round1AckToSome => partial(just_acked(0)),
         CrashPoint::Round1AfterAck => just_acked(0).then_some(sends),
         CrashPoint::BetweenRounds => (now.phase == Phase::WaitingLocal && change.is_some_and(|p| p.round_index == 1)).then_some(0),
         CrashPoint::Round2BeforeAck => just_acked(1).then_some(0),
-        CrashPoint::Round2AckToSome => (just_acked(1) && !failed_step).then_some(()).and_then(|_| partial(sends)),
+        CrashPoint::Round2AckToSome => partial(just_acked(1) && !failed_step),
         CrashPoint::Round2AfterAck => just_acked(1).then_some(sends),
-        CrashPoint::Round2FailedAckToSome => (just_acked(1) && failed_step).then_some(()).and_then(|_| partial(sends)),
-        CrashPoint::ViewChangeFlush => (now.phase == Phase::ViewChange && !before.view_change).then_some(()).and_then(|_| partial(sends)),
+        CrashPoint::Round2FailedAckToSome => partial(just_acked(1) && failed_step),
+        CrashPoint::ViewChangeFlush => partial(now.phase == Phase::ViewChange && !before.view_change),
         CrashPoint::NewViewFanout => {
             let leader = now.members.first().is_some_and(|m| m.id == id);
-            (before.view_change && now.phase != Phase::ViewChange && leader).then_some(()).and_then(|_| partial(sends))
+            partial(before.view_change && now.phase != Phase::ViewChange && leader)
         }
     }
 }
