@@ -164,6 +164,12 @@ pub(crate) struct Peer {
     pub channel: Channel,
     pub last_heard: Option<Time>,
     pub last_ack_round: u64,
+    /// The view in which the channel to this peer gave up. Giving up drops
+    /// what was unacknowledged, so the peer's stream of that view has a gap:
+    /// no later message of that view may follow it (an ACK for round r stands
+    /// for every round up to r, and would cover a lost one), and the link
+    /// stays silent until a new view.
+    pub cut_in: Option<ViewId>,
 }
 
 struct PendingQuery {
@@ -607,6 +613,7 @@ impl Core {
         for m in gave_up {
             if let Some(p) = self.peers.get_mut(&m.id) {
                 p.channel.restart_send();
+                p.cut_in = Some(self.mem.view.id);
             }
             if !self.left {
                 self.suspect(m, "messages unacknowledged for max-message-retry-time", now);
@@ -718,6 +725,9 @@ impl Core {
             debug_assert!(false, "node {}: reliable send to node {to} whose incarnation is unknown", self.cfg.id);
             return Ok(());
         };
+        if matches!(msg, Msg::Sequenced { view, .. } | Msg::Ack { view, .. } if p.cut_in == Some(*view)) {
+            return Ok(());
+        }
         p.channel.send(&bytes, &lim, force).map_err(|b| {
             self.counters.backpressure += 1;
             Error::Backpressure { peer: to, queued: b.queued }
