@@ -787,9 +787,11 @@ impl Core {
             }
             Msg::Suspect { view, member } => self.on_suspect_msg(from, view, member, now),
             Msg::Leave { view } => self.on_leave_msg(from, view, now),
-            Msg::Prepare { vid } => self.on_prepare(from, vid, now),
+            Msg::Prepare { vid } => self.on_prepare(sender, vid, now),
             Msg::PrepareAck { vid, report } => self.on_prepare_ack(from, vid, *report, now),
-            Msg::NewView(nv) => self.on_new_view(from, *nv, now),
+            Msg::NewView(nv) => self.on_new_view(sender, *nv, now),
+            Msg::Accepted { vid } => self.on_accepted(from, vid, now),
+            Msg::Install { vid } => self.on_install(sender, vid, now),
             Msg::PrepareRefused { vid, promised } => self.on_prepare_refused(vid, promised, now),
         }
     }

@@ -86,8 +86,9 @@ pub(crate) struct Running {
     pub(crate) old_params: Option<Params>,
 }
 
-/// Engine state of one member.
-#[derive(Debug, Default)]
+/// Engine state of one member (cloned to report as if an accepted view were
+/// installed).
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Engine {
     pub(crate) completed: u64,
     pub(crate) next_round: u64,
@@ -574,18 +575,13 @@ impl Core {
         if let ProtocolBody::Change(changes) = &entry.body {
             if committed {
                 self.generation += 1;
-                self.counters.changes_committed += 1;
                 self.on_params_committed(changes, now);
                 self.events.push_back(Event::ParamsChanged { generation: self.generation });
-            } else {
-                self.counters.changes_rolled_back += 1;
-                if let Some(old) = old_params {
-                    self.params = old;
-                    self.events.push_back(Event::ParamsChanged { generation: self.generation });
-                }
+            } else if let Some(old) = old_params {
+                self.params = old;
+                self.events.push_back(Event::ParamsChanged { generation: self.generation });
             }
         }
-        self.counters.protocols_completed += 1;
         self.eng.completed = self.eng.completed.max(entry.seq);
         let o = Outcome {
             seq: entry.seq,
@@ -596,6 +592,7 @@ impl Core {
             statuses,
             reason,
         };
+        self.counters.count_completed(&o);
         self.eng.remember(o.clone());
         self.events.push_back(Event::Completed(o));
     }

@@ -20,15 +20,25 @@
 //! - every member takes the lineage's parameters and generation (state transfer).
 //!
 //! A view without quorum runs no protocol and decides nothing: its members keep
-//! their state until a view with quorum resolves it.
+//! their state until a view with quorum resolves it, and install it at once.
+//!
+//! A view with quorum decides, so it is installed in two steps, as in Paxos:
+//! every member first *accepts* it (`Accepted` to the leader) and installs it
+//! only when the leader saw every member accept (`Install`). Two leaders can
+//! gather at once, and a member may report to both; the one it promised last
+//! never gets its acceptance of the other, so that other view never installs
+//! anywhere. A member that accepted a view reports its state as if it had
+//! installed it, so a later view adopts an accepted view's decisions, and
+//! installing that later view installs the accepted one first.
 
 use crate::core::{Core, Event, Peer};
 use crate::engine::{Running, Step};
 use crate::params::Params;
 use crate::status::Counters;
 use crate::time::Time;
-use crate::wire::{AckStatus, Frame, Member, Msg, NewView, NodeId, Outcome, ProtocolBody, Report, ViewId};
-use std::collections::{BTreeMap, BTreeSet};
+use crate::engine::Engine;
+use crate::wire::{AckStatus, Frame, Incarnation, Member, Msg, NewView, NodeId, Outcome, ProtocolBody, Report, ViewId};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Messages kept for views not yet installed.
 const MAX_DEFERRED: usize = 8_192;
@@ -45,6 +55,11 @@ struct Gathering {
     vid: ViewId,
     members: Vec<Member>,
     reports: BTreeMap<NodeId, Report>,
+    /// The decision, once every report is in (a view with quorum waits for
+    /// every member to accept it).
+    decided: Option<NewView>,
+    /// Members that accepted the decision.
+    accepted_by: BTreeSet<NodeId>,
     deadline: Time,
 }
 
@@ -59,6 +74,13 @@ pub(crate) struct Membership {
     joiners: BTreeMap<NodeId, Member>,
     /// Highest view id this member accepted a `Prepare` for.
     promised: ViewId,
+    /// The incarnation of that view's leader (a restarted leader can reuse a
+    /// view id, and a message of its previous life must not count).
+    promised_inc: Incarnation,
+    /// Views with quorum this member accepted and has not installed, oldest
+    /// first; each one's lineage holds this member, so it builds on the one
+    /// before. Kept across views without quorum.
+    accepted: Vec<NewView>,
     pub(crate) fenced_since: Time,
     fence_deadline: Option<Time>,
     gathering: Option<Gathering>,
@@ -81,6 +103,8 @@ impl Membership {
             suspects: BTreeSet::new(),
             joiners: BTreeMap::new(),
             promised: id,
+            promised_inc: me.inc,
+            accepted: Vec::new(),
             fenced_since: now,
             fence_deadline: None,
             gathering: None,
@@ -126,7 +150,9 @@ impl Membership {
     }
 
     pub(crate) fn next_deadline(&self) -> Option<Time> {
-        [Some(self.next_probe), self.fence_deadline, self.gathering.as_ref().map(|g| g.deadline), self.escalate_at]
+        // A leader's own fence waits while it gathers (see `membership_timeout`).
+        let fence = self.fence_deadline.filter(|_| self.gathering.is_none());
+        [Some(self.next_probe), fence, self.gathering.as_ref().map(|g| g.deadline), self.escalate_at]
             .into_iter()
             .flatten()
             .min()
@@ -217,7 +243,7 @@ impl Core {
     fn start_gathering(&mut self, members: Vec<Member>, now: Time) {
         let epoch = self.mem.promised.epoch.max(self.mem.view.id.epoch) + 1;
         let vid = ViewId { epoch, leader: self.cfg.id };
-        self.fence(vid, now);
+        self.fence(vid, self.me().inc, now);
         let mut reports = BTreeMap::new();
         reports.insert(self.cfg.id, self.report());
         for m in &members {
@@ -227,15 +253,23 @@ impl Core {
             }
         }
         log::debug!("node {}: leads view change to {vid} with {:?}", self.cfg.id, members.iter().map(|m| m.id).collect::<Vec<_>>());
-        self.mem.gathering = Some(Gathering { vid, members, reports, deadline: now + self.view_change_timeout() });
+        self.mem.gathering = Some(Gathering {
+            vid,
+            members,
+            reports,
+            decided: None,
+            accepted_by: BTreeSet::new(),
+            deadline: now + self.view_change_timeout(),
+        });
         self.try_decide(now);
     }
 
-    fn fence(&mut self, vid: ViewId, now: Time) {
+    fn fence(&mut self, vid: ViewId, leader_inc: Incarnation, now: Time) {
         if self.mem.fenced_by().is_none() {
             self.mem.fenced_since = now;
         }
         self.mem.promised = vid;
+        self.mem.promised_inc = leader_inc;
         self.mem.fence_deadline = Some(now + self.view_change_timeout() * 2);
     }
 
@@ -247,30 +281,45 @@ impl Core {
         }
     }
 
-    /// This member's flush state for a view change leader.
+    /// This member's flush state for a view change leader: as it would be
+    /// with the views it accepted installed.
     fn report(&self) -> Report {
-        let committed_params = match &self.eng.running {
-            Some(Running { old_params: Some(old), .. }) => *old,
-            _ => self.params,
+        let Some(top) = self.mem.accepted.last() else {
+            let committed_params = match &self.eng.running {
+                Some(Running { old_params: Some(old), .. }) => *old,
+                _ => self.params,
+            };
+            return self.report_of(&self.eng, (self.mem.primary, self.mem.primary_members.clone()), committed_params, self.generation, Vec::new());
         };
+        let mut eng = self.eng.clone();
+        let (mut events, mut counters) = (VecDeque::new(), Counters::default());
+        for nv in &self.mem.accepted {
+            take_lineage(&mut eng, self.cfg.id, nv, &mut events, &mut counters);
+        }
+        self.report_of(&eng, (top.vid, top.members.clone()), top.params, top.generation, top.ancestors.clone())
+    }
+
+    fn report_of(&self, eng: &Engine, primary: (ViewId, Vec<Member>), params: Params, generation: u64, ancestors: Vec<Vec<Member>>) -> Report {
         Report {
             view: self.mem.view.id,
-            primary: self.mem.primary,
-            primary_members: self.mem.primary_members.clone(),
-            completed: self.eng.completed,
-            last_outcome: self.eng.last_outcome.clone(),
-            running: self.eng.running_report(),
-            pending: self.eng.pending.iter().cloned().collect(),
+            primary: primary.0,
+            primary_members: primary.1,
+            ancestors,
+            completed: eng.completed,
+            last_outcome: eng.last_outcome.clone(),
+            running: eng.running_report(),
+            pending: eng.pending.iter().cloned().collect(),
             // Past every round this member ACKed (ahead, too), so the new view's
             // rounds are fresh.
-            next_round: self.eng.running.as_ref().map_or(self.eng.next_round, |r| r.round + 1).max(self.eng.my_ack_round + 1),
-            params: committed_params,
-            generation: self.generation,
-            recent: self.eng.recent_decided(),
+            next_round: eng.running.as_ref().map_or(eng.next_round, |r| r.round + 1).max(eng.my_ack_round + 1),
+            params,
+            generation,
+            recent: eng.recent_decided(),
         }
     }
 
-    pub(crate) fn on_prepare(&mut self, from: NodeId, vid: ViewId, now: Time) {
+    pub(crate) fn on_prepare(&mut self, sender: Member, vid: ViewId, now: Time) {
+        let from = sender.id;
         // A leader from outside the view may only be merging it in: then it has
         // a lower id than this view's coordinator (or this view has no quorum).
         let outsider = !self.mem.view.members.iter().any(|m| m.id == from);
@@ -286,14 +335,14 @@ impl Core {
             return;
         }
         self.mem.gathering = None;
-        self.fence(vid, now);
+        self.fence(vid, sender.inc, now);
         let report = Box::new(self.report());
         let _ = self.send_msg(from, &Msg::PrepareAck { vid, report }, true);
     }
 
     pub(crate) fn on_prepare_ack(&mut self, from: NodeId, vid: ViewId, report: Report, now: Time) {
         let Some(g) = self.mem.gathering.as_mut() else { return };
-        if g.vid != vid || !g.members.iter().any(|m| m.id == from) {
+        if g.vid != vid || g.decided.is_some() || !g.members.iter().any(|m| m.id == from) {
             return;
         }
         g.reports.insert(from, report);
@@ -303,7 +352,7 @@ impl Core {
     /// A leader whose `Prepare` was refused learns the epoch it must beat.
     pub(crate) fn on_prepare_refused(&mut self, vid: ViewId, promised: ViewId, now: Time) {
         let Some(g) = self.mem.gathering.as_ref() else { return };
-        if g.vid != vid {
+        if g.vid != vid || g.decided.is_some() {
             return;
         }
         let members = g.members.clone();
@@ -314,7 +363,8 @@ impl Core {
     pub(crate) fn membership_timeout(&mut self, now: Time) {
         if let Some(g) = &self.mem.gathering {
             if g.deadline <= now {
-                let silent: Vec<NodeId> = g.members.iter().filter(|m| !g.reports.contains_key(&m.id)).map(|m| m.id).collect();
+                let answered = |id: &NodeId| if g.decided.is_some() { g.accepted_by.contains(id) } else { g.reports.contains_key(id) };
+                let silent: Vec<NodeId> = g.members.iter().map(|m| m.id).filter(|id| !answered(id)).collect();
                 self.mem.gathering = None;
                 for id in silent {
                     if self.mem.suspects.insert(id) {
@@ -401,42 +451,107 @@ impl Core {
         }
     }
 
+    /// With every report in, decides and sends the decision; a view without
+    /// quorum installs at once, one with quorum once every member accepted it.
     fn try_decide(&mut self, now: Time) {
         let Some(g) = &self.mem.gathering else { return };
-        if g.reports.len() < g.members.len() {
+        if g.decided.is_some() || g.reports.len() < g.members.len() {
             return;
         }
-        let g = self.mem.gathering.take().expect("checked above");
-        let nv = self.decide(g);
+        let nv = decide_view(&self.cfg.nodes, self.cfg.quorum, g.vid, g.members.clone(), &g.reports, self.params, self.generation);
         for m in &nv.members {
             if m.id != self.cfg.id {
                 let _ = self.send_msg(m.id, &Msg::NewView(Box::new(nv.clone())), true);
             }
         }
-        self.install(nv, now);
+        if !nv.quorum {
+            self.install(nv, now);
+            return;
+        }
+        self.accept(nv.clone());
+        let deadline = now + self.view_change_timeout();
+        let vid = nv.vid;
+        let g = self.mem.gathering.as_mut().expect("checked above");
+        g.decided = Some(nv);
+        g.deadline = deadline;
+        self.on_accepted(self.cfg.id, vid, now);
     }
 
-    /// The leader's decision, from every member's report.
-    fn decide(&self, g: Gathering) -> NewView {
-        decide_view(&self.cfg.nodes, self.cfg.quorum, g.vid, g.members, &g.reports, self.params, self.generation)
-    }
-
-    pub(crate) fn on_new_view(&mut self, from: NodeId, nv: NewView, now: Time) {
-        if nv.vid != self.mem.promised || nv.vid.leader != from || !nv.members.contains(&self.me()) {
+    pub(crate) fn on_new_view(&mut self, sender: Member, nv: NewView, now: Time) {
+        if nv.vid != self.mem.promised || nv.vid.leader != sender.id || sender.inc != self.mem.promised_inc || !nv.members.contains(&self.me()) {
             self.counters.stale += 1;
             return;
         }
-        self.install(nv, now);
+        if !nv.quorum {
+            self.install(nv, now);
+            return;
+        }
+        let vid = nv.vid;
+        self.accept(nv);
+        let _ = self.send_msg(sender.id, &Msg::Accepted { vid }, true);
+    }
+
+    /// Accepts a view with quorum: one whose lineage holds this member builds
+    /// on the views accepted before; one whose lineage does not replaces them
+    /// (its leader saw a later lineage than they carry).
+    fn accept(&mut self, nv: NewView) {
+        if !nv.base.contains(&self.cfg.id) {
+            self.mem.accepted.clear();
+        }
+        self.mem.accepted.push(nv);
+    }
+
+    /// The leader counts a member's acceptance; with every member's, all install.
+    pub(crate) fn on_accepted(&mut self, from: NodeId, vid: ViewId, now: Time) {
+        let Some(g) = self.mem.gathering.as_mut().filter(|g| g.vid == vid && g.decided.is_some()) else { return };
+        if !g.members.iter().any(|m| m.id == from) {
+            return;
+        }
+        g.accepted_by.insert(from);
+        if g.accepted_by.len() < g.members.len() {
+            return;
+        }
+        let g = self.mem.gathering.take().expect("checked above");
+        for m in &g.members {
+            if m.id != self.cfg.id {
+                let _ = self.send_msg(m.id, &Msg::Install { vid }, true);
+            }
+        }
+        self.install_accepted(vid, now);
+    }
+
+    /// Every member accepted `vid`: installs it, after the views it builds on.
+    /// This member may meanwhile have promised a later view: it reported to
+    /// that one as if these were installed, so installing them agrees with it.
+    pub(crate) fn on_install(&mut self, sender: Member, vid: ViewId, now: Time) {
+        let accepted = self.mem.accepted.last().is_some_and(|nv| nv.vid == vid);
+        if !accepted || vid.leader != sender.id || vid <= self.mem.view.id {
+            self.counters.stale += 1;
+            return;
+        }
+        self.install_accepted(vid, now);
+    }
+
+    fn install_accepted(&mut self, vid: ViewId, now: Time) {
+        let mut chain = std::mem::take(&mut self.mem.accepted);
+        let last = chain.pop().expect("the caller checked the last accepted view");
+        debug_assert_eq!(last.vid, vid);
+        for nv in &chain {
+            self.take_view(nv);
+        }
+        self.install(last, now);
     }
 
     fn install(&mut self, nv: NewView, now: Time) {
         self.mem.view = View { id: nv.vid, members: nv.members.clone(), quorum: nv.quorum };
-        self.mem.promised = nv.vid;
-        self.mem.fence_deadline = None;
-        self.mem.gathering = None;
-        self.mem.suspects.clear();
-        self.mem.escalate_at = None;
-        self.mem.joiners.clear();
+        if self.mem.promised <= nv.vid {
+            self.mem.promised = nv.vid;
+            self.mem.fence_deadline = None;
+            self.mem.gathering = None;
+            self.mem.suspects.clear();
+            self.mem.escalate_at = None;
+            self.mem.joiners.clear();
+        }
         for p in self.peers.values_mut() {
             p.last_ack_round = 0;
         }
@@ -445,19 +560,20 @@ impl Core {
                 self.learn_member(*m);
             }
         }
-        if nv.quorum {
-            self.mem.primary = nv.vid;
-            self.mem.primary_members = nv.members.clone();
-            self.resolve(&nv);
-            self.learn_decided(&nv.recent);
-            self.eng.install(nv.completed, nv.pending.clone(), nv.next_round);
-            if self.params != nv.params || self.generation != nv.generation {
-                self.params = nv.params;
-                self.generation = nv.generation;
-                self.events.push_back(Event::ParamsChanged { generation: self.generation });
-            }
-        }
+        self.take_view(&nv);
         self.ring.reset(&self.mem.view.members, self.me(), &self.params, self.generation, now);
+        self.resubmit_outstanding();
+        self.replay_deferred(now);
+    }
+
+    /// Takes what a view hands its members (the lineage state, if it has
+    /// quorum) and tells the host. A view accepted and installed only as the
+    /// ancestor of a later one passes through here too, so the host sees each
+    /// view whose state it took, and whether it came by transfer.
+    fn take_view(&mut self, nv: &NewView) {
+        if nv.quorum {
+            self.take_view_state(nv);
+        }
         self.counters.views_installed += 1;
         log::info!(
             "node {}: installed view {} {:?} quorum {}",
@@ -472,67 +588,81 @@ impl Core {
             quorum: nv.quorum,
             transferred: nv.quorum && !nv.base.contains(&self.cfg.id),
         });
-        self.resubmit_outstanding();
-        self.replay_deferred(now);
     }
 
-    /// Records proposals decided while their proposers were cut off, so none is
-    /// run twice; a proposer learns the fate of its own.
-    fn learn_decided(&mut self, recent: &[crate::wire::Decided]) {
-        for d in recent {
-            if self.eng.outcome(d.pid).is_some() {
-                continue;
-            }
-            let o = Outcome {
-                seq: d.seq,
-                pid: d.pid,
-                kind: d.kind.clone(),
-                committed: d.committed,
-                generation: d.generation,
-                statuses: Vec::new(),
-                reason: (!d.committed).then(|| "decided while this member was cut off".to_string()),
-            };
-            if self.eng.outstanding.contains_key(&d.pid) {
-                self.events.push_back(Event::OutcomeLearned(o.clone()));
-            }
-            self.eng.remember_decided(o);
+    /// Takes the lineage state a view with quorum hands its members.
+    fn take_view_state(&mut self, nv: &NewView) {
+        self.mem.primary = nv.vid;
+        self.mem.primary_members = nv.members.clone();
+        take_lineage(&mut self.eng, self.cfg.id, nv, &mut self.events, &mut self.counters);
+        if self.params != nv.params || self.generation != nv.generation {
+            self.params = nv.params;
+            self.generation = nv.generation;
+            self.events.push_back(Event::ParamsChanged { generation: self.generation });
         }
     }
+}
 
-    /// Applies the leader's outcomes to the protocols this member knew; a member
-    /// of the lineage reports every protocol it had not completed, in order.
-    fn resolve(&mut self, nv: &NewView) {
-        let in_lineage = nv.base.contains(&self.cfg.id);
-        let mut running = self.eng.running.take();
-        for o in &nv.resolved {
-            let from_running = running.as_ref().is_some_and(|r| r.entry.seq == o.seq && r.entry.pid == o.pid);
-            let from_pending = self.eng.pending.iter().any(|e| e.seq == o.seq && e.pid == o.pid);
-            if from_running {
-                let r = running.take().expect("checked above");
-                if let Step::Local { token, .. } = r.step {
-                    self.events.push_back(Event::WaitCancelled { token });
-                }
-            }
-            if from_running || from_pending || (in_lineage && o.seq > self.eng.completed) {
-                self.counters.protocols_completed += 1;
-                if o.kind == "param-change" {
-                    if o.committed {
-                        self.counters.changes_committed += 1;
-                    } else {
-                        self.counters.changes_rolled_back += 1;
-                    }
-                }
-                self.events.push_back(Event::Completed(o.clone()));
-            } else if self.eng.outstanding.contains_key(&o.pid) {
-                self.events.push_back(Event::OutcomeLearned(o.clone()));
-            }
-            self.eng.adopt(o.clone());
+/// What a view with quorum does to a member's engine: the outcomes it decided
+/// (telling the host of those this member was running or had queued, or had
+/// proposed), the proposals decided while their proposers were cut off, and
+/// the protocols it carries over. One function for installing a view and for
+/// reporting as if an accepted one were installed.
+fn take_lineage(eng: &mut Engine, me: NodeId, nv: &NewView, events: &mut VecDeque<Event>, counters: &mut Counters) {
+    resolve(eng, me, nv, events, counters);
+    learn_decided(eng, &nv.recent, events);
+    eng.install(nv.completed, nv.pending.clone(), nv.next_round);
+}
+
+/// Records proposals decided while their proposers were cut off, so none is
+/// run twice; a proposer learns the fate of its own.
+fn learn_decided(eng: &mut Engine, recent: &[crate::wire::Decided], events: &mut VecDeque<Event>) {
+    for d in recent {
+        if eng.outcome(d.pid).is_some() {
+            continue;
         }
-        if let Some(r) = running {
-            // A protocol of another lineage: superseded by the state transfer.
+        let o = Outcome {
+            seq: d.seq,
+            pid: d.pid,
+            kind: d.kind.clone(),
+            committed: d.committed,
+            generation: d.generation,
+            statuses: Vec::new(),
+            reason: (!d.committed).then(|| "decided while this member was cut off".to_string()),
+        };
+        if eng.outstanding.contains_key(&d.pid) {
+            events.push_back(Event::OutcomeLearned(o.clone()));
+        }
+        eng.remember_decided(o);
+    }
+}
+
+/// Applies the leader's outcomes to the protocols this member knew; a member
+/// of the lineage reports every protocol it had not completed, in order.
+fn resolve(eng: &mut Engine, me: NodeId, nv: &NewView, events: &mut VecDeque<Event>, counters: &mut Counters) {
+    let in_lineage = nv.base.contains(&me);
+    let mut running = eng.running.take();
+    for o in &nv.resolved {
+        let from_running = running.as_ref().is_some_and(|r| r.entry.seq == o.seq && r.entry.pid == o.pid);
+        let from_pending = eng.pending.iter().any(|e| e.seq == o.seq && e.pid == o.pid);
+        if from_running {
+            let r = running.take().expect("checked above");
             if let Step::Local { token, .. } = r.step {
-                self.events.push_back(Event::WaitCancelled { token });
+                events.push_back(Event::WaitCancelled { token });
             }
+        }
+        if from_running || from_pending || (in_lineage && o.seq > eng.completed) {
+            counters.count_completed(o);
+            events.push_back(Event::Completed(o.clone()));
+        } else if eng.outstanding.contains_key(&o.pid) {
+            events.push_back(Event::OutcomeLearned(o.clone()));
+        }
+        eng.adopt(o.clone());
+    }
+    if let Some(r) = running {
+        // A protocol of another lineage: superseded by the state transfer.
+        if let Step::Local { token, .. } = r.step {
+            events.push_back(Event::WaitCancelled { token });
         }
     }
 }
@@ -542,7 +672,10 @@ impl Core {
 /// - the lineage is the reports with the highest last primary (quorum) view;
 /// - quorum: a majority of the configured nodes and of that primary view's
 ///   members (every configured node present always has quorum; no lineage at
-///   all needs every node); a view without quorum decides nothing;
+///   all needs every node); when no member of the lineage installed its view
+///   (only accepted it), also a majority of each view between the last one
+///   they installed and it (`Report::ancestors`); a view without quorum
+///   decides nothing;
 /// - a member one protocol behind adopts the outcome of a member that
 ///   completed it (the *holder*, whose committed parameters every member takes);
 /// - the protocol in flight that no survivor completed is abandoned by all,
@@ -572,21 +705,43 @@ pub fn decide_view(
     let top = reports.values().map(|r| r.primary).max().unwrap_or_default();
     let base_ids: Vec<NodeId> = reports.iter().filter(|(_, r)| r.primary == top).map(|(&id, _)| id).collect();
     let everyone = nodes.iter().all(|id| members.iter().any(|m| m.id == *id));
+    // The views between the last one of the lineage some member installed and
+    // its top (excluded): empty when the top is installed. A lineage some
+    // member installed was accepted by all its members; one only accepted may
+    // have lost to a view gathered at the same time from the same ancestors,
+    // so the new view must hold a majority of each of them too, as a leader
+    // re-proposing it would.
+    let base_reports = || base_ids.iter().map(|id| &reports[id]);
+    let mut ancestors: Vec<Vec<Member>> = Vec::new();
+    if !base_reports().any(|r| r.ancestors.is_empty()) {
+        for a in base_reports().flat_map(|r| &r.ancestors) {
+            if !ancestors.contains(a) {
+                ancestors.push(a.clone());
+            }
+        }
+    }
     let quorum = if !quorum_required || everyone {
         true
     } else if top == ViewId::default() {
         false
     } else {
-        let last = &reports[&base_ids[0]].primary_members;
-        let kept = last.iter().filter(|m| members.contains(m)).count();
-        members.len() * 2 > nodes.len() && kept * 2 > last.len()
+        // A majority of a view's members, same incarnations; none of a view
+        // never installed (a first start, which needed every node).
+        let held = |view: &[Member]| !view.is_empty() && view.iter().filter(|m| members.contains(m)).count() * 2 > view.len();
+        // A lineage some member installed was accepted by all its members;
+        // one only accepted may have lost to a view gathered at the same time
+        // from the same ancestors, so the new view must hold a majority of
+        // each of them too, as a leader re-proposing it would.
+        members.len() * 2 > nodes.len() && held(&reports[&base_ids[0]].primary_members) && ancestors.iter().all(|a| held(a))
     };
     let next_round = reports.values().map(|r| r.next_round).max().unwrap_or(1).max(1);
+    let lineage_top = base_reports().next().map(|r| r.primary_members.clone()).unwrap_or_default();
     let mut nv = NewView {
         vid,
         members,
         quorum,
         base: Vec::new(),
+        ancestors: ancestors.into_iter().chain(std::iter::once(lineage_top)).collect(),
         resolved: Vec::new(),
         pending: Vec::new(),
         completed: 0,

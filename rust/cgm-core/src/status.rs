@@ -147,6 +147,20 @@ pub struct Counters {
     pub changes_rolled_back: u64,
 }
 
+impl Counters {
+    /// Counts a protocol this member completed, with the outcome it completed with.
+    pub(crate) fn count_completed(&mut self, o: &crate::wire::Outcome) {
+        self.protocols_completed += 1;
+        if o.kind == "param-change" {
+            if o.committed {
+                self.changes_committed += 1;
+            } else {
+                self.changes_rolled_back += 1;
+            }
+        }
+    }
+}
+
 /// A member's status, built from its local record alone.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Status {

@@ -197,10 +197,18 @@ pub struct Decided {
 pub struct Report {
     /// The view the member is in.
     pub view: ViewId,
-    /// The last view with quorum the member belonged to (its lineage).
+    /// The last view with quorum the member installed or, past it, accepted
+    /// (its lineage).
     pub primary: ViewId,
     /// The members of that view.
     pub primary_members: Vec<Member>,
+    /// When `primary` is only accepted: the members of the views the lineage
+    /// passes through from the last view this member installed (first; empty
+    /// when it never installed one) to `primary` (excluded). A view built on
+    /// an accepted view must hold a majority of each, because that view may
+    /// never have been installed anywhere (see `decide_view`). Empty when
+    /// `primary` is installed.
+    pub ancestors: Vec<Vec<Member>>,
     /// Highest protocol sequence the member completed.
     pub completed: u64,
     /// The outcome of `completed`, if the member still remembers it.
@@ -244,6 +252,12 @@ pub struct NewView {
     /// The members whose state the decision comes from (the lineage); the
     /// others receive the state by transfer.
     pub base: Vec<NodeId>,
+    /// The members of the views a view built on this one, before it is
+    /// installed, must also hold a majority of: those from the last view of
+    /// the lineage some member installed to the lineage's top (see
+    /// [`Report::ancestors`]). An empty list stands for no view (a first
+    /// start, which needs every node).
+    pub ancestors: Vec<Vec<Member>>,
     /// Outcomes members that lag must adopt, in order.
     pub resolved: Vec<Outcome>,
     /// Sequenced protocols carried into the new view, in order.
@@ -310,7 +324,9 @@ pub enum Msg {
         /// Its state.
         report: Box<Report>,
     },
-    /// The leader installs the new view.
+    /// The leader's decision on the new view. A view without quorum is
+    /// installed at once; one with quorum is only accepted, answered with
+    /// [`Msg::Accepted`], and installed on [`Msg::Install`].
     NewView(Box<NewView>),
     /// The coordinator tells a proposer the outcome of a proposal it re-sent
     /// after being cut off, decided without it.
@@ -321,6 +337,16 @@ pub enum Msg {
         vid: ViewId,
         /// The highest view id the member promised.
         promised: ViewId,
+    },
+    /// A member accepted the new view with quorum.
+    Accepted {
+        /// The view id.
+        vid: ViewId,
+    },
+    /// Every member accepted the new view: install it.
+    Install {
+        /// The view id.
+        vid: ViewId,
     },
 }
 

@@ -734,6 +734,7 @@ impl ChangeModel {
             view: m.view.id,
             primary: m.view.primary,
             primary_members: m.view.primary_members.iter().map(|&j| member(j)).collect(),
+            ancestors: Vec::new(),
             completed: u64::from(m.completed()),
             last_outcome: decided.map(|d| {
                 let statuses = last_round_statuses(&m.round2);

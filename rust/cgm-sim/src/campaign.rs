@@ -133,7 +133,9 @@ pub struct SeedReport {
     pub nodes: usize,
     /// Trace hash (equal for two runs of the same seed).
     pub trace: u64,
-    /// Protocols completed cluster-wide (highest sequence).
+    /// Protocols completed cluster-wide: the highest sequence any member
+    /// completed during the run (the final state may hold fewer, when every
+    /// member restarted since the last view with quorum, losing its state).
     pub protocols: u64,
     /// Parameter changes committed (final generation).
     pub generation: u64,
@@ -314,7 +316,7 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
         seed,
         nodes,
         trace: sim.trace_hash(),
-        protocols: first.completed,
+        protocols: sim.checker.highest_seq,
         generation: first.generation,
         changes_proposed,
         simulated: Duration::from_micros(sim.now.0),

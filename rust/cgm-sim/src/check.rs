@@ -63,6 +63,8 @@ pub struct Checker {
     pub histories: BTreeMap<NodeId, History>,
     /// Outcomes superseded by a state transfer (allowed divergence, counted).
     pub superseded: u64,
+    /// Highest sequence any member completed during the run.
+    pub highest_seq: u64,
 }
 
 impl Checker {
@@ -97,6 +99,7 @@ impl Checker {
             return Err(Violation { at_us, what: format!("validity: node {node} committed a change without every member's OK: {o:?}") });
         }
         h.last = o.seq;
+        self.highest_seq = self.highest_seq.max(o.seq);
         h.outcomes.insert(o.seq, o.clone());
         h.digests.insert(o.seq, digest(o));
         Ok(())
