@@ -91,7 +91,10 @@ pub type WaitToken = u64;
 /// Something the host should know or do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// A new view was installed.
+    /// A new view was installed. A member installing a view whose decision
+    /// builds on views it had accepted but not installed (their leader was
+    /// replaced before it could install them) reports each of those first, in
+    /// order, as their state is taken.
     ViewChanged {
         /// Its id.
         view: ViewId,
