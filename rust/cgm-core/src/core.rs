@@ -13,6 +13,7 @@ use crate::reliable::{Channel, Limits};
 use crate::ring::Ring;
 use crate::status::{Counters, PeerStatus, Phase, Status};
 use crate::time::Time;
+use crate::timers::ChannelTimers;
 use crate::wire::{self, Frame, Header, Incarnation, Member, Msg, NodeId, Outcome, ProposalId, Resource, ViewId, WireError};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
@@ -188,6 +189,8 @@ pub struct Core {
     pub(crate) params: Params,
     pub(crate) generation: u64,
     pub(crate) peers: BTreeMap<NodeId, Peer>,
+    /// The peers' channel deadlines, by time.
+    timers: ChannelTimers,
     pub(crate) mem: Membership,
     pub(crate) eng: Engine,
     pub(crate) ring: Ring,
@@ -233,6 +236,7 @@ impl Core {
             params: cfg.params,
             generation: 0,
             peers: BTreeMap::new(),
+            timers: ChannelTimers::default(),
             mem: Membership::new(me, quorum, now),
             eng: Engine::default(),
             ring: Ring::default(),
@@ -604,7 +608,8 @@ impl Core {
     pub fn handle_timeout(&mut self, now: Time) {
         let lim = self.limits();
         let mut gave_up = Vec::new();
-        for (&id, p) in self.peers.iter_mut() {
+        for id in self.timers.due(now, &lim) {
+            let Some(p) = self.peers.get_mut(&id) else { continue };
             let inc = p.inc;
             let outbox = &mut self.outbox;
             if p.channel.on_timeout(now, &lim, |f| outbox.push_back((Dest::Node(id), inc, f))).is_err() {
@@ -612,11 +617,13 @@ impl Core {
             }
             // Delayed acknowledgements fall due here.
             p.channel.poll_new(now, &lim, |f| outbox.push_back((Dest::Node(id), inc, f)));
+            self.timers.update(id, p.channel.timer_key());
         }
         for m in gave_up {
             if let Some(p) = self.peers.get_mut(&m.id) {
                 p.channel.restart_send();
                 p.cut_in = Some(self.mem.view.id);
+                self.timers.update(m.id, p.channel.timer_key());
             }
             if !self.left {
                 self.suspect(m, "messages unacknowledged for max-message-retry-time", now);
@@ -664,7 +671,7 @@ impl Core {
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Time> {
         let lim = self.limits();
-        let mut t = self.peers.values().filter_map(|p| p.channel.next_deadline(&lim)).min();
+        let mut t = self.timers.next(&lim);
         let mut add = |d: Option<Time>| {
             if let Some(d) = d {
                 t = Some(t.map_or(d, |t: Time| t.min(d)));
@@ -707,6 +714,7 @@ impl Core {
         if inc > p.inc {
             // A restarted node: its old incarnation's channel state is void.
             *p = Peer { inc, ..Peer::default() };
+            self.mark_dirty(id);
         }
         true
     }
@@ -822,6 +830,7 @@ impl Core {
             let inc = p.inc;
             let outbox = &mut self.outbox;
             p.channel.poll_new(now, &lim, |f| outbox.push_back((Dest::Node(id), inc, f)));
+            self.timers.update(id, p.channel.timer_key());
         }
     }
 }

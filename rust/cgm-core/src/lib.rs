@@ -21,6 +21,7 @@ mod reliable;
 mod ring;
 pub mod status;
 pub mod time;
+mod timers;
 pub mod wire;
 
 pub use crate::core::{Config, Core, Dest, Dropped, Event, Transmit, WaitToken};

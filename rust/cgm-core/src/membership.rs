@@ -278,6 +278,8 @@ impl Core {
         let p = self.peers.entry(m.id).or_default();
         if m.inc > p.inc {
             *p = Peer { inc: m.inc, ..Peer::default() };
+            // The old channel's deadlines go from the index at the next flush.
+            self.mark_dirty(m.id);
         }
     }
 

@@ -55,6 +55,27 @@ impl Limits {
     }
 }
 
+/// What a channel's deadline derives from: its earliest unacknowledged
+/// segment's (first send, last send) and when an acknowledgement fell due.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct TimerKey {
+    pub(crate) earliest: Option<(Time, Time)>,
+    pub(crate) ack_due: Option<Time>,
+}
+
+/// The deadline of `key` under `lim`: a retransmission one retry timer after
+/// the last send (or the give-up, max retry time after the first), or a
+/// delayed acknowledgement. Monotone in every time of the key, so the earliest
+/// deadline of many channels is this of their keys' earliest times taken apart.
+pub(crate) fn deadline(key: TimerKey, lim: &Limits) -> Option<Time> {
+    let retry = key.earliest.map(|(first, last)| (last + lim.retry).min(first + lim.max_retry));
+    let ack = key.ack_due.map(|t| t + lim.ack_delay());
+    match (retry, ack) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// A send was refused because the queue is over its threshold; nothing was queued.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Backpressure {
@@ -227,14 +248,9 @@ impl Channel {
         Ok(())
     }
 
-    /// The next time this channel has timed work to do, if any.
-    pub(crate) fn next_deadline(&self, lim: &Limits) -> Option<Time> {
-        let retry = self.earliest.map(|(first, last)| (last + lim.retry).min(first + lim.max_retry));
-        let ack = self.ack_due.map(|t| t + lim.ack_delay());
-        match (retry, ack) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+    /// The times this channel's deadline derives from, whatever the limits in force.
+    pub(crate) fn timer_key(&self) -> TimerKey {
+        TimerKey { earliest: self.earliest, ack_due: self.ack_due }
     }
 
     /// Takes in one data segment at `now`; calls `deliver` for every message it
@@ -401,7 +417,7 @@ mod tests {
         let mut tx = Channel::default();
         tx.send(b"ab", &lim(), false).unwrap();
         frames(&mut tx, Time(0), &lim());
-        assert_eq!(tx.next_deadline(&lim()), Some(Time(10_000)));
+        assert_eq!(deadline(tx.timer_key(), &lim()), Some(Time(10_000)));
         let mut n = 0;
         tx.on_timeout(Time(9_000), &lim(), |_| n += 1).unwrap();
         assert_eq!(n, 0);
