@@ -15,7 +15,7 @@ use crate::status::{Counters, PeerStatus, Phase, Status};
 use crate::time::Time;
 use crate::timers::ChannelTimers;
 use crate::wire::{self, Frame, Header, Incarnation, Member, Msg, NodeId, Outcome, ProposalId, Resource, ViewId, WireError};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 /// A node's static configuration.
@@ -197,7 +197,8 @@ pub struct Core {
     pub(crate) counters: Counters,
     pub(crate) events: VecDeque<Event>,
     outbox: VecDeque<(Dest, Incarnation, Frame)>,
-    dirty: Vec<NodeId>,
+    /// Peers whose channel has new output or timers for the next flush.
+    dirty: BTreeSet<NodeId>,
     queries: BTreeMap<u64, PendingQuery>,
     pub(crate) operators: Vec<crate::operator::Waiter>,
     next_req: u64,
@@ -243,7 +244,7 @@ impl Core {
             counters: Counters::default(),
             events: VecDeque::new(),
             outbox: VecDeque::new(),
-            dirty: Vec::new(),
+            dirty: BTreeSet::new(),
             queries: BTreeMap::new(),
             operators: Vec::new(),
             next_req: 1,
@@ -720,9 +721,7 @@ impl Core {
     }
 
     pub(crate) fn mark_dirty(&mut self, id: NodeId) {
-        if !self.dirty.contains(&id) {
-            self.dirty.push(id);
-        }
+        self.dirty.insert(id);
     }
 
     /// Queues a reliable message to `to` (whose incarnation must be known).

@@ -213,7 +213,7 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
             let point = *CrashPoint::ALL.choose(&mut rng).expect("not empty");
             let lowest = sim.core(who).members().first().map_or(who, |m| m.id);
             let target = match point {
-                CrashPoint::SequencerFanout | CrashPoint::NewViewFanout if ids.contains(&lowest) => lowest,
+                CrashPoint::SequencerFanout | CrashPoint::InstallFanout if ids.contains(&lowest) => lowest,
                 _ => who,
             };
             if point == CrashPoint::Round2FailedAckToSome {

@@ -37,9 +37,9 @@ pub enum CrashPoint {
     /// A member that has just been fenced for a view change (or started one
     /// as its leader), after k of n datagrams of that step.
     ViewChangeFlush,
-    /// The leader of a view change that has just decided, after k of n of
-    /// its `NewView` datagrams.
-    NewViewFanout,
+    /// The leader of a view change whose view every member accepted, as it
+    /// installs it, after k of n of its `Install` datagrams.
+    InstallFanout,
 }
 
 impl CrashPoint {
@@ -55,7 +55,7 @@ impl CrashPoint {
         CrashPoint::Round2AfterAck,
         CrashPoint::Round2FailedAckToSome,
         CrashPoint::ViewChangeFlush,
-        CrashPoint::NewViewFanout,
+        CrashPoint::InstallFanout,
     ];
 
     /// Its name in reports.
@@ -71,7 +71,7 @@ impl CrashPoint {
             CrashPoint::Round2AfterAck => "round2-after-ack",
             CrashPoint::Round2FailedAckToSome => "round2-failure-ack-to-some",
             CrashPoint::ViewChangeFlush => "view-change-flush",
-            CrashPoint::NewViewFanout => "leader-after-k-of-n-new-views",
+            CrashPoint::InstallFanout => "leader-after-k-of-n-installs",
         }
     }
 
@@ -135,7 +135,7 @@ pub fn trigger(
         CrashPoint::Round2AfterAck => just_acked(1).then_some(sends),
         CrashPoint::Round2FailedAckToSome => partial(just_acked(1) && failed_step),
         CrashPoint::ViewChangeFlush => partial(now.phase == Phase::ViewChange && !before.view_change),
-        CrashPoint::NewViewFanout => {
+        CrashPoint::InstallFanout => {
             let leader = now.members.first().is_some_and(|m| m.id == id);
             partial(before.view_change && now.phase != Phase::ViewChange && leader)
         }
