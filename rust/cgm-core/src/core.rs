@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::membership::Membership;
 use crate::params::{LocalLimits, Param, Params};
 use crate::query::{self, QueryCollector};
-use crate::reliable::{Channel, Limits};
+use crate::reliable::{Channel, Limits, TimerKey};
 use crate::ring::Ring;
 use crate::status::{Counters, PeerStatus, Phase, Status};
 use crate::time::Time;
@@ -174,6 +174,8 @@ pub(crate) struct Peer {
     /// for every round up to r, and would cover a lost one), and the link
     /// stays silent until a new view.
     pub cut_in: Option<ViewId>,
+    /// The channel's timer key as [`ChannelTimers`] holds it.
+    pub timer_key: TimerKey,
 }
 
 struct PendingQuery {
@@ -618,14 +620,14 @@ impl Core {
             }
             // Delayed acknowledgements fall due here.
             p.channel.poll_new(now, &lim, |f| outbox.push_back((Dest::Node(id), inc, f)));
-            self.timers.update(id, p.channel.timer_key());
+            self.reindex(id);
         }
         for m in gave_up {
             if let Some(p) = self.peers.get_mut(&m.id) {
                 p.channel.restart_send();
                 p.cut_in = Some(self.mem.view.id);
-                self.timers.update(m.id, p.channel.timer_key());
             }
+            self.reindex(m.id);
             if !self.left {
                 self.suspect(m, "messages unacknowledged for max-message-retry-time", now);
             }
@@ -708,14 +710,12 @@ impl Core {
 
     /// Returns false if the datagram comes from an older incarnation than known.
     fn learn_incarnation(&mut self, id: NodeId, inc: Incarnation) -> bool {
-        let p = self.peers.entry(id).or_default();
-        if inc < p.inc {
+        let known = self.peers.get(&id).map_or(0, |p| p.inc);
+        if inc < known {
             return false;
         }
-        if inc > p.inc {
-            // A restarted node: its old incarnation's channel state is void.
-            *p = Peer { inc, ..Peer::default() };
-            self.mark_dirty(id);
+        if inc > known || !self.peers.contains_key(&id) {
+            self.replace_peer(id, inc);
         }
         true
     }
@@ -829,7 +829,21 @@ impl Core {
             let inc = p.inc;
             let outbox = &mut self.outbox;
             p.channel.poll_new(now, &lim, |f| outbox.push_back((Dest::Node(id), inc, f)));
-            self.timers.update(id, p.channel.timer_key());
+            self.reindex(id);
         }
+    }
+
+    /// Brings the deadline index up to date with `id`'s channel.
+    fn reindex(&mut self, id: NodeId) {
+        let Some(p) = self.peers.get_mut(&id) else { return };
+        let key = p.channel.timer_key();
+        self.timers.update(id, std::mem::replace(&mut p.timer_key, key), key);
+    }
+
+    /// Starts afresh with `id` at incarnation `inc` (a restarted node: its old
+    /// incarnation's channel state is void).
+    pub(crate) fn replace_peer(&mut self, id: NodeId, inc: Incarnation) {
+        let old = self.peers.insert(id, Peer { inc, ..Peer::default() });
+        self.timers.update(id, old.map_or_else(TimerKey::default, |p| p.timer_key), TimerKey::default());
     }
 }

@@ -31,7 +31,7 @@
 //! installed it, so a later view adopts an accepted view's decisions, and
 //! installing that later view installs the accepted one first.
 
-use crate::core::{Core, Event, Peer};
+use crate::core::{Core, Event};
 use crate::engine::{Running, Step};
 use crate::params::Params;
 use crate::status::Counters;
@@ -275,11 +275,8 @@ impl Core {
 
     /// Makes sure a channel exists for `m` at its incarnation.
     fn learn_member(&mut self, m: Member) {
-        let p = self.peers.entry(m.id).or_default();
-        if m.inc > p.inc {
-            *p = Peer { inc: m.inc, ..Peer::default() };
-            // The old channel's deadlines go from the index at the next flush.
-            self.mark_dirty(m.id);
+        if self.peers.get(&m.id).is_none_or(|p| m.inc > p.inc) {
+            self.replace_peer(m.id, m.inc);
         }
     }
 

@@ -5,26 +5,25 @@
 use crate::reliable::{deadline, Limits, TimerKey};
 use crate::time::Time;
 use crate::wire::NodeId;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
-/// Every channel's [`TimerKey`], with each of its times in its own ordered
-/// set. The limits are the same for every channel, so the earliest deadline
-/// is [`deadline`] of the earliest times taken apart; keys are indexed as
-/// they are, and a change of limits needs no re-indexing.
+/// Every channel's [`TimerKey`] times, each in its own ordered set. The
+/// limits are the same for every channel, so the earliest deadline is
+/// [`deadline`] of the earliest times taken apart; keys are indexed as they
+/// are, and a change of limits needs no re-indexing. The caller keeps the key
+/// it indexed for each channel (`Peer::timer_key`), so the index holds no map.
 #[derive(Debug, Default)]
 pub(crate) struct ChannelTimers {
-    keys: HashMap<NodeId, TimerKey>,
     first_sent: BTreeSet<(Time, NodeId)>,
     last_sent: BTreeSet<(Time, NodeId)>,
     ack_due: BTreeSet<(Time, NodeId)>,
 }
 
 impl ChannelTimers {
-    /// Records the key of `id`'s channel (call after anything that may arm
-    /// one of its timers; a stale key only makes a deadline early, never late).
-    pub(crate) fn update(&mut self, id: NodeId, key: TimerKey) {
-        let old = self.keys.insert(id, key).unwrap_or_default();
-        if old == key {
+    /// Replaces `id`'s indexed key `old` with `new` (call after anything
+    /// that may arm one of its timers).
+    pub(crate) fn update(&mut self, id: NodeId, old: TimerKey, new: TimerKey) {
+        if old == new {
             return;
         }
         if let Some((first, last)) = old.earliest {
@@ -34,11 +33,11 @@ impl ChannelTimers {
         if let Some(t) = old.ack_due {
             self.ack_due.remove(&(t, id));
         }
-        if let Some((first, last)) = key.earliest {
+        if let Some((first, last)) = new.earliest {
             self.first_sent.insert((first, id));
             self.last_sent.insert((last, id));
         }
-        if let Some(t) = key.ack_due {
+        if let Some(t) = new.ack_due {
             self.ack_due.insert((t, id));
         }
     }
@@ -66,6 +65,7 @@ impl ChannelTimers {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
     use std::time::Duration;
 
     fn lim() -> Limits {
@@ -90,7 +90,7 @@ mod tests {
             (1, key(None, None)),
         ];
         for (id, k) in steps {
-            t.update(id, k);
+            t.update(id, keys.get(&id).copied().unwrap_or_default(), k);
             keys.insert(id, k);
             let scan = keys.values().filter_map(|&k| deadline(k, &lim())).min();
             assert_eq!(t.next(&lim()), scan);

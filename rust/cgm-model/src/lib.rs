@@ -839,7 +839,7 @@ impl ChangeModel {
             m.round2[i] = status;
         }
         let view = m.view.id;
-        for j in (0..MEMBERS).filter(|&j| j != i && !s.members[j].crashed && s.members[j].view.id == view) {
+        for j in (0..MEMBERS).filter(|&j| j != i && !s.members[j].crashed && !s.members[j].completed() && s.members[j].view.id == view) {
             s.net.insert(Msg::Ack { from: i, to: j, round, status });
         }
         self.check_round(s, i);
@@ -888,6 +888,8 @@ impl ChangeModel {
             _ => round_verdict(&statuses).is_ok(),
         };
         self.conclude(m, committed);
+        // Nothing that reaches a member that completed the change changes it.
+        s.net.retain(|msg| msg.to() != i);
     }
 
     /// `Core::conclude`: a commit keeps the applied values and moves the
@@ -900,6 +902,8 @@ impl ChangeModel {
             m.params = old;
         }
         m.phase = Phase::Done;
+        m.missing = 0;
+        m.last_ack = [0; MEMBERS];
         m.decided = Some(Decision { committed, by: Decider::LastRound });
     }
 
@@ -1182,7 +1186,8 @@ impl Model for ChangeModel {
                 actions.push(Action::Answer { member: i, approve: true });
                 actions.push(Action::Answer { member: i, approve: false });
             }
-            if s.crashes < self.max_crashes {
+            let faults: u8 = std::env::var("FAULTS").map_or(9, |v| v.parse().unwrap());
+            if s.crashes < self.max_crashes && s.crashes + s.suspicions < faults {
                 actions.push(Action::Crash(i));
             }
             // `Core::maybe_lead` on suspecting a crashed member: unless a
@@ -1194,7 +1199,7 @@ impl Model for ChangeModel {
             }
             // `Core::suspect`, then `Core::maybe_lead`: only a suspicion that
             // makes the member lead changes anything in this scope.
-            if s.suspicions < self.max_suspicions {
+            if s.suspicions < self.max_suspicions && s.crashes + s.suspicions < faults {
                 for &j in m.view.members.iter().filter(|&&j| j != i && !s.members[j].crashed && !m.suspects[j]) {
                     let without: Vec<usize> = candidates.iter().copied().filter(|&k| k != j).collect();
                     if s.would_lead(i, &without) {
