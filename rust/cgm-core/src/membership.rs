@@ -516,29 +516,32 @@ impl Core {
                 let _ = self.send_msg(m.id, &Msg::Install { vid }, true);
             }
         }
-        self.install_accepted(vid, now);
+        let installed = self.install_accepted(vid, now);
+        debug_assert!(installed, "a leader's decision is its last accepted view while it gathers");
     }
 
     /// Every member accepted `vid`: installs it, after the views it builds on.
     /// This member may meanwhile have promised a later view: it reported to
     /// that one as if these were installed, so installing them agrees with it.
     pub(crate) fn on_install(&mut self, sender: Member, vid: ViewId, now: Time) {
-        let accepted = self.mem.accepted.last().is_some_and(|nv| nv.vid == vid);
-        if !accepted || vid.leader != sender.id || vid <= self.mem.view.id {
+        if vid.leader != sender.id || vid <= self.mem.view.id || !self.install_accepted(vid, now) {
             self.counters.stale += 1;
-            return;
         }
-        self.install_accepted(vid, now);
     }
 
-    fn install_accepted(&mut self, vid: ViewId, now: Time) {
+    /// Installs the accepted views up to `vid`, the last one accepted; false
+    /// (nothing done) when `vid` is not that one.
+    fn install_accepted(&mut self, vid: ViewId, now: Time) -> bool {
+        if self.mem.accepted.last().is_none_or(|nv| nv.vid != vid) {
+            return false;
+        }
         let mut chain = std::mem::take(&mut self.mem.accepted);
-        let last = chain.pop().expect("the caller checked the last accepted view");
-        debug_assert_eq!(last.vid, vid);
+        let last = chain.pop().expect("checked above");
         for nv in &chain {
             self.take_view(nv);
         }
         self.install(last, now);
+        true
     }
 
     fn install(&mut self, nv: NewView, now: Time) {

@@ -1043,6 +1043,14 @@ impl ChangeModel {
             NewViewMsg::new(&nv, adopted, base.expect("a report from the top"))
         };
         let pooled = decide(&reports);
+        {
+            let mut bare = reports.clone();
+            bare.values_mut().for_each(|r| r.ancestors.clear());
+            let a = decide_view(&nodes, true, vid, members(&view), &reports, params, generation);
+            let b = decide_view(&nodes, true, vid, members(&view), &bare, params, generation);
+            if a.quorum != b.quorum { panic!("ANCESTORS BIND: {reports:?}"); }
+            if reports.values().any(|r| !r.ancestors.is_empty()) { eprintln!("ANC nonempty {:?}", reports.values().map(|r| (r.primary, r.ancestors.len())).collect::<Vec<_>>()); }
+        }
         let mut own = None;
         for &j in &view {
             let nv = match self.variant {
