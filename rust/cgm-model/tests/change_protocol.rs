@@ -7,7 +7,7 @@
 //! Each test writes its figures (states, time, counterexample) straight to
 //! stderr, so they show in a plain `cargo test` run too.
 
-use cgm_model::{ChangeModel, CheckRun, Variant, LIMITATION};
+use cgm_model::{check, CheckRun, Variant, LIMITATION};
 use std::io::Write;
 
 /// Writes a line past the test harness's output capture.
@@ -24,7 +24,7 @@ fn summary(run: &CheckRun) {
 
 #[test]
 fn the_code_keeps_every_property_in_every_reachable_state() {
-    let run = ChangeModel::new(Variant::Code).check(2);
+    let run = check(Variant::Code, 2);
     summary(&run);
     for (property, trace) in &run.violations {
         say(&format!("  VIOLATED {property}: {}", trace.join(", ")));
@@ -37,7 +37,7 @@ fn the_code_keeps_every_property_in_every_reachable_state() {
 /// Checks `variant` and asserts it violates `expected`, printing the shortest
 /// counterexample.
 fn must_fail(variant: Variant, expected: &str) {
-    let run = ChangeModel::new(variant).check(1);
+    let run = check(variant, 1);
     summary(&run);
     for (property, trace) in &run.violations {
         say(&format!("  counterexample to \"{property}\": {}", trace.join(", ")));
