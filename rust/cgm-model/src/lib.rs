@@ -1,7 +1,7 @@
 //! A model of libcgm's transactional parameter change protocol as the code
 //! implements it, checked exhaustively with [stateright] for three members
-//! with up to two crashes and a network that loses, reorders and duplicates
-//! messages.
+//! with up to two faults (crashes, false suspicions) and a network that
+//! loses, reorders and duplicates messages.
 //!
 //! This crate is proof documentation: it states what the change protocol
 //! guarantees and under which faults, shows by an exhaustive search of every
@@ -14,7 +14,8 @@
 //! One parameter change ([`CHANGE`]) sequenced by the coordinator (node 1) of
 //! a view of three members with quorum, run by every member as
 //! `rust/cgm-core/src/engine.rs` runs it, and the view changes that follow
-//! crashes, as `rust/cgm-core/src/membership.rs` runs them:
+//! crashes and false suspicions, as `rust/cgm-core/src/membership.rs` runs
+//! them, competing leaders included:
 //!
 //! | model | code |
 //! | --- | --- |
@@ -29,27 +30,28 @@
 //! | round 2 completes: the verdict on every member's status | `Core::check_round`, `Core::finish` → [`cgm_core::round_verdict`] (called here) |
 //! | a commit keeps the values, a rollback restores the remembered ones | `Core::conclude` |
 //! | [`Action::Crash`]: a member stops for good | a node process dying |
-//! | [`Action::Lead`]: the lowest live member of a view with a crashed member starts a view change, fenced, with its own report | `Core::maybe_lead`, `Core::start_gathering`, `Core::fence`, `Core::report` |
-//! | [`Action::Prepare`]: a member accepts the `Prepare`, is fenced, and reports | `Core::on_prepare`, `Core::report`, `Engine::running_report`, `Core::on_prepare_ack` |
-//! | with every report in, the leader decides and installs | `Core::try_decide` → [`cgm_core::decide_view`] (called here), `Core::install` |
-//! | [`Action::Install`]: the `NewView` reaches a member, which installs it | `Core::on_new_view`, `Core::install`, `Core::resolve`, `Engine::install` |
-//!
-//! Since the code installs a view with quorum in two steps (`NewView`, every
-//! member's `Accepted`, then `Install`), the model still installs on the
-//! `NewView`: it has one leader at a time (crash-stop, no false suspicion), and
-//! with one leader the two steps decide exactly what one step does. Competing
-//! leaders, the case the second step exists for, are covered by the simulator
-//! (`cgm-sim`, the seed bank's 40354, 85071 and 94515, and the extended run);
-//! modelling them here is the next step.
+//! | [`Action::Lead`]: the lowest member of a view not suspected, with a crashed member in it, starts a view change without the suspects, fenced, with its own report | `Core::maybe_lead`, `Core::start_gathering`, `Core::fence`, `Core::report` |
+//! | [`Action::Suspect`]: a member suspects a live member of its view (a false suspicion, a leader's report or acceptance deadline included) and, the lowest not suspected, leads a view change without it | `Core::suspect`, `Core::membership_timeout`, `Core::maybe_lead`, `Core::start_gathering` |
+//! | [`Action::Prepare`]: a member takes a `Prepare` above its promise, drops its own view change, is fenced, and reports, as if the views it accepted were installed | `Core::on_prepare`, `Core::report`, `Core::report_of`, `Engine::running_report`, `Core::on_prepare_ack` |
+//! | [`Action::Refuse`]: a member that promised a later view change refuses; the leader gathers again above that promise | `Core::on_prepare` (`Msg::PrepareRefused`), `Core::on_prepare_refused` |
+//! | with every report in, the leader decides; it installs a view without quorum, and accepts one with quorum | `Core::try_decide` → [`cgm_core::decide_view`] (called here), `Core::accept`, `Core::install` |
+//! | [`Action::NewView`]: the `NewView` reaches a member that promised it: it installs a view without quorum, and accepts one with quorum (fenced until it installs) and answers `Accepted` | `Core::on_new_view`, `Core::accept`, `Core::install` |
+//! | [`Action::Accepted`]: an acceptance reaches the leader; with every member's, it sends `Install` and installs | `Core::on_accepted`, `Core::install_accepted` |
+//! | [`Action::Install`]: the `Install` reaches a member whose last accepted view it is: it takes the state of the views that one builds on, then installs it | `Core::on_install`, `Core::install_accepted`, `Core::install`, `Core::take_view_state`, `resolve`, `Engine::install` |
 //!
 //! The decisions that make the protocol safe are not re-implemented: the
 //! model calls [`cgm_core::round_verdict`] (the last round's verdict, on
 //! every member) and [`cgm_core::decide_view`] (the view change leader's
 //! decision from the survivors' [`Report`]s, which the model builds field by
-//! field as `Core::report` does), and the local step calls
+//! field as `Core::report` does: a member holding accepted views reports its
+//! state as if they were installed, their top as its primary and that one's
+//! `NewView::ancestors` as its `ancestors`), and the local step calls
 //! [`Params::with_changes`] and [`LocalLimits::check`]. The rest mirrors the
 //! code function by function, as the table says and each function's
-//! documentation repeats.
+//! documentation repeats. One field is the model's own:
+//! [`MemberView::lineage`] records every view with quorum whose state a
+//! member took (the code keeps only the last), to state that views with
+//! quorum never fork ([`ONE_LINEAGE`]).
 //!
 //! # What the model abstracts, and why that is sound
 //!
@@ -60,25 +62,48 @@
 //!   delivery and a sequence-number dedupe) give more than that, so the
 //!   engine is shown safe even without them. Messages to a crashed member
 //!   are dropped; messages a member sent before it crashed may still arrive.
-//!   A member that installs a new view drops every message of the old one
-//!   still addressed to it (`Membership::accepts`, `Membership::defer_or_drop`),
-//!   and sends only to members in its own view (in the three-member scope,
-//!   the only members in another view are ones that will never install the
-//!   sender's: a message deferred for them would never be replayed).
+//!   Messages to a member that completed the change are dropped too: an ACK
+//!   changes nothing there. A member that installs a new view drops every
+//!   message of the old one still addressed to it (`Membership::accepts`,
+//!   `Membership::defer_or_drop`). A member sends only to members in its own
+//!   view; the code also sends to members yet to install it, which defer the
+//!   message and replay it when they do. In this scope nobody sends from a
+//!   view other than the first: a view with quorum resolves the change, and
+//!   a member of a view without quorum only answers its host, which with a
+//!   veto hook happens only in a view of one member (with hooks only crashes
+//!   are explored, see below).
 //! - **View change messages.** A `Prepare` and the report it is answered
 //!   with are one step ([`Action::Prepare`]): the member is fenced the moment
 //!   it reports, so nothing it does between reporting and the leader
-//!   receiving the report can reach the decision. The `NewView` is a message
-//!   per member ([`Action::Install`]), so members install at different times
-//!   and a leader can crash with some of them fenced and not installed.
-//!   `PrepareRefused` is not modelled: a new leader's epoch is always above
-//!   every live member's promise in this scope, and a refused `Prepare` would
-//!   only stall the view change (a liveness matter).
-//! - **Crashes** are crash-stop: at most [`ChangeModel::max_crashes`]
-//!   members stop for good, at any point, the coordinator and view change
-//!   leaders included. A view change starts only for a crashed member (a
-//!   false suspicion, a restart with a new incarnation and a join are out of
-//!   scope; see the limitation below).
+//!   receiving the report can reach the decision. A `Prepare` is delivered
+//!   only while its leader gathers: a member promising a leader that has
+//!   moved on is only fenced longer. The `NewView`, `Accepted` and `Install`
+//!   are messages per member, each delivered at most once (the reliable
+//!   channel's dedupe), in any order or never, so members accept and install
+//!   at different times, a leader can crash or move on with some members
+//!   accepted and not installed, and an `Install` can reach a member that
+//!   meanwhile promised a later view change. A refused `Prepare`
+//!   ([`Action::Refuse`]) lets a leader outbid a competing one.
+//! - **Faults.** At most [`ChangeModel::max_faults`] (two) per run, crashes
+//!   and false suspicions together. A crash is crash-stop, at any point, the
+//!   coordinator and view change leaders included; every member suspects a
+//!   crashed member, and the lowest one it does not suspect leads unless it
+//!   waits for a live leader's view change. A false suspicion
+//!   ([`Action::Suspect`]) is explored only when it makes the suspecting
+//!   member lead (in the code, a suspicion passed on by `Msg::Suspect` makes
+//!   the lowest member not suspected lead, which the model explores as that
+//!   member's own suspicion); two of them let members 1 and 2 suspect each other, or member
+//!   1 suspect 3 while 2 suspects 1, and gather from the same view at once,
+//!   with member 3 or 2 reporting to both. False suspicions are explored in
+//!   the runs where every host applies at once ([`Setup::Plain`]): competing
+//!   views can only differ when one may commit, which takes every status OK,
+//!   while a failed status makes every view abandon; the failure and veto
+//!   paths are explored with crashes. Three faults, or false suspicions with
+//!   every setup, multiply the states beyond this crate's budget (three
+//!   faults with plain hosts alone exceed 1.3 million states against
+//!   270,000 for two). A restart with a new incarnation, a join, and the
+//!   forced re-run of an unchanged membership (a leader outside the view
+//!   went silent) are out of scope.
 //! - **One protocol** runs (sequence 1, global rounds 1 and 2). Earlier and
 //!   later protocols, ACKs ahead (`Engine::ack_horizon`) and state transfer to
 //!   joiners do not enter a parameter change's decision.
@@ -93,18 +118,39 @@
 //!   point, a fenced member's host too) and "a `[limits]` bound below the
 //!   change" on the three members: 27 initial states in one search.
 //!
+//! # Why the ancestors rule has no variant
+//!
+//! `decide_view` also requires a majority of every view in the base reports'
+//! `ancestors`. In this scope that rule never changes a decision, so removing
+//! it cannot fail (`decide_view` run with and without the ancestors decided
+//! the same quorum in the first 1.3 million states of a search with three
+//! faults). Every
+//! view change leaves out at least one member of its leader's view, so every
+//! view after the first has at most two members; with quorum, exactly two (a
+//! majority of the three nodes); and one built on a view of two must hold
+//! both. So past the first view (all three nodes) every view with quorum of
+//! a lineage has the same two members, and a view holding a majority of its
+//! lineage's top holds a majority of each ancestor. The rule binds when a
+//! lineage's views hold other incarnations (restarts) or more members
+//! (joins), both out of scope.
+//!
 //! # What is proven (for [`Variant::Code`])
 //!
 //! In every reachable state (properties `always`):
-//! - **agreement**: no two live members decide differently;
+//! - **agreement**: no two live members of the lineage decide differently
+//!   (a live member is out of the lineage once some member installed a later
+//!   view with quorum without it: see the limitation below);
+//! - **one lineage**: the views with quorum that members installed, crashed
+//!   members included, form one chain: of any two members, one's views are
+//!   the start of the other's ([`ONE_LINEAGE`]);
 //! - **validity**: a member commits only if every member, crashed or not,
 //!   applied the change successfully (a failed apply, a local limit or a
 //!   veto never commits);
 //! - **values follow the outcome**: a member that committed holds the new
 //!   values (generation 1), one that rolled back holds exactly the old ones
 //!   (generation 0): the undo restores what was there;
-//! - **settled members agree**: live members not in the middle of the
-//!   change hold identical parameters and generation;
+//! - **settled members agree**: live members of the lineage not in the
+//!   middle of the change hold identical parameters and generation;
 //! - **no outcome is overruled**: a view change never records, for a member
 //!   that completed the change, an outcome other than its own.
 //!
@@ -112,8 +158,10 @@
 //! vacuous): a commit everywhere, a rollback everywhere after a failed apply,
 //! a commit decided by a view change from pooled statuses, an abandon by a
 //! view change, a survivor adopting the outcome another survivor completed,
-//! and a lone survivor without quorum left undecided (a view without quorum
-//! decides nothing).
+//! a lone survivor without quorum left undecided (a view without quorum
+//! decides nothing), competing leaders (a member promises a later view
+//! change after reporting to a view change that decided with quorum), and a
+//! member reporting as if the view it accepted were installed.
 //!
 //! # The limitation the model makes visible
 //!
@@ -126,7 +174,9 @@
 //! crashed member decided dies with it (a restarted node takes the
 //! survivors' parameters by state transfer before it takes part). A member
 //! excluded while alive (a false suspicion) is in the crashed member's
-//! position until it rejoins and takes the lineage's parameters.
+//! position until it rejoins and takes the lineage's parameters:
+//! [`LIMITATION_EXCLUDED`] shows it commits while the lineage rolls back, so
+//! agreement is stated for the members of the lineage.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, unreachable_pub)]
 
@@ -153,6 +203,15 @@ const TIGHT_FRAGMENT_LIMIT: u64 = 1500;
 /// and the survivors rolled back.
 pub const LIMITATION: &str = "limitation (inherent): a member commits, crashes, and the survivors roll back";
 
+/// The name of the `sometimes` property that shows the same limitation for a
+/// member excluded while alive: it committed, a false suspicion left it out of
+/// the lineage, and the lineage rolled back.
+pub const LIMITATION_EXCLUDED: &str = "limitation (inherent): a member commits, is excluded alive, and the lineage rolls back";
+
+/// The name of the `always` property that two views with quorum never fork
+/// the lineage.
+pub const ONE_LINEAGE: &str = "one lineage: every view with quorum installed descends from every earlier one";
+
 /// The node id of member index `i`.
 fn node(i: usize) -> NodeId {
     NodeId::try_from(i + 1).expect("three members")
@@ -166,6 +225,11 @@ fn index(id: NodeId) -> usize {
 /// Member index `i` as a view member (one incarnation: nobody restarts).
 fn member(i: usize) -> Member {
     Member { id: node(i), inc: 1 }
+}
+
+/// Members (indices) as view members.
+fn members(of: &[usize]) -> Vec<Member> {
+    of.iter().map(|&j| member(j)).collect()
 }
 
 /// The sequenced entry of the change, as `Core::progress` makes it.
@@ -239,11 +303,16 @@ pub enum Variant {
     /// rounds of the old view, instead of being fenced until it installs the
     /// new view (`Membership::fenced_by` in `Core::can_progress`).
     NoFence,
+    /// A view with quorum is installed as soon as it is decided, by its
+    /// leader at once and by a member when the `NewView` arrives, instead of
+    /// only once every member accepted it (`Msg::Accepted`, `Msg::Install`):
+    /// the code before the two-step install.
+    InstallOnDecide,
 }
 
 impl Variant {
     /// Every variant, the code's first.
-    pub const ALL: [Variant; 8] = [
+    pub const ALL: [Variant; 9] = [
         Variant::Code,
         Variant::NoPooling,
         Variant::IgnoreCompleted,
@@ -252,6 +321,7 @@ impl Variant {
         Variant::NoUndo,
         Variant::NoDedupe,
         Variant::NoFence,
+        Variant::InstallOnDecide,
     ];
 }
 
@@ -316,8 +386,17 @@ pub struct Decision {
     pub by: Decider,
 }
 
-/// The view a member has installed (`Membership::view`, `primary`,
-/// `primary_members`).
+/// A view with quorum, as a lineage lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Primary {
+    /// Its id.
+    pub id: ViewId,
+    /// Its members (indices).
+    pub members: Vec<usize>,
+}
+
+/// The view a member has installed (`Membership::view`) and the lineage its
+/// state descends from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MemberView {
     /// Its id.
@@ -326,10 +405,19 @@ pub struct MemberView {
     pub members: Vec<usize>,
     /// Whether it has quorum.
     pub quorum: bool,
-    /// The last view with quorum the member belonged to (its lineage).
-    pub primary: ViewId,
-    /// That view's members (indices).
-    pub primary_members: Vec<usize>,
+    /// The views with quorum whose state the member took, oldest first. The
+    /// last is its lineage's top (`Membership::primary` and
+    /// `primary_members`); the code keeps only that one, the model keeps the
+    /// ones before to check that views with quorum never fork
+    /// ([`ONE_LINEAGE`]).
+    pub lineage: Vec<Primary>,
+}
+
+impl MemberView {
+    /// The last view with quorum the member installed.
+    fn primary(&self) -> &Primary {
+        self.lineage.last().expect("every member starts in a view with quorum")
+    }
 }
 
 /// One member's state.
@@ -367,6 +455,12 @@ pub struct MemberState {
     /// The highest view change it accepted a `Prepare` for
     /// (`Membership::promised`): above its view, it is fenced.
     pub promised: ViewId,
+    /// The live members of its view it suspects falsely
+    /// (`Membership::suspects`; a crashed member is suspected by everyone).
+    pub suspects: [bool; MEMBERS],
+    /// The views with quorum it accepted and has not installed, oldest first
+    /// (`Membership::accepted`).
+    pub accepted: Vec<NewViewMsg>,
 }
 
 impl MemberState {
@@ -385,6 +479,8 @@ impl MemberState {
             overruled: false,
             promised: view.id,
             view,
+            suspects: [false; MEMBERS],
+            accepted: Vec::new(),
         }
     }
 
@@ -411,9 +507,51 @@ impl MemberState {
         self.phase == Phase::Done
     }
 
-    /// `Membership::fenced_by`: it reported to a view change not installed yet.
+    /// `Membership::fenced_by`: it reported to a view change not installed
+    /// yet (it may have accepted it).
     fn fenced(&self) -> bool {
         self.promised > self.view.id
+    }
+
+    /// The lineage it reports (`Core::report`): that of the last view it
+    /// accepted, else that of its installed state.
+    fn reported_lineage(&self) -> &[Primary] {
+        self.accepted.last().map_or(&self.view.lineage, |nv| &nv.lineage)
+    }
+
+    /// `Core::take_view_state` with `take_lineage` (`resolve`,
+    /// `Engine::install`): the state a view with quorum hands its member `i`:
+    /// its outcome for the change if the member knew it, then the lineage's
+    /// parameters. One function for installing a view and for reporting as
+    /// if an accepted one were installed, as in the code.
+    fn take_view_state(&mut self, i: usize, nv: &NewViewMsg) {
+        self.view.lineage.clone_from(&nv.lineage);
+        if let Some(committed) = nv.resolved {
+            let in_lineage = nv.base.contains(&i);
+            if matches!(self.phase, Phase::Running { .. }) || (in_lineage && !self.completed()) {
+                let by = if nv.adopted { Decider::Adopted } else { Decider::ViewChange };
+                self.decided = Some(Decision { committed, by });
+                self.phase = Phase::Done;
+            } else if self.decided.is_some_and(|d| d.committed != committed) {
+                self.overruled = true;
+            }
+        }
+        if matches!(self.phase, Phase::Running { .. }) {
+            // A protocol of another lineage: superseded by the state transfer.
+            self.phase = Phase::Idle;
+        }
+        self.old_params = None;
+        self.params = nv.params;
+        self.generation = nv.generation;
+    }
+
+    /// `Core::accept`: a view whose lineage holds member `i` builds on the
+    /// views it accepted before; one whose lineage does not replaces them.
+    fn accept(&mut self, i: usize, nv: NewViewMsg) {
+        if !nv.base.contains(&i) {
+            self.accepted.clear();
+        }
+        self.accepted.push(nv);
     }
 }
 
@@ -457,27 +595,28 @@ impl fmt::Display for Msg {
     }
 }
 
-/// A view change under way (`Membership::gathering`, with the reports as
-/// snapshots of the reporting members: the [`Report`] is built from them
-/// when the leader decides).
+/// A view change a leader runs (`Membership::gathering`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Gathering {
-    /// The view change's id.
+    /// The view change's id (its leader is `vid.leader`).
     pub vid: ViewId,
-    /// Its leader (member index).
-    pub leader: usize,
     /// The members it gathers (indices).
     pub members: Vec<usize>,
-    /// Each reporting member's state when it reported.
-    pub reports: Vec<(usize, MemberState)>,
+    /// Each reporting member's state when it reported, until the leader
+    /// decides (the [`Report`] is built from it then, as `Core::report`
+    /// builds it when the `Prepare` arrives).
+    pub reports: BTreeMap<usize, MemberState>,
+    /// Whether the leader decided a view with quorum and waits for every
+    /// member to accept it.
+    pub decided: bool,
+    /// The members that accepted the decision.
+    pub accepted_by: BTreeSet<usize>,
 }
 
-/// A `NewView` as the model keeps it in flight: the parts of a
-/// [`NewView`] that `Core::install` reads for this one-protocol scope.
+/// A `NewView` as the model keeps it: the parts of a [`NewView`] that
+/// `Core::install` and `Core::report` read for this one-protocol scope.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NewViewMsg {
-    /// The recipient (member index).
-    pub to: usize,
     /// The view's id.
     pub vid: ViewId,
     /// Its members (indices).
@@ -486,6 +625,9 @@ pub struct NewViewMsg {
     pub quorum: bool,
     /// The lineage (indices).
     pub base: Vec<usize>,
+    /// The members of the views a view built on this one before it is
+    /// installed must hold a majority of (`NewView::ancestors`).
+    pub ancestors: Vec<Vec<usize>>,
     /// The outcome resolved for the change, if any (`NewView::resolved`).
     pub resolved: Option<bool>,
     /// The parameters every member takes.
@@ -494,26 +636,36 @@ pub struct NewViewMsg {
     pub generation: u64,
     /// Whether the outcome came from a survivor that had completed the change.
     pub adopted: bool,
+    /// The lineage the view builds on, and the view itself if it has quorum
+    /// (model bookkeeping, see [`MemberView::lineage`]).
+    pub lineage: Vec<Primary>,
 }
 
 impl NewViewMsg {
-    fn new(to: usize, nv: &NewView, adopted: bool) -> NewViewMsg {
+    /// The decision `nv`, built on the lineage `base_lineage`.
+    fn new(nv: &NewView, adopted: bool, base_lineage: &[Primary]) -> NewViewMsg {
         let mut resolved = nv.resolved.iter().map(|o| {
             assert_eq!(o.seq, 1, "one protocol is modelled");
             o.committed
         });
         let outcome = resolved.next();
         assert!(resolved.next().is_none(), "one protocol is modelled");
+        let indices = |of: &[Member]| of.iter().map(|m| index(m.id)).collect::<Vec<usize>>();
+        let mut lineage = base_lineage.to_vec();
+        if nv.quorum {
+            lineage.push(Primary { id: nv.vid, members: indices(&nv.members) });
+        }
         NewViewMsg {
-            to,
             vid: nv.vid,
-            members: nv.members.iter().map(|m| index(m.id)).collect(),
+            members: indices(&nv.members),
             quorum: nv.quorum,
             base: nv.base.iter().map(|&id| index(id)).collect(),
+            ancestors: nv.ancestors.iter().map(|a| indices(a)).collect(),
             resolved: outcome,
             params: nv.params,
             generation: nv.generation,
             adopted,
+            lineage,
         }
     }
 }
@@ -525,22 +677,63 @@ pub struct State {
     pub members: [MemberState; MEMBERS],
     /// Messages of the change that may be delivered (each any number of times).
     pub net: BTreeSet<Msg>,
-    /// The view change under way, if any.
-    pub gathering: Option<Gathering>,
-    /// `NewView`s sent and not installed yet.
-    pub new_views: Vec<NewViewMsg>,
+    /// The view change each member leads, if any, by leader index.
+    pub gatherings: [Option<Gathering>; MEMBERS],
+    /// `NewView`s sent and not delivered, by recipient and view id.
+    pub new_views: BTreeMap<(usize, ViewId), NewViewMsg>,
+    /// `Accepted`s sent and not delivered: the view id (its leader is the
+    /// recipient) and the sender.
+    pub accepts: BTreeSet<(ViewId, usize)>,
+    /// `Install`s sent and not delivered: the view id (its leader is the
+    /// sender) and the recipient.
+    pub installs: BTreeSet<(ViewId, usize)>,
     /// Crashes so far.
     pub crashes: u8,
+    /// False suspicions so far.
+    pub suspicions: u8,
 }
 
 impl State {
-    /// Whether the view change under way can no longer finish: its leader
-    /// crashed, or a member crashed before reporting (the leader's report
-    /// deadline, `Core::membership_timeout`, then restarts it).
-    fn gathering_stuck(&self) -> bool {
-        self.gathering.as_ref().is_none_or(|g| {
-            self.members[g.leader].crashed || g.members.iter().any(|&j| self.members[j].crashed && !g.reports.iter().any(|(r, _)| *r == j))
-        })
+    /// `Core::maybe_lead`'s membership for member `i`: the members of its
+    /// view it does not suspect (a crashed member is suspected by everyone).
+    fn candidates(&self, i: usize) -> Vec<usize> {
+        let m = &self.members[i];
+        m.view.members.iter().copied().filter(|&j| !self.members[j].crashed && !m.suspects[j]).collect()
+    }
+
+    /// `Core::maybe_lead`: whether member `i` starts a view change of
+    /// `members`: it is the lowest of them, and it does not already gather
+    /// exactly them.
+    fn would_lead(&self, i: usize, members: &[usize]) -> bool {
+        members.first() == Some(&i) && self.gatherings[i].as_ref().is_none_or(|g| g.members != members)
+    }
+
+    /// `Core::start_gathering`: the id of the next view change member `i` leads.
+    fn next_vid(&self, i: usize) -> ViewId {
+        let m = &self.members[i];
+        ViewId { epoch: m.promised.epoch.max(m.view.id.epoch) + 1, leader: node(i) }
+    }
+
+    /// Whether member `i` waits for the view change of a live leader it does
+    /// not suspect (that leader's deadline, `Core::membership_timeout`, comes
+    /// before its own fence deadline).
+    fn awaits(&self, i: usize) -> bool {
+        let m = &self.members[i];
+        let leader = index(m.promised.leader);
+        m.fenced() && leader != i && !self.members[leader].crashed && !m.suspects[leader]
+    }
+
+    /// Whether member `i` was left out of its lineage while alive: some
+    /// member installed a later view with quorum without it. Like a crashed
+    /// member, it decides alone until it rejoins (out of scope).
+    fn excluded(&self, i: usize) -> bool {
+        let mine = &self.members[i].view.lineage;
+        self.members.iter().flat_map(|m| &m.view.lineage).any(|p| !p.members.contains(&i) && !mine.contains(p))
+    }
+
+    /// The live members of the lineage (not excluded).
+    fn lineage_members(&self) -> impl Iterator<Item = &MemberState> {
+        self.members.iter().enumerate().filter(|&(i, m)| !m.crashed && !self.excluded(i)).map(|(_, m)| m)
     }
 }
 
@@ -558,12 +751,57 @@ pub enum Action {
     },
     /// A member crashes.
     Crash(usize),
-    /// A member starts a view change of its view's live members.
-    Lead(usize),
-    /// The view change leader's `Prepare` reaches a member, which reports.
-    Prepare(usize),
-    /// A `NewView` reaches its member, which installs it.
-    Install(usize),
+    /// The leader of `vid` suspects the crashed members of its view and
+    /// starts a view change without them.
+    Lead {
+        /// The view change (its leader is `vid.leader`).
+        vid: ViewId,
+    },
+    /// The leader of `vid` suspects a live member `of` (falsely) and starts a
+    /// view change without it.
+    Suspect {
+        /// The member suspected (index).
+        of: usize,
+        /// The view change (its leader is `vid.leader`).
+        vid: ViewId,
+    },
+    /// The `Prepare` of `vid` reaches `member`, which promises it, is fenced,
+    /// and reports to its leader.
+    Prepare {
+        /// The member (index).
+        member: usize,
+        /// The view change.
+        vid: ViewId,
+    },
+    /// The `Prepare` of `vid` reaches `member`, which promised a later view
+    /// change and refuses; the leader starts over above that promise.
+    Refuse {
+        /// The member (index).
+        member: usize,
+        /// The view change refused.
+        vid: ViewId,
+    },
+    /// The `NewView` of `vid` reaches `member`.
+    NewView {
+        /// The member (index).
+        member: usize,
+        /// The view.
+        vid: ViewId,
+    },
+    /// The `Accepted` of `member` for `vid` reaches the view's leader.
+    Accepted {
+        /// The member that accepted (index).
+        member: usize,
+        /// The view.
+        vid: ViewId,
+    },
+    /// The `Install` of `vid` reaches `member`.
+    Install {
+        /// The member (index).
+        member: usize,
+        /// The view.
+        vid: ViewId,
+    },
 }
 
 impl fmt::Display for Action {
@@ -573,27 +811,39 @@ impl fmt::Display for Action {
             Action::Answer { member, approve: true } => write!(f, "host {} approves", node(member)),
             Action::Answer { member, approve: false } => write!(f, "host {} vetoes", node(member)),
             Action::Crash(i) => write!(f, "{} crashes", node(i)),
-            Action::Lead(i) => write!(f, "{} leads a view change", node(i)),
-            Action::Prepare(i) => write!(f, "{} reports", node(i)),
-            Action::Install(i) => write!(f, "{} installs the new view", node(i)),
+            Action::Lead { vid } => write!(f, "{} leads view change {vid}", vid.leader),
+            Action::Suspect { of, vid } => write!(f, "{} suspects {} (falsely) and leads view change {vid}", vid.leader, node(of)),
+            Action::Prepare { member, vid } => write!(f, "{} reports to {vid}", node(member)),
+            Action::Refuse { member, vid } => write!(f, "{} refuses {vid}", node(member)),
+            Action::NewView { member, vid } => write!(f, "NewView {vid} reaches {}", node(member)),
+            Action::Accepted { member, vid } => write!(f, "Accepted {vid} from {} reaches {}", node(member), vid.leader),
+            Action::Install { member, vid } => write!(f, "Install {vid} reaches {}", node(member)),
         }
     }
 }
 
 /// The model: the change protocol of [`Variant`] among [`MEMBERS`] members,
-/// with up to `max_crashes` crashes.
+/// with up to `max_faults` faults (crashes and false suspicions together),
+/// of which up to `max_suspicions` false suspicions.
 #[derive(Clone, Debug)]
 pub struct ChangeModel {
     /// The protocol checked.
     pub variant: Variant,
-    /// Crashes allowed per run (two leave one member, without quorum).
-    pub max_crashes: u8,
+    /// Crashes and false suspicions allowed per run, together (two crashes
+    /// leave one member, without quorum; two false suspicions let members 1
+    /// and 2 lead competing view changes).
+    pub max_faults: u8,
+    /// False suspicions allowed per run (0: view changes start only for
+    /// crashed members). They are explored in the runs where every host
+    /// applies at once ([`Setup::Plain`]; see the crate documentation).
+    pub max_suspicions: u8,
 }
 
 impl ChangeModel {
-    /// The model of `variant` with up to two crashes.
+    /// The model of `variant` with up to two faults, crashes or false
+    /// suspicions.
     pub fn new(variant: Variant) -> ChangeModel {
-        ChangeModel { variant, max_crashes: 2 }
+        ChangeModel { variant, max_faults: 2, max_suspicions: 2 }
     }
 
     /// `Core::can_progress`: a live member of a view with quorum, not fenced.
@@ -651,7 +901,7 @@ impl ChangeModel {
             m.round2[i] = status;
         }
         let view = m.view.id;
-        for j in (0..MEMBERS).filter(|&j| j != i && !s.members[j].crashed && s.members[j].view.id == view) {
+        for j in (0..MEMBERS).filter(|&j| j != i && !s.members[j].crashed && !s.members[j].completed() && s.members[j].view.id == view) {
             s.net.insert(Msg::Ack { from: i, to: j, round, status });
         }
         self.check_round(s, i);
@@ -700,6 +950,8 @@ impl ChangeModel {
             _ => round_verdict(&statuses).is_ok(),
         };
         self.conclude(m, committed);
+        // Nothing that reaches a member that completed the change changes it.
+        s.net.retain(|msg| msg.to() != i);
     }
 
     /// `Core::conclude`: a commit keeps the applied values and moves the
@@ -712,12 +964,26 @@ impl ChangeModel {
             m.params = old;
         }
         m.phase = Phase::Done;
+        m.missing = 0;
+        m.last_ack = [0; MEMBERS];
         m.decided = Some(Decision { committed, by: Decider::LastRound });
     }
 
-    /// `Core::report` with `Engine::running_report`: what member `i` (in
-    /// state `m`) reports to a view change leader.
+    /// `Core::report`: what member `i` (in state `m`) reports to a view
+    /// change leader: its state as it would be with the views it accepted
+    /// installed, and then the last one's ancestors.
     fn report(i: usize, m: &MemberState) -> Report {
+        let Some(top) = m.accepted.last() else { return Self::report_of(i, m, Vec::new()) };
+        let mut as_if = m.clone();
+        for nv in &m.accepted {
+            as_if.take_view_state(i, nv);
+        }
+        Self::report_of(i, &as_if, top.ancestors.iter().map(|a| members(a)).collect())
+    }
+
+    /// `Core::report_of` with `Engine::running_report`: the report of member
+    /// `i` in state `m`.
+    fn report_of(i: usize, m: &MemberState, ancestors: Vec<Vec<Member>>) -> Report {
         let running = match m.phase {
             Phase::Running { index, .. } => {
                 let last_round = (0..MEMBERS)
@@ -738,11 +1004,12 @@ impl ChangeModel {
         .max(u64::from(m.my_ack_round()) + 1);
         let e = entry();
         let decided = m.decided.filter(|_| m.completed());
+        let primary = m.view.primary();
         Report {
             view: m.view.id,
-            primary: m.view.primary,
-            primary_members: m.view.primary_members.iter().map(|&j| member(j)).collect(),
-            ancestors: Vec::new(),
+            primary: primary.id,
+            primary_members: members(&primary.members),
+            ancestors,
             completed: u64::from(m.completed()),
             last_outcome: decided.map(|d| {
                 let statuses = last_round_statuses(&m.round2);
@@ -774,33 +1041,49 @@ impl ChangeModel {
         }
     }
 
-    /// `Core::start_gathering`: member `i` leads a view change of the live
-    /// members of its view, fenced at once, with its own report.
-    fn lead(&self, s: &mut State, i: usize) {
-        let m = &s.members[i];
-        let vid = ViewId { epoch: m.promised.epoch.max(m.view.id.epoch) + 1, leader: node(i) };
-        let members = m.view.members.iter().copied().filter(|&j| !s.members[j].crashed).collect();
-        s.gathering = Some(Gathering { vid, leader: i, members, reports: Vec::new() });
-        self.prepare(s, i);
+    /// `Core::start_gathering`: member `i` leads a view change of `members`,
+    /// fenced at once, with its own report.
+    fn start_gathering(&self, s: &mut State, i: usize, members: Vec<usize>) {
+        let vid = s.next_vid(i);
+        s.gatherings[i] = Some(Gathering { vid, members, reports: BTreeMap::new(), decided: false, accepted_by: BTreeSet::new() });
+        self.on_prepare_ack(s, i, i);
     }
 
-    /// `Core::on_prepare` and `Core::on_prepare_ack`: member `i` is fenced
-    /// and its report reaches the leader, who decides once every report is in
-    /// (`Core::try_decide`).
-    fn prepare(&self, s: &mut State, i: usize) {
-        let g = s.gathering.as_mut().expect("a view change is under way");
-        s.members[i].promised = g.vid;
-        g.reports.push((i, s.members[i].clone()));
+    /// `Core::fence` and `Core::on_prepare_ack`: member `j` promises the view
+    /// change of leader `l` and its report reaches the leader, who decides
+    /// once every report is in (`Core::try_decide`).
+    fn on_prepare_ack(&self, s: &mut State, l: usize, j: usize) {
+        let g = s.gatherings[l].as_mut().expect("a view change is under way");
+        s.members[j].promised = g.vid;
+        g.reports.insert(j, s.members[j].clone());
         if g.reports.len() == g.members.len() {
-            self.decide(s);
+            self.decide(s, l);
         }
     }
 
-    /// `Core::try_decide`: the leader decides with [`decide_view`] from the
-    /// reports, sends the `NewView` to every other member and installs it.
-    fn decide(&self, s: &mut State) {
-        let g = s.gathering.take().expect("a view change is under way");
-        let mut reports: BTreeMap<NodeId, Report> = g.reports.iter().map(|(j, m)| (node(*j), Self::report(*j, m))).collect();
+    /// `Core::on_prepare_refused`: leader `l` learns the promise it must beat
+    /// and gathers the same members again above it.
+    fn on_prepare_refused(&self, s: &mut State, l: usize, promised: ViewId) {
+        let members = s.gatherings[l].as_ref().expect("a view change is under way").members.clone();
+        let m = &mut s.members[l];
+        m.promised.epoch = m.promised.epoch.max(promised.epoch);
+        self.start_gathering(s, l, members);
+    }
+
+    /// Whether a member installs `nv` as soon as it is decided.
+    fn installs_at_once(&self, nv: &NewViewMsg) -> bool {
+        !nv.quorum || self.variant == Variant::InstallOnDecide
+    }
+
+    /// `Core::try_decide`: leader `l` decides with [`decide_view`] from the
+    /// reports and sends the `NewView` to every other member; it installs a
+    /// view without quorum at once, and accepts one with quorum.
+    fn decide(&self, s: &mut State, l: usize) {
+        let g = s.gatherings[l].as_mut().expect("a view change is under way");
+        let snapshots = std::mem::take(&mut g.reports);
+        let (vid, view) = (g.vid, g.members.clone());
+        let mut reports: BTreeMap<NodeId, Report> = snapshots.iter().map(|(&j, m)| (node(j), Self::report(j, m))).collect();
+        let adopted = reports.values().any(|r| r.completed > 0);
         match self.variant {
             Variant::UnknownPresumedOk => {
                 for rr in reports.values_mut().filter_map(|r| r.running.as_mut()).filter(|rr| rr.round_index == 1) {
@@ -812,62 +1095,110 @@ impl ChangeModel {
             Variant::IgnoreCompleted if reports.values().any(|r| r.completed == 0) => reports.retain(|_, r| r.completed == 0),
             _ => {}
         }
-        let adopted = g.reports.iter().any(|(_, m)| m.completed());
         let nodes: Vec<NodeId> = (0..MEMBERS).map(node).collect();
-        let members: Vec<Member> = g.members.iter().map(|&j| member(j)).collect();
-        let (params, generation) = (s.members[g.leader].params, s.members[g.leader].generation);
-        let decide = |reports: &BTreeMap<NodeId, Report>| decide_view(&nodes, true, g.vid, members.clone(), reports, params, generation);
+        let (params, generation) = (s.members[l].params, s.members[l].generation);
+        let decide = |reports: &BTreeMap<NodeId, Report>| {
+            let nv = decide_view(&nodes, true, vid, members(&view), reports, params, generation);
+            // The lineage it builds on: that of the reports from its top.
+            let top = reports.values().map(|r| r.primary).max().expect("the leader reports");
+            let base = snapshots.values().map(MemberState::reported_lineage).find(|l| l.last().is_some_and(|p| p.id == top));
+            NewViewMsg::new(&nv, adopted, base.expect("a report from the top"))
+        };
         let pooled = decide(&reports);
-        for &j in &g.members {
+        let mut own = None;
+        for &j in &view {
             let nv = match self.variant {
                 Variant::NoPooling => decide(&reports.iter().filter(|(id, _)| **id == node(j)).map(|(id, r)| (*id, r.clone())).collect()),
                 _ => pooled.clone(),
             };
-            let msg = NewViewMsg::new(j, &nv, adopted);
-            if j == g.leader {
-                Self::install(s, &msg);
+            if j == l {
+                own = Some(nv);
             } else if !s.members[j].crashed {
-                s.new_views.push(msg);
+                s.new_views.insert((j, vid), nv);
             }
+        }
+        let own = own.expect("the leader is a member");
+        if self.installs_at_once(&own) {
+            return Self::install(s, l, &own);
+        }
+        s.members[l].accept(l, own);
+        s.gatherings[l].as_mut().expect("still gathering").decided = true;
+        Self::on_accepted(s, l, l, vid);
+    }
+
+    /// `Core::on_new_view`: member `j` takes the `NewView` of the view
+    /// change it promised (only that one): it installs a view without quorum
+    /// at once, and accepts one with quorum and tells the leader.
+    fn on_new_view(&self, s: &mut State, j: usize, nv: NewViewMsg) {
+        if nv.vid != s.members[j].promised {
+            return;
+        }
+        if self.installs_at_once(&nv) {
+            return Self::install(s, j, &nv);
+        }
+        let vid = nv.vid;
+        s.members[j].accept(j, nv);
+        if !s.members[index(vid.leader)].crashed {
+            s.accepts.insert((vid, j));
         }
     }
 
-    /// `Core::install` with `Core::resolve` and `Engine::install`: the new
-    /// view, its outcome for the change if the member knew it, then the
-    /// state transfer of the lineage's parameters. A view without quorum
-    /// changes nothing but the view: the member keeps its state.
-    fn install(s: &mut State, nv: &NewViewMsg) {
-        let i = nv.to;
-        // Whatever the old view still had in flight to it is stale now.
-        s.net.retain(|msg| msg.to() != i);
-        let m = &mut s.members[i];
-        m.view.id = nv.vid;
-        m.view.members = nv.members.clone();
-        m.view.quorum = nv.quorum;
-        m.promised = nv.vid;
-        m.last_ack = [0; MEMBERS];
-        if !nv.quorum {
+    /// `Core::on_accepted`: leader `l` counts member `j`'s acceptance of
+    /// `vid`; with every member's, it sends `Install` to the others and
+    /// installs.
+    fn on_accepted(s: &mut State, l: usize, j: usize, vid: ViewId) {
+        let Some(g) = s.gatherings[l].as_mut().filter(|g| g.vid == vid && g.decided) else { return };
+        g.accepted_by.insert(j);
+        if g.accepted_by.len() < g.members.len() {
             return;
         }
-        m.view.primary = nv.vid;
-        m.view.primary_members = nv.members.clone();
-        if let Some(committed) = nv.resolved {
-            let in_lineage = nv.base.contains(&i);
-            if matches!(m.phase, Phase::Running { .. }) || (in_lineage && !m.completed()) {
-                let by = if nv.adopted { Decider::Adopted } else { Decider::ViewChange };
-                m.decided = Some(Decision { committed, by });
-                m.phase = Phase::Done;
-            } else if m.decided.is_some_and(|d| d.committed != committed) {
-                m.overruled = true;
-            }
+        let g = s.gatherings[l].take().expect("checked above");
+        for &k in g.members.iter().filter(|&&k| k != l && !s.members[k].crashed) {
+            s.installs.insert((vid, k));
         }
-        if matches!(m.phase, Phase::Running { .. }) {
-            // A protocol of another lineage: superseded by the state transfer.
-            m.phase = Phase::Idle;
+        Self::install_accepted(s, l);
+    }
+
+    /// `Core::on_install`: member `j` installs `vid` if it is the last view
+    /// it accepted and newer than its view.
+    fn on_install(s: &mut State, j: usize, vid: ViewId) {
+        let m = &s.members[j];
+        if m.accepted.last().is_some_and(|nv| nv.vid == vid) && vid > m.view.id {
+            Self::install_accepted(s, j);
         }
-        m.old_params = None;
-        m.params = nv.params;
-        m.generation = nv.generation;
+    }
+
+    /// `Core::install_accepted`: member `j` takes the state of the views its
+    /// last accepted one builds on, then installs that one.
+    fn install_accepted(s: &mut State, j: usize) {
+        let mut chain = std::mem::take(&mut s.members[j].accepted);
+        let last = chain.pop().expect("the caller checked the last accepted view");
+        for nv in &chain {
+            s.members[j].take_view_state(j, nv);
+        }
+        Self::install(s, j, &last);
+    }
+
+    /// `Core::install`: member `j` installs the view `nv`, then takes its
+    /// state if it has quorum; a view without quorum changes nothing but the
+    /// view, the member keeps its state. A member that promised a later view
+    /// change meanwhile stays fenced by it.
+    fn install(s: &mut State, j: usize, nv: &NewViewMsg) {
+        // Whatever the old view still had in flight to it is stale now.
+        s.net.retain(|msg| msg.to() != j);
+        let m = &mut s.members[j];
+        m.view.id = nv.vid;
+        m.view.members.clone_from(&nv.members);
+        m.view.quorum = nv.quorum;
+        if m.promised <= nv.vid {
+            m.promised = nv.vid;
+            m.suspects = [false; MEMBERS];
+            s.gatherings[j] = None;
+        }
+        m.last_ack = [0; MEMBERS];
+        if nv.quorum {
+            m.take_view_state(j, nv);
+        }
     }
 }
 
@@ -881,7 +1212,7 @@ impl Model for ChangeModel {
         let setups = [Setup::Plain, Setup::Hook, Setup::Tight];
         let id = ViewId { epoch: 1, leader: 1 };
         let everyone: Vec<usize> = (0..MEMBERS).collect();
-        let view = MemberView { id, members: everyone.clone(), quorum: true, primary: id, primary_members: everyone };
+        let view = MemberView { id, members: everyone.clone(), quorum: true, lineage: vec![Primary { id, members: everyone }] };
         let mut out = Vec::new();
         for a in setups {
             for b in setups {
@@ -889,9 +1220,12 @@ impl Model for ChangeModel {
                     let mut s = State {
                         members: [a, b, c].map(|setup| MemberState::new(setup, view.clone())),
                         net: [Msg::Sequenced { to: 1 }, Msg::Sequenced { to: 2 }].into_iter().collect(),
-                        gathering: None,
-                        new_views: Vec::new(),
+                        gatherings: [None, None, None],
+                        new_views: BTreeMap::new(),
+                        accepts: BTreeSet::new(),
+                        installs: BTreeSet::new(),
                         crashes: 0,
+                        suspicions: 0,
                     };
                     self.start_protocol(&mut s, 0);
                     out.push(s);
@@ -912,28 +1246,46 @@ impl Model for ChangeModel {
                 actions.push(Action::Answer { member: i, approve: true });
                 actions.push(Action::Answer { member: i, approve: false });
             }
-            if s.crashes < self.max_crashes {
+            let fault_left = s.crashes + s.suspicions < self.max_faults;
+            if fault_left {
                 actions.push(Action::Crash(i));
             }
-            // `Core::maybe_lead`: the lowest live member of a view with a
-            // crashed member leads, unless a live leader's view change is
-            // under way or it waits for a live leader's `NewView`.
-            let lowest = m.view.members.iter().find(|&&j| !s.members[j].crashed) == Some(&i);
-            let suspects = m.view.members.iter().any(|&j| s.members[j].crashed);
-            let awaits = m.fenced() && !s.members[index(m.promised.leader)].crashed;
-            if lowest && suspects && !awaits && s.gathering_stuck() {
-                actions.push(Action::Lead(i));
+            // `Core::maybe_lead` on suspecting a crashed member: unless a
+            // live leader's view change is under way for it.
+            let candidates = s.candidates(i);
+            let crash_seen = m.view.members.iter().any(|&j| s.members[j].crashed);
+            if crash_seen && s.would_lead(i, &candidates) && !s.awaits(i) {
+                actions.push(Action::Lead { vid: s.next_vid(i) });
             }
-            if let Some(g) = &s.gathering {
-                let asked = g.members.contains(&i) && !g.reports.iter().any(|(j, _)| *j == i);
-                if asked && !s.members[g.leader].crashed && g.vid > m.promised {
-                    actions.push(Action::Prepare(i));
+            // `Core::suspect`, then `Core::maybe_lead`: only a suspicion that
+            // makes the member lead changes anything in this scope.
+            if fault_left && s.suspicions < self.max_suspicions && s.members.iter().all(|m| m.setup == Setup::Plain) {
+                for &j in m.view.members.iter().filter(|&&j| j != i && !s.members[j].crashed && !m.suspects[j]) {
+                    let without: Vec<usize> = candidates.iter().copied().filter(|&k| k != j).collect();
+                    if s.would_lead(i, &without) {
+                        actions.push(Action::Suspect { of: j, vid: s.next_vid(i) });
+                    }
                 }
             }
-            if s.new_views.iter().any(|nv| nv.to == i) {
-                actions.push(Action::Install(i));
+            // `Core::on_prepare`: a leader from outside the view may only be
+            // merging it in (a lower id than its coordinator); a `Prepare`
+            // below the promise is refused.
+            for g in s.gatherings.iter().flatten().filter(|g| !g.decided && g.members.contains(&i) && !g.reports.contains_key(&i)) {
+                let leader = index(g.vid.leader);
+                if !m.view.members.contains(&leader) && m.view.quorum && leader > m.view.members[0] {
+                    continue;
+                }
+                if g.vid > m.promised {
+                    actions.push(Action::Prepare { member: i, vid: g.vid });
+                } else if g.vid < m.promised {
+                    actions.push(Action::Refuse { member: i, vid: g.vid });
+                }
             }
         }
+        // View change messages to crashed members are dropped on the crash.
+        actions.extend(s.new_views.keys().map(|&(member, vid)| Action::NewView { member, vid }));
+        actions.extend(s.accepts.iter().map(|&(vid, member)| Action::Accepted { member, vid }));
+        actions.extend(s.installs.iter().map(|&(vid, member)| Action::Install { member, vid }));
     }
 
     fn next_state(&self, last: &State, action: Action) -> Option<State> {
@@ -952,17 +1304,39 @@ impl Model for ChangeModel {
                 s.members[i].crashed = true;
                 s.crashes += 1;
                 s.net.retain(|m| m.to() != i);
-                s.new_views.retain(|nv| nv.to != i);
+                s.gatherings[i] = None;
+                s.new_views.retain(|&(to, _), _| to != i);
+                s.accepts.retain(|&(vid, _)| index(vid.leader) != i);
+                s.installs.retain(|&(_, to)| to != i);
             }
-            Action::Lead(i) => self.lead(&mut s, i),
-            Action::Prepare(i) => self.prepare(&mut s, i),
-            Action::Install(i) => {
-                let at = s.new_views.iter().position(|nv| nv.to == i).expect("enabled");
-                let nv = s.new_views.remove(at);
-                // `Core::on_new_view`: only the view change it reported to.
-                if nv.vid == s.members[i].promised {
-                    Self::install(&mut s, &nv);
-                }
+            Action::Lead { vid } => {
+                let i = index(vid.leader);
+                self.start_gathering(&mut s, i, last.candidates(i));
+            }
+            Action::Suspect { of, vid } => {
+                let i = index(vid.leader);
+                s.members[i].suspects[of] = true;
+                s.suspicions += 1;
+                let members = s.candidates(i);
+                self.start_gathering(&mut s, i, members);
+            }
+            Action::Prepare { member, vid } => {
+                // `Core::on_prepare`: its own view change gives way.
+                s.gatherings[member] = None;
+                self.on_prepare_ack(&mut s, index(vid.leader), member);
+            }
+            Action::Refuse { member, vid } => self.on_prepare_refused(&mut s, index(vid.leader), last.members[member].promised),
+            Action::NewView { member, vid } => {
+                let nv = s.new_views.remove(&(member, vid)).expect("enabled");
+                self.on_new_view(&mut s, member, nv);
+            }
+            Action::Accepted { member, vid } => {
+                s.accepts.remove(&(vid, member));
+                Self::on_accepted(&mut s, index(vid.leader), member, vid);
+            }
+            Action::Install { member, vid } => {
+                s.installs.remove(&(vid, member));
+                Self::on_install(&mut s, member, vid);
             }
         }
         Some(s)
@@ -974,9 +1348,14 @@ impl Model for ChangeModel {
 
     fn properties(&self) -> Vec<Property<Self>> {
         vec![
-            Property::always("agreement: no two live members decide differently", |_, s: &State| {
-                let live: Vec<bool> = s.members.iter().filter(|m| !m.crashed).filter_map(|m| m.decided).map(|d| d.committed).collect();
-                live.windows(2).all(|w| w[0] == w[1])
+            Property::always("agreement: no two live members of the lineage decide differently", |_, s: &State| {
+                let decided: Vec<bool> = s.lineage_members().filter_map(|m| m.decided).map(|d| d.committed).collect();
+                decided.windows(2).all(|w| w[0] == w[1])
+            }),
+            Property::always(ONE_LINEAGE, |_, s: &State| {
+                s.members.iter().all(|a| {
+                    s.members.iter().all(|b| a.view.lineage.starts_with(&b.view.lineage) || b.view.lineage.starts_with(&a.view.lineage))
+                })
             }),
             Property::always("validity: a commit only when every member applied OK", |_, s: &State| {
                 let all_ok = s.members.iter().enumerate().all(|(i, m)| m.round2[i] == Some(Status::Ok));
@@ -989,13 +1368,9 @@ impl Model for ChangeModel {
                     None => true,
                 })
             }),
-            Property::always("settled live members hold identical values", |_, s: &State| {
-                let settled: Vec<(Params, u64)> = s
-                    .members
-                    .iter()
-                    .filter(|m| !m.crashed && !matches!(m.phase, Phase::Running { .. }))
-                    .map(|m| (m.params, m.generation))
-                    .collect();
+            Property::always("settled live members of the lineage hold identical values", |_, s: &State| {
+                let settled: Vec<(Params, u64)> =
+                    s.lineage_members().filter(|m| !matches!(m.phase, Phase::Running { .. })).map(|m| (m.params, m.generation)).collect();
                 settled.windows(2).all(|w| w[0] == w[1])
             }),
             Property::always("no completed outcome is overruled by a view change", |_, s: &State| s.members.iter().all(|m| !m.overruled)),
@@ -1017,16 +1392,34 @@ impl Model for ChangeModel {
             Property::sometimes("reachable: a survivor without quorum is left undecided", |_, s: &State| {
                 s.members.iter().any(|m| !m.crashed && !m.view.quorum && matches!(m.phase, Phase::Running { .. }))
             }),
+            Property::sometimes(
+                "reachable: competing leaders: a member promises a later view change after reporting to a decided one",
+                |_, s: &State| {
+                    s.gatherings
+                        .iter()
+                        .flatten()
+                        .any(|g| g.decided && g.members.iter().any(|&j| !g.accepted_by.contains(&j) && s.members[j].promised > g.vid))
+                },
+            ),
+            Property::sometimes("reachable: a member reports as if the view it accepted were installed", |_, s: &State| {
+                s.gatherings.iter().flatten().any(|g| g.reports.values().any(|m| !m.accepted.is_empty()))
+            }),
             Property::sometimes(LIMITATION, |_, s: &State| {
                 let crashed_commit = s.members.iter().any(|m| m.crashed && m.decided.is_some_and(|d| d.committed));
                 let live_rollback = s.members.iter().any(|m| !m.crashed && m.decided.is_some_and(|d| !d.committed));
                 crashed_commit && live_rollback
             }),
+            Property::sometimes(LIMITATION_EXCLUDED, |_, s: &State| {
+                let excluded_commit =
+                    (0..MEMBERS).any(|i| !s.members[i].crashed && s.excluded(i) && s.members[i].decided.is_some_and(|d| d.committed));
+                let lineage_rollback = s.lineage_members().any(|m| m.decided.is_some_and(|d| !d.committed));
+                excluded_commit && lineage_rollback
+            }),
         ]
     }
 }
 
-/// The result of checking one [`Variant`].
+/// The result of checking one [`ChangeModel`].
 #[derive(Debug)]
 pub struct CheckRun {
     /// The variant checked.
@@ -1048,43 +1441,45 @@ pub struct CheckRun {
     pub unreached: BTreeSet<&'static str>,
 }
 
-/// Checks `variant` breadth first on `threads` threads. The code's protocol
-/// is searched exhaustively (no `always` property can be violated, so the
-/// search ends only when every reachable state is visited); a variant stops
-/// at its first violation, the shortest counterexample.
-pub fn check(variant: Variant, threads: usize) -> CheckRun {
-    let model = ChangeModel::new(variant);
-    let properties = model.properties();
-    let finish = if variant == Variant::Code { HasDiscoveries::AllFailures } else { HasDiscoveries::AnyFailures };
-    let start = Instant::now();
-    let checker = model.clone().checker().threads(threads).finish_when(finish).spawn_bfs().join();
-    let elapsed = start.elapsed();
-    let found = checker.discoveries();
-    let mut run = CheckRun {
-        variant,
-        unique_states: checker.unique_state_count(),
-        states: checker.state_count(),
-        max_depth: checker.max_depth(),
-        elapsed,
-        violations: BTreeMap::new(),
-        reached: BTreeSet::new(),
-        unreached: BTreeSet::new(),
-    };
-    for p in &properties {
-        match (found.get(p.name), p.expectation.discovery_is_failure()) {
-            (Some(path), true) => {
-                let mut steps = vec![format!("setups {:?}", path.clone().into_states()[0].members.each_ref().map(|m| m.setup))];
-                steps.extend(path.clone().into_actions().iter().map(|a| model.format_action(a)));
-                run.violations.insert(p.name, steps);
+impl ChangeModel {
+    /// Checks the model breadth first on `threads` threads. The code's
+    /// protocol is searched exhaustively (no `always` property can be
+    /// violated, so the search ends only when every reachable state is
+    /// visited); a variant stops at its first violation, the shortest
+    /// counterexample, or searches exhaustively if there is none.
+    pub fn check(&self, threads: usize) -> CheckRun {
+        let properties = self.properties();
+        let finish = if self.variant == Variant::Code { HasDiscoveries::AllFailures } else { HasDiscoveries::AnyFailures };
+        let start = Instant::now();
+        let checker = self.clone().checker().threads(threads).finish_when(finish).spawn_bfs().join();
+        let elapsed = start.elapsed();
+        let found = checker.discoveries();
+        let mut run = CheckRun {
+            variant: self.variant,
+            unique_states: checker.unique_state_count(),
+            states: checker.state_count(),
+            max_depth: checker.max_depth(),
+            elapsed,
+            violations: BTreeMap::new(),
+            reached: BTreeSet::new(),
+            unreached: BTreeSet::new(),
+        };
+        for p in &properties {
+            match (found.get(p.name), p.expectation.discovery_is_failure()) {
+                (Some(path), true) => {
+                    let mut steps = vec![format!("setups {:?}", path.clone().into_states()[0].members.each_ref().map(|m| m.setup))];
+                    steps.extend(path.clone().into_actions().iter().map(|a| self.format_action(a)));
+                    run.violations.insert(p.name, steps);
+                }
+                (Some(_), false) => {
+                    run.reached.insert(p.name);
+                }
+                (None, false) => {
+                    run.unreached.insert(p.name);
+                }
+                (None, true) => {}
             }
-            (Some(_), false) => {
-                run.reached.insert(p.name);
-            }
-            (None, false) => {
-                run.unreached.insert(p.name);
-            }
-            (None, true) => {}
         }
+        run
     }
-    run
 }
