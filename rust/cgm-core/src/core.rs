@@ -710,12 +710,10 @@ impl Core {
 
     /// Returns false if the datagram comes from an older incarnation than known.
     fn learn_incarnation(&mut self, id: NodeId, inc: Incarnation) -> bool {
-        let known = self.peers.get(&id).map_or(0, |p| p.inc);
-        if inc < known {
-            return false;
-        }
-        if inc > known || !self.peers.contains_key(&id) {
-            self.replace_peer(id, inc);
+        match self.peers.get(&id) {
+            Some(p) if inc < p.inc => return false,
+            Some(p) if inc == p.inc => {}
+            _ => self.replace_peer(id, inc),
         }
         true
     }

@@ -44,15 +44,11 @@ impl ChannelTimers {
 
     /// The channels whose deadline under `lim` is at or before `now`.
     pub(crate) fn due(&self, now: Time, lim: &Limits) -> Vec<NodeId> {
-        let due = |set: &BTreeSet<(Time, NodeId)>, after: std::time::Duration| {
-            set.iter().take_while(move |(t, _)| *t + after <= now).map(|&(_, id)| id).collect::<Vec<_>>()
-        };
-        let mut ids = due(&self.first_sent, lim.max_retry);
-        ids.extend(due(&self.last_sent, lim.retry));
-        ids.extend(due(&self.ack_due, lim.ack_delay()));
-        ids.sort_unstable();
-        ids.dedup();
-        ids
+        let mut ids = BTreeSet::new();
+        for (set, after) in [(&self.first_sent, lim.max_retry), (&self.last_sent, lim.retry), (&self.ack_due, lim.ack_delay())] {
+            ids.extend(set.iter().take_while(|(t, _)| *t + after <= now).map(|&(_, id)| id));
+        }
+        ids.into_iter().collect()
     }
 
     /// The earliest deadline of every channel under `lim`.
