@@ -435,19 +435,6 @@ class Node:
         return f"the veto hook returned {r!r}"
 
 
-def _free_ports(n: int, host: str) -> List[int]:
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            s.bind((host, 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
 class LocalCluster:
     """``n`` nodes on loopback (free ports) with an in-memory key and fast
     heartbeats, for tests and notebooks::
@@ -489,7 +476,7 @@ class LocalCluster:
         merged: Dict[ParamKey, ParamValue] = {k: v for k, v in self.FAST_PARAMS.items()}
         merged.update(params or {})
         key = _cgm.generate_key()
-        addrs = {i + 1: f"{host}:{p}" for i, p in enumerate(_free_ports(n, host))}
+        addrs = {i + 1: f"{host}:{p}" for i, p in enumerate(_cgm.free_ports(host, n))}
         self.nodes: List[Node] = []
         self._stop: Optional[threading.Event] = None
         self._thread: Optional[threading.Thread] = None

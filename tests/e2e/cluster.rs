@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 const CGM: &str = env!("CARGO_BIN_EXE_cgm");
 const N: u32 = 5;
+const LOOPBACK: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
 struct Cluster {
     dir: PathBuf,
@@ -25,9 +26,7 @@ impl Cluster {
         let dir = std::env::temp_dir().join(format!("cgm-e2e-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let socks: Vec<UdpSocket> = (0..N).map(|_| UdpSocket::bind("127.0.0.1:0").unwrap()).collect();
-        let ports = socks.iter().map(|s| s.local_addr().unwrap().port()).collect();
-        drop(socks);
+        let ports = cgm_runtime::free_ports(LOOPBACK, N as usize).unwrap();
         let out = run(&["keygen", "-o", dir.join("cluster.key").to_str().unwrap()]);
         assert!(out.status.success(), "keygen: {out:?}");
         let c = Cluster { dir, ports, procs: (0..N).map(|_| None).collect() };
@@ -265,9 +264,8 @@ fn a_member_blocked_on_a_held_lock_answers_a_query_naming_the_lock() {
 /// Three nodes embedded in this process on `loopback` ("127.0.0.1" or
 /// "[::1]"), formed into one group.
 fn embedded_nodes(loopback: &str, encrypt: bool) -> std::io::Result<Vec<Node>> {
-    let socks: Vec<UdpSocket> = (0..3).map(|_| UdpSocket::bind(format!("{loopback}:0"))).collect::<Result<_, _>>()?;
-    let ports: Vec<u16> = socks.iter().map(|s| s.local_addr().unwrap().port()).collect();
-    drop(socks);
+    let ip: std::net::IpAddr = loopback.trim_matches(|c| c == '[' || c == ']').parse().expect("a loopback address");
+    let ports = cgm_runtime::free_ports(ip, 3)?;
     let key = Key::generate();
     let nodes: Vec<Node> = (1..=3u32)
         .map(|id| {
@@ -348,9 +346,7 @@ fn three_nodes_over_ip_multicast_form_a_group_and_commit_a_change() {
         eprintln!("SKIPPED: this machine does not deliver multicast on loopback");
         return;
     }
-    let socks: Vec<UdpSocket> = (0..4).map(|_| UdpSocket::bind("127.0.0.1:0").unwrap()).collect();
-    let ports: Vec<u16> = socks.iter().map(|s| s.local_addr().unwrap().port()).collect();
-    drop(socks);
+    let ports = cgm_runtime::free_ports(LOOPBACK, 4).unwrap();
     let key = Key::generate();
     let nodes: Vec<Node> = (1..=3u32)
         .map(|id| {

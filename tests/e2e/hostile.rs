@@ -246,9 +246,9 @@ impl Cluster {
         std::fs::create_dir_all(&dir).unwrap();
         let key = Key::generate();
         key.write_new(&dir.join("cluster.key")).unwrap();
-        let socks: Vec<UdpSocket> = (0..3).map(|_| UdpSocket::bind("127.0.0.1:0").unwrap()).collect();
-        let addrs: [SocketAddr; 3] = std::array::from_fn(|i| socks[i].local_addr().unwrap());
-        drop(socks);
+        let lo = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+        let ports = cgm_runtime::free_ports(lo, 3).unwrap();
+        let addrs: [SocketAddr; 3] = std::array::from_fn(|i| SocketAddr::new(lo, ports[i]));
         let relay = Relay::start(addrs[2]);
         for id in 1..=3u32 {
             let mut t = format!(

@@ -342,6 +342,14 @@ fn generate_key(py: Python<'_>) -> Py<PyBytes> {
     PyBytes::new(py, &Key::generate().0).unbind()
 }
 
+/// `n` free UDP ports on the IP address `host` that port-0 binds on this
+/// host will not take before nodes bind them (see `cgm_runtime::free_ports`).
+#[pyfunction]
+fn free_ports(py: Python<'_>, host: &str, n: usize) -> PyResult<Vec<u16>> {
+    let ip = host.parse().map_err(|e| error(py, ResultCode::InvalidArgument, format!("host {host:?}: {e}")))?;
+    cgm_runtime::free_ports(ip, n).map_err(|e| raise(py, Error::Io(format!("no free ports on {host}: {e}"))))
+}
+
 // ---------------------------------------------------------------------------
 // Locks.
 
@@ -666,6 +674,7 @@ fn cgm_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check_changes, m)?)?;
     m.add_function(wrap_pyfunction!(param_info, m)?)?;
     m.add_function(wrap_pyfunction!(generate_key, m)?)?;
+    m.add_function(wrap_pyfunction!(free_ports, m)?)?;
     m.add_function(wrap_pyfunction!(drain_logs, m)?)?;
     m.add_function(wrap_pyfunction!(set_log_level, m)?)?;
     Ok(())

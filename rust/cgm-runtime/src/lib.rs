@@ -16,6 +16,7 @@ mod error;
 mod events;
 mod locks;
 mod node;
+mod ports;
 mod transport;
 
 pub use auth::Key;
@@ -25,3 +26,4 @@ pub use error::{Error, ResultCode};
 pub use events::NodeEvent;
 pub use locks::LockGuard;
 pub use node::{new_incarnation, JobFn, Node, ParamsView};
+pub use ports::free_ports;

@@ -316,9 +316,12 @@ impl Cluster {
         std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let key = Key::generate();
         key.write_new(&dir.join("cluster.key"))?;
-        let socks: Vec<UdpSocket> = (0..n).map(|_| UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())).collect::<Result<_, _>>()?;
-        let addrs: Vec<SocketAddr> = socks.iter().map(|s| s.local_addr().expect("bound")).collect();
-        drop(socks);
+        let lo = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+        let addrs: Vec<SocketAddr> = cgm_runtime::free_ports(lo, n as usize)
+            .map_err(|e| format!("cannot find free loopback ports: {e}"))?
+            .into_iter()
+            .map(|p| SocketAddr::new(lo, p))
+            .collect();
         let mut text = String::from("cluster = \"bench\"\nkey_file = \"cluster.key\"\n");
         for (i, a) in addrs.iter().enumerate() {
             let _ = write!(text, "[[nodes]]\nid = {}\naddr = \"{a}\"\n", i + 1);

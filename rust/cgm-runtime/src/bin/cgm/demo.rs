@@ -17,13 +17,6 @@ fn step(n: u32, title: &str) {
     println!("\n=== {n}. {title} ===");
 }
 
-fn free_ports(n: u32) -> Result<Vec<u16>, String> {
-    let socks: Vec<std::net::UdpSocket> = (0..n)
-        .map(|_| std::net::UdpSocket::bind("127.0.0.1:0").map_err(|e| format!("cannot find a free loopback port: {e}")))
-        .collect::<Result<_, _>>()?;
-    Ok(socks.iter().map(|s| s.local_addr().expect("bound").port()).collect())
-}
-
 /// Runs the demo.
 pub fn run(n: u32) -> Result<ExitCode, String> {
     if !(3..=64).contains(&n) {
@@ -31,7 +24,7 @@ pub fn run(n: u32) -> Result<ExitCode, String> {
     }
     let t0 = Instant::now();
     let key = Key::generate();
-    let ports = free_ports(n)?;
+    let ports = cgm_runtime::free_ports(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), n as usize).map_err(|e| format!("cannot find free loopback ports: {e}"))?;
     let vetoer = n;
     let mut nodes = Vec::new();
     for id in 1..=n {
