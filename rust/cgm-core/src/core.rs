@@ -685,6 +685,7 @@ impl Core {
             add(self.ring.next_deadline());
             add(self.mem.next_deadline());
             add(self.eng.next_deadline());
+            add(self.relay_deadline());
         }
         t
     }
@@ -733,7 +734,7 @@ impl Core {
             debug_assert!(false, "node {}: reliable send to node {to} whose incarnation is unknown", self.cfg.id);
             return Ok(());
         };
-        if matches!(msg, Msg::Sequenced { view, .. } | Msg::Ack { view, .. } if p.cut_in == Some(*view)) {
+        if matches!(msg, Msg::Sequenced { view, .. } | Msg::Ack { view, .. } | Msg::Acks { view, .. } if p.cut_in == Some(*view)) {
             return Ok(());
         }
         p.channel.send(&bytes, &lim, force).map_err(|b| {
@@ -781,14 +782,14 @@ impl Core {
             Msg::Decided(o) => self.on_decided(*o),
             Msg::Sequenced { view, entries } => {
                 if self.mem.accepts(view, sender) {
-                    self.on_sequenced(entries);
+                    self.on_sequenced(entries, now);
                 } else {
                     self.mem.defer_or_drop(view, sender, Msg::Sequenced { view, entries }, &mut self.counters);
                 }
             }
             Msg::Ack { view, round, status } => {
                 if self.mem.accepts(view, sender) {
-                    self.on_ack(from, round, status, now);
+                    self.on_member_ack(from, round, status, now);
                 } else {
                     self.mem.defer_or_drop(view, sender, Msg::Ack { view, round, status }, &mut self.counters);
                 }
@@ -801,6 +802,13 @@ impl Core {
             Msg::Accepted { vid } => self.on_accepted(from, vid, now),
             Msg::Install { vid } => self.on_install(sender, vid, now),
             Msg::PrepareRefused { vid, promised } => self.on_prepare_refused(vid, promised, now),
+            Msg::Acks { view, acks } => {
+                if !self.mem.accepts(view, sender) {
+                    self.mem.defer_or_drop(view, sender, Msg::Acks { view, acks }, &mut self.counters);
+                } else {
+                    self.on_relayed_acks(from, acks, now);
+                }
+            }
         }
     }
 
@@ -815,6 +823,7 @@ impl Core {
     pub(crate) fn pump(&mut self, now: Time) {
         if !self.left {
             self.progress(now);
+            self.relay_acks(now);
         }
         self.answer_operators();
         self.flush(now);

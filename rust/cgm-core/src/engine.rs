@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::params::Params;
 use crate::status::{Phase, ProtocolInfo, Waiting};
 use crate::time::Time;
-use crate::wire::{AckStatus, Entry, Msg, NodeId, Outcome, ProposalId, ProtocolBody, Resource, RunningReport};
+use crate::wire::{AckStatus, Entry, Msg, NodeId, Outcome, ProposalId, ProtocolBody, RelayedAck, Resource, RunningReport, RELAY_FROM};
 use serde_bytes::ByteBuf;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -108,6 +108,12 @@ pub(crate) struct Engine {
     incoming: VecDeque<(ProposalId, ProtocolBody)>,
     txid: u64,
     next_token: WaitToken,
+    /// Coordinator of a view that relays ACKs: those received and not yet
+    /// passed on, and when the oldest of them arrived.
+    relay: Vec<RelayedAck>,
+    relay_since: Option<Time>,
+    /// The round every other member had ACKed at the last relay.
+    relayed_upto: u64,
 }
 
 impl Engine {
@@ -234,6 +240,9 @@ impl Engine {
         // ACKs ahead belong to the old view; the new one numbers rounds afresh.
         self.my_ack_round = self.my_ack_round.min(next_round.saturating_sub(1));
         self.acks.clear();
+        self.relay.clear();
+        self.relay_since = None;
+        self.relayed_upto = 0;
         self.incoming.retain(|(pid, _)| !self.sequenced.contains_key(pid) && !self.outcomes.contains_key(pid));
         let outcomes = &self.outcomes;
         self.outstanding.retain(|pid, _| !outcomes.contains_key(pid));
@@ -309,7 +318,7 @@ impl Core {
         }
     }
 
-    pub(crate) fn on_sequenced(&mut self, entries: Vec<Entry>) {
+    pub(crate) fn on_sequenced(&mut self, entries: Vec<Entry>, now: Time) {
         for e in entries {
             if e.seq != self.eng.last_seq() + 1 {
                 continue;
@@ -317,7 +326,7 @@ impl Core {
             self.eng.sequenced.insert(e.pid, e.seq);
             self.eng.pending.push_back(e);
         }
-        self.ack_ahead();
+        self.ack_ahead(now);
     }
 
     pub(crate) fn on_ack(&mut self, from: NodeId, round: u64, status: AckStatus, now: Time) {
@@ -361,7 +370,7 @@ impl Core {
                         let _ = self.send_msg(m.id, &msg, true);
                     }
                 }
-                self.on_sequenced(entries);
+                self.on_sequenced(entries, now);
             }
         }
         while self.eng.running.is_none() && self.can_progress() {
@@ -491,7 +500,7 @@ impl Core {
         self.eng.acks.insert((round, self.cfg.id), status.clone());
         let upto = self.eng.ack_horizon().max(round);
         self.eng.my_ack_round = upto;
-        self.broadcast_ack(upto, status);
+        self.broadcast_ack(upto, status, now);
         self.check_round(now);
     }
 
@@ -507,23 +516,101 @@ impl Core {
 
     /// ACKs ahead after new protocols were queued behind one that needs no
     /// local step (see [`Engine::ack_horizon`]).
-    fn ack_ahead(&mut self) {
+    fn ack_ahead(&mut self, now: Time) {
         if !self.can_progress() || !self.eng.running.as_ref().is_some_and(|r| matches!(r.step, Step::Acked)) {
             return;
         }
         let upto = self.eng.ack_horizon();
         if upto > self.eng.my_ack_round {
             self.eng.my_ack_round = upto;
-            self.broadcast_ack(upto, AckStatus::Ok(ByteBuf::new()));
+            self.broadcast_ack(upto, AckStatus::Ok(ByteBuf::new()), now);
         }
     }
 
-    fn broadcast_ack(&mut self, round: u64, status: AckStatus) {
+    /// Sends this member's ACK: to every member, or, in a view that relays
+    /// ACKs, to the coordinator, which keeps its own with the others' to
+    /// pass on in the same relay.
+    fn broadcast_ack(&mut self, round: u64, status: AckStatus, now: Time) {
+        let me = self.cfg.id;
+        let coordinator = self.coordinator();
+        if self.relays_acks() && coordinator == me {
+            return self.keep_for_relay(me, round, status, now);
+        }
         let msg = Msg::Ack { view: self.mem.view.id, round, status };
         let members = self.eng.running.as_ref().map(|r| r.members.clone()).unwrap_or_default();
+        let to_all = !self.relays_acks();
         for id in members {
-            if id != self.cfg.id {
+            if id != me && (to_all || id == coordinator) {
                 let _ = self.send_msg(id, &msg, true);
+            }
+        }
+    }
+
+    /// Whether this view routes ACKs through its coordinator (see [`RELAY_FROM`]).
+    fn relays_acks(&self) -> bool {
+        self.mem.view.members.len() >= RELAY_FROM
+    }
+
+    /// Takes in `from`'s ACK; the coordinator of a relaying view keeps it to
+    /// pass on.
+    pub(crate) fn on_member_ack(&mut self, from: NodeId, round: u64, status: AckStatus, now: Time) {
+        if self.relays_acks() && self.coordinator() == self.cfg.id {
+            self.keep_for_relay(from, round, status.clone(), now);
+        }
+        self.on_ack(from, round, status, now);
+    }
+
+    fn keep_for_relay(&mut self, member: NodeId, round: u64, status: AckStatus, now: Time) {
+        self.eng.relay.push(RelayedAck { member, round, status });
+        self.eng.relay_since.get_or_insert(now);
+    }
+
+    /// Takes in ACKs passed on by `from`, which must be the coordinator (else
+    /// they are counted stale); those of members outside the view, or this
+    /// member's own, are ignored.
+    pub(crate) fn on_relayed_acks(&mut self, from: NodeId, acks: Vec<RelayedAck>, now: Time) {
+        if from != self.coordinator() {
+            self.counters.stale += 1;
+            return;
+        }
+        for a in acks {
+            if a.member != self.cfg.id && self.mem.view.members.iter().any(|m| m.id == a.member) {
+                self.on_ack(a.member, a.round, a.status, now);
+            }
+        }
+    }
+
+    /// The last round every member, this one included, ACKed.
+    fn acked_by_all(&self) -> u64 {
+        let me = self.cfg.id;
+        let others = self.mem.view.members.iter().filter(|m| m.id != me).map(|m| self.peers.get(&m.id).map_or(0, |p| p.last_ack_round));
+        others.fold(self.eng.my_ack_round, u64::min)
+    }
+
+    /// When the kept ACKs are due to be passed on: at once when the round
+    /// every member ACKed advanced since the last relay (the relay completes
+    /// it everywhere else), else once the oldest has waited the
+    /// delayed-acknowledgement time, so the ACKs of a round stuck on one
+    /// member still show in every member's status.
+    pub(crate) fn relay_deadline(&self) -> Option<Time> {
+        let since = self.eng.relay_since?;
+        Some(if self.acked_by_all() > self.eng.relayed_upto { since } else { since + self.limits().ack_delay() })
+    }
+
+    /// Passes the kept ACKs on if they are due: to each member, those of the others.
+    pub(crate) fn relay_acks(&mut self, now: Time) {
+        if self.relay_deadline().is_none_or(|t| t > now) {
+            return;
+        }
+        let acks = std::mem::take(&mut self.eng.relay);
+        self.eng.relay_since = None;
+        self.eng.relayed_upto = self.acked_by_all();
+        let view = self.mem.view.id;
+        let others: Vec<NodeId> = self.mem.view.members.iter().map(|m| m.id).filter(|&id| id != self.cfg.id).collect();
+        for id in others {
+            let theirs: Vec<RelayedAck> = acks.iter().filter(|a| a.member != id).cloned().collect();
+            if !theirs.is_empty() {
+                let _ = self.send_msg(id, &Msg::Acks { view, acks: theirs }, true);
             }
         }
     }

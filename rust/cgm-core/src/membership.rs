@@ -32,11 +32,11 @@
 //! installing that later view installs the accepted one first.
 
 use crate::core::{Core, Event};
+use crate::engine::Engine;
 use crate::engine::{Running, Step};
 use crate::params::Params;
 use crate::status::Counters;
 use crate::time::Time;
-use crate::engine::Engine;
 use crate::wire::{AckStatus, Frame, Incarnation, Member, Msg, NewView, NodeId, Outcome, ProtocolBody, Report, ViewId};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -152,10 +152,7 @@ impl Membership {
     pub(crate) fn next_deadline(&self) -> Option<Time> {
         // A leader's own fence waits while it gathers (see `membership_timeout`).
         let fence = self.fence_deadline.filter(|_| self.gathering.is_none());
-        [Some(self.next_probe), fence, self.gathering.as_ref().map(|g| g.deadline), self.escalate_at]
-            .into_iter()
-            .flatten()
-            .min()
+        [Some(self.next_probe), fence, self.gathering.as_ref().map(|g| g.deadline), self.escalate_at].into_iter().flatten().min()
     }
 
     fn is_member(&self, m: Member) -> bool {
@@ -288,7 +285,13 @@ impl Core {
                 Some(Running { old_params: Some(old), .. }) => *old,
                 _ => self.params,
             };
-            return self.report_of(&self.eng, (self.mem.primary, self.mem.primary_members.clone()), committed_params, self.generation, Vec::new());
+            return self.report_of(
+                &self.eng,
+                (self.mem.primary, self.mem.primary_members.clone()),
+                committed_params,
+                self.generation,
+                Vec::new(),
+            );
         };
         let mut eng = self.eng.clone();
         let (mut events, mut counters) = (VecDeque::new(), Counters::default());
@@ -298,7 +301,14 @@ impl Core {
         self.report_of(&eng, (top.vid, top.members.clone()), top.params, top.generation, top.ancestors.clone())
     }
 
-    fn report_of(&self, eng: &Engine, primary: (ViewId, Vec<Member>), params: Params, generation: u64, ancestors: Vec<Vec<Member>>) -> Report {
+    fn report_of(
+        &self,
+        eng: &Engine,
+        primary: (ViewId, Vec<Member>),
+        params: Params,
+        generation: u64,
+        ancestors: Vec<Vec<Member>>,
+    ) -> Report {
         Report {
             view: self.mem.view.id,
             primary: primary.0,
@@ -477,7 +487,11 @@ impl Core {
     }
 
     pub(crate) fn on_new_view(&mut self, sender: Member, nv: NewView, now: Time) {
-        if nv.vid != self.mem.promised || nv.vid.leader != sender.id || sender.inc != self.mem.promised_inc || !nv.members.contains(&self.me()) {
+        if nv.vid != self.mem.promised
+            || nv.vid.leader != sender.id
+            || sender.inc != self.mem.promised_inc
+            || !nv.members.contains(&self.me())
+        {
             self.counters.stale += 1;
             return;
         }

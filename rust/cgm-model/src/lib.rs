@@ -21,7 +21,7 @@
 //! | --- | --- |
 //! | initial state: the coordinator sends the sequenced entry to 2 and 3 and starts the change | `Core::progress` (`Msg::Sequenced`), `Core::start_protocol` |
 //! | [`Msg::Sequenced`] delivered: the member starts round 1 | `Core::on_sequenced`, `Core::progress`, `Core::start_protocol` |
-//! | round 1: an ACK `Received` to every member | `Core::start_round` (index 0), `Core::send_ack`, `Core::broadcast_ack` |
+//! | round 1: an ACK `Received` to every member (views of three ACK member to member; from `cgm_core::wire::RELAY_FROM` members on, ACKs go through the coordinator, which this model does not cover) | `Core::start_round` (index 0), `Core::send_ack`, `Core::broadcast_ack` |
 //! | [`Msg::Ack`] delivered: last ACK round, stored status, missing count | `Core::on_ack` (`Peer::last_ack_round`, the `Engine::acks` window, `Running::missing`) |
 //! | a round completes when nobody is missing | `Core::check_round` (only while `Core::can_progress`) |
 //! | round 2 starts: static check, local limits, veto hook | `Core::start_round` (index 1): `Params::with_changes`, `LocalLimits::check`, `Core::wait_on(Resource::Veto)` |

@@ -24,7 +24,8 @@ pub fn run(n: u32) -> Result<ExitCode, String> {
     }
     let t0 = Instant::now();
     let key = Key::generate();
-    let ports = cgm_runtime::free_ports(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), n as usize).map_err(|e| format!("cannot find free loopback ports: {e}"))?;
+    let ports = cgm_runtime::free_ports(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), n as usize)
+        .map_err(|e| format!("cannot find free loopback ports: {e}"))?;
     let vetoer = n;
     let mut nodes = Vec::new();
     for id in 1..=n {
