@@ -8,6 +8,7 @@
 //! the step is the armed one, crashes the node before, part-way through or
 //! after sending that step's datagrams.
 
+use cgm_core::wire::RELAY_FROM;
 use cgm_core::{NodeId, Phase, Status};
 
 /// Where an armed node crashes.
@@ -40,11 +41,15 @@ pub enum CrashPoint {
     /// The leader of a view change whose view every member accepted, as it
     /// installs it, after k of n of its `Install` datagrams.
     InstallFanout,
+    /// The coordinator of a view that relays ACKs (four members or more), in
+    /// the step where every member has ACKed a further round, after k of n
+    /// datagrams of that step: the round's ACKs reach only some members.
+    RelayFanout,
 }
 
 impl CrashPoint {
     /// Every crash point, in protocol order.
-    pub const ALL: [CrashPoint; 11] = [
+    pub const ALL: [CrashPoint; 12] = [
         CrashPoint::SequencerFanout,
         CrashPoint::Round1BeforeAck,
         CrashPoint::Round1AckToSome,
@@ -56,6 +61,7 @@ impl CrashPoint {
         CrashPoint::Round2FailedAckToSome,
         CrashPoint::ViewChangeFlush,
         CrashPoint::InstallFanout,
+        CrashPoint::RelayFanout,
     ];
 
     /// Its name in reports.
@@ -72,6 +78,7 @@ impl CrashPoint {
             CrashPoint::Round2FailedAckToSome => "round2-failure-ack-to-some",
             CrashPoint::ViewChangeFlush => "view-change-flush",
             CrashPoint::InstallFanout => "leader-after-k-of-n-installs",
+            CrashPoint::RelayFanout => "coordinator-after-k-of-n-relays",
         }
     }
 
@@ -87,6 +94,9 @@ pub struct Seen {
     protocol: Option<(u64, u8)>,
     acked_round: u64,
     view_change: bool,
+    view: cgm_core::ViewId,
+    /// The last round every member of the view ACKed, as far as it knows.
+    acked_by_all: u64,
 }
 
 impl Seen {
@@ -96,6 +106,13 @@ impl Seen {
             protocol: s.protocol.as_ref().map(|p| (p.seq, p.round_index)),
             acked_round: s.acked_round,
             view_change: s.phase == Phase::ViewChange,
+            view: s.view,
+            acked_by_all: s
+                .members
+                .iter()
+                .filter(|m| m.id != s.node)
+                .map(|m| s.peers.iter().find(|p| p.id == m.id).map_or(0, |p| p.last_ack_round))
+                .fold(s.acked_round, u64::min),
         }
     }
 }
@@ -138,6 +155,12 @@ pub fn trigger(
         CrashPoint::InstallFanout => {
             let leader = now.members.first().is_some_and(|m| m.id == id);
             partial(before.view_change && now.phase != Phase::ViewChange && leader)
+        }
+        CrashPoint::RelayFanout => {
+            let relaying = now.members.len() >= RELAY_FROM && now.members.first().is_some_and(|m| m.id == id);
+            let after = Seen::of(now);
+            let in_view = now.phase != Phase::ViewChange && !before.view_change && after.view == before.view;
+            partial(relaying && in_view && after.acked_by_all > before.acked_by_all)
         }
     }
 }
