@@ -114,6 +114,8 @@ pub(crate) struct Engine {
     relay_since: Option<Time>,
     /// The round every other member had ACKed at the last relay.
     relayed_upto: u64,
+    /// The last sequence and round of the run [`Engine::ack_horizon`] found.
+    run_end: Option<(u64, u64)>,
 }
 
 impl Engine {
@@ -160,20 +162,31 @@ impl Engine {
     /// ACK from each member: protocols from a busy initiator flow at the rate
     /// of the network instead of one round trip each. Completion stays one
     /// protocol at a time, in sequence order.
-    pub(crate) fn ack_horizon(&self) -> u64 {
+    ///
+    /// The run found is remembered, so each call only looks at protocols
+    /// queued since: O(1) amortized per protocol, where scanning the queue
+    /// afresh made a batch of n protocols cost O(n²).
+    pub(crate) fn ack_horizon(&mut self) -> u64 {
         let Some(r) = &self.running else { return 0 };
         if !needs_no_step(&r.entry.body) {
             return r.round;
         }
-        let mut last = r.round + u64::from(r.entry.body.rounds() - 1 - r.round_index);
-        let mut seq = r.entry.seq;
-        for e in self.pending.iter().take_while(|e| needs_no_step(&e.body)) {
+        // Within one view, rounds are numbered in sequence order and the
+        // queue only grows at its back, so a run that reached the running
+        // protocol still holds.
+        let (mut seq, mut last) = match self.run_end {
+            Some((s, l)) if s >= r.entry.seq && l >= r.round => (s, l),
+            _ => (r.entry.seq, r.round + u64::from(r.entry.body.rounds() - 1 - r.round_index)),
+        };
+        let from = self.pending.front().map_or(0, |e| (seq + 1).saturating_sub(e.seq) as usize).min(self.pending.len());
+        for e in self.pending.range(from..).take_while(|e| needs_no_step(&e.body)) {
             if e.seq != seq + 1 {
                 break;
             }
             seq = e.seq;
             last += u64::from(e.body.rounds());
         }
+        self.run_end = Some((seq, last));
         last
     }
 
@@ -243,6 +256,7 @@ impl Engine {
         self.relay.clear();
         self.relay_since = None;
         self.relayed_upto = 0;
+        self.run_end = None;
         self.incoming.retain(|(pid, _)| !self.sequenced.contains_key(pid) && !self.outcomes.contains_key(pid));
         let outcomes = &self.outcomes;
         self.outstanding.retain(|pid, _| !outcomes.contains_key(pid));

@@ -103,9 +103,11 @@ pub(crate) struct Channel {
     recv_session: u32,
     next_seq: u64,
     inflight: VecDeque<Segment>,
-    /// Stream bytes not yet cut into segments.
+    /// Stream bytes not yet cut into segments: `pending[cut..]`. Empty when
+    /// all are cut.
     pending: Vec<u8>,
-    /// End offsets in `pending` of the messages it holds.
+    cut: usize,
+    /// End offsets in `pending` of the messages not wholly cut.
     pending_ends: VecDeque<usize>,
     recv_cum: u64,
     ooo: BTreeMap<u64, ByteBuf>,
@@ -153,6 +155,7 @@ impl Channel {
         self.next_seq = 0;
         self.inflight.clear();
         self.pending.clear();
+        self.cut = 0;
         self.pending_ends.clear();
         self.earliest = None;
     }
@@ -203,7 +206,7 @@ impl Channel {
     /// acknowledgement still due is sent alone once [`Limits::ack_delay`] has passed.
     pub(crate) fn poll_new(&mut self, now: Time, lim: &Limits, mut emit: impl FnMut(Frame)) {
         let session = self.session.max(1);
-        let mut cursor = 0;
+        let mut cursor = self.cut;
         while cursor < self.pending.len() && self.inflight.len() < lim.window.max(1) {
             let end = (cursor + lim.chunk.max(1)).min(self.pending.len());
             self.next_seq += 1;
@@ -214,12 +217,23 @@ impl Channel {
             self.inflight.push_back(Segment { seq: self.next_seq, bytes, first_sent: now, last_sent: now, acked: false });
             self.earliest.get_or_insert((now, now));
         }
-        self.pending.drain(..cursor);
         while self.pending_ends.front().is_some_and(|&e| e <= cursor) {
             self.pending_ends.pop_front();
         }
-        for e in self.pending_ends.iter_mut() {
-            *e -= cursor;
+        // A window that is full leaves most of the queue uncut flush after
+        // flush: the cut bytes are dropped once they are half of it, so each
+        // byte and offset moves O(1) times, not once per flush.
+        if cursor == self.pending.len() {
+            self.pending.clear();
+            self.cut = 0;
+        } else if cursor >= self.pending.len() / 2 {
+            self.pending.drain(..cursor);
+            for e in self.pending_ends.iter_mut() {
+                *e -= cursor;
+            }
+            self.cut = 0;
+        } else {
+            self.cut = cursor;
         }
         if self.ack_due.is_some_and(|t| now.saturating_since(t) >= lim.ack_delay()) {
             emit(Frame::Ack(self.take_ack()));
