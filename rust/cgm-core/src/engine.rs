@@ -112,7 +112,7 @@ pub(crate) struct Engine {
     /// passed on, and when the oldest of them arrived.
     relay: Vec<RelayedAck>,
     relay_since: Option<Time>,
-    /// The round every other member had ACKed at the last relay.
+    /// The round every member had ACKed at the last relay.
     relayed_upto: u64,
     /// The last sequence and round of the run [`Engine::ack_horizon`] found.
     run_end: Option<(u64, u64)>,
