@@ -9,6 +9,11 @@
  * One event thread polls the three nodes' fds (cgm_fd_get) and runs their
  * callbacks with cgm_dispatch; the main thread proposes.
  *
+ * The proposer's outcome comes back as soon as the proposer decides; each
+ * other member decides when the last ACK of round 2 reaches it, which can be
+ * a moment later. So before reading a member's values, the example waits for
+ * that member's own on_change.
+ *
  * Usage: three_nodes [base-port]   (uses base-port .. base-port+2, default 17401)
  */
 #define _POSIX_C_SOURCE 200809L
@@ -16,6 +21,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +30,7 @@
 
 static cgm_node *nodes[N];
 static volatile int stopping;
+static atomic_int decided[N]; /* changes each member has decided (on_change) */
 
 static void die(const char *what, cgm_result r) {
   char err[512];
@@ -59,6 +66,28 @@ static void on_view(void *user_data, uint64_t epoch, uint32_t leader, const uint
   printf("  [event] view %llu.%u: %zu members, quorum %s\n", (unsigned long long)epoch, leader, n,
          quorum ? "yes" : "no");
   (void)members;
+}
+
+/* Every member's change outcome, as that member decided it. */
+static void on_change(void *user_data, const cgm_change_outcome *o) {
+  (void)o;
+  for (int i = 0; i < N; i++)
+    if (nodes[i] == user_data)
+      atomic_fetch_add(&decided[i], 1);
+}
+
+/* Waits (up to 10 s) until every member has decided `changes` changes. */
+static void wait_decided(int changes) {
+  for (int ms = 0; ms < 10000; ms++) {
+    int done = 0;
+    for (int i = 0; i < N; i++)
+      done += atomic_load(&decided[i]) >= changes;
+    if (done == N)
+      return;
+    nanosleep(&(struct timespec){0, 1000000}, NULL);
+  }
+  fprintf(stderr, "three_nodes: not every member decided change %d in 10 s\n", changes);
+  exit(1);
 }
 
 /* The event thread: poll every node's fd, dispatch the ready ones. */
@@ -129,6 +158,7 @@ int main(int argc, char **argv) {
     cb.user_data = nodes[i];
     cb.on_veto = on_veto;
     cb.on_view = i == 0 ? on_view : NULL;
+    cb.on_change = on_change;
     TRY(cgm_node_set_callbacks(nodes[i], &cb));
   }
   if (pthread_create(&thread, NULL, events, NULL) != 0)
@@ -158,6 +188,7 @@ int main(int argc, char **argv) {
   TRY(cgm_propose_param(nodes[1], CGM_PARAM_SEND_WINDOW_SIZE, 32, 10000, &o));
   print_outcome(o);
   cgm_change_outcome_free(o);
+  wait_decided(1);
 
   printf("\nmember 1 proposes send-window-size = 8 (member 3's host refuses):\n");
   r = cgm_propose_param(nodes[0], CGM_PARAM_SEND_WINDOW_SIZE, 8, 10000, &o);
@@ -165,6 +196,7 @@ int main(int argc, char **argv) {
     die("the vetoed change", r);
   print_outcome(o);
   cgm_change_outcome_free(o);
+  wait_decided(2);
   for (int i = 0; i < N; i++) {
     uint64_t v = 0;
     TRY(cgm_get_param(nodes[i], CGM_PARAM_SEND_WINDOW_SIZE, &v));

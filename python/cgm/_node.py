@@ -214,6 +214,11 @@ class Node:
         ``.outcome``), :class:`cgm.NoQuorum`, :class:`cgm.Timeout` (the
         proposal goes on: ``.proposal`` names it). Re-proposing the same
         ``txid`` is idempotent.
+
+        It returns when this node has decided. Each other member decides when
+        the last ACK of round 2 reaches it, possibly a moment later (until
+        then it holds the applied values): before reading another member's
+        values, wait there with ``other.outcome(outcome.proposal)``.
         """
         if isinstance(changes_or_param, Mapping):
             if value is not None:

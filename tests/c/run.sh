@@ -72,12 +72,19 @@ run() { # run NAME COMMAND...: one test, counted
   local name=$1 start
   shift
   start=$(date +%s%N)
-  if timeout 120 "$@" > "$build/$name.log" 2>&1; then
+  local rc=0
+  timeout 120 "$@" > "$build/$name.log" 2>&1 || rc=$?
+  if [ "$rc" = 0 ]; then
     passed=$((passed + 1))
     printf '  ok   %-44s %5d ms\n' "$name" $((($(date +%s%N) - start) / 1000000))
   else
     failed=$((failed + 1))
-    printf '  FAIL %s\n' "$name"
+    printf '  FAIL %s (exit %s; log %s)\n' "$name" "$rc" "$build/$name.log"
+    # The test's own verdict comes first (valgrind's leak records of threads
+    # cut short by a failing check follow it), then the log's two ends.
+    grep -n -m 10 -E 'FAIL|panicked|ERROR SUMMARY|Invalid|uninitialised|definitely lost in' "$build/$name.log" | sed 's/^/       > /' || true
+    sed 's/^/       /' "$build/$name.log" | head -n 40
+    echo '       ...'
     sed 's/^/       /' "$build/$name.log" | tail -n 30
   fi
 }

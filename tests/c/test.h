@@ -94,19 +94,33 @@ static inline void test_sleep_us(long us) {
   nanosleep(&ts, NULL);
 }
 
+/* `n` distinct UDP ports on 127.0.0.1 that are free right now: every probe
+ * socket stays bound until all are picked, so no two picks coincide. */
+static inline void test_free_ports(unsigned *ports, unsigned n) {
+  int socks[16];
+  if (n > 16)
+    FAIL("test_free_ports: at most 16 ports");
+  for (unsigned i = 0; i < n; i++) {
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socks[i] = socket(AF_INET, SOCK_DGRAM, 0);
+    if (socks[i] < 0 || bind(socks[i], (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(socks[i], (struct sockaddr *)&a, &len) != 0)
+      FAIL("cannot find a free UDP port");
+    ports[i] = ntohs(a.sin_port);
+  }
+  for (unsigned i = 0; i < n; i++)
+    close(socks[i]);
+}
+
 /* A UDP port on 127.0.0.1 that is free right now. */
 static inline unsigned test_free_port(void) {
-  int s = socket(AF_INET, SOCK_DGRAM, 0);
-  struct sockaddr_in a;
-  socklen_t len = sizeof a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) != 0 ||
-      getsockname(s, (struct sockaddr *)&a, &len) != 0)
-    FAIL("cannot find a free UDP port");
-  close(s);
-  return ntohs(a.sin_port);
+  unsigned port = 0;
+  test_free_ports(&port, 1);
+  return port;
 }
 
 /* ----- nodes on loopback ------------------------------------------------- */
@@ -136,8 +150,7 @@ static inline cgm_config *test_config(const test_cluster *c, uint32_t id) {
 static inline void test_cluster_init(test_cluster *c, unsigned n) {
   memset(c, 0, sizeof *c);
   c->n = n;
-  for (unsigned i = 0; i < n; i++)
-    c->ports[i] = test_free_port();
+  test_free_ports(c->ports, n);
 }
 
 /* Starts node `id` with its test configuration (`veto` turns its veto hook on). */

@@ -297,6 +297,8 @@ fn three_nodes_over_ipv6_loopback_commit_a_change() {
     let o = nodes[2].propose(&[(Param::SendWindowSize, 40)], None, Duration::from_secs(10)).unwrap();
     assert!(o.committed);
     for n in &nodes {
+        // Each member decides when round 2's last ACK reaches it, maybe after the proposer.
+        assert!(n.outcome(o.pid, Duration::from_secs(10)).unwrap().committed);
         assert_eq!(n.query_status(1, Duration::from_secs(2)).unwrap().params.get(Param::SendWindowSize), 40);
     }
 }
@@ -368,8 +370,11 @@ fn three_nodes_over_ip_multicast_form_a_group_and_commit_a_change() {
     let o = nodes[1].propose(&[(Param::SendWindowSize, 48)], None, Duration::from_secs(10)).unwrap();
     assert!(o.committed, "{o:?}");
     let app = AppProtocol { payload: b"over multicast".to_vec().into(), rounds: 2, wait: None };
-    assert!(nodes[2].run_protocol(app, Duration::from_secs(10)).unwrap().committed);
+    let a = nodes[2].run_protocol(app, Duration::from_secs(10)).unwrap();
+    assert!(a.committed);
     for n in &nodes {
+        // Each member decides when a round's last ACK reaches it, maybe after the proposer.
+        assert!(n.outcome(a.pid, Duration::from_secs(10)).unwrap().committed);
         let s = n.status().unwrap();
         assert_eq!(s.params.get(Param::SendWindowSize), 48);
         assert_eq!(s.counters.auth_failed + s.counters.malformed, 0, "{s}");

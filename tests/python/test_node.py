@@ -97,6 +97,8 @@ def test_a_python_veto_rolls_the_change_back_everywhere(cluster: cgm.LocalCluste
     assert "maintenance window closed" in (e.outcome.reason or "")
     assert asked == [{Param.SEND_WINDOW_SIZE: 32}]
     assert threads == ["cgm-local-cluster-dispatch"]
+    for node in cluster:  # each member decides when round 2's last ACK reaches it
+        assert not node.outcome(e.outcome.proposal).committed
     for member in range(1, 6):
         s = cluster[1].query_status(member)
         assert s.params[Param.SEND_WINDOW_SIZE] == 64

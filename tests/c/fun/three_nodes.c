@@ -2,13 +2,18 @@
  * Three nodes in one process: each member answers a status query from its own
  * record; a change commits on every member; a change vetoed by member 3's
  * host is rolled back on every member, with the same outcome everywhere.
+ *
+ * The proposer decides first; every other member decides when the last ACK
+ * of round 2 reaches it, so values are read on a member only after that
+ * member's own on_change (reading them at once failed under valgrind in CI:
+ * member 2 still held the vetoed value between the rounds).
  */
 #include "test.h"
 
 typedef struct {
   cgm_node *node;
   int vetoes;
-  int changes;
+  _Atomic int changes;
   uint64_t last_seq;
   bool last_committed;
 } host;
@@ -28,6 +33,17 @@ static void on_change(void *ud, const cgm_change_outcome *o) {
 }
 
 static volatile int stop;
+
+/* Waits (up to 10 s) until every host has seen `n` change outcomes. */
+static void wait_changes(host *hosts, int n) {
+  for (int tries = 0; tries < 1000; tries++) {
+    if (hosts[0].changes >= n && hosts[1].changes >= n && hosts[2].changes >= n)
+      return;
+    test_sleep_us(10000);
+  }
+  FAIL("change outcomes seen: %d %d %d, expected %d each", (int)hosts[0].changes,
+       (int)hosts[1].changes, (int)hosts[2].changes, n);
+}
 
 static void *dispatcher(void *arg) {
   host *h = arg;
@@ -77,6 +93,7 @@ int main(void) {
   /* A change commits on every member (member 3's host accepts it). */
   FAIL_ON_ERR(cgm_propose_param(c.node[1], CGM_PARAM_SEND_WINDOW_SIZE, 32, 10000, &o));
   cgm_change_outcome_free(o);
+  wait_changes(hosts, 1);
   for (unsigned i = 0; i < 3; i++) {
     FAIL_ON_ERR(cgm_get_param(c.node[i], CGM_PARAM_SEND_WINDOW_SIZE, &v));
     CHECK(v == 32);
@@ -99,20 +116,15 @@ int main(void) {
     CHECK(id == 1 && ok);
   }
   cgm_change_outcome_free(o);
+  CHECK(hosts[2].vetoes == 2 && hosts[0].vetoes == 0);
+
+  /* Every member saw both outcomes, the same ones, and holds the old value. */
+  wait_changes(hosts, 2);
   for (unsigned i = 0; i < 3; i++) {
+    CHECK(hosts[i].changes == 2 && !hosts[i].last_committed && hosts[i].last_seq == hosts[0].last_seq);
     FAIL_ON_ERR(cgm_get_param(c.node[i], CGM_PARAM_SEND_WINDOW_SIZE, &v));
     CHECK(v == 32);
   }
-  CHECK(hosts[2].vetoes == 2 && hosts[0].vetoes == 0);
-
-  /* Every member saw both outcomes, the same ones. */
-  for (int tries = 0; tries < 500; tries++) {
-    if (hosts[0].changes == 2 && hosts[1].changes == 2 && hosts[2].changes == 2)
-      break;
-    test_sleep_us(10000);
-  }
-  for (unsigned i = 0; i < 3; i++)
-    CHECK(hosts[i].changes == 2 && !hosts[i].last_committed && hosts[i].last_seq == hosts[0].last_seq);
 
   stop = 1;
   test_cluster_free(&c); /* ends the blocking dispatches */
