@@ -83,9 +83,8 @@ run() { # run NAME COMMAND...: one test, counted
     # The test's own verdict comes first (valgrind's leak records of threads
     # cut short by a failing check follow it), then the log's two ends.
     grep -n -m 10 -E 'FAIL|panicked|ERROR SUMMARY|Invalid|uninitialised|definitely lost in' "$build/$name.log" | sed 's/^/       > /' || true
-    sed 's/^/       /' "$build/$name.log" | head -n 40
-    echo '       ...'
-    sed 's/^/       /' "$build/$name.log" | tail -n 30
+    awk -v n="$(wc -l < "$build/$name.log")" \
+      'NR <= 40 || NR > n - 30 { print "       " $0 } NR == 41 && n > 70 { print "       ..." }' "$build/$name.log"
   fi
 }
 # Below Linux's ephemeral range (32768 up), so no port-0 bind takes them meanwhile.

@@ -94,12 +94,15 @@ static inline void test_sleep_us(long us) {
   nanosleep(&ts, NULL);
 }
 
-/* `n` distinct UDP ports on 127.0.0.1 that are free right now: every probe
- * socket stays bound until all are picked, so no two picks coincide. */
+#define TEST_MAX_NODES 5
+
+/* `n` (at most TEST_MAX_NODES) distinct UDP ports on 127.0.0.1 that are free
+ * right now: every probe socket stays bound until all are picked, so no two
+ * picks coincide. */
 static inline void test_free_ports(unsigned *ports, unsigned n) {
-  int socks[16];
-  if (n > 16)
-    FAIL("test_free_ports: at most 16 ports");
+  int socks[TEST_MAX_NODES];
+  if (n > TEST_MAX_NODES)
+    FAIL("test_free_ports: at most %d ports", TEST_MAX_NODES);
   for (unsigned i = 0; i < n; i++) {
     struct sockaddr_in a;
     socklen_t len = sizeof a;
@@ -124,8 +127,6 @@ static inline unsigned test_free_port(void) {
 }
 
 /* ----- nodes on loopback ------------------------------------------------- */
-
-#define TEST_MAX_NODES 5
 
 typedef struct {
   unsigned n;
