@@ -3,7 +3,7 @@
 //! datagrams in memory (the per-message engine path: channels, sequencing,
 //! ACKs, completion). `cargo bench -p cgm-core`.
 
-use cgm_core::wire::{decode_msg, encode_msg, Entry, Msg};
+use cgm_core::wire::{decode_msg, encode_msg, Entry, Marks, Msg};
 use cgm_core::{AckStatus, AppProtocol, Config, Core, Dest, ProposalId, ProtocolBody, Time, ViewId};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use std::time::Duration;
@@ -14,7 +14,8 @@ fn app() -> AppProtocol {
 
 fn codec(c: &mut Criterion) {
     let view = ViewId { epoch: 3, leader: 1 };
-    let ack = Msg::Ack { view, round: 1_234_567, status: AckStatus::Ok(Vec::new().into()) };
+    let ack =
+        Msg::Ack { view, round: 1_234_567, status: AckStatus::Ok(Vec::new().into()), marks: Marks { done: 1_234_000, told: 1_233_990 } };
     let entries = (1..=64).map(|seq| Entry { seq, pid: ProposalId { node: 2, txid: seq }, body: ProtocolBody::App(app()) }).collect();
     let sequenced = Msg::Sequenced { view, entries };
     let (ack_bytes, seq_bytes) = (encode_msg(&ack), encode_msg(&sequenced));

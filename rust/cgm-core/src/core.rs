@@ -144,6 +144,8 @@ pub enum Event {
     ParamsChanged {
         /// The new generation.
         generation: u64,
+        /// The values in force from now on.
+        params: Params,
     },
     /// The answer to [`Core::query_status`].
     StatusReply {
@@ -168,6 +170,8 @@ pub(crate) struct Peer {
     pub channel: Channel,
     pub last_heard: Option<Time>,
     pub last_ack_round: u64,
+    /// How far the peer got in the current view, as it last said.
+    pub marks: wire::Marks,
     /// The view in which the channel to this peer gave up. Giving up drops
     /// what was unacknowledged, so the peer's stream of that view has a gap:
     /// no later message of that view may follow it (an ACK for round r stands
@@ -311,9 +315,15 @@ impl Core {
     }
 
     /// Whether this member is in a view with quorum, not in a view change, and
-    /// has no protocol running or queued (cheap; no status is built).
+    /// has no protocol running, queued or decided and not yet reported (cheap;
+    /// no status is built).
     pub fn is_idle(&self) -> bool {
-        !self.left && self.mem.view.quorum && self.mem.fenced_by().is_none() && self.eng.running.is_none() && self.eng.pending.is_empty()
+        !self.left
+            && self.mem.view.quorum
+            && self.mem.fenced_by().is_none()
+            && self.eng.running.is_none()
+            && self.eng.pending.is_empty()
+            && self.eng.unreported.is_empty()
     }
 
     /// Sequence number of the protocol this member is processing, if any.
@@ -778,7 +788,13 @@ impl Core {
     fn on_msg(&mut self, sender: Member, msg: Msg, now: Time) {
         let from = sender.id;
         match msg {
-            Msg::Propose { pid, body } => self.on_propose(from, pid, body),
+            Msg::Propose { view, pid, body } => {
+                if self.mem.accepts(view, sender) {
+                    self.on_propose(from, pid, body);
+                } else {
+                    self.mem.defer_or_drop(view, sender, Msg::Propose { view, pid, body }, &mut self.counters);
+                }
+            }
             Msg::Decided(o) => self.on_decided(*o),
             Msg::Sequenced { view, entries } => {
                 if self.mem.accepts(view, sender) {
@@ -787,11 +803,18 @@ impl Core {
                     self.mem.defer_or_drop(view, sender, Msg::Sequenced { view, entries }, &mut self.counters);
                 }
             }
-            Msg::Ack { view, round, status } => {
+            Msg::Ack { view, round, status, marks } => {
                 if self.mem.accepts(view, sender) {
-                    self.on_member_ack(from, round, status, now);
+                    self.on_member_ack(from, round, status, marks, now);
                 } else {
-                    self.mem.defer_or_drop(view, sender, Msg::Ack { view, round, status }, &mut self.counters);
+                    self.mem.defer_or_drop(view, sender, Msg::Ack { view, round, status, marks }, &mut self.counters);
+                }
+            }
+            Msg::Done { view, marks } => {
+                if self.mem.accepts(view, sender) {
+                    self.on_marks(from, marks, now);
+                } else {
+                    self.mem.defer_or_drop(view, sender, Msg::Done { view, marks }, &mut self.counters);
                 }
             }
             Msg::Suspect { view, member } => self.on_suspect_msg(from, view, member, now),
@@ -802,11 +825,11 @@ impl Core {
             Msg::Accepted { vid } => self.on_accepted(from, vid, now),
             Msg::Install { vid } => self.on_install(sender, vid, now),
             Msg::PrepareRefused { vid, promised } => self.on_prepare_refused(vid, promised, now),
-            Msg::Acks { view, acks } => {
+            Msg::Acks { view, acks, marks } => {
                 if !self.mem.accepts(view, sender) {
-                    self.mem.defer_or_drop(view, sender, Msg::Acks { view, acks }, &mut self.counters);
+                    self.mem.defer_or_drop(view, sender, Msg::Acks { view, acks, marks }, &mut self.counters);
                 } else {
-                    self.on_relayed_acks(from, acks, now);
+                    self.on_relayed_acks(from, acks, marks, now);
                 }
             }
         }
@@ -823,6 +846,8 @@ impl Core {
     pub(crate) fn pump(&mut self, now: Time) {
         if !self.left {
             self.progress(now);
+            self.report_stable();
+            self.send_marks(now);
             self.relay_acks(now);
         }
         self.answer_operators();

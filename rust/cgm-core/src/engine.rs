@@ -11,18 +11,19 @@
 
 use crate::core::{Core, Event, WaitToken};
 use crate::error::Error;
+use crate::fates::Fates;
 use crate::params::Params;
 use crate::status::{Phase, ProtocolInfo, Waiting};
 use crate::time::Time;
-use crate::wire::{AckStatus, Entry, Msg, NodeId, Outcome, ProposalId, ProtocolBody, RelayedAck, Resource, RunningReport, RELAY_FROM};
+use crate::wire::{
+    AckStatus, Decided, Entry, Marks, Msg, NodeId, Outcome, ProposalId, ProtocolBody, RelayedAck, Resource, RunningReport, RELAY_FROM,
+};
 use serde_bytes::ByteBuf;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-/// Outcomes remembered for reading back by proposal id.
+/// Reported outcomes remembered for reading back by proposal id (the fates
+/// table, not this memory, is what keeps proposals from running twice).
 const OUTCOME_MEMORY: usize = 4_096;
-/// Decided proposals a view change report carries, so a member cut off for up
-/// to this many protocols learns its proposals' fate and none runs twice.
-const RECENT_IN_REPORT: usize = 256;
 
 /// Whether every round of a protocol is ACKed without a local step.
 fn needs_no_step(body: &ProtocolBody) -> bool {
@@ -86,6 +87,16 @@ pub(crate) struct Running {
     pub(crate) old_params: Option<Params>,
 }
 
+/// A protocol decided here and not yet reported to the host: its outcome
+/// becomes final once every member of the view decided it (see
+/// [`crate::progress::stable_mark`]).
+#[derive(Clone, Debug)]
+pub(crate) struct Unreported {
+    pub(crate) outcome: Outcome,
+    /// For a parameter change: the values in force after it, to tell the host.
+    pub(crate) values: Option<Params>,
+}
+
 /// Engine state of one member (cloned to report as if an accepted view were
 /// installed).
 #[derive(Clone, Debug, Default)]
@@ -97,9 +108,20 @@ pub(crate) struct Engine {
     pub(crate) my_ack_round: u64,
     /// Statuses of the current and next round, by (round, member).
     acks: BTreeMap<(u64, NodeId), AckStatus>,
+    /// Outcomes reported to the host, by proposal.
     outcomes: HashMap<ProposalId, Outcome>,
     outcome_order: VecDeque<ProposalId>,
+    /// The last protocol decided here.
     pub(crate) last_outcome: Option<Outcome>,
+    /// Decided here, not yet final, in sequence order.
+    pub(crate) unreported: VecDeque<Unreported>,
+    /// Every outcome up to this sequence number is reported (or, for a
+    /// protocol this member did not run, known final).
+    pub(crate) told: u64,
+    /// The marks this member last sent.
+    pub(crate) marks_sent: Marks,
+    /// Decided proposals whose proposers may not know their fate yet.
+    pub(crate) fates: Fates,
     /// Proposal ids sequenced and not yet completed.
     sequenced: HashMap<ProposalId, u64>,
     /// This member's proposals not yet seen sequenced.
@@ -109,8 +131,12 @@ pub(crate) struct Engine {
     txid: u64,
     next_token: WaitToken,
     /// Coordinator of a view that relays ACKs: those received and not yet
-    /// passed on, and when the oldest of them arrived.
+    /// passed on, the members' marks likewise, and when the oldest of them
+    /// arrived.
     relay: Vec<RelayedAck>,
+    relay_marks: BTreeMap<NodeId, Marks>,
+    /// The stable mark at the last relay.
+    relayed_stable: u64,
     relay_since: Option<Time>,
     /// The round every member had ACKed at the last relay.
     relayed_upto: u64,
@@ -135,8 +161,16 @@ impl Engine {
         (incarnation << 20) ^ self.txid
     }
 
+    /// Whether `pid` is decided (reported or not), sequenced, or this
+    /// member's own proposal not yet reported: then it must not be
+    /// sequenced again.
     pub(crate) fn is_known(&self, pid: ProposalId) -> bool {
-        self.outcomes.contains_key(&pid) || self.sequenced.contains_key(&pid) || self.outstanding.contains_key(&pid)
+        self.is_decided(pid) || self.sequenced.contains_key(&pid) || self.outstanding.contains_key(&pid)
+    }
+
+    /// Whether `pid` was decided in this member's lineage.
+    fn is_decided(&self, pid: ProposalId) -> bool {
+        self.outcomes.contains_key(&pid) || self.fates.get(pid).is_some() || self.unreported.iter().any(|u| u.outcome.pid == pid)
     }
 
     pub(crate) fn outcome(&self, pid: ProposalId) -> Option<&Outcome> {
@@ -197,8 +231,16 @@ impl Engine {
         }
     }
 
-    fn remember(&mut self, o: Outcome) {
+    /// A protocol ended here: it is decided, and reported once final.
+    fn decide(&mut self, o: Outcome, values: Option<Params>) {
         self.sequenced.remove(&o.pid);
+        self.fates.record(Decided::of(&o));
+        self.last_outcome = Some(o.clone());
+        self.unreported.push_back(Unreported { outcome: o, values });
+    }
+
+    /// Remembers an outcome reported to the host (final).
+    fn remember(&mut self, o: Outcome) {
         self.outstanding.remove(&o.pid);
         if self.outcomes.insert(o.pid, o.clone()).is_none() {
             self.outcome_order.push_back(o.pid);
@@ -208,32 +250,45 @@ impl Engine {
                 self.outcomes.remove(&old);
             }
         }
-        self.last_outcome = Some(o);
     }
 
-    /// The most recently decided proposals (for a view change report).
-    pub(crate) fn recent_decided(&self) -> Vec<crate::wire::Decided> {
-        self.outcome_order
-            .iter()
-            .rev()
-            .take(RECENT_IN_REPORT)
-            .filter_map(|pid| self.outcomes.get(pid))
-            .map(|o| crate::wire::Decided {
-                pid: o.pid,
-                seq: o.seq,
-                kind: o.kind.clone(),
-                committed: o.committed,
-                generation: o.generation,
-            })
-            .collect()
-    }
-
-    /// Remembers an outcome learned from the coordinator, without moving this
-    /// member's position in the order.
-    pub(crate) fn remember_decided(&mut self, o: Outcome) {
-        let last = self.last_outcome.take();
+    /// Remembers the final outcome of this member's own proposal, learned
+    /// rather than run here, without moving its position in the order.
+    pub(crate) fn remember_learned(&mut self, o: Outcome) {
         self.remember(o);
-        self.last_outcome = last;
+    }
+
+    /// Reports the decided protocols up to `stable` (final: every member of
+    /// the view decided them): tells the host, in order.
+    pub(crate) fn report_upto(&mut self, stable: u64, me: NodeId, events: &mut VecDeque<Event>, counters: &mut crate::status::Counters) {
+        while self.unreported.front().is_some_and(|u| u.outcome.seq <= stable) {
+            let u = self.unreported.pop_front().expect("checked above");
+            self.report(u, events, counters);
+        }
+        self.told = self.told.max(stable.min(self.completed));
+        self.fates.forget_upto(me, self.told);
+    }
+
+    /// Reports one decided protocol.
+    fn report(&mut self, u: Unreported, events: &mut VecDeque<Event>, counters: &mut crate::status::Counters) {
+        counters.count_completed(&u.outcome);
+        self.remember(u.outcome.clone());
+        if let Some(params) = u.values {
+            events.push_back(Event::ParamsChanged { generation: u.outcome.generation, params });
+        }
+        events.push_back(Event::Completed(u.outcome));
+    }
+
+    /// At a view change with quorum: a member of the lineage reports what it
+    /// decided (the view adopted it: final); one outside it drops what it
+    /// decided and did not report (the lineage's state supersedes it; its own
+    /// proposals among them stay outstanding, to be learned or re-sent).
+    pub(crate) fn settle_unreported(&mut self, in_lineage: bool, events: &mut VecDeque<Event>, counters: &mut crate::status::Counters) {
+        for u in std::mem::take(&mut self.unreported) {
+            if in_lineage {
+                self.report(u, events, counters);
+            }
+        }
     }
 
     /// This member's view of the protocol in flight, for a view change report.
@@ -243,7 +298,9 @@ impl Engine {
         Some(RunningReport { entry: r.entry.clone(), round_index: r.round_index, last_round, members: r.members.clone() })
     }
 
-    /// Installs the state a new view dictates; returns the proposal ids it now knows.
+    /// Installs the state a new view dictates. Proposals waiting to be
+    /// sequenced are dropped: their proposers re-send them once they
+    /// installed the view, unless the lineage decided them meanwhile.
     pub(crate) fn install(&mut self, completed: u64, pending: Vec<Entry>, next_round: u64) {
         self.completed = completed;
         self.running = None;
@@ -254,18 +311,27 @@ impl Engine {
         self.my_ack_round = self.my_ack_round.min(next_round.saturating_sub(1));
         self.acks.clear();
         self.relay.clear();
+        self.relay_marks.clear();
         self.relay_since = None;
         self.relayed_upto = 0;
+        self.relayed_stable = 0;
         self.run_end = None;
-        self.incoming.retain(|(pid, _)| !self.sequenced.contains_key(pid) && !self.outcomes.contains_key(pid));
+        self.incoming.clear();
+        // Everything up to `completed` is final here now (reported, adopted
+        // or learned); the new view hears every member's marks afresh.
+        self.told = self.told.max(completed);
+        self.marks_sent = Marks::default();
         let outcomes = &self.outcomes;
         self.outstanding.retain(|pid, _| !outcomes.contains_key(pid));
     }
 
-    /// Records an outcome decided by a view change (for a protocol this member did
-    /// not complete itself).
+    /// Records an outcome a view with quorum decided (final), for a protocol
+    /// this member did not complete itself.
     pub(crate) fn adopt(&mut self, o: Outcome) {
         self.completed = self.completed.max(o.seq);
+        self.sequenced.remove(&o.pid);
+        self.fates.record(Decided::of(&o));
+        self.last_outcome = Some(o.clone());
         self.remember(o);
     }
 }
@@ -286,7 +352,7 @@ impl Core {
             self.eng.incoming.push_back((pid, body.clone()));
         } else {
             self.check_backpressure(coord)?;
-            self.send_msg(coord, &Msg::Propose { pid, body: body.clone() }, false)?;
+            self.send_msg(coord, &Msg::Propose { view: self.mem.view.id, pid, body: body.clone() }, false)?;
         }
         self.eng.outstanding.insert(pid, body);
         Ok(())
@@ -305,29 +371,31 @@ impl Core {
                     self.eng.incoming.push_back((pid, body));
                 }
             } else {
-                let _ = self.send_msg(coord, &Msg::Propose { pid, body }, true);
+                let _ = self.send_msg(coord, &Msg::Propose { view: self.mem.view.id, pid, body }, true);
             }
         }
     }
 
+    /// A proposal for this view reached its coordinator: queued for
+    /// sequencing unless it is known (decided, sequenced or queued).
     pub(crate) fn on_propose(&mut self, from: NodeId, pid: ProposalId, body: ProtocolBody) {
         if self.coordinator() != self.cfg.id {
             return;
         }
+        // Only a reported outcome is final, so only that one is told.
         if let Some(o) = self.eng.outcomes.get(&pid).filter(|_| pid.node == from) {
             let _ = self.send_msg(from, &Msg::Decided(Box::new(o.clone())), true);
             return;
         }
         if self.eng.is_known(pid) || self.eng.incoming.iter().any(|(p, _)| *p == pid) {
-            // Not the coordinator (the proposer re-sends after the view change), or a duplicate.
             return;
         }
         self.eng.incoming.push_back((pid, body));
     }
 
     pub(crate) fn on_decided(&mut self, o: Outcome) {
-        if self.eng.outstanding.remove(&o.pid).is_some() && !self.eng.outcomes.contains_key(&o.pid) {
-            self.eng.remember_decided(o.clone());
+        if self.eng.outstanding.contains_key(&o.pid) && !self.eng.outcomes.contains_key(&o.pid) {
+            self.eng.remember_learned(o.clone());
             self.events.push_back(Event::OutcomeLearned(o));
         }
     }
@@ -371,7 +439,8 @@ impl Core {
             let mut entries = Vec::with_capacity(self.eng.incoming.len());
             let mut seq = self.eng.last_seq();
             while let Some((pid, body)) = self.eng.incoming.pop_front() {
-                if self.eng.sequenced.contains_key(&pid) || self.eng.outcomes.contains_key(&pid) {
+                // Exactly once: never a proposal the lineage sequenced or decided.
+                if self.eng.sequenced.contains_key(&pid) || self.eng.is_decided(pid) {
                     continue;
                 }
                 seq += 1;
@@ -548,9 +617,12 @@ impl Core {
         let me = self.cfg.id;
         let coordinator = self.coordinator();
         if self.relays_acks() && coordinator == me {
+            self.keep_marks(me, self.my_marks(), now);
             return self.keep_for_relay(me, round, status, now);
         }
-        let msg = Msg::Ack { view: self.mem.view.id, round, status };
+        let marks = self.my_marks();
+        self.eng.marks_sent = marks;
+        let msg = Msg::Ack { view: self.mem.view.id, round, status, marks };
         let members = self.eng.running.as_ref().map(|r| r.members.clone()).unwrap_or_default();
         let to_all = !self.relays_acks();
         for id in members {
@@ -567,25 +639,108 @@ impl Core {
 
     /// Takes in `from`'s ACK; the coordinator of a relaying view keeps it to
     /// pass on.
-    pub(crate) fn on_member_ack(&mut self, from: NodeId, round: u64, status: AckStatus, now: Time) {
+    pub(crate) fn on_member_ack(&mut self, from: NodeId, round: u64, status: AckStatus, marks: Marks, now: Time) {
+        self.on_marks(from, marks, now);
         if self.relays_acks() && self.coordinator() == self.cfg.id {
             self.keep_for_relay(from, round, status.clone(), now);
         }
         self.on_ack(from, round, status, now);
     }
 
+    /// This member's marks now.
+    pub(crate) fn my_marks(&self) -> Marks {
+        Marks { done: self.eng.completed, told: self.eng.told }
+    }
+
+    /// Takes in how far member `from` got: its decisions count towards the
+    /// stable mark, and the fates of its proposals it reported past are
+    /// forgotten. The coordinator of a relaying view passes the marks on.
+    pub(crate) fn on_marks(&mut self, from: NodeId, marks: Marks, now: Time) {
+        let Some(peer) = self.peers.get_mut(&from) else { return };
+        peer.marks.done = peer.marks.done.max(marks.done);
+        peer.marks.told = peer.marks.told.max(marks.told);
+        self.eng.fates.forget_upto(from, peer.marks.told);
+        if self.relays_acks() && self.coordinator() == self.cfg.id {
+            self.keep_marks(from, marks, now);
+        }
+    }
+
     fn keep_for_relay(&mut self, member: NodeId, round: u64, status: AckStatus, now: Time) {
+        // A fenced coordinator passes nothing on: its view is being replaced,
+        // and what it relayed could complete a round the new view abandons.
+        if self.mem.fenced_by().is_some() {
+            return;
+        }
         self.eng.relay.push(RelayedAck { member, round, status });
         self.eng.relay_since.get_or_insert(now);
+    }
+
+    fn keep_marks(&mut self, member: NodeId, marks: Marks, now: Time) {
+        if self.mem.fenced_by().is_some() {
+            return;
+        }
+        let m = self.eng.relay_marks.entry(member).or_default();
+        m.done = m.done.max(marks.done);
+        m.told = m.told.max(marks.told);
+        self.eng.relay_since.get_or_insert(now);
+    }
+
+    /// The highest sequence number every member of the view decided (see
+    /// [`crate::progress::stable_mark`]).
+    pub(crate) fn stable(&self) -> u64 {
+        let me = self.cfg.id;
+        let others = self.mem.view.members.iter().filter(|m| m.id != me).map(|m| self.peers.get(&m.id).map_or(0, |p| p.marks.done));
+        crate::progress::stable_mark(self.eng.completed, others)
+    }
+
+    /// Reports to the host every decided protocol that is now final.
+    pub(crate) fn report_stable(&mut self) {
+        if !self.mem.view.quorum || self.eng.unreported.is_empty() {
+            return;
+        }
+        let stable = self.stable();
+        self.eng.report_upto(stable, self.cfg.id, &mut self.events, &mut self.counters);
+    }
+
+    /// Tells the others at once that this member decided more, when no ACK
+    /// did: they wait for that to report. What it reported (`told`, on which
+    /// the others only forget fates) rides along, here and on later ACKs.
+    pub(crate) fn send_marks(&mut self, now: Time) {
+        // Marks go out in a view that runs protocols; a new view starts them afresh.
+        if !self.mem.view.quorum || self.mem.fenced_by().is_some() {
+            return;
+        }
+        let marks = self.my_marks();
+        if marks.done <= self.eng.marks_sent.done {
+            return;
+        }
+        self.eng.marks_sent = marks;
+        let me = self.cfg.id;
+        let coordinator = self.coordinator();
+        if self.relays_acks() && coordinator == me {
+            return self.keep_marks(me, marks, now);
+        }
+        let msg = Msg::Done { view: self.mem.view.id, marks };
+        let to_all = !self.relays_acks();
+        let others: Vec<NodeId> =
+            self.mem.view.members.iter().map(|m| m.id).filter(|&id| id != me && (to_all || id == coordinator)).collect();
+        for id in others {
+            let _ = self.send_msg(id, &msg, true);
+        }
     }
 
     /// Takes in ACKs passed on by `from`, which must be the coordinator (else
     /// they are counted stale); those of members outside the view, or this
     /// member's own, are ignored.
-    pub(crate) fn on_relayed_acks(&mut self, from: NodeId, acks: Vec<RelayedAck>, now: Time) {
+    pub(crate) fn on_relayed_acks(&mut self, from: NodeId, acks: Vec<RelayedAck>, marks: Vec<(NodeId, Marks)>, now: Time) {
         if from != self.coordinator() {
             self.counters.stale += 1;
             return;
+        }
+        for (member, m) in marks {
+            if member != self.cfg.id && self.mem.view.members.iter().any(|v| v.id == member) {
+                self.on_marks(member, m, now);
+            }
         }
         for a in acks {
             if a.member != self.cfg.id && self.mem.view.members.iter().any(|m| m.id == a.member) {
@@ -608,23 +763,34 @@ impl Core {
     /// member still show in every member's status.
     pub(crate) fn relay_deadline(&self) -> Option<Time> {
         let since = self.eng.relay_since?;
-        Some(if self.acked_by_all() > self.eng.relayed_upto { since } else { since + self.limits().ack_delay() })
+        let advanced = self.acked_by_all() > self.eng.relayed_upto || self.stable() > self.eng.relayed_stable;
+        Some(if advanced { since } else { since + self.limits().ack_delay() })
     }
 
-    /// Passes the kept ACKs on if they are due: to each member, those of the others.
+    /// Passes the kept ACKs and marks on if they are due: to each member,
+    /// those of the others. A fenced coordinator passes nothing on.
     pub(crate) fn relay_acks(&mut self, now: Time) {
+        if self.mem.fenced_by().is_some() {
+            self.eng.relay.clear();
+            self.eng.relay_marks.clear();
+            self.eng.relay_since = None;
+            return;
+        }
         if self.relay_deadline().is_none_or(|t| t > now) {
             return;
         }
         let acks = std::mem::take(&mut self.eng.relay);
+        let marks = std::mem::take(&mut self.eng.relay_marks);
         self.eng.relay_since = None;
         self.eng.relayed_upto = self.acked_by_all();
+        self.eng.relayed_stable = self.stable();
         let view = self.mem.view.id;
         let others: Vec<NodeId> = self.mem.view.members.iter().map(|m| m.id).filter(|&id| id != self.cfg.id).collect();
         for id in others {
             let theirs: Vec<RelayedAck> = acks.iter().filter(|a| a.member != id).cloned().collect();
-            if !theirs.is_empty() {
-                let _ = self.send_msg(id, &Msg::Acks { view, acks: theirs }, true);
+            let their_marks: Vec<(NodeId, Marks)> = marks.iter().filter(|(&m, _)| m != id).map(|(&m, &k)| (m, k)).collect();
+            if !theirs.is_empty() || !their_marks.is_empty() {
+                let _ = self.send_msg(id, &Msg::Acks { view, acks: theirs, marks: their_marks }, true);
             }
         }
     }
@@ -662,8 +828,9 @@ impl Core {
         self.conclude(r.entry, r.old_params, committed, statuses, reason, now);
     }
 
-    /// Records a protocol's end on this member: applies or undoes a change,
-    /// remembers the outcome and tells the host.
+    /// Records a protocol's end on this member: keeps or undoes a change and
+    /// decides the outcome, which the host is told once it is final
+    /// ([`Core::report_stable`]).
     pub(crate) fn conclude(
         &mut self,
         entry: Entry,
@@ -673,14 +840,15 @@ impl Core {
         reason: Option<String>,
         now: Time,
     ) {
+        let mut values = None;
         if let ProtocolBody::Change(changes) = &entry.body {
             if committed {
                 self.generation += 1;
                 self.on_params_committed(changes, now);
-                self.events.push_back(Event::ParamsChanged { generation: self.generation });
+                values = Some(self.params);
             } else if let Some(old) = old_params {
                 self.params = old;
-                self.events.push_back(Event::ParamsChanged { generation: self.generation });
+                values = Some(self.params);
             }
         }
         self.eng.completed = self.eng.completed.max(entry.seq);
@@ -693,14 +861,26 @@ impl Core {
             statuses,
             reason,
         };
-        self.counters.count_completed(&o);
-        self.eng.remember(o.clone());
-        self.events.push_back(Event::Completed(o));
+        self.eng.decide(o, values);
     }
 
     /// The phase and wait of the engine, for the status.
     pub(crate) fn engine_phase(&self) -> (Phase, Option<Waiting>, Option<Time>) {
-        let Some(r) = &self.eng.running else { return (Phase::Idle, None, None) };
+        let Some(r) = &self.eng.running else {
+            // Decided, not yet final: waiting for the members that have not
+            // said they decided it too.
+            let Some(u) = self.eng.unreported.front() else { return (Phase::Idle, None, None) };
+            let seq = u.outcome.seq;
+            let missing = self
+                .mem
+                .view
+                .members
+                .iter()
+                .map(|m| m.id)
+                .filter(|&id| id != self.cfg.id && self.peers.get(&id).map_or(0, |p| p.marks.done) < seq)
+                .collect();
+            return (Phase::WaitingAcks, Some(Waiting::Acks(missing)), None);
+        };
         match &r.step {
             Step::Local { resource, .. } => (Phase::WaitingLocal, Some(Waiting::Local(resource.clone())), Some(r.step_since)),
             Step::Acked => {

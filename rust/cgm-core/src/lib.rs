@@ -13,9 +13,11 @@
 mod core;
 mod engine;
 mod error;
+mod fates;
 mod membership;
 mod operator;
 pub mod params;
+mod progress;
 pub mod query;
 mod reliable;
 mod ring;

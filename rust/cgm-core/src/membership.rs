@@ -323,7 +323,7 @@ impl Core {
             next_round: eng.running.as_ref().map_or(eng.next_round, |r| r.round + 1).max(eng.my_ack_round + 1),
             params,
             generation,
-            recent: eng.recent_decided(),
+            fates: eng.fates.all(),
         }
     }
 
@@ -570,6 +570,7 @@ impl Core {
         }
         for p in self.peers.values_mut() {
             p.last_ack_round = 0;
+            p.marks = crate::wire::Marks::default();
         }
         for m in &nv.members {
             if m.id != self.cfg.id {
@@ -614,7 +615,7 @@ impl Core {
         if self.params != nv.params || self.generation != nv.generation {
             self.params = nv.params;
             self.generation = nv.generation;
-            self.events.push_back(Event::ParamsChanged { generation: self.generation });
+            self.events.push_back(Event::ParamsChanged { generation: self.generation, params: self.params });
         }
     }
 }
@@ -625,16 +626,18 @@ impl Core {
 /// the protocols it carries over. One function for installing a view and for
 /// reporting as if an accepted one were installed.
 fn take_lineage(eng: &mut Engine, me: NodeId, nv: &NewView, events: &mut VecDeque<Event>, counters: &mut Counters) {
+    eng.settle_unreported(nv.base.contains(&me), events, counters);
+    eng.fates.replace(&nv.fates);
     resolve(eng, me, nv, events, counters);
-    learn_decided(eng, &nv.recent, events);
+    learn_decided(eng, &nv.fates, events);
     eng.install(nv.completed, nv.pending.clone(), nv.next_round);
 }
 
-/// Records proposals decided while their proposers were cut off, so none is
-/// run twice; a proposer learns the fate of its own.
-fn learn_decided(eng: &mut Engine, recent: &[crate::wire::Decided], events: &mut VecDeque<Event>) {
-    for d in recent {
-        if eng.outcome(d.pid).is_some() {
+/// A proposer learns the fate of each of its proposals the lineage decided
+/// while it was cut off (the fates table keeps every one until it did).
+fn learn_decided(eng: &mut Engine, fates: &[crate::wire::Decided], events: &mut VecDeque<Event>) {
+    for d in fates {
+        if eng.outcome(d.pid).is_some() || !eng.outstanding.contains_key(&d.pid) {
             continue;
         }
         let o = Outcome {
@@ -646,10 +649,8 @@ fn learn_decided(eng: &mut Engine, recent: &[crate::wire::Decided], events: &mut
             statuses: Vec::new(),
             reason: (!d.committed).then(|| "decided while this member was cut off".to_string()),
         };
-        if eng.outstanding.contains_key(&d.pid) {
-            events.push_back(Event::OutcomeLearned(o.clone()));
-        }
-        eng.remember_decided(o);
+        events.push_back(Event::OutcomeLearned(o.clone()));
+        eng.remember_learned(o);
     }
 }
 
@@ -764,15 +765,17 @@ pub fn decide_view(
         next_round,
         params,
         generation,
-        recent: Vec::new(),
+        fates: Vec::new(),
     };
     if !quorum {
         return nv;
     }
     let base: Vec<&Report> = reports.values().filter(|r| r.primary == top).collect();
     let mut seen = std::collections::BTreeSet::new();
-    nv.recent =
-        base.iter().flat_map(|r| r.recent.iter()).filter(|d| !base_ids.contains(&d.pid.node) && seen.insert(d.pid)).cloned().collect();
+    // The lineage's whole fates table: its members' decisions are the
+    // lineage's, and members outside it learn their proposals' fates here.
+    nv.fates = base.iter().flat_map(|r| r.fates.iter()).filter(|d| seen.insert(d.pid)).cloned().collect();
+    nv.fates.sort_by_key(|d| (d.seq, d.pid));
     nv.base = base_ids;
     let m = base.iter().map(|r| r.completed).max().unwrap_or(0);
     let holder = base.iter().find(|r| r.completed == m).expect("base is not empty");

@@ -21,7 +21,7 @@ pub type Incarnation = u64;
 /// The two magic bytes that open every libcgm datagram.
 pub const MAGIC: [u8; 2] = *b"CG";
 /// The wire protocol version this build speaks.
-pub const WIRE_VERSION: u8 = 1;
+pub const WIRE_VERSION: u8 = 2;
 /// Length of the fixed header in bytes.
 pub const HEADER_LEN: usize = 28;
 /// Largest reassembled message accepted from a peer, in bytes.
@@ -145,6 +145,19 @@ pub struct Entry {
 /// instead of n(n - 1). Smaller views ACK member to member, one hop.
 pub const RELAY_FROM: usize = 4;
 
+/// How far a member got, carried by its ACKs and [`Msg::Done`]: what it
+/// decided, and what it reported to its host.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marks {
+    /// The highest sequence number the member decided (completed).
+    pub done: u64,
+    /// The highest sequence number up to which the member reported every
+    /// outcome to its host (final: no later view changes them). A proposer's
+    /// `told` past a proposal means it knows the proposal's fate for good,
+    /// so the others may forget it.
+    pub told: u64,
+}
+
 /// One member's ACK, passed on by the coordinator.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RelayedAck {
@@ -209,6 +222,13 @@ pub struct Decided {
     pub generation: u64,
 }
 
+impl Decided {
+    /// The decision an outcome records.
+    pub fn of(o: &Outcome) -> Decided {
+        Decided { pid: o.pid, seq: o.seq, kind: o.kind.clone(), committed: o.committed, generation: o.generation }
+    }
+}
+
 /// What a member reports to the leader of a view change (its flush state).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
@@ -240,8 +260,9 @@ pub struct Report {
     pub params: Params,
     /// Parameter generation.
     pub generation: u64,
-    /// The most recently decided proposals.
-    pub recent: Vec<Decided>,
+    /// Every decided proposal whose proposer may not know its fate yet (see
+    /// [`NewView::fates`]).
+    pub fates: Vec<Decided>,
 }
 
 /// A protocol in flight at a view change.
@@ -287,8 +308,12 @@ pub struct NewView {
     pub params: Params,
     /// Their generation.
     pub generation: u64,
-    /// Proposals of members outside the lineage decided while they were cut off.
-    pub recent: Vec<Decided>,
+    /// Every decided proposal of the lineage whose proposer may not know its
+    /// fate yet: a proposal is forgotten only once its proposer said, as a
+    /// member of a view, that it reported past it ([`Marks::told`]). So a
+    /// proposer cut off for however many protocols learns the fate of each
+    /// of its proposals when it rejoins, and none runs twice.
+    pub fates: Vec<Decided>,
 }
 
 /// A reliable message between members, carried inside [`Frame::Data`].
@@ -296,6 +321,10 @@ pub struct NewView {
 pub enum Msg {
     /// A member asks the coordinator to sequence a protocol.
     Propose {
+        /// The view the proposer is in: a coordinator takes proposals of its
+        /// own view only (a view change drops what it had not sequenced, and
+        /// proposers re-send what is still theirs to re-send).
+        view: ViewId,
         /// Its id.
         pid: ProposalId,
         /// What it does.
@@ -316,6 +345,15 @@ pub enum Msg {
         round: u64,
         /// The member's status for the round.
         status: AckStatus,
+        /// How far the member got.
+        marks: Marks,
+    },
+    /// How far a member got, when it has no ACK to send it with.
+    Done {
+        /// View.
+        view: ViewId,
+        /// Its marks.
+        marks: Marks,
     },
     /// A member suspects another one failed.
     Suspect {
@@ -372,6 +410,8 @@ pub enum Msg {
         view: ViewId,
         /// The ACKs, in the order the coordinator received them.
         acks: Vec<RelayedAck>,
+        /// The members' marks the coordinator learned since its last relay.
+        marks: Vec<(NodeId, Marks)>,
     },
 }
 
@@ -635,9 +675,11 @@ mod tests {
     fn other_versions_and_garbage_are_refused() {
         let mut buf = Vec::new();
         encode_frame(&hdr(), &Frame::StatusQuery { req: 1 }, &mut buf);
-        let mut v2 = buf.clone();
-        v2[2] = 2;
-        assert_eq!(decode_frame(&v2), Err(WireError::Version(2)));
+        for other in [WIRE_VERSION - 1, WIRE_VERSION + 1] {
+            let mut v = buf.clone();
+            v[2] = other;
+            assert_eq!(decode_frame(&v), Err(WireError::Version(other)));
+        }
         assert_eq!(decode_frame(&buf[..10]), Err(WireError::Truncated(10)));
         let mut trailing = buf.clone();
         trailing.push(0);

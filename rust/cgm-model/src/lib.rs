@@ -1028,7 +1028,7 @@ impl ChangeModel {
             next_round,
             params: m.old_params.unwrap_or(m.params),
             generation: m.generation,
-            recent: decided
+            fates: decided
                 .map(|d| Decided {
                     pid: e.pid,
                     seq: e.seq,

@@ -101,6 +101,9 @@ pub struct Campaign {
     pub max_loss: f64,
     /// Highest duplication rate drawn.
     pub max_duplicate: f64,
+    /// Write each seed's history (see [`crate::history`]) to this file, or,
+    /// when it is a directory, to `<seed>.jsonl` in it.
+    pub history: Option<std::path::PathBuf>,
 }
 
 impl Default for Campaign {
@@ -112,6 +115,7 @@ impl Default for Campaign {
             changes: true,
             max_loss: 0.2,
             max_duplicate: 0.2,
+            history: None,
         }
     }
 }
@@ -149,6 +153,9 @@ pub struct SeedReport {
     pub settle: Duration,
     /// The bound `settle` was held to.
     pub settle_bound: Duration,
+    /// Times the cluster lost its state (every member of the newest view
+    /// with quorum crashed; see `check.rs`): eras after the first.
+    pub state_losses: u64,
 }
 
 /// Runs one seed of the campaign.
@@ -169,6 +176,12 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
     cfg.faults.max_delay = if c.faults.reorder { Duration::from_micros(rng.gen_range(200..5_000)) } else { cfg.faults.min_delay };
     let max_delay = cfg.faults.max_delay;
     let mut sim = Sim::new(cfg);
+    if let Some(path) = &c.history {
+        let path = if path.is_dir() { path.join(format!("{seed}.jsonl")) } else { path.clone() };
+        let file = std::fs::File::create(&path)
+            .map_err(|e| Violation { at_us: 0, what: format!("cannot write the history to {}: {e}", path.display()) })?;
+        sim.history = crate::history::HistoryLog::to(Box::new(std::io::BufWriter::new(file)));
+    }
     // One member cannot take fragments over 1200 bytes: changes above fail its apply.
     let limited: NodeId = rng.gen_range(1..=nodes as NodeId);
     sim.nodes[limited as usize - 1].host.limits.set(Param::MaxFragmentSize, 1_200);
@@ -323,6 +336,7 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
         crash_points,
         settle,
         settle_bound: bound,
+        state_losses: sim.checker.era,
     })
 }
 

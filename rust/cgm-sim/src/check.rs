@@ -14,12 +14,28 @@
 //!   generation it saw (no member keeps a change the others undid); checked
 //!   with quorum on, where generations cannot fork.
 //!
+//! - exactly once: a member completes each proposal at most once per
+//!   incarnation, across state transfers;
+//! - reported-outcome finality: every outcome any member reports to its host
+//!   (`Completed`, `OutcomeLearned`) is the one every member reports for that
+//!   sequence number and that proposal, at any time, across restarts and
+//!   state transfers; so a proposal has at most one committed outcome
+//!   cluster-wide.
+//!
 //! A member that takes a view's state by transfer (it was cut off from the
-//! lineage) has its earlier outcomes superseded, as virtual synchrony allows.
+//! lineage) starts its sequence afresh for the order check, but what it
+//! reported before stays reported: finality holds across the transfer.
+//!
+//! Outcomes are final within an *era*: the life of the cluster's state.
+//! Without stable storage, the state lives in the members of the newest view
+//! with quorum; once every one of them crashed it is gone (README, known
+//! issues), and the next view with quorum starts from older state or from
+//! sequence 0: a new era begins then. The checker counts eras, so a run
+//! shows how often that happened.
 
 use cgm_core::wire::AckStatus;
-use cgm_core::{NodeId, Outcome, Params, Phase, Status};
-use std::collections::BTreeMap;
+use cgm_core::{NodeId, Outcome, Params, Phase, ProposalId, Status, ViewId};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// A broken invariant.
@@ -56,6 +72,28 @@ fn digest(o: &Outcome) -> u64 {
     h.finish()
 }
 
+/// The first report of an outcome, which every later report must equal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Reported {
+    seq: u64,
+    pid: ProposalId,
+    committed: bool,
+    generation: u64,
+}
+
+impl Reported {
+    fn of(o: &Outcome) -> Reported {
+        Reported { seq: o.seq, pid: o.pid, committed: o.committed, generation: o.generation }
+    }
+}
+
+impl fmt::Display for Reported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verdict = if self.committed { "committed" } else { "not committed" };
+        write!(f, "seq {} proposal {} {verdict} at generation {}", self.seq, self.pid, self.generation)
+    }
+}
+
 /// The checker.
 #[derive(Debug, Default)]
 pub struct Checker {
@@ -65,12 +103,72 @@ pub struct Checker {
     pub superseded: u64,
     /// Highest sequence any member completed during the run.
     pub highest_seq: u64,
+    /// Outcomes reported to hosts, by (era, sequence), with who reported first.
+    by_seq: BTreeMap<(u64, u64), (Reported, NodeId)>,
+    /// Outcomes reported to hosts, by (era, proposal), with who reported first.
+    by_pid: BTreeMap<(u64, ProposalId), (Reported, NodeId)>,
+    /// Proposals each live node completed in its current incarnation.
+    ran: BTreeMap<NodeId, BTreeSet<ProposalId>>,
+    /// The current era (see the module docs).
+    pub era: u64,
+    /// The newest view with quorum anyone installed.
+    head: Option<ViewId>,
+    /// Live nodes that installed it.
+    holders: BTreeSet<NodeId>,
 }
 
 impl Checker {
     /// A node (re)started: its history starts empty.
     pub fn reset(&mut self, node: NodeId) {
         self.histories.insert(node, History::default());
+        self.crashed(node);
+    }
+
+    /// A node crashed: whatever state it held is gone.
+    pub fn crashed(&mut self, node: NodeId) {
+        self.holders.remove(&node);
+        self.ran.remove(&node);
+    }
+
+    /// A node installed a view; with quorum, it holds the cluster's state,
+    /// up to sequence `completed`. A new view with quorum installed once
+    /// every member that had installed the newest one crashed, whose state
+    /// is behind what was reported, starts a new era.
+    pub fn installed(&mut self, node: NodeId, view: ViewId, quorum: bool, completed: u64) {
+        if !quorum {
+            return;
+        }
+        if self.head != Some(view) {
+            let behind = self.by_seq.range((self.era, completed + 1)..(self.era + 1, 0)).next().is_some();
+            if self.holders.is_empty() && behind {
+                self.era += 1;
+            }
+            self.head = Some(view);
+            self.holders.clear();
+        }
+        self.holders.insert(node);
+    }
+
+    /// A node reported an outcome to its host (a protocol it completed, or
+    /// the outcome of its own proposal learned later).
+    ///
+    /// # Errors
+    /// Finality: another report of the same sequence number (this era) or the
+    /// same proposal that differs.
+    pub fn reported(&mut self, node: NodeId, o: &Outcome, at_us: u64) -> Result<(), Violation> {
+        let r = Reported::of(o);
+        let (first, by) = *self.by_pid.entry((self.era, r.pid)).or_insert((r, node));
+        if first != r {
+            return Err(Violation {
+                at_us,
+                what: format!("finality: node {node} reported {r}, but node {by} reported {first} (exactly once, one outcome)"),
+            });
+        }
+        let (first, by) = *self.by_seq.entry((self.era, r.seq)).or_insert((r, node));
+        if first != r {
+            return Err(Violation { at_us, what: format!("finality: node {node} reported {r}, but node {by} reported {first}") });
+        }
+        Ok(())
     }
 
     /// A node took a view's state by transfer.
@@ -83,10 +181,11 @@ impl Checker {
         h.last = 0;
     }
 
-    /// A node completed a protocol.
+    /// A node completed a protocol (call [`Checker::reported`] too).
     ///
     /// # Errors
-    /// A second completion of the same sequence, or one out of order.
+    /// A second completion of the same sequence or the same proposal, or one
+    /// out of order.
     pub fn completed(&mut self, node: NodeId, o: &Outcome, at_us: u64) -> Result<(), Violation> {
         let h = self.histories.entry(node).or_default();
         if o.seq <= h.last && h.outcomes.contains_key(&o.seq) {
@@ -97,6 +196,12 @@ impl Checker {
         }
         if o.kind == "param-change" && o.committed && !o.statuses.iter().all(|(_, s)| matches!(s, AckStatus::Ok(_))) {
             return Err(Violation { at_us, what: format!("validity: node {node} committed a change without every member's OK: {o:?}") });
+        }
+        if !self.ran.entry(node).or_default().insert(o.pid) {
+            return Err(Violation {
+                at_us,
+                what: format!("exactly once: node {node} completed proposal {} a second time, at seq {}", o.pid, o.seq),
+            });
         }
         h.last = o.seq;
         self.highest_seq = self.highest_seq.max(o.seq);

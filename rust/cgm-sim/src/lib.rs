@@ -8,10 +8,12 @@
 pub mod campaign;
 pub mod check;
 pub mod crash;
+pub mod history;
 pub mod net;
 pub mod world;
 
 pub use check::{Checker, Violation};
 pub use crash::CrashPoint;
+pub use history::HistoryLog;
 pub use net::{Net, NetFaults};
 pub use world::{checked_payload, sim_params, Host, Sim, SimConfig, SimNode};

@@ -3,6 +3,7 @@
 
 use crate::check::{Checker, Violation};
 use crate::crash::{self, CrashPoint, Seen};
+use crate::history::HistoryLog;
 use crate::net::{Net, NetFaults};
 use cgm_core::{
     AppProtocol, Config, Core, Dest, Error, Event, LocalLimits, NodeId, Outcome, Param, Params, ProposalId, Resource, Status, Time,
@@ -127,6 +128,8 @@ pub struct Sim {
     pub verbose: bool,
     /// Crash points that fired, in order: the node and the point.
     pub crashed_at: Vec<(NodeId, CrashPoint)>,
+    /// Every host-visible event, as JSON Lines, when switched on.
+    pub history: HistoryLog,
 }
 
 impl Sim {
@@ -146,6 +149,7 @@ impl Sim {
             steps: 0,
             verbose: std::env::var_os("CGM_SIM_VERBOSE").is_some(),
             crashed_at: Vec::new(),
+            history: HistoryLog::default(),
             cfg,
         };
         for id in 1..=sim.cfg.nodes as NodeId {
@@ -205,6 +209,9 @@ impl Sim {
 
     /// Crashes a node: it stops at once, its state is gone.
     pub fn crash(&mut self, id: NodeId) {
+        self.checker.crashed(id);
+        let (now, inc) = (self.now.0, self.nodes[id as usize - 1].inc);
+        self.history.life(now, id, inc, "crash");
         let n = self.node(id);
         n.core = None;
         n.deadline = None;
@@ -279,6 +286,7 @@ impl Sim {
         n.suspicions.clear();
         n.host.queued.clear();
         self.checker.reset(id);
+        self.history.life(now.0, id, n.inc, "restart");
         (id, now, "restart").hash(&mut self.trace);
         self.drain(id);
     }
@@ -505,19 +513,25 @@ impl Sim {
         if self.verbose {
             println!("{} node {id}: {ev:?}", self.now);
         }
+        let (now, inc) = (self.now.0, self.nodes[id as usize - 1].inc);
         match ev {
             Event::Completed(o) => {
                 (id, o.seq, o.pid, o.committed).hash(&mut self.trace);
-                self.checker.completed(id, &o, self.now.0)?;
+                self.history.outcome(now, id, inc, &o, false, self.checker.era);
+                self.checker.completed(id, &o, now)?;
+                self.checker.reported(id, &o, now)?;
                 if o.pid.node == id {
                     self.node(id).outcomes.insert(o.pid, o);
                 }
             }
-            Event::ViewChanged { view, transferred, .. } => {
+            Event::ViewChanged { view, members, quorum, transferred } => {
                 (id, view).hash(&mut self.trace);
+                self.history.view(now, id, inc, view, &members, quorum, transferred);
                 if transferred {
                     self.checker.transferred(id);
                 }
+                let completed = self.nodes[id as usize - 1].core.as_ref().map_or(0, Core::completed);
+                self.checker.installed(id, view, quorum, completed);
             }
             Event::Suspected { member, reason } => self.node(id).suspicions.push((member, reason)),
             Event::LocalWait { token, resource, body, seq, .. } => {
@@ -538,9 +552,12 @@ impl Sim {
                 self.node(id).replies.insert(req, *status);
             }
             Event::OutcomeLearned(o) => {
+                self.history.outcome(now, id, inc, &o, true, self.checker.era);
+                self.checker.reported(id, &o, now)?;
                 self.node(id).outcomes.insert(o.pid, o);
             }
-            Event::ParamsChanged { .. } | Event::StatusQueryFailed { .. } => {}
+            Event::ParamsChanged { generation, params } => self.history.values(now, id, inc, generation, &params),
+            Event::StatusQueryFailed { .. } => {}
         }
         Ok(())
     }

@@ -74,6 +74,10 @@ struct Args {
     /// back to back on a fault-free group of --nodes members.
     #[arg(long)]
     throughput: Option<usize>,
+    /// Write every host-visible event as JSON Lines (schema in the README):
+    /// to this file for one seed, or to DIR/<seed>.jsonl when it is a directory.
+    #[arg(long, value_name = "PATH")]
+    history: Option<std::path::PathBuf>,
     /// Worker threads.
     #[arg(long, default_value_t = std::thread::available_parallelism().map_or(1, |n| n.get()))]
     jobs: usize,
@@ -90,6 +94,7 @@ impl Args {
         }
         c.faults = self.faults;
         c.changes = !self.no_changes;
+        c.history = self.history.clone();
         c
     }
 
@@ -143,12 +148,14 @@ struct Tally {
     changes: u64,
     crash_points: [u64; CrashPoint::ALL.len()],
     slowest_settle: Option<(Duration, Duration, u64)>,
+    state_losses: u64,
 }
 
 impl Tally {
     fn add(&mut self, r: &SeedReport) {
         self.passed += 1;
         self.protocols += r.protocols;
+        self.state_losses += r.state_losses;
         self.changes += r.changes_proposed;
         for (t, n) in self.crash_points.iter_mut().zip(r.crash_points) {
             *t += n;
@@ -282,6 +289,7 @@ fn main() {
     if let Some((settle, bound, seed)) = t.slowest_settle {
         println!("slowest settle after healing: {settle:.2?} (bound {bound:.2?}), seed {seed}");
     }
+    println!("cluster state lost (every member of the newest view with quorum crashed): {} times", t.state_losses);
     if args.twice {
         println!("determinism: every seed ran twice with equal traces");
     }
