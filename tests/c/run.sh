@@ -20,6 +20,9 @@ lib=$target/release
 build=$target/c-tests
 step() { printf '\n==> %s\n' "$*"; }
 
+step "tools (tests/setup.sh)"
+bash tests/setup.sh cargo gcc g++ make binutils pkg-config cmake valgrind cbindgen
+
 step "cargo build --release --workspace (libcgm.so, libcgm.a, the cgm tool; the same build as tests/run_all.sh, so nothing is rebuilt)"
 cargo build --release --workspace
 
