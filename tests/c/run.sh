@@ -110,7 +110,8 @@ run() { # run NAME COMMAND...: one test, counted
 # Below Linux's ephemeral range (32768 up), so no port-0 bind takes them meanwhile.
 port_base() { echo $((12000 + RANDOM % 20000)); }
 
-step "run under ASan+UBSan"
+step "run under ASan+UBSan, recording every call's result (CGM_RESULT_LOG)"
+export CGM_RESULT_LOG=$build/results.log
 for t in "$build"/asan/api_* "$build"/asan/fun_*; do
   run "$(basename "$t")" "$t"
 done
@@ -156,6 +157,10 @@ export build cluster
 run example_status_tool bash -c status_tool_e2e
 kill -TERM "${pids[@]}" 2> /dev/null || true
 wait "${pids[@]}" 2> /dev/null || true
+unset CGM_RESULT_LOG
+
+step "every function returned only the results its header comment lists, and each listed one (tests/c/check_results.sh)"
+if bash tests/c/check_results.sh "$build/results.log"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 if [ "${CGM_C_VALGRIND:-1}" != 0 ]; then
   # The scenario tests, the examples and every test that runs nodes, cores or
