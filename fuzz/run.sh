@@ -22,9 +22,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # accepts them with RUSTC_BOOTSTRAP, so no nightly toolchain is needed.
 export RUSTC_BOOTSTRAP=1
 
-if ! cargo fuzz --version >/dev/null 2>&1; then
-    cargo install cargo-fuzz --version 0.13.2 --locked
-fi
+# cargo-fuzz (pinned there) and the C++ compiler libFuzzer needs.
+bash ../tests/setup.sh cargo g++ cargo-fuzz
 
 start=$(date +%s)
 cargo fuzz build --release

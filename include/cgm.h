@@ -849,8 +849,8 @@ cgm_result cgm_config_new(uint32_t node_id, const char *cluster, struct cgm_conf
  * - `addr`: "host:port", "a.b.c.d:port" or "[v6]:port", NUL-terminated.
  *
  * Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
- * `CGM_RESULT_INVALID_ARGUMENT` for id 0, an id added twice or an address
- * that does not resolve (the configuration is unchanged).
+ * `CGM_RESULT_INVALID_ARGUMENT` for id 0, an id added twice, or an address
+ * that does not resolve or is not UTF-8 (the configuration is unchanged).
  *
  * Does not take ownership of its arguments. Thread-safety: see `cgm_config`.
  */
@@ -864,8 +864,8 @@ cgm_result cgm_config_add_node(struct cgm_config *config, uint32_t id, const cha
  * - `addr`: "host:port", NUL-terminated.
  *
  * Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
- * `CGM_RESULT_INVALID_ARGUMENT` for an address that does not resolve (the
- * configuration is unchanged).
+ * `CGM_RESULT_INVALID_ARGUMENT` for an address that does not resolve or is
+ * not UTF-8 (the configuration is unchanged).
  *
  * Does not take ownership of its arguments. Thread-safety: see `cgm_config`.
  */
@@ -895,8 +895,9 @@ cgm_result cgm_config_set_key(struct cgm_config *config, const uint8_t *key, siz
  * - `path`: the file, NUL-terminated.
  *
  * Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`; `CGM_RESULT_IO` for
- * a file that cannot be read; `CGM_RESULT_INVALID_ARGUMENT` for a file of
- * another length (the configuration is unchanged either way).
+ * a file that cannot be read; `CGM_RESULT_INVALID_ARGUMENT` for a path that
+ * is not UTF-8 or a file of another length (the configuration is unchanged
+ * either way).
  *
  * Does not take ownership of its arguments. Thread-safety: see `cgm_config`.
  */
@@ -1012,8 +1013,9 @@ cgm_result cgm_config_set_veto_timeout(struct cgm_config *config, uint32_t timeo
  * - `out`: receives the configuration.
  *
  * Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
- * `CGM_RESULT_INVALID_ARGUMENT` for an unreadable file, bad TOML, an unknown
- * key or a bad value: the last error names the file, line and field.
+ * `CGM_RESULT_INVALID_ARGUMENT` for a path that is not UTF-8, an unreadable
+ * file, bad TOML, an unknown key or a bad value: the last error names the
+ * file, line and field.
  *
  * Does not take ownership of its arguments; the caller owns `*out` and frees
  * it with `cgm_config_free`. Thread-safety: callable from any thread.
@@ -1275,7 +1277,8 @@ cgm_result cgm_get_param(const struct cgm_node *node, cgm_param param, uint64_t 
  * Results: `CGM_RESULT_OK` when it completed on every member;
  * `CGM_RESULT_ROLLED_BACK` when a member's step failed or a view change
  * abandoned it (`*out` is written then too); `CGM_RESULT_INVALID_ARGUMENT`
- * for 0 or more than 255 rounds; `CGM_RESULT_NO_QUORUM`;
+ * for 0 or more than 255 rounds or a lock name that is not UTF-8;
+ * `CGM_RESULT_NO_QUORUM`;
  * `CGM_RESULT_BACKPRESSURE`; `CGM_RESULT_TIMEOUT` (it goes on; its outcome
  * arrives as `on_protocol`); `CGM_RESULT_NULL_ARGUMENT`;
  * `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_SHUT_DOWN`.
@@ -1330,8 +1333,8 @@ cgm_result cgm_run_host_protocol(const struct cgm_node *node,
  * - `name`: the lock's name, NUL-terminated.
  *
  * Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
- * `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_SHUT_DOWN` if the node was freed
- * while waiting.
+ * `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_INVALID_ARGUMENT` for a name that is
+ * not UTF-8; `CGM_RESULT_SHUT_DOWN` if the node was freed while waiting.
  *
  * Does not take ownership of its arguments. Thread-safety: see `cgm_node`.
  */
@@ -1346,7 +1349,8 @@ cgm_result cgm_lock_acquire(const struct cgm_node *node, const char *name);
  *   (by the host or by a protocol step).
  *
  * Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
- * `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_SHUT_DOWN`.
+ * `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_INVALID_ARGUMENT` for a name that is
+ * not UTF-8; `CGM_RESULT_SHUT_DOWN`.
  *
  * Does not take ownership of its arguments. Thread-safety: see `cgm_node`.
  */
@@ -1361,7 +1365,7 @@ cgm_result cgm_lock_try_acquire(const struct cgm_node *node, const char *name, b
  *
  * Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
  * `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_INVALID_ARGUMENT` if the host does not
- * hold that lock.
+ * hold that lock or the name is not UTF-8.
  *
  * Does not take ownership of its arguments. Thread-safety: see `cgm_node`.
  */
@@ -1379,7 +1383,8 @@ cgm_result cgm_lock_release(const struct cgm_node *node, const char *name);
  *   host"); ignored when accepting.
  *
  * Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
- * `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_SHUT_DOWN`.
+ * `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_INVALID_ARGUMENT` for a reason that
+ * is not UTF-8; `CGM_RESULT_SHUT_DOWN`.
  *
  * Does not take ownership of its arguments. Thread-safety: see `cgm_node`;
  * may be called inside the `on_veto` callback or later from any thread.
@@ -1403,7 +1408,8 @@ cgm_result cgm_veto_answer(const struct cgm_node *node,
  *   which makes the protocol not commit.
  *
  * Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
- * `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_SHUT_DOWN`.
+ * `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_INVALID_ARGUMENT` for a failure
+ * message that is not UTF-8; `CGM_RESULT_SHUT_DOWN`.
  *
  * Does not take ownership of its arguments. Thread-safety: see `cgm_node`;
  * may be called inside the `on_step` callback or later from any thread.
@@ -2324,7 +2330,8 @@ cgm_result cgm_core_propose_params(struct cgm_core *core,
  *
  * Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
  * `CGM_RESULT_INVALID_ARGUMENT` when no wait with this token is pending
- * (completed already, or cancelled by `CGM_EVENT_WAIT_CANCELLED`).
+ * (completed already, or cancelled by `CGM_EVENT_WAIT_CANCELLED`) or for a
+ * reason that is not UTF-8.
  *
  * Does not take ownership of its arguments. Thread-safety: see `cgm_core`.
  */

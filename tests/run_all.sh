@@ -1,12 +1,30 @@
 #!/usr/bin/env bash
 # Runs every test libcgm has: Rust unit, simulator, model-checking and
 # end-to-end tests, the seeded fault campaign and swarm with the seed bank and
-# the determinism check, a short fuzz run per target, the C and Python suites. Exits non-zero on the first
-# failure.
+# the determinism check, a short fuzz run per target, the C and Python suites.
+# Exits non-zero on the first failure.
+#
+# Tools: tests/setup.sh first checks every tool the steps use, reports all the
+# missing ones at once and installs them (CGM_SETUP_INSTALL=0: check only);
+# what it cannot install fails this script there, before the build, with the
+# command that installs it. Each step prints its number and name; a failure
+# ends with the step that failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+total=$(grep -c '^step ' "$0")
+n=0
+name=""
+step() {
+  n=$((n + 1))
+  name=$*
+  printf '\n==> [%d/%d] %s\n' "$n" "$total" "$name"
+}
+# Any non-zero exit (a failed command under set -e) names its step.
+trap 'rc=$?; if [ "$rc" != 0 ]; then printf "\nrun_all: FAILED at step %d/%d (exit status %d): %s\n" "$n" "$total" "$rc" "$name" >&2; else printf "\nrun_all: all %d steps passed\n" "$total"; fi' EXIT
+
+step "tools: every one the steps use is there, or installed (tests/setup.sh)"
+bash tests/setup.sh
 
 step "cargo build --release (one profile for binaries, benches and the C library)"
 cargo build --release --workspace

@@ -5,12 +5,17 @@
 #   3. the functions it declares == the symbols libcgm.so exports
 #      (nm -D --defined-only) == the functions with a test (tests/c/api/<function>.c,
 #      which must call it);
-#   4. libcgm.so's soname is libcgm.so.0.
-# Usage: tests/c/check_symbols.sh [path/to/libcgm.so]   (after cargo build --release -p cgm-ffi)
+#   4. libcgm.so's soname is libcgm.so.0;
+#   5. libcgm.a's global symbols (nm --extern-only --defined-only) are the
+#      declared functions and nothing else (rust/cgm-ffi/build-static.sh), so it
+#      links beside other Rust static libraries.
+# Usage: tests/c/check_symbols.sh [path/to/libcgm.so [path/to/libcgm.a]]
+#        (after cargo build --release -p cgm-ffi and rust/cgm-ffi/build-static.sh)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 lib=${1:-${CARGO_TARGET_DIR:-target}/release/libcgm.so}
+archive=${2:-$(dirname "$lib")/libcgm.a}
 header=include/cgm.h
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -59,8 +64,17 @@ fi
 soname=$(readelf -d "$lib" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
 [ "$soname" = "libcgm.so.0" ] || bad "soname is '$soname', expected libcgm.so.0"
 
+# 5. The static library's globals.
+# (nm's "no symbols" notes on a raw archive's empty members are noise.)
+[ -f "$archive" ] || bad "$archive not found"
+nm --extern-only --defined-only "$archive" 2> /dev/null | awk 'NF == 3 { print $3 }' | sort -u > "$tmp/archived"
+if ! diff -u "$tmp/declared" "$tmp/archived" > "$tmp/d3"; then
+  bad "declared in cgm.h (-) vs global in $archive (+); run rust/cgm-ffi/build-static.sh after cargo build ($(grep -c '^+[^+]' "$tmp/d3") extra):"
+  head -n 20 "$tmp/d3" >&2
+fi
+
 n=$(wc -l < "$tmp/declared")
 if [ "$fail" = 0 ]; then
-  echo "check_symbols: $n functions declared, exported and tested; header current; version $version; soname $soname"
+  echo "check_symbols: $n functions declared, exported, tested and the only globals of libcgm.a; header current; version $version; soname $soname"
 fi
 exit "$fail"

@@ -20,15 +20,21 @@ lib=$target/release
 build=$target/c-tests
 step() { printf '\n==> %s\n' "$*"; }
 
+step "tools (tests/setup.sh)"
+bash tests/setup.sh cargo gcc g++ make binutils pkg-config cmake valgrind cbindgen
+
 step "cargo build --release --workspace (libcgm.so, libcgm.a, the cgm tool; the same build as tests/run_all.sh, so nothing is rebuilt)"
 cargo build --release --workspace
 
-step "header, version macros, exported symbols, tests per function"
-bash tests/c/check_symbols.sh "$lib/libcgm.so"
+step "libcgm.a: the C API its only global symbols (rust/cgm-ffi/build-static.sh, after every cargo build)"
+bash rust/cgm-ffi/build-static.sh "$lib/libcgm.a"
+
+step "header, version macros, exported symbols (libcgm.so and libcgm.a), tests per function"
+bash tests/c/check_symbols.sh "$lib/libcgm.so" "$lib/libcgm.a"
 
 step "the README's C example is c-examples/readme_example.c (after its first line)"
 rm -rf "$build"
-mkdir -p "$build/asan" "$build/plain" "$build/cmake"
+mkdir -p "$build/asan" "$build/plain" "$build/cmake" "$build/static"
 awk '/^<!-- c-examples\/readme_example.c -->$/ { f = 1; next }
      f && /^```c$/ { g = 1; next }
      g && /^```$/ { exit }
@@ -60,6 +66,20 @@ compile() { # compile OUTDIR FLAVOUR SOURCE
 export -f compile
 export CFLAGS_ALL_STR="${CFLAGS_ALL[*]}" lib
 
+step "libcgm.a linked statically (the README's line) beside a C object and beside a whole Rust static library that define rust_eh_personality too"
+read -ra static_libs <<< "$(pkg-config --static --libs cgm | sed 's/-lcgm /-l:libcgm.a /')"
+gcc -c tests/c/static/eh_personality.c -o "$build/static/eh_personality.o"
+rustc --edition 2021 -O --crate-type staticlib tests/c/static/other_rust.rs -o "$build/static/libother_rust.a"
+gcc "${CFLAGS_ALL[@]}" c-examples/readme_example.c "$build/static/eh_personality.o" "${static_libs[@]}" -o "$build/static/with_c_object"
+gcc "${CFLAGS_ALL[@]}" c-examples/readme_example.c -Wl,--whole-archive "$build/static/libother_rust.a" -Wl,--no-whole-archive \
+  "${static_libs[@]}" -o "$build/static/with_rust_lib"
+for b in with_c_object with_rust_lib; do
+  if readelf -d "$build/static/$b" | grep -q 'NEEDED.*libcgm'; then
+    echo "$b links libcgm.so, not libcgm.a" >&2
+    exit 1
+  fi
+done
+
 sources=(tests/c/api/*.c tests/c/fun/*.c c-examples/*.c)
 step "compile ${#sources[@]} tests and examples with ASan+UBSan"
 printf '%s\n' "${sources[@]}" | xargs -P 2 -I{} bash -c "$(declare -p CFLAGS_ALL LIBS); compile '$build/asan' asan {}"
@@ -90,7 +110,8 @@ run() { # run NAME COMMAND...: one test, counted
 # Below Linux's ephemeral range (32768 up), so no port-0 bind takes them meanwhile.
 port_base() { echo $((12000 + RANDOM % 20000)); }
 
-step "run under ASan+UBSan"
+step "run under ASan+UBSan, recording every call's result (CGM_RESULT_LOG)"
+export CGM_RESULT_LOG=$build/results.log
 for t in "$build"/asan/api_* "$build"/asan/fun_*; do
   run "$(basename "$t")" "$t"
 done
@@ -99,6 +120,8 @@ run example_embed_sansio "$build/asan/c-examples_embed_sansio"
 run example_readme "$build/asan/c-examples_readme_example" "127.0.0.1:$(port_base)"
 run example_make_readme "$build/make/readme_example" "127.0.0.1:$(port_base)"
 run example_cmake_three_nodes "$build/cmake/three_nodes" "$(port_base)"
+run static_with_c_object "$build/static/with_c_object" "127.0.0.1:$(port_base)"
+run static_with_rust_lib "$build/static/with_rust_lib" "127.0.0.1:$(port_base)"
 
 step "status_tool asks members of three \`cgm node\` processes"
 cluster=$build/cluster
@@ -134,6 +157,10 @@ export build cluster
 run example_status_tool bash -c status_tool_e2e
 kill -TERM "${pids[@]}" 2> /dev/null || true
 wait "${pids[@]}" 2> /dev/null || true
+unset CGM_RESULT_LOG
+
+step "every function returned only the results its header comment lists, and each listed one (tests/c/check_results.sh)"
+if bash tests/c/check_results.sh "$build/results.log"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 if [ "${CGM_C_VALGRIND:-1}" != 0 ]; then
   # The scenario tests, the examples and every test that runs nodes, cores or

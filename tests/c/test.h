@@ -77,6 +77,9 @@ static inline const char *test_last_error(void) {
 /* A pointer that was never a node. */
 #define GARBAGE_NODE ((cgm_node *)(uintptr_t)0xdeadbee0u)
 
+/* A string argument that is not UTF-8. */
+#define NOT_UTF8 "bad \xff\xfe"
+
 static const uint8_t TEST_KEY[CGM_KEY_LEN] = {
     1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};

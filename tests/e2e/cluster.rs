@@ -158,6 +158,11 @@ fn five_processes_form_retune_roll_back_survive_a_kill_and_rejoin_with_current_p
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("send-window-size = 0 is out of range: valid range is 1..=4096"), "{err}");
+    // A cross-parameter refusal names the parameter set and the value it conflicts with.
+    let (out, _) = c.set(1, &["heartbeat-interval=5s"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("heartbeat-interval = 5000 is invalid: must be below heartbeat-timeout (800ms)"), "{err}");
 
     // kill -9 one process: the survivors install a view without it and keep working.
     c.kill9(3);

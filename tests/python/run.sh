@@ -12,6 +12,9 @@ PY=${PYTHON:-python3}
 
 step() { printf '\n==> python: %s\n' "$*"; }
 
+step "tools (tests/setup.sh)"
+bash tests/setup.sh cargo python3-venv
+
 step "venv $VENV"
 if [ ! -x "$VENV/bin/python" ]; then
     "$PY" -m venv "$VENV"

@@ -200,6 +200,13 @@ def test_wrong_types_raise_type_error_and_bad_values_invalid_parameter(cluster3:
     assert cfg_err.value.code == cgm.Result.INVALID_ARGUMENT
     with pytest.raises(cgm.InvalidParameter):
         cgm.Node({"node_id": 1, "nodes": {1: "127.0.0.1:1"}, "insecure": True, "params": {"send-window-size": 0}})
+    # A cross-parameter refusal names the parameter being set and the value it conflicts with.
+    with pytest.raises(cgm.InvalidParameter) as rule:
+        cgm.Node({"node_id": 1, "nodes": {1: "127.0.0.1:1"}, "insecure": True, "params": {"heartbeat-interval": 4000}})
+    assert "heartbeat-interval = 4000 is invalid: must be below heartbeat-timeout (3000ms)" in str(rule.value)
+    with pytest.raises(cgm.InvalidParameter) as rule:
+        n.propose({Param.MESSAGE_RETRY_TIMER: "10s"})
+    assert "message-retry-timer = 10000 is invalid: must be below max-message-retry-time" in str(rule.value)
 
 
 def test_exceptions_carry_the_c_result_codes() -> None:

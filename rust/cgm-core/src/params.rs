@@ -327,7 +327,9 @@ impl Params {
     /// A new set with `changes` applied, validated as a whole; `self` is unchanged.
     ///
     /// # Errors
-    /// The first range, duplicate or cross-parameter rule broken.
+    /// The first range, duplicate or cross-parameter rule broken. A broken
+    /// cross-parameter rule blames the first parameter of `changes` it
+    /// involves and names the value it conflicts with.
     pub fn with_changes(&self, changes: &[(Param, u64)]) -> Result<Params, ParamError> {
         if changes.is_empty() {
             return Err(ParamError::Empty);
@@ -340,7 +342,7 @@ impl Params {
             Params::check_range(p, v)?;
             next.values[p as usize] = v;
         }
-        next.validate()?;
+        next.check_rules(changes)?;
         Ok(next)
     }
 
@@ -352,29 +354,56 @@ impl Params {
         for p in Param::ALL {
             Params::check_range(p, self.get(p))?;
         }
-        let interval = self.get(Param::HeartbeatInterval);
-        let rule = |param: Param, rule: String| Err(ParamError::Rule { param, value: self.get(param), rule });
-        if self.get(Param::HeartbeatTimeout) <= interval {
-            return rule(Param::HeartbeatTimeout, format!("must exceed heartbeat-interval ({interval}ms)"));
+        self.check_rules(&[])
+    }
+
+    /// The cross-parameter rules. A broken rule is blamed on the first
+    /// parameter of `set` (the values the caller is setting) that it involves,
+    /// else on the rule's own subject; the message names the other values.
+    fn check_rules(&self, set: &[(Param, u64)]) -> Result<(), ParamError> {
+        use Param::*;
+        let v = |p: Param| self.get(p);
+        let blame = |involved: &[Param]| set.iter().map(|&(p, _)| p).find(|p| involved.contains(p)).unwrap_or(involved[0]);
+        let rule = |param: Param, rule: String| Err(ParamError::Rule { param, value: v(param), rule });
+        let interval = v(HeartbeatInterval);
+        // Both timeouts must exceed the interval.
+        let low: Vec<Param> = [HeartbeatTimeout, HeartbeatAckTimeout].into_iter().filter(|&t| v(t) <= interval).collect();
+        if let Some(&first) = low.first() {
+            let p = blame(&[first, HeartbeatInterval]);
+            if p == HeartbeatInterval {
+                let others: Vec<String> = low.iter().map(|&t| format!("{t} ({}ms)", v(t))).collect();
+                return rule(p, format!("must be below {}", others.join(" and ")));
+            }
+            return rule(first, format!("must exceed heartbeat-interval ({interval}ms)"));
         }
-        if self.get(Param::HeartbeatAckTimeout) <= interval {
-            return rule(Param::HeartbeatAckTimeout, format!("must exceed heartbeat-interval ({interval}ms)"));
-        }
-        let check = interval * self.get(Param::ReceiveSendTimerRatio) / 100;
-        if check >= self.get(Param::HeartbeatTimeout) {
-            return rule(
-                Param::ReceiveSendTimerRatio,
-                format!(
-                    "the receive-check period (heartbeat-interval x ratio = {check}ms) must be below heartbeat-timeout ({}ms)",
-                    self.get(Param::HeartbeatTimeout)
+        // The receive check (interval x ratio) must come before the timeout.
+        let (ratio, timeout) = (v(ReceiveSendTimerRatio), v(HeartbeatTimeout));
+        let check = interval * ratio / 100;
+        if check >= timeout {
+            return match blame(&[ReceiveSendTimerRatio, HeartbeatInterval, HeartbeatTimeout]) {
+                HeartbeatTimeout => rule(
+                    HeartbeatTimeout,
+                    format!("must exceed the receive-check period (heartbeat-interval {interval}ms x receive-send-timer-ratio {ratio}% = {check}ms)"),
                 ),
-            );
+                HeartbeatInterval => rule(
+                    HeartbeatInterval,
+                    format!("the receive-check period (heartbeat-interval x receive-send-timer-ratio {ratio}% = {check}ms) must be below heartbeat-timeout ({timeout}ms)"),
+                ),
+                p => rule(
+                    p,
+                    format!("the receive-check period (heartbeat-interval {interval}ms x ratio = {check}ms) must be below heartbeat-timeout ({timeout}ms)"),
+                ),
+            };
         }
-        if self.get(Param::MaxMessageRetryTime) <= self.get(Param::MessageRetryTimer) {
-            return rule(Param::MaxMessageRetryTime, format!("must exceed message-retry-timer ({}ms)", self.get(Param::MessageRetryTimer)));
+        let (retry, max_retry) = (v(MessageRetryTimer), v(MaxMessageRetryTime));
+        if max_retry <= retry {
+            return match blame(&[MaxMessageRetryTime, MessageRetryTimer]) {
+                MessageRetryTimer => rule(MessageRetryTimer, format!("must be below max-message-retry-time ({max_retry}ms)")),
+                p => rule(p, format!("must exceed message-retry-timer ({retry}ms)")),
+            };
         }
-        if self.get(Param::MaxFragmentSize) < FRAME_OVERHEAD * 2 {
-            return rule(Param::MaxFragmentSize, format!("must leave room for the {FRAME_OVERHEAD}-byte frame header"));
+        if v(MaxFragmentSize) < FRAME_OVERHEAD * 2 {
+            return rule(MaxFragmentSize, format!("must leave room for the {FRAME_OVERHEAD}-byte frame header"));
         }
         Ok(())
     }
@@ -463,6 +492,53 @@ mod tests {
             .unwrap();
         assert_eq!(ok.get(Param::HeartbeatInterval), 50);
         assert_eq!(base, Params::default(), "a change never touches the original set");
+    }
+
+    #[test]
+    fn a_broken_rule_blames_the_parameter_being_set() {
+        let base = Params::default();
+        let msg = |changes: &[(Param, u64)]| base.with_changes(changes).unwrap_err().to_string();
+        // Issue 13: the user set the interval, not the timeout.
+        assert_eq!(
+            msg(&[(Param::HeartbeatInterval, 4000)]),
+            "heartbeat-interval = 4000 is invalid: must be below heartbeat-timeout (3000ms) and heartbeat-ack-timeout (3000ms)"
+        );
+        assert_eq!(msg(&[(Param::HeartbeatTimeout, 1000)]), "heartbeat-timeout = 1000 is invalid: must exceed heartbeat-interval (1000ms)");
+        let ack = base.with_changes(&[(Param::HeartbeatTimeout, 9000)]).unwrap();
+        assert_eq!(
+            ack.with_changes(&[(Param::HeartbeatInterval, 4000)]).unwrap_err().to_string(),
+            "heartbeat-interval = 4000 is invalid: must be below heartbeat-ack-timeout (3000ms)"
+        );
+        assert_eq!(
+            msg(&[(Param::MessageRetryTimer, 6000)]),
+            "message-retry-timer = 6000 is invalid: must be below max-message-retry-time (5000ms)"
+        );
+        assert_eq!(
+            msg(&[(Param::MaxMessageRetryTime, 50)]),
+            "max-message-retry-time = 50 is invalid: must exceed message-retry-timer (50ms)"
+        );
+        // The receive-check rule, from each of its three parameters.
+        assert_eq!(
+            msg(&[(Param::ReceiveSendTimerRatio, 300)]),
+            "receive-send-timer-ratio = 300 is invalid: the receive-check period (heartbeat-interval 1000ms x ratio = 3000ms) must be below heartbeat-timeout (3000ms)"
+        );
+        let r = base.with_changes(&[(Param::ReceiveSendTimerRatio, 250)]).unwrap();
+        assert_eq!(
+            r.with_changes(&[(Param::HeartbeatTimeout, 2500)]).unwrap_err().to_string(),
+            "heartbeat-timeout = 2500 is invalid: must exceed the receive-check period (heartbeat-interval 1000ms x receive-send-timer-ratio 250% = 2500ms)"
+        );
+        assert_eq!(
+            r.with_changes(&[(Param::HeartbeatInterval, 1200)]).unwrap_err().to_string(),
+            "heartbeat-interval = 1200 is invalid: the receive-check period (heartbeat-interval x receive-send-timer-ratio 250% = 3000ms) must be below heartbeat-timeout (3000ms)"
+        );
+        // Several values set: the first one the rule involves is named.
+        let e =
+            base.with_changes(&[(Param::SendWindowSize, 8), (Param::HeartbeatTimeout, 900), (Param::HeartbeatInterval, 950)]).unwrap_err();
+        assert!(e.to_string().starts_with("heartbeat-timeout = 900 is invalid"), "{e}");
+        // A whole set (a loaded file, no change) blames the rule's subject, as before.
+        let mut whole = base;
+        whole.values[Param::HeartbeatInterval as usize] = 4000;
+        assert!(whole.validate().unwrap_err().to_string().starts_with("heartbeat-timeout = 3000 is invalid"));
     }
 
     #[test]

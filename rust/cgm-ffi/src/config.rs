@@ -79,8 +79,8 @@ pub extern "C" fn cgm_config_new(node_id: u32, cluster: *const c_char, out: *mut
 /// - `addr`: "host:port", "a.b.c.d:port" or "[v6]:port", NUL-terminated.
 ///
 /// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
-/// `CGM_RESULT_INVALID_ARGUMENT` for id 0, an id added twice or an address
-/// that does not resolve (the configuration is unchanged).
+/// `CGM_RESULT_INVALID_ARGUMENT` for id 0, an id added twice, or an address
+/// that does not resolve or is not UTF-8 (the configuration is unchanged).
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_config`.
 #[no_mangle]
@@ -100,8 +100,8 @@ pub extern "C" fn cgm_config_add_node(config: *mut cgm_config, id: u32, addr: *c
 /// - `addr`: "host:port", NUL-terminated.
 ///
 /// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
-/// `CGM_RESULT_INVALID_ARGUMENT` for an address that does not resolve (the
-/// configuration is unchanged).
+/// `CGM_RESULT_INVALID_ARGUMENT` for an address that does not resolve or is
+/// not UTF-8 (the configuration is unchanged).
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_config`.
 #[no_mangle]
@@ -150,8 +150,9 @@ pub extern "C" fn cgm_config_set_key(config: *mut cgm_config, key: *const u8, le
 /// - `path`: the file, NUL-terminated.
 ///
 /// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`; `CGM_RESULT_IO` for
-/// a file that cannot be read; `CGM_RESULT_INVALID_ARGUMENT` for a file of
-/// another length (the configuration is unchanged either way).
+/// a file that cannot be read; `CGM_RESULT_INVALID_ARGUMENT` for a path that
+/// is not UTF-8 or a file of another length (the configuration is unchanged
+/// either way).
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_config`.
 #[no_mangle]
@@ -312,8 +313,9 @@ pub extern "C" fn cgm_config_set_veto_timeout(config: *mut cgm_config, timeout_m
 /// - `out`: receives the configuration.
 ///
 /// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
-/// `CGM_RESULT_INVALID_ARGUMENT` for an unreadable file, bad TOML, an unknown
-/// key or a bad value: the last error names the file, line and field.
+/// `CGM_RESULT_INVALID_ARGUMENT` for a path that is not UTF-8, an unreadable
+/// file, bad TOML, an unknown key or a bad value: the last error names the
+/// file, line and field.
 ///
 /// Does not take ownership of its arguments; the caller owns `*out` and frees
 /// it with `cgm_config_free`. Thread-safety: callable from any thread.

@@ -136,8 +136,9 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 /// Runs the body of a result-returning extern function: catches panics
 /// (`CGM_RESULT_PANIC`) and records the message of a failure for
 /// `cgm_last_error`.
+#[track_caller]
 pub(crate) fn boundary(body: impl FnOnce() -> FfiResult) -> cgm_result {
-    match catch_unwind(AssertUnwindSafe(body)) {
+    let code = match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => CGM_RESULT_OK,
         Ok(Err(f)) => {
             set_last_error(&f.message);
@@ -147,6 +148,26 @@ pub(crate) fn boundary(body: impl FnOnce() -> FfiResult) -> cgm_result {
             set_last_error(&format!("internal panic: {}", panic_message(p.as_ref())));
             CGM_RESULT_PANIC
         }
+    };
+    log_result(std::panic::Location::caller(), code);
+    code
+}
+
+/// With `CGM_RESULT_LOG=<file>` in the environment, each result-returning call
+/// appends "<source file>:<line> <code>" to that file (its `boundary` call
+/// names the function). tests/c/check_results.sh compares the codes each
+/// function returned during the C suite with the results its header comment
+/// lists. Without the variable this costs one check of a `OnceLock`.
+fn log_result(at: &std::panic::Location<'_>, code: cgm_result) {
+    use std::io::Write;
+    static LOG: OnceLock<Option<std::fs::File>> = OnceLock::new();
+    let log = LOG.get_or_init(|| {
+        let path = std::env::var_os("CGM_RESULT_LOG")?;
+        std::fs::OpenOptions::new().create(true).append(true).open(path).ok()
+    });
+    if let Some(mut f) = log.as_ref() {
+        // One write per line: appends from threads and processes stay whole.
+        let _ = f.write_all(format!("{}:{} {code}\n", at.file(), at.line()).as_bytes());
     }
 }
 

@@ -406,7 +406,8 @@ fn app(payload: *const u8, len: usize, rounds: u32, wait: Option<Resource>) -> F
 /// Results: `CGM_RESULT_OK` when it completed on every member;
 /// `CGM_RESULT_ROLLED_BACK` when a member's step failed or a view change
 /// abandoned it (`*out` is written then too); `CGM_RESULT_INVALID_ARGUMENT`
-/// for 0 or more than 255 rounds; `CGM_RESULT_NO_QUORUM`;
+/// for 0 or more than 255 rounds or a lock name that is not UTF-8;
+/// `CGM_RESULT_NO_QUORUM`;
 /// `CGM_RESULT_BACKPRESSURE`; `CGM_RESULT_TIMEOUT` (it goes on; its outcome
 /// arrives as `on_protocol`); `CGM_RESULT_NULL_ARGUMENT`;
 /// `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_SHUT_DOWN`.
@@ -478,8 +479,8 @@ pub extern "C" fn cgm_run_host_protocol(
 /// - `name`: the lock's name, NUL-terminated.
 ///
 /// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
-/// `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_SHUT_DOWN` if the node was freed
-/// while waiting.
+/// `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_INVALID_ARGUMENT` for a name that is
+/// not UTF-8; `CGM_RESULT_SHUT_DOWN` if the node was freed while waiting.
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_node`.
 #[no_mangle]
@@ -504,7 +505,8 @@ pub extern "C" fn cgm_lock_acquire(node: *const cgm_node, name: *const c_char) -
 ///   (by the host or by a protocol step).
 ///
 /// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
-/// `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_SHUT_DOWN`.
+/// `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_INVALID_ARGUMENT` for a name that is
+/// not UTF-8; `CGM_RESULT_SHUT_DOWN`.
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_node`.
 #[no_mangle]
@@ -534,7 +536,7 @@ pub extern "C" fn cgm_lock_try_acquire(node: *const cgm_node, name: *const c_cha
 ///
 /// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
 /// `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_INVALID_ARGUMENT` if the host does not
-/// hold that lock.
+/// hold that lock or the name is not UTF-8.
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_node`.
 #[no_mangle]
@@ -564,7 +566,8 @@ pub extern "C" fn cgm_lock_release(node: *const cgm_node, name: *const c_char) -
 ///   host"); ignored when accepting.
 ///
 /// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
-/// `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_SHUT_DOWN`.
+/// `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_INVALID_ARGUMENT` for a reason that
+/// is not UTF-8; `CGM_RESULT_SHUT_DOWN`.
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_node`;
 /// may be called inside the `on_veto` callback or later from any thread.
@@ -591,7 +594,8 @@ pub extern "C" fn cgm_veto_answer(node: *const cgm_node, token: u64, accept: boo
 ///   which makes the protocol not commit.
 ///
 /// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
-/// `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_SHUT_DOWN`.
+/// `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_INVALID_ARGUMENT` for a failure
+/// message that is not UTF-8; `CGM_RESULT_SHUT_DOWN`.
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_node`;
 /// may be called inside the `on_step` callback or later from any thread.

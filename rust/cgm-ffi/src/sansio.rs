@@ -456,7 +456,8 @@ pub extern "C" fn cgm_core_propose_params(
 ///
 /// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
 /// `CGM_RESULT_INVALID_ARGUMENT` when no wait with this token is pending
-/// (completed already, or cancelled by `CGM_EVENT_WAIT_CANCELLED`).
+/// (completed already, or cancelled by `CGM_EVENT_WAIT_CANCELLED`) or for a
+/// reason that is not UTF-8.
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_core`.
 #[no_mangle]

@@ -262,7 +262,11 @@ impl NodeConfig {
             c.max_jobs = j.max(1);
         }
         let mut changes = Vec::new();
-        for (name, value) in &raw.params {
+        // In file order, so a broken cross-parameter rule names the first of
+        // its keys the file sets.
+        let mut keys: Vec<_> = raw.params.iter().collect();
+        keys.sort_by_key(|(k, _)| k.span().start);
+        for (name, value) in keys {
             changes.push(param_value(name, value).map_err(|m| at(value.span(), &format!("params.{}", name.get_ref()), m))?);
         }
         if !changes.is_empty() {
@@ -387,6 +391,12 @@ max-fragment-size = 9000
         let bad = GOOD.replace("max-fragment-size = 1400", "max-fragmnt-size = 1400");
         let e = NodeConfig::parse(&bad, None).unwrap_err();
         assert!(e.to_string().contains("unknown parameter \"max-fragmnt-size\""), "{e}");
+        // A cross-parameter rule names the key the file sets, at its line.
+        let bad = GOOD.replace("heartbeat-interval = \"500ms\"", "heartbeat-interval = \"4s\"");
+        let e = NodeConfig::parse(&bad, None).unwrap_err();
+        assert_eq!(e.field, "params.heartbeat-interval");
+        assert_eq!(e.line, Some(13), "{e}");
+        assert!(e.to_string().contains("heartbeat-interval = 4000 is invalid: must be below heartbeat-timeout (3000ms)"), "{e}");
         let bad = GOOD.replace("insecure = true\n", "");
         let e = NodeConfig::parse(&bad, None).unwrap_err();
         assert!(e.to_string().contains("no cluster key"), "{e}");

@@ -15,6 +15,8 @@ int main(void) {
   FAIL_ON_SUCCESS(cgm_config_load_file(path, NULL), CGM_RESULT_NULL_ARGUMENT);
   FAIL_ON_SUCCESS(cgm_config_load_file("/nonexistent/node.toml", &cfg), CGM_RESULT_INVALID_ARGUMENT);
   CHECK_ERROR_MENTIONS("cannot read");
+  FAIL_ON_SUCCESS(cgm_config_load_file(NOT_UTF8, &cfg), CGM_RESULT_INVALID_ARGUMENT);
+  CHECK_ERROR_MENTIONS("not valid UTF-8");
   /* An unknown key is named, with its line. */
   f = fopen(path, "w");
   CHECK(f != NULL);

@@ -11,6 +11,8 @@ int main(void) {
   FAIL_ON_SUCCESS(cgm_config_set_bind(NULL, "127.0.0.1:0"), CGM_RESULT_NULL_ARGUMENT);
   FAIL_ON_SUCCESS(cgm_config_set_bind(cfg, NULL), CGM_RESULT_NULL_ARGUMENT);
   FAIL_ON_SUCCESS(cgm_config_set_bind(cfg, "not an address"), CGM_RESULT_INVALID_ARGUMENT);
+  FAIL_ON_SUCCESS(cgm_config_set_bind(cfg, NOT_UTF8), CGM_RESULT_INVALID_ARGUMENT);
+  CHECK_ERROR_MENTIONS("not valid UTF-8");
   snprintf(addr, sizeof addr, "0.0.0.0:%u", c.ports[0]);
   FAIL_ON_ERR(cgm_config_set_bind(cfg, addr));
   FAIL_ON_ERR(cgm_node_start(cfg, &node));

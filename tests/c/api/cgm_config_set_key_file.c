@@ -10,6 +10,8 @@ int main(void) {
   FAIL_ON_SUCCESS(cgm_config_set_key_file(NULL, path), CGM_RESULT_NULL_ARGUMENT);
   FAIL_ON_SUCCESS(cgm_config_set_key_file(cfg, NULL), CGM_RESULT_NULL_ARGUMENT);
   FAIL_ON_SUCCESS(cgm_config_set_key_file(cfg, "/nonexistent/cgm.key"), CGM_RESULT_IO);
+  FAIL_ON_SUCCESS(cgm_config_set_key_file(cfg, NOT_UTF8), CGM_RESULT_INVALID_ARGUMENT);
+  CHECK_ERROR_MENTIONS("not valid UTF-8");
   CHECK(write(fd, TEST_KEY, 16) == 16);
   FAIL_ON_SUCCESS(cgm_config_set_key_file(cfg, path), CGM_RESULT_INVALID_ARGUMENT);
   CHECK_ERROR_MENTIONS("32 bytes");

@@ -15,6 +15,9 @@ int main(void) {
   CHECK_ERROR_MENTIONS("1..=4096");
   FAIL_ON_SUCCESS(cgm_config_set_param(cfg, CGM_PARAM_HEARTBEAT_TIMEOUT, 500), CGM_RESULT_INVALID_PARAMETER);
   CHECK_ERROR_MENTIONS("must exceed heartbeat-interval");
+  /* A cross-parameter refusal names the parameter being set and the value it conflicts with. */
+  FAIL_ON_SUCCESS(cgm_config_set_param(cfg, CGM_PARAM_HEARTBEAT_INTERVAL, 4000), CGM_RESULT_INVALID_PARAMETER);
+  CHECK_ERROR_MENTIONS("heartbeat-interval = 4000 is invalid: must be below heartbeat-timeout (3000ms)");
   FAIL_ON_ERR(cgm_config_set_param(cfg, CGM_PARAM_SEND_WINDOW_SIZE, 32));
   FAIL_ON_ERR(cgm_node_start(cfg, &node));
   FAIL_ON_ERR(cgm_get_param(node, CGM_PARAM_SEND_WINDOW_SIZE, &v));

@@ -33,6 +33,8 @@ int main(void) {
   FAIL_ON_SUCCESS(cgm_core_complete_wait(s.core[2], s.now, 1, true, NULL, 4, NULL), CGM_RESULT_NULL_ARGUMENT);
   FAIL_ON_SUCCESS(cgm_core_complete_wait(s.core[2], s.now, 12345, true, NULL, 0, NULL), CGM_RESULT_INVALID_ARGUMENT);
   CHECK_ERROR_MENTIONS("12345");
+  FAIL_ON_SUCCESS(cgm_core_complete_wait(s.core[2], s.now, 12345, false, NULL, 0, NOT_UTF8), CGM_RESULT_INVALID_ARGUMENT);
+  CHECK_ERROR_MENTIONS("not valid UTF-8");
   FAIL_ON_ERR(cgm_core_propose_param(s.core[0], s.now, CGM_PARAM_SEND_WINDOW_SIZE, 32, &txid));
   test_sim_run(&s, 20000);
   e = test_sim_event(&s, 2, CGM_EVENT_LOCAL_WAIT);

@@ -7,6 +7,8 @@ int main(void) {
   FAIL_ON_SUCCESS(cgm_lock_release(NULL, "a"), CGM_RESULT_NULL_ARGUMENT);
   FAIL_ON_SUCCESS(cgm_lock_release(c.node[0], NULL), CGM_RESULT_NULL_ARGUMENT);
   FAIL_ON_SUCCESS(cgm_lock_release(GARBAGE_NODE, "a"), CGM_RESULT_BAD_HANDLE);
+  FAIL_ON_SUCCESS(cgm_lock_release(c.node[0], NOT_UTF8), CGM_RESULT_INVALID_ARGUMENT);
+  CHECK_ERROR_MENTIONS("not valid UTF-8");
   FAIL_ON_SUCCESS(cgm_lock_release(c.node[0], "a"), CGM_RESULT_INVALID_ARGUMENT);
   CHECK_ERROR_MENTIONS("not held");
   FAIL_ON_ERR(cgm_lock_acquire(c.node[0], "a"));

@@ -8,6 +8,8 @@ int main(void) {
   FAIL_ON_SUCCESS(cgm_param_parse_value(99, "2s", &v), CGM_RESULT_INVALID_PARAMETER);
   FAIL_ON_SUCCESS(cgm_param_parse_value(CGM_PARAM_HEARTBEAT_INTERVAL, "5 parsecs", &v), CGM_RESULT_INVALID_PARAMETER);
   FAIL_ON_SUCCESS(cgm_param_parse_value(CGM_PARAM_SEND_WINDOW_SIZE, "5s", &v), CGM_RESULT_INVALID_PARAMETER);
+  FAIL_ON_SUCCESS(cgm_param_parse_value(CGM_PARAM_HEARTBEAT_INTERVAL, NOT_UTF8, &v), CGM_RESULT_INVALID_ARGUMENT);
+  CHECK_ERROR_MENTIONS("not valid UTF-8");
   CHECK(v == 7);
   FAIL_ON_ERR(cgm_param_parse_value(CGM_PARAM_HEARTBEAT_INTERVAL, "2s", &v));
   CHECK(v == 2000);

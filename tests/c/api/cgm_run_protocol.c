@@ -14,6 +14,8 @@ int main(void) {
   FAIL_ON_SUCCESS(cgm_run_protocol(GARBAGE_NODE, payload, 5, 1, NULL, 5000, &o), CGM_RESULT_BAD_HANDLE);
   FAIL_ON_SUCCESS(cgm_run_protocol(c.node[0], payload, 5, 0, NULL, 5000, &o), CGM_RESULT_INVALID_ARGUMENT);
   FAIL_ON_SUCCESS(cgm_run_protocol(c.node[0], payload, 5, 256, NULL, 5000, &o), CGM_RESULT_INVALID_ARGUMENT);
+  FAIL_ON_SUCCESS(cgm_run_protocol(c.node[0], payload, 5, 1, NOT_UTF8, 5000, &o), CGM_RESULT_INVALID_ARGUMENT);
+  CHECK_ERROR_MENTIONS("not valid UTF-8");
   FAIL_ON_ERR(cgm_run_protocol(c.node[0], payload, 5, 3, NULL, 5000, &o));
   FAIL_ON_ERR(cgm_change_outcome_committed(o, &committed));
   CHECK(committed);

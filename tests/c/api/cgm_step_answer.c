@@ -61,6 +61,8 @@ int main(void) {
   FAIL_ON_SUCCESS(cgm_step_answer(NULL, 1, NULL, 0, NULL), CGM_RESULT_NULL_ARGUMENT);
   FAIL_ON_SUCCESS(cgm_step_answer(GARBAGE_NODE, 1, NULL, 0, NULL), CGM_RESULT_BAD_HANDLE);
   FAIL_ON_SUCCESS(cgm_step_answer(c.node[0], 1, NULL, 3, NULL), CGM_RESULT_NULL_ARGUMENT);
+  FAIL_ON_SUCCESS(cgm_step_answer(c.node[0], 1, NULL, 0, NOT_UTF8), CGM_RESULT_INVALID_ARGUMENT);
+  CHECK_ERROR_MENTIONS("not valid UTF-8");
   /* A token nobody waits for is ignored. */
   FAIL_ON_ERR(cgm_step_answer(c.node[0], 999999, NULL, 0, NULL));
   for (unsigned i = 0; i < 2; i++) {

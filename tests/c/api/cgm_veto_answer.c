@@ -58,6 +58,8 @@ int main(void) {
   FAIL_ON_ERR(cgm_node_wait_ready(c.node[0], 5000));
   FAIL_ON_SUCCESS(cgm_veto_answer(NULL, 1, true, NULL), CGM_RESULT_NULL_ARGUMENT);
   FAIL_ON_SUCCESS(cgm_veto_answer(GARBAGE_NODE, 1, true, NULL), CGM_RESULT_BAD_HANDLE);
+  FAIL_ON_SUCCESS(cgm_veto_answer(c.node[0], 1, false, NOT_UTF8), CGM_RESULT_INVALID_ARGUMENT);
+  CHECK_ERROR_MENTIONS("not valid UTF-8");
   FAIL_ON_ERR(cgm_veto_answer(c.node[0], 424242, true, NULL)); /* ignored */
   memset(&h, 0, sizeof h);
   h.node = c.node[0];
