@@ -1151,7 +1151,7 @@ fn invalid_values_are_refused_with_the_parameter_value_and_valid_range_and_nothi
         // Timeouts below (or at) the interval.
         (vec![(Param::HeartbeatTimeout, 50)], vec!["heartbeat-timeout = 50", "must exceed heartbeat-interval (100ms)"]),
         (vec![(Param::HeartbeatAckTimeout, 100)], vec!["heartbeat-ack-timeout = 100", "must exceed heartbeat-interval (100ms)"]),
-        (vec![(Param::HeartbeatInterval, 500)], vec!["heartbeat-timeout = 300", "must exceed heartbeat-interval (500ms)"]),
+        (vec![(Param::HeartbeatInterval, 500)], vec!["heartbeat-interval = 500", "must be below heartbeat-timeout (300ms)"]),
         // Other cross-parameter rules.
         (vec![(Param::ReceiveSendTimerRatio, 300)], vec!["receive-send-timer-ratio = 300", "below heartbeat-timeout (300ms)"]),
         (vec![(Param::MaxMessageRetryTime, 20)], vec!["max-message-retry-time = 20", "must exceed message-retry-timer (20ms)"]),
