@@ -45,6 +45,12 @@ step "seed bank and determinism: banked seeds and 50 swarm seeds, each run twice
 cargo run --release -q -p cgm-sim -- --bank tests/sim/seed-bank.txt --twice
 cargo run --release -q -p cgm-sim -- --swarm --seeds 0..50 --twice
 
+step "every check can fail: each deliberately broken core (cgm-core's flaws.rs) is caught by the check it breaks"
+cargo test --release -p cgm-sim --features flaws --test exactly_once
+for flaw in report-on-decision stale-proposals ignore-failures keep-rolled-back-values minority-decides; do
+  cargo run --release -q -p cgm-sim --features flaws -- --flaw "$flaw" --seeds 0..300
+done
+
 step "fuzzing: every committed crash regression and seed replayed, then 20 s per target (frame decoder, reassembly, core events, config parser, envelope)"
 bash fuzz/run.sh 20
 

@@ -37,6 +37,9 @@ pub struct Config {
     pub veto_hook: bool,
     /// How long a veto decision may take before it counts as a veto.
     pub veto_timeout: Duration,
+    /// A deliberately broken rule, for the simulator's must-fail runs.
+    #[cfg(feature = "flaws")]
+    pub flaw: Option<crate::flaws::Flaw>,
 }
 
 impl Config {
@@ -51,6 +54,8 @@ impl Config {
             limits: LocalLimits::default(),
             veto_hook: false,
             veto_timeout: Duration::from_secs(5),
+            #[cfg(feature = "flaws")]
+            flaw: None,
         }
     }
 }
@@ -259,6 +264,10 @@ impl Core {
             cfg,
         };
         core.ring.reset(&core.mem.view.members, me, &core.params, 0, now);
+        #[cfg(feature = "flaws")]
+        {
+            core.eng.keep_incoming = core.flawed("stale-proposals");
+        }
         Ok(core)
     }
 
@@ -277,6 +286,16 @@ impl Core {
     /// This node as a member.
     pub fn me(&self) -> Member {
         Member { id: self.cfg.id, inc: self.cfg.incarnation }
+    }
+
+    /// Whether this core runs with the deliberately broken rule `name` (see
+    /// `flaws.rs`); always false without the `flaws` feature.
+    #[allow(unused_variables)]
+    pub(crate) fn flawed(&self, name: &str) -> bool {
+        #[cfg(feature = "flaws")]
+        return self.cfg.flaw.is_some_and(|f| f.name() == name);
+        #[cfg(not(feature = "flaws"))]
+        false
     }
 
     /// The configuration it was started with.

@@ -140,6 +140,9 @@ pub(crate) struct Engine {
     relay_since: Option<Time>,
     /// The round every member had ACKed at the last relay.
     relayed_upto: u64,
+    /// The `stale-proposals` flaw: a view change keeps unsequenced proposals.
+    #[cfg(feature = "flaws")]
+    pub(crate) keep_incoming: bool,
     /// The last sequence and round of the run [`Engine::ack_horizon`] found.
     run_end: Option<(u64, u64)>,
 }
@@ -316,7 +319,13 @@ impl Engine {
         self.relayed_upto = 0;
         self.relayed_stable = 0;
         self.run_end = None;
-        self.incoming.clear();
+        #[cfg(feature = "flaws")]
+        let keep = self.keep_incoming;
+        #[cfg(not(feature = "flaws"))]
+        let keep = false;
+        if !keep {
+            self.incoming.clear();
+        }
         // Everything up to `completed` is final here now (reported, adopted
         // or learned); the new view hears every member's marks afresh.
         self.told = self.told.max(completed);
@@ -440,7 +449,8 @@ impl Core {
             let mut seq = self.eng.last_seq();
             while let Some((pid, body)) = self.eng.incoming.pop_front() {
                 // Exactly once: never a proposal the lineage sequenced or decided.
-                if self.eng.sequenced.contains_key(&pid) || self.eng.is_decided(pid) {
+                let decided = if self.flawed("stale-proposals") { self.eng.outcomes.contains_key(&pid) } else { self.eng.is_decided(pid) };
+                if self.eng.sequenced.contains_key(&pid) || decided {
                     continue;
                 }
                 seq += 1;
@@ -688,6 +698,9 @@ impl Core {
     /// The highest sequence number every member of the view decided (see
     /// [`crate::progress::stable_mark`]).
     pub(crate) fn stable(&self) -> u64 {
+        if self.flawed("report-on-decision") {
+            return self.eng.completed;
+        }
         let me = self.cfg.id;
         let others = self.mem.view.members.iter().filter(|m| m.id != me).map(|m| self.peers.get(&m.id).map_or(0, |p| p.marks.done));
         crate::progress::stable_mark(self.eng.completed, others)
@@ -821,7 +834,7 @@ impl Core {
 
     /// Ends a protocol with the statuses of its last round.
     fn finish(&mut self, r: Running, statuses: Vec<(NodeId, AckStatus)>, now: Time) {
-        let reason = round_verdict(&statuses).err();
+        let reason = if self.flawed("ignore-failures") { None } else { round_verdict(&statuses).err() };
         let committed = reason.is_none();
         self.eng.next_round = r.round + 1;
         self.eng.acks = self.eng.acks.split_off(&(r.round + 1, 0));
@@ -846,7 +859,7 @@ impl Core {
                 self.generation += 1;
                 self.on_params_committed(changes, now);
                 values = Some(self.params);
-            } else if let Some(old) = old_params {
+            } else if let Some(old) = old_params.filter(|_| !self.flawed("keep-rolled-back-values")) {
                 self.params = old;
                 values = Some(self.params);
             }

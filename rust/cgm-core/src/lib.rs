@@ -14,6 +14,8 @@ mod core;
 mod engine;
 mod error;
 mod fates;
+#[cfg(feature = "flaws")]
+pub mod flaws;
 mod membership;
 mod operator;
 pub mod params;

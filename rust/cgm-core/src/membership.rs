@@ -467,7 +467,13 @@ impl Core {
         if g.decided.is_some() || g.reports.len() < g.members.len() {
             return;
         }
-        let nv = decide_view(&self.cfg.nodes, self.cfg.quorum, g.vid, g.members.clone(), &g.reports, self.params, self.generation);
+        let quorum_required = self.cfg.quorum && !self.flawed("minority-decides");
+        #[allow(unused_mut)]
+        let mut nv = decide_view(&self.cfg.nodes, quorum_required, g.vid, g.members.clone(), &g.reports, self.params, self.generation);
+        if self.flawed("fates-window") {
+            let completed = nv.completed;
+            nv.fates.retain(|d| d.seq + 256 > completed);
+        }
         for m in &nv.members {
             if m.id != self.cfg.id {
                 let _ = self.send_msg(m.id, &Msg::NewView(Box::new(nv.clone())), true);

@@ -104,6 +104,9 @@ pub struct Campaign {
     /// Write each seed's history (see [`crate::history`]) to this file, or,
     /// when it is a directory, to `<seed>.jsonl` in it.
     pub history: Option<std::path::PathBuf>,
+    /// A deliberately broken rule every node runs with.
+    #[cfg(feature = "flaws")]
+    pub flaw: Option<cgm_core::flaws::Flaw>,
 }
 
 impl Default for Campaign {
@@ -116,6 +119,8 @@ impl Default for Campaign {
             max_loss: 0.2,
             max_duplicate: 0.2,
             history: None,
+            #[cfg(feature = "flaws")]
+            flaw: None,
         }
     }
 }
@@ -175,6 +180,10 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
     cfg.faults.min_delay = Duration::from_micros(50);
     cfg.faults.max_delay = if c.faults.reorder { Duration::from_micros(rng.gen_range(200..5_000)) } else { cfg.faults.min_delay };
     let max_delay = cfg.faults.max_delay;
+    #[cfg(feature = "flaws")]
+    {
+        cfg.flaw = c.flaw;
+    }
     let mut sim = Sim::new(cfg);
     if let Some(path) = &c.history {
         let path = if path.is_dir() { path.join(format!("{seed}.jsonl")) } else { path.clone() };

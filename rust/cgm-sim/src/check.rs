@@ -165,6 +165,9 @@ impl Checker {
             });
         }
         let (first, by) = *self.by_seq.entry((self.era, r.seq)).or_insert((r, node));
+        if first.pid != r.pid {
+            return Err(Violation { at_us, what: format!("total order: node {node} reported {r}, but node {by} reported {first}") });
+        }
         if first != r {
             return Err(Violation { at_us, what: format!("finality: node {node} reported {r}, but node {by} reported {first}") });
         }

@@ -32,6 +32,9 @@ pub struct SimConfig {
     pub veto_hook: bool,
     /// Simulated time between full invariant checks.
     pub check_every: Duration,
+    /// A deliberately broken rule every node runs with (see `cgm-core`'s flaws.rs).
+    #[cfg(feature = "flaws")]
+    pub flaw: Option<cgm_core::flaws::Flaw>,
 }
 
 impl SimConfig {
@@ -45,6 +48,8 @@ impl SimConfig {
             faults: NetFaults::none(),
             veto_hook: true,
             check_every: Duration::from_millis(100),
+            #[cfg(feature = "flaws")]
+            flaw: None,
         }
     }
 }
@@ -281,6 +286,10 @@ impl Sim {
         cfg.params = self.cfg.params;
         cfg.veto_hook = self.cfg.veto_hook;
         cfg.limits = n.host.limits.clone();
+        #[cfg(feature = "flaws")]
+        {
+            cfg.flaw = self.cfg.flaw;
+        }
         n.core = Some(Core::new(cfg, now).expect("valid simulator configuration"));
         n.replies.clear();
         n.suspicions.clear();

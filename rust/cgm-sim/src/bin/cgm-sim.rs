@@ -78,6 +78,11 @@ struct Args {
     /// to this file for one seed, or to DIR/<seed>.jsonl when it is a directory.
     #[arg(long, value_name = "PATH")]
     history: Option<std::path::PathBuf>,
+    /// Show that a check can fail: run every node with this deliberately
+    /// broken rule (needs `--features flaws`; `--flaw list` names them) and
+    /// succeed only if some seed fails the check the flaw breaks.
+    #[arg(long, value_name = "NAME")]
+    flaw: Option<String>,
     /// Worker threads.
     #[arg(long, default_value_t = std::thread::available_parallelism().map_or(1, |n| n.get()))]
     jobs: usize,
@@ -95,13 +100,20 @@ impl Args {
         c.faults = self.faults;
         c.changes = !self.no_changes;
         c.history = self.history.clone();
+        #[cfg(feature = "flaws")]
+        {
+            c.flaw = self.flaw.as_deref().map(|f| cgm_core::flaws::Flaw::parse(f).expect("checked in main"));
+        }
         c
     }
 
     /// The options that replay `seed` exactly.
     fn replay(&self, seed: u64) -> String {
         let c = self.campaign();
-        let mut cmd = format!("cargo run --release -p cgm-sim -- --seeds {seed}");
+        let mut cmd = match &self.flaw {
+            Some(f) => format!("cargo run --release -p cgm-sim --features flaws -- --flaw {f} --seeds {seed}"),
+            None => format!("cargo run --release -p cgm-sim -- --seeds {seed}"),
+        };
         if self.swarm {
             cmd += " --swarm";
         }
@@ -143,7 +155,7 @@ struct Job {
 #[derive(Default)]
 struct Tally {
     passed: u64,
-    failed: Vec<u64>,
+    failed: Vec<(u64, String)>,
     protocols: u64,
     changes: u64,
     crash_points: [u64; CrashPoint::ALL.len()],
@@ -203,8 +215,11 @@ fn run_jobs(jobs: &[Job], threads: usize) -> Tally {
                         }
                     }
                     Err(why) => {
-                        println!("FAILED seed {}: {why}\n  replay: {}", job.seed, job.args.replay(job.seed));
-                        t.failed.push(job.seed);
+                        // A flawed run expects failures; must_catch reports them.
+                        if job.args.flaw.is_none() {
+                            println!("FAILED seed {}: {why}\n  replay: {}", job.seed, job.args.replay(job.seed));
+                        }
+                        t.failed.push((job.seed, why));
                     }
                 }
             });
@@ -280,6 +295,9 @@ fn main() {
         }),
         None => args.seeds.clone().map(|seed| Job { seed, args: args.clone() }).collect(),
     };
+    if let Some(name) = &args.flaw {
+        return must_catch(name, &jobs, args.jobs);
+    }
     let t = run_jobs(&jobs, args.jobs);
     println!("crash points hit:");
     for (p, n) in CrashPoint::ALL.iter().zip(t.crash_points) {
@@ -301,4 +319,56 @@ fn main() {
         println!("crash points never hit: {}", missed.join(", "));
         std::process::exit(1);
     }
+}
+
+/// What each flaw breaks: a word of the violation the checker reports.
+#[cfg(feature = "flaws")]
+fn broken_check(f: cgm_core::flaws::Flaw) -> &'static str {
+    use cgm_core::flaws::Flaw;
+    match f {
+        Flaw::ReportOnDecision => "finality",
+        Flaw::StaleProposals | Flaw::FatesWindow => "exactly once",
+        Flaw::IgnoreFailures => "validity",
+        Flaw::KeepRolledBackValues => "values do not follow the outcome",
+        Flaw::MinorityDecides => "total order",
+    }
+}
+
+/// `--flaw NAME`: runs the seeds with every node flawed and exits 0 only if
+/// some seed fails the check the flaw breaks (printing the first such
+/// failure), 1 if none does.
+#[cfg(feature = "flaws")]
+fn must_catch(name: &str, jobs: &[Job], threads: usize) {
+    use cgm_core::flaws::Flaw;
+    if name == "list" {
+        for f in Flaw::ALL {
+            println!("{f}: caught by the {} check", broken_check(f));
+        }
+        return;
+    }
+    let flaw = Flaw::parse(name).unwrap_or_else(|e| {
+        eprintln!("cgm-sim: {e}");
+        std::process::exit(2);
+    });
+    let expected = broken_check(flaw);
+    let t = run_jobs(jobs, threads);
+    match t.failed.iter().find(|(_, why)| why.contains(expected)) {
+        Some((seed, why)) => {
+            let first = why.lines().next().unwrap_or("");
+            println!("flaw {flaw} caught by the {expected} check: {} of {} seeds failed; seed {seed}: {first}", t.failed.len(), jobs.len());
+        }
+        None => {
+            println!("flaw {flaw} NOT caught: no seed failed the {expected} check ({} of {} failed otherwise)", t.failed.len(), jobs.len());
+            for (seed, why) in t.failed.iter().take(3) {
+                println!("  seed {seed}: {}", why.lines().next().unwrap_or(""));
+            }
+            std::process::exit(1);
+        }
+    }
+}
+
+#[cfg(not(feature = "flaws"))]
+fn must_catch(_name: &str, _jobs: &[Job], _threads: usize) {
+    eprintln!("cgm-sim: --flaw needs a build with the flaws feature: cargo run --release -p cgm-sim --features flaws -- --flaw NAME");
+    std::process::exit(2);
 }

@@ -1,0 +1,70 @@
+//! Deliberately broken rules, one safeguard removed each, to show that every
+//! check of the simulator can fail (as `cgm-model`'s variants do for the
+//! model). Compiled in only with the `flaws` feature, which libcgm itself
+//! never enables: `cargo run -p cgm-sim --features flaws -- --flaw NAME`
+//! must find a violation for every one.
+
+use std::fmt;
+
+/// One safeguard removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Flaw {
+    /// A member reports an outcome as soon as it decides it, before every
+    /// member of its view did (the old rule): finality breaks.
+    ReportOnDecision,
+    /// A view change keeps the proposals a coordinator had not sequenced, and
+    /// the coordinator checks only what it remembers reporting: a decided
+    /// proposal runs again (exactly once breaks).
+    StaleProposals,
+    /// A view change carries only the fates of the newest 256 protocols (the
+    /// old window): a proposer cut off longer re-sends a decided proposal.
+    FatesWindow,
+    /// The verdict ignores failed statuses: validity breaks.
+    IgnoreFailures,
+    /// A rollback keeps the applied values: values no longer follow the outcome.
+    KeepRolledBackValues,
+    /// Every view has quorum: both sides of a partition sequence protocols,
+    /// and total order breaks.
+    MinorityDecides,
+}
+
+impl Flaw {
+    /// Every flaw.
+    pub const ALL: [Flaw; 6] = [
+        Flaw::ReportOnDecision,
+        Flaw::StaleProposals,
+        Flaw::FatesWindow,
+        Flaw::IgnoreFailures,
+        Flaw::KeepRolledBackValues,
+        Flaw::MinorityDecides,
+    ];
+
+    /// Its command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flaw::ReportOnDecision => "report-on-decision",
+            Flaw::StaleProposals => "stale-proposals",
+            Flaw::FatesWindow => "fates-window",
+            Flaw::IgnoreFailures => "ignore-failures",
+            Flaw::KeepRolledBackValues => "keep-rolled-back-values",
+            Flaw::MinorityDecides => "minority-decides",
+        }
+    }
+
+    /// The flaw named `name`.
+    ///
+    /// # Errors
+    /// The known names, when `name` is none of them.
+    pub fn parse(name: &str) -> Result<Flaw, String> {
+        Flaw::ALL.into_iter().find(|f| f.name() == name).ok_or_else(|| {
+            let names: Vec<&str> = Flaw::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown flaw {name:?}; known: {}", names.join(", "))
+        })
+    }
+}
+
+impl fmt::Display for Flaw {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
