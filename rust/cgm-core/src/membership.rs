@@ -85,6 +85,11 @@ pub(crate) struct Membership {
     fence_deadline: Option<Time>,
     gathering: Option<Gathering>,
     deferred: Vec<(ViewId, Member, Msg)>,
+    /// A message of a view not yet installed was refused (the deferred
+    /// buffer was full): once installed, this member's state there may have
+    /// a gap, so it asks for the view change to be run again (its report
+    /// then takes the view's state).
+    resync: bool,
     next_probe: Time,
     /// When an unresolved suspicion makes this member suspect the leader candidate too.
     escalate_at: Option<Time>,
@@ -109,6 +114,7 @@ impl Membership {
             fence_deadline: None,
             gathering: None,
             deferred: Vec::new(),
+            resync: false,
             next_probe: now,
             escalate_at: None,
             lower_probe_at: None,
@@ -128,15 +134,23 @@ impl Membership {
         view == self.view.id && self.view.members.contains(&from)
     }
 
-    /// Keeps a message of a future view for replay at its install; drops older ones.
+    /// Keeps a message of a future view for replay at its install; drops
+    /// older ones. With the buffer full, the message is refused, counted
+    /// stale and logged, and this member resyncs once it installs the view
+    /// (see [`Membership::resync`]): nothing is dropped silently.
     pub(crate) fn defer_or_drop(&mut self, view: ViewId, from: Member, msg: Msg, counters: &mut Counters) {
-        if view > self.view.id {
-            if self.deferred.len() == MAX_DEFERRED {
-                self.deferred.remove(0);
-            }
+        if view > self.view.id && self.deferred.len() < MAX_DEFERRED {
             self.deferred.push((view, from, msg));
-        } else {
-            counters.stale += 1;
+            return;
+        }
+        counters.stale += 1;
+        if view > self.view.id {
+            log::warn!(
+                "in view {}: {MAX_DEFERRED} messages wait for view {view}; refused one from member {}, will resync",
+                self.view.id,
+                from.id
+            );
+            self.resync = true;
         }
     }
 
@@ -587,6 +601,22 @@ impl Core {
         self.ring.reset(&self.mem.view.members, self.me(), &self.params, self.generation, now);
         self.resubmit_outstanding();
         self.replay_deferred(now);
+        if std::mem::take(&mut self.mem.resync) && nv.quorum {
+            self.ask_for_resync(now);
+        }
+    }
+
+    /// Asks the coordinator to run the view change again, with the same
+    /// members: the reports carry the view's state to every member, gaps
+    /// included. (A suspicion of a non-member makes the lowest member re-run
+    /// its view change; node id 0 is never a member.)
+    fn ask_for_resync(&mut self, now: Time) {
+        let coordinator = self.mem.view.members.first().map_or(self.cfg.id, |m| m.id);
+        if coordinator == self.cfg.id {
+            return self.maybe_lead(true, now);
+        }
+        let msg = Msg::Suspect { view: self.mem.view.id, member: Member { id: 0, inc: 0 } };
+        let _ = self.send_msg(coordinator, &msg, true);
     }
 
     /// Takes what a view hands its members (the lineage state, if it has

@@ -275,9 +275,29 @@ pub enum ParamError {
 }
 
 /// A complete, valid set of the eleven parameter values, each in its unit.
+/// Decoding (from the wire, a report, a status) validates it like any other
+/// way of making one: a set that breaks a range or a cross-parameter rule
+/// does not decode.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawParams")]
 pub struct Params {
     values: [u64; PARAM_COUNT],
+}
+
+/// The encoded form of [`Params`], validated into one when decoded.
+#[derive(Deserialize)]
+struct RawParams {
+    values: [u64; PARAM_COUNT],
+}
+
+impl TryFrom<RawParams> for Params {
+    type Error = ParamError;
+
+    fn try_from(raw: RawParams) -> Result<Params, ParamError> {
+        let p = Params { values: raw.values };
+        p.validate()?;
+        Ok(p)
+    }
 }
 
 impl Default for Params {
@@ -451,6 +471,22 @@ impl LocalLimits {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_decoded_parameter_set_is_validated_like_any_other() {
+        let good = Params::default();
+        let bytes = postcard::to_allocvec(&good).unwrap();
+        assert_eq!(postcard::from_bytes::<Params>(&bytes).unwrap(), good);
+        // A forged set whose fragment size leaves no room for the frame
+        // header (it would underflow the chunk size) does not decode.
+        let mut values = good.values;
+        values[Param::MaxFragmentSize as usize] = 64;
+        let forged = postcard::to_allocvec(&values).unwrap();
+        assert!(postcard::from_bytes::<Params>(&forged).is_err());
+        values = good.values;
+        values[Param::HeartbeatInterval as usize] = 0;
+        assert!(postcard::from_bytes::<Params>(&postcard::to_allocvec(&values).unwrap()).is_err());
+    }
+
     use super::*;
 
     #[test]

@@ -427,8 +427,10 @@ pub struct AckInfo {
     pub sack: u64,
 }
 
-/// Heartbeat values switched over link by link.
+/// Heartbeat values switched over link by link. Decoding validates them as
+/// parameters (ranges, and the interval below both timeouts).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawHeartbeatValues")]
 pub struct HeartbeatValues {
     /// `heartbeat-interval` (ms).
     pub interval: u64,
@@ -438,6 +440,29 @@ pub struct HeartbeatValues {
     pub ack_timeout: u64,
     /// `receive-send-timer-ratio` (percent).
     pub ratio: u64,
+}
+
+/// The encoded form of [`HeartbeatValues`].
+#[derive(Deserialize)]
+struct RawHeartbeatValues {
+    interval: u64,
+    timeout: u64,
+    ack_timeout: u64,
+    ratio: u64,
+}
+
+impl TryFrom<RawHeartbeatValues> for HeartbeatValues {
+    type Error = crate::params::ParamError;
+
+    fn try_from(r: RawHeartbeatValues) -> Result<HeartbeatValues, Self::Error> {
+        Params::default().with_changes(&[
+            (Param::HeartbeatInterval, r.interval),
+            (Param::HeartbeatTimeout, r.timeout),
+            (Param::HeartbeatAckTimeout, r.ack_timeout),
+            (Param::ReceiveSendTimerRatio, r.ratio),
+        ])?;
+        Ok(HeartbeatValues { interval: r.interval, timeout: r.timeout, ack_timeout: r.ack_timeout, ratio: r.ratio })
+    }
 }
 
 impl HeartbeatValues {
@@ -643,6 +668,23 @@ pub fn decode_status(buf: &[u8]) -> Result<Status, WireError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn forged_heartbeat_values_do_not_decode() {
+        let p = Params::default();
+        let good = Frame::Heartbeat { view: ViewId::default(), counter: 1, in_force: HeartbeatValues::of(&p), change: None };
+        let mut buf = Vec::new();
+        encode_frame(&hdr(), &good, &mut buf);
+        assert!(decode_frame(&buf).is_ok());
+        for forged in [
+            HeartbeatValues { interval: 0, ..HeartbeatValues::of(&p) },
+            HeartbeatValues { interval: 5_000, timeout: 3_000, ..HeartbeatValues::of(&p) },
+        ] {
+            let f = Frame::Heartbeat { view: ViewId::default(), counter: 1, in_force: forged, change: None };
+            encode_frame(&hdr(), &f, &mut buf);
+            assert!(matches!(decode_frame(&buf), Err(WireError::Malformed(_))), "{forged:?} decoded");
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 
