@@ -185,7 +185,7 @@ fn five_processes_form_retune_roll_back_survive_a_kill_and_rejoin_with_current_p
     let before = c.status(1, 2).unwrap();
     let mut forged = Envelope::new(Some(&Key([9; 32])), false, 1, 1);
     let mut genuine = Envelope::new(Some(&key_of(&c.dir)), false, 0, 77);
-    let query = operator_datagram(2, 77, &Frame::StatusQuery { req: 1 });
+    let query = operator_datagram(2, 0, 77, &Frame::StatusQuery { req: 1 });
     let (mut f, mut g) = (Vec::new(), Vec::new());
     forged.seal(&query, &mut f);
     genuine.seal(&query, &mut g);

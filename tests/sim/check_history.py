@@ -31,7 +31,11 @@ Promises of the project
   P1L own-fate reports: a learned:true outcome names the reporting member's own
       proposal (pid's NODE is the reporting node), and a member (node, inc)
       reports the fate of one pid at most once per era, learned or not (the
-      host is told the fate of its proposal exactly once).
+      host is told the fate of its proposal exactly once).  Real histories
+      break this (first seen with cgm-sim of 2024-12-05, e.g. swarm seed 34
+      lines 693/703): a proposer is told learned:true while in a minority
+      view, then completes the same protocol itself (learned:false) when the
+      next quorum view is installed.
   P2  agreement: within an era, all reports (any member, incarnation, learned
       or not) of one seq name the same pid, kind, committed and generation, and
       all reports of one pid name the same seq, kind, committed and generation.
@@ -57,14 +61,31 @@ Extra checks (each holds for any correct run; see the notes)
   G1  generation in force: every learned:false outcome carries the parameter
       generation the reporting member itself has in force, i.e. the generation
       of its latest values event in this incarnation (0 before any).  A member
-      that reports a committed change must first have applied it (values
-      event), and a member running on stale parameters (say, a new incarnation
-      that joined without taking the state) shows up here.
+      that reports a committed change must have applied it, and a member
+      running on stale parameters shows up here.  Batches: the simulator
+      writes the events of one view installation at one member (the
+      protocols the installation completes, then the values, then the view)
+      at the same t_us, outcomes first; so an outcome may also carry the
+      generation of a values event later in the same batch (same member, same
+      t_us, up to and including its view event).  A divergence is reported
+      once, then the checker follows the outcome's generation.
+  V1  values after a transfer: the same failure as G1, when the member took
+      the state by transfer (view transferred=true) and no values event
+      accompanied the transfer although the generation it then works at
+      differs from the last values it reported.  The schema promises a values
+      event "after a state transfer"; the simulator leaves it out when the
+      generation is unchanged (harmless: the values are the same, P4), so
+      only transfers that change the generation are reported.
   G2  sequence/generation coherence (end of file, per era): ordering the
       distinct seqs reported in an era, the generation before a protocol
       (its generation, minus one for a committed param-change) is never below
       the generation after an earlier one.  Parameter generations cannot go
       backwards along the total order, and a committed change must advance it.
+
+P4's chain check also works per batch: in a batch holding a transfer, the
+committed changes are not chained (the member jumps to the lineage), and the
+chain restarts at the generation the transfer's values event reports (unknown
+when there is none).
 
 Era of a values event.  Values events carry no era.  In every history the
 simulator writes, a values event is immediately followed, at the same member
@@ -148,9 +169,12 @@ def validate(obj):
 class Member:
     """What we know of one node's current incarnation."""
 
-    __slots__ = ("inc", "alive", "gen", "last_seq", "chain", "pending_values", "seen_pid", "seen_seq", "fate_pid")
+    __slots__ = ("node", "unreported", "inc", "alive", "gen", "last_seq", "chain", "pending_values", "seen_pid", "seen_seq", "fate_pid",
+                 "batch_t", "batch")
 
-    def __init__(self, inc):
+    def __init__(self, node, inc):
+        self.node = node
+        self.unreported = None  # line of a transfer not followed by a values event (V1)
         self.inc = inc
         self.alive = True
         self.gen = 0  # generation of the values in force (G1)
@@ -160,6 +184,9 @@ class Member:
         self.seen_pid = {}  # (era, pid) -> line of learned:false report (P1)
         self.seen_seq = {}  # (era, seq) -> line (P1)
         self.fate_pid = {}  # (era, pid) -> (line, learned) own-proposal fate (P1L)
+        self.batch_t = None  # t_us of the member's open batch
+        self.batch = []  # the batch: ("outcome", line, era, seq, pid, kind, committed, gen, gen_in_force)
+        #                              | ("values", line, gen) | ("transfer", line, gen)
 
 
 class FileChecker:
@@ -213,20 +240,26 @@ class FileChecker:
             if m is not None and m.alive:
                 self.bad(line, "S2", "node %d restarts (inc %d) without a crash of incarnation %d" % (node, inc, m.inc))
             if m is not None:
+                self.close_batch(m)
                 self.settle_values(m, self.era)
             self.last_inc[node] = inc
-            self.members[node] = Member(inc)
+            self.members[node] = Member(node, inc)
             return
         if m is None:
             self.bad(line, "S2", "node %d emits %s before any restart" % (node, ev))
-            m = self.members[node] = Member(inc)
+            m = self.members[node] = Member(node, inc)
             self.last_inc[node] = inc
         elif not m.alive:
             self.bad(line, "S2", "node %d (inc %d) emits %s while crashed" % (node, inc, ev))
         elif inc != m.inc:
             self.bad(line, "S2", "node %d emits %s with incarnation %d but its current one is %d" % (node, ev, inc, m.inc))
 
+        if m.batch_t != t:
+            self.close_batch(m)
+            m.batch_t = t
+
         if ev == "crash":
+            self.close_batch(m)
             self.settle_values(m, self.era)
             m.alive = False
         elif ev == "view":
@@ -241,9 +274,10 @@ class FileChecker:
                 # The member took the lineage's state: its position and change
                 # chain restart from there (P2 still binds what it reports).
                 m.last_seq.clear()
-                m.chain = (None, m.gen, line)
+                m.batch.append(("transfer", line))
+            self.close_batch(m)
         elif ev == "values":
-            m.gen = e["generation"]
+            m.batch.append(("values", line, e["generation"]))
             m.pending_values.append((line, node, e["generation"], e["values"]))
         elif ev == "outcome":
             self.outcome(line, node, m, e)
@@ -313,21 +347,63 @@ class FileChecker:
             self.bad(line, "P3", "node %d (inc %d) reports %s after seq %d (line %d) with no transfer in between" % (node, m.inc, desc, prev[0], prev[1]))
         m.last_seq[era] = (seq, line)
 
-        # G1 generation in force.
-        if gen != m.gen:
-            self.bad(line, "G1", "node %d (inc %d) reports %s %s %s at generation %d, but the values it has in "
-                     "force are generation %d" % (node, m.inc, desc, kind, _fate(committed), gen, m.gen))
+        # G1 and P4 wait for the end of the member's batch.
+        m.batch.append(("outcome", line, era, seq, pid, kind, committed, gen))
 
-        # P4 change chain.
-        if committed and kind == "param-change":
-            prev = m.chain
-            if prev is not None and prev[0] in (None, era) and gen != prev[1] + 1:
-                self.bad(line, "P4", "node %d (inc %d) commits change %s at generation %d, but its previous committed "
-                         "change (or state transfer) at line %d was generation %d" % (node, m.inc, desc, gen, prev[2], prev[1]))
-            m.chain = (era, gen, line)
+    def close_batch(self, m):
+        """End the member's batch of same-time events (see G1, V1 and P4)."""
+        batch = m.batch
+        if not batch:
+            return
+        m.batch = []
+        node = m.node
+        transfer = any(b[0] == "transfer" for b in batch)
+        has_values = any(b[0] == "values" for b in batch)
+        silent = None  # a transfer in this batch that no values event accompanies
+        if transfer and not has_values:
+            silent = [b[1] for b in batch if b[0] == "transfer"][0]
+        for i, b in enumerate(batch):
+            if b[0] == "values":
+                m.gen = b[2]
+                m.unreported = None
+                continue
+            if b[0] == "transfer":
+                m.unreported = None if has_values else b[1]
+                continue
+            _, line, era, seq, pid, kind, committed, gen = b
+            desc = "seq %d pid %s" % (seq, pid)
+            # G1/V1: the generation it has in force, or one it takes later in the batch.
+            later = [x[2] for x in batch[i + 1:] if x[0] == "values"]
+            if gen != m.gen and gen not in later:
+                culprit = m.unreported if m.unreported is not None else silent
+                if culprit is not None:
+                    self.bad(line, "V1", "node %d (inc %d) reports %s %s %s at generation %d, but when it took the "
+                             "state by transfer at line %d no values event followed: the last values it reported "
+                             "are generation %d" % (node, m.inc, desc, kind, _fate(committed), gen, culprit, m.gen))
+                else:
+                    self.bad(line, "G1", "node %d (inc %d) reports %s %s %s at generation %d, but the values it has in "
+                             "force are generation %d%s" % (node, m.inc, desc, kind, _fate(committed), gen, m.gen,
+                                                             (" (and then %s)" % later) if later else ""))
+                m.gen = gen  # report a divergence once, not on every later outcome
+            if m.unreported is not None and m.unreported != silent:
+                m.unreported = None  # the first outcome after the transfer has been judged
+            # P4: the member's committed changes advance the generation one by one.
+            if committed and kind == "param-change":
+                prev = m.chain
+                if not transfer and prev is not None and prev[0] in (None, era) and gen != prev[1] + 1:
+                    self.bad(line, "P4", "node %d (inc %d) commits change %s at generation %d, but its previous "
+                             "committed change (or state transfer) at line %d was generation %d"
+                             % (node, m.inc, desc, gen, prev[2], prev[1]))
+                m.chain = (era, gen, line)
+        if transfer:
+            # A transfer restarts the chain at the generation taken; unknown
+            # when no values event says which (V1 reports that if it matters).
+            line = [b[1] for b in batch if b[0] == "transfer"][-1]
+            m.chain = (None, m.gen, line) if has_values else None
 
     def finish(self, last_line):
         for m in self.members.values():
+            self.close_batch(m)
             self.settle_values(m, self.era)
         # P5 validity.
         for (era, gen), line in sorted(self.committed_changes.items(), key=lambda kv: kv[1]):
@@ -407,7 +483,7 @@ def check_file(path, report, error):
 
 def main(argv):
     if not argv or argv[0] in ("-h", "--help"):
-        print(__doc__.split("\n\n")[1] if argv else "usage: check_history.py FILE_OR_DIR...", file=sys.stderr)
+        print(__doc__, file=sys.stderr)
         return 2
     out = sys.stdout
     n_files = n_events = n_outcomes = n_viol = 0

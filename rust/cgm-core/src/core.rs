@@ -211,7 +211,7 @@ pub struct Core {
     /// Peers whose channel has new output or timers for the next flush.
     dirty: BTreeSet<NodeId>,
     queries: BTreeMap<u64, PendingQuery>,
-    pub(crate) operators: Vec<crate::operator::Waiter>,
+    pub(crate) operators: crate::operator::Operators,
     next_req: u64,
     pub(crate) left: bool,
     scratch: Vec<u8>,
@@ -257,7 +257,7 @@ impl Core {
             outbox: VecDeque::new(),
             dirty: BTreeSet::new(),
             queries: BTreeMap::new(),
-            operators: Vec::new(),
+            operators: crate::operator::Operators::default(),
             next_req: 1,
             left: false,
             scratch: Vec::new(),
@@ -555,10 +555,15 @@ impl Core {
         };
         match frame {
             Frame::StatusQuery { req } if h.to == self.cfg.id => return self.answer_query(source, h, req, now),
-            Frame::ChangeRequest { req, txid, changes } if h.to == self.cfg.id => {
-                return self.on_change_request(Dest::Source(source), h.from_inc, req, txid, changes, now)
+            Frame::ChallengeRequest { req } if h.to == self.cfg.id => {
+                return self.on_challenge_request(Dest::Source(source), h.from_inc, req, now)
             }
-            Frame::StatusQuery { .. } | Frame::ChangeRequest { .. } => {
+            Frame::ChangeRequest { req, txid, nonce, changes } if h.to == self.cfg.id => {
+                let (dest, from_inc, to_inc) = (Dest::Source(source), h.from_inc, h.to_inc);
+                let r = crate::operator::ChangeRequest { dest, from_inc, to_inc, req, txid, nonce, changes };
+                return self.on_change_request(r, now);
+            }
+            Frame::StatusQuery { .. } | Frame::ChangeRequest { .. } | Frame::ChallengeRequest { .. } => {
                 self.counters.stale += 1;
                 return;
             }
@@ -630,8 +635,8 @@ impl Core {
                     }
                 }
             }
-            Frame::StatusQuery { .. } | Frame::ChangeRequest { .. } => unreachable!("handled above"),
-            Frame::ChangeReply { .. } => self.counters.stale += 1,
+            Frame::StatusQuery { .. } | Frame::ChangeRequest { .. } | Frame::ChallengeRequest { .. } => unreachable!("handled above"),
+            Frame::ChangeReply { .. } | Frame::Challenge { .. } => self.counters.stale += 1,
         }
         self.pump(now);
     }

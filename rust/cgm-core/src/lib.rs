@@ -32,6 +32,7 @@ pub use crate::core::{Config, Core, Dest, Dropped, Event, Transmit, WaitToken};
 pub use engine::round_verdict;
 pub use error::Error;
 pub use membership::decide_view;
+pub use operator::CHALLENGE_LIFETIME;
 pub use params::{LocalLimits, Nature, Param, ParamError, Params, Unit};
 pub use query::QueryCollector;
 pub use status::{Counters, LinkStatus, PeerStatus, Phase, ProtocolInfo, Status, Waiting};

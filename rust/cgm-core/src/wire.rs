@@ -532,12 +532,15 @@ pub enum Frame {
         /// Request id chosen by the asker.
         req: u64,
     },
-    /// An operator tool asks a member to run a parameter change.
+    /// An operator tool asks a member to run a parameter change, addressed
+    /// to the member's incarnation (the header's `to_inc`).
     ChangeRequest {
         /// Request id chosen by the tool.
         req: u64,
         /// Transaction id: re-sending the same one is idempotent.
         txid: u64,
+        /// The nonce of a challenge the member issued ([`Frame::Challenge`]).
+        nonce: u64,
         /// The change.
         changes: Vec<(Param, u64)>,
     },
@@ -549,6 +552,19 @@ pub enum Frame {
         outcome: Option<Outcome>,
         /// Why the change was refused before it started.
         error: Option<String>,
+    },
+    /// An operator tool asks a member for a challenge to bind a change request to.
+    ChallengeRequest {
+        /// Request id chosen by the tool.
+        req: u64,
+    },
+    /// The member's challenge: a nonce it never issued before in this
+    /// incarnation, good for one transaction and a limited time.
+    Challenge {
+        /// The request answered.
+        req: u64,
+        /// The nonce.
+        nonce: u64,
     },
     /// One part of a status answer.
     StatusReply {

@@ -1,12 +1,16 @@
 //! The operator side: status queries and parameter changes sent to a member
 //! by a tool that is not a member (`cgm status`, `cgm set`). Requests are
-//! authenticated with the cluster key and retried until answered; a change is
-//! retried under the same transaction id, so it runs once.
+//! authenticated with the cluster key and retried until answered. A change
+//! is bound to the member that runs it: the tool first takes a challenge from
+//! it, then sends the change with the challenge's nonce, addressed to the
+//! member's incarnation, and retries it under the same transaction id, so it
+//! runs once; a captured request replayed later never runs again (see
+//! `cgm_core`'s operator module).
 
 use crate::auth::{Envelope, Key};
 use crate::error::Error;
 use cgm_core::query::{operator_datagram, QueryCollector};
-use cgm_core::wire::{self, Frame};
+use cgm_core::wire::{self, Frame, Header};
 use cgm_core::{NodeId, Outcome, Param, Status};
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
@@ -35,8 +39,8 @@ impl Client {
         Ok(Client { sock, envelope: Envelope::new(key, encrypt, 0, inc), inc, next_req: 1, buf: vec![0; 65_536] })
     }
 
-    fn send(&mut self, addr: SocketAddr, member: NodeId, frame: &Frame) -> Result<(), Error> {
-        let body = operator_datagram(member, self.inc, frame);
+    fn send(&mut self, addr: SocketAddr, member: NodeId, member_inc: u64, frame: &Frame) -> Result<(), Error> {
+        let body = operator_datagram(member, member_inc, self.inc, frame);
         let mut out = Vec::new();
         self.envelope.seal(&body, &mut out);
         self.sock.send_to(&out, addr).map_err(|e| Error::Io(format!("send to {addr}: {e}")))?;
@@ -44,7 +48,7 @@ impl Client {
     }
 
     /// Receives until `until`, returning the first frame `accept` takes.
-    fn receive<T>(&mut self, until: Instant, mut accept: impl FnMut(Frame) -> Option<T>) -> Result<Option<T>, Error> {
+    fn receive<T>(&mut self, until: Instant, mut accept: impl FnMut(Header, Frame) -> Option<T>) -> Result<Option<T>, Error> {
         loop {
             let now = Instant::now();
             if now >= until {
@@ -60,10 +64,10 @@ impl Client {
             let Ok((_, _, range)) = self.envelope.open(&mut d) else {
                 continue;
             };
-            let Ok((_, frame)) = wire::decode_frame(&d[range]) else {
+            let Ok((h, frame)) = wire::decode_frame(&d[range]) else {
                 continue;
             };
-            if let Some(t) = accept(frame) {
+            if let Some(t) = accept(h, frame) {
                 return Ok(Some(t));
             }
         }
@@ -79,9 +83,9 @@ impl Client {
         let end = Instant::now() + timeout;
         let mut collector = QueryCollector::new(req);
         while Instant::now() < end {
-            self.send(addr, member, &Frame::StatusQuery { req })?;
+            self.send(addr, member, 0, &Frame::StatusQuery { req })?;
             let until = (Instant::now() + RETRY).min(end);
-            if let Some(r) = self.receive(until, |f| collector.accept(f))? {
+            if let Some(r) = self.receive(until, |_, f| collector.accept(f))? {
                 return r.map_err(|e| Error::Io(format!("undecodable status from member {member}: {e}")));
             }
         }
@@ -103,14 +107,15 @@ impl Client {
         txid: u64,
         timeout: Duration,
     ) -> Result<Outcome, Error> {
+        let end = Instant::now() + timeout;
+        let (member_inc, nonce) = self.challenge(addr, member, end)?;
         let req = self.next_req;
         self.next_req += 1;
-        let end = Instant::now() + timeout;
-        let frame = Frame::ChangeRequest { req, txid, changes: changes.to_vec() };
+        let frame = Frame::ChangeRequest { req, txid, nonce, changes: changes.to_vec() };
         while Instant::now() < end {
-            self.send(addr, member, &frame)?;
+            self.send(addr, member, member_inc, &frame)?;
             let until = (Instant::now() + Duration::from_millis(250)).min(end);
-            let got = self.receive(until, |f| match f {
+            let got = self.receive(until, |_, f| match f {
                 Frame::ChangeReply { req: r, outcome, error } if r == req => Some((outcome, error)),
                 _ => None,
             })?;
@@ -119,6 +124,24 @@ impl Client {
                 Some((Some(o), _)) => return Err(Error::from_outcome(o)),
                 Some((None, Some(e))) => return Err(Error::Refused(e)),
                 _ => {}
+            }
+        }
+        Err(Error::Timeout { pid: None })
+    }
+
+    /// Takes a challenge from member `member`: its incarnation and a nonce.
+    fn challenge(&mut self, addr: SocketAddr, member: NodeId, end: Instant) -> Result<(u64, u64), Error> {
+        let req = self.next_req;
+        self.next_req += 1;
+        while Instant::now() < end {
+            self.send(addr, member, 0, &Frame::ChallengeRequest { req })?;
+            let until = (Instant::now() + RETRY).min(end);
+            let got = self.receive(until, |h, f| match f {
+                Frame::Challenge { req: r, nonce } if r == req && h.from == member => Some((h.from_inc, nonce)),
+                _ => None,
+            })?;
+            if let Some(c) = got {
+                return Ok(c);
             }
         }
         Err(Error::Timeout { pid: None })
