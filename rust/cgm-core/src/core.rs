@@ -264,6 +264,7 @@ impl Core {
             cfg,
         };
         core.ring.reset(&core.mem.view.members, me, &core.params, 0, now);
+        core.eng.told_values = Some((0, core.params));
         #[cfg(feature = "flaws")]
         {
             core.eng.keep_incoming = core.flawed("stale-proposals");

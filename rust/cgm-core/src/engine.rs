@@ -122,6 +122,8 @@ pub(crate) struct Engine {
     pub(crate) marks_sent: Marks,
     /// Decided proposals whose proposers may not know their fate yet.
     pub(crate) fates: Fates,
+    /// The generation and values the host was last told of.
+    pub(crate) told_values: Option<(u64, Params)>,
     /// Proposal ids sequenced and not yet completed.
     sequenced: HashMap<ProposalId, u64>,
     /// This member's proposals not yet seen sequenced.
@@ -255,12 +257,6 @@ impl Engine {
         }
     }
 
-    /// Remembers the final outcome of this member's own proposal, learned
-    /// rather than run here, without moving its position in the order.
-    pub(crate) fn remember_learned(&mut self, o: Outcome) {
-        self.remember(o);
-    }
-
     /// Reports the decided protocols up to `stable` (final: every member of
     /// the view decided them): tells the host, in order.
     pub(crate) fn report_upto(&mut self, stable: u64, me: NodeId, events: &mut VecDeque<Event>, counters: &mut crate::status::Counters) {
@@ -275,11 +271,31 @@ impl Engine {
     /// Reports one decided protocol.
     fn report(&mut self, u: Unreported, events: &mut VecDeque<Event>, counters: &mut crate::status::Counters) {
         counters.count_completed(&u.outcome);
-        self.remember(u.outcome.clone());
         if let Some(params) = u.values {
-            events.push_back(Event::ParamsChanged { generation: u.outcome.generation, params });
+            self.tell_values(u.outcome.generation, params, events);
         }
-        events.push_back(Event::Completed(u.outcome));
+        self.tell(Event::Completed(u.outcome), events);
+    }
+
+    /// Tells the host an outcome (`Completed` or `OutcomeLearned`), once:
+    /// a proposer told its proposal's fate (learned while cut off, say) is
+    /// not told again when it completes the protocol itself.
+    pub(crate) fn tell(&mut self, ev: Event, events: &mut VecDeque<Event>) {
+        let (Event::Completed(o) | Event::OutcomeLearned(o)) = &ev else { return events.push_back(ev) };
+        if self.outcomes.contains_key(&o.pid) {
+            return;
+        }
+        self.remember(o.clone());
+        events.push_back(ev);
+    }
+
+    /// Tells the host the values in force, when they differ from what it
+    /// was last told.
+    pub(crate) fn tell_values(&mut self, generation: u64, params: Params, events: &mut VecDeque<Event>) {
+        if self.told_values != Some((generation, params)) {
+            self.told_values = Some((generation, params));
+            events.push_back(Event::ParamsChanged { generation, params });
+        }
     }
 
     /// At a view change with quorum: a member of the lineage reports what it
@@ -403,9 +419,8 @@ impl Core {
     }
 
     pub(crate) fn on_decided(&mut self, o: Outcome) {
-        if self.eng.outstanding.contains_key(&o.pid) && !self.eng.outcomes.contains_key(&o.pid) {
-            self.eng.remember_learned(o.clone());
-            self.events.push_back(Event::OutcomeLearned(o));
+        if self.eng.outstanding.contains_key(&o.pid) {
+            self.eng.tell(Event::OutcomeLearned(o), &mut self.events);
         }
     }
 

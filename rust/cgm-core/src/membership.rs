@@ -624,9 +624,6 @@ impl Core {
     /// ancestor of a later one passes through here too, so the host sees each
     /// view whose state it took, and whether it came by transfer.
     fn take_view(&mut self, nv: &NewView) {
-        if nv.quorum {
-            self.take_view_state(nv);
-        }
         self.counters.views_installed += 1;
         log::info!(
             "node {}: installed view {} {:?} quorum {}",
@@ -641,6 +638,11 @@ impl Core {
             quorum: nv.quorum,
             transferred: nv.quorum && !nv.base.contains(&self.cfg.id),
         });
+        // The view first, then what it decided: a host reads the outcomes
+        // and values a view hands over after the view.
+        if nv.quorum {
+            self.take_view_state(nv);
+        }
     }
 
     /// Takes the lineage state a view with quorum hands its members.
@@ -648,11 +650,8 @@ impl Core {
         self.mem.primary = nv.vid;
         self.mem.primary_members = nv.members.clone();
         take_lineage(&mut self.eng, self.cfg.id, nv, &mut self.events, &mut self.counters);
-        if self.params != nv.params || self.generation != nv.generation {
-            self.params = nv.params;
-            self.generation = nv.generation;
-            self.events.push_back(Event::ParamsChanged { generation: self.generation, params: self.params });
-        }
+        self.params = nv.params;
+        self.generation = nv.generation;
     }
 }
 
@@ -663,6 +662,10 @@ impl Core {
 /// reporting as if an accepted one were installed.
 fn take_lineage(eng: &mut Engine, me: NodeId, nv: &NewView, events: &mut VecDeque<Event>, counters: &mut Counters) {
     eng.settle_unreported(nv.base.contains(&me), events, counters);
+    // Against what the host was told, not what this member decided: a
+    // change it decided and never reported is news to its host. Told
+    // before the outcomes the view resolves, which hold these values.
+    eng.tell_values(nv.generation, nv.params, events);
     eng.fates.replace(&nv.fates);
     resolve(eng, me, nv, events, counters);
     learn_decided(eng, &nv.fates, events);
@@ -685,8 +688,7 @@ fn learn_decided(eng: &mut Engine, fates: &[crate::wire::Decided], events: &mut 
             statuses: Vec::new(),
             reason: (!d.committed).then(|| "decided while this member was cut off".to_string()),
         };
-        events.push_back(Event::OutcomeLearned(o.clone()));
-        eng.remember_learned(o);
+        eng.tell(Event::OutcomeLearned(o), events);
     }
 }
 
@@ -706,9 +708,9 @@ fn resolve(eng: &mut Engine, me: NodeId, nv: &NewView, events: &mut VecDeque<Eve
         }
         if from_running || from_pending || (in_lineage && o.seq > eng.completed) {
             counters.count_completed(o);
-            events.push_back(Event::Completed(o.clone()));
+            eng.tell(Event::Completed(o.clone()), events);
         } else if eng.outstanding.contains_key(&o.pid) {
-            events.push_back(Event::OutcomeLearned(o.clone()));
+            eng.tell(Event::OutcomeLearned(o.clone()), events);
         }
         eng.adopt(o.clone());
     }

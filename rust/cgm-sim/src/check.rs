@@ -113,7 +113,8 @@ pub struct Checker {
     pub era: u64,
     /// The newest view with quorum anyone installed.
     head: Option<ViewId>,
-    /// Live nodes that installed it.
+    /// Its members not crashed since (they hold its state, installed or
+    /// only accepted).
     holders: BTreeSet<NodeId>,
 }
 
@@ -130,23 +131,18 @@ impl Checker {
         self.ran.remove(&node);
     }
 
-    /// A node installed a view; with quorum, it holds the cluster's state,
-    /// up to sequence `completed`. A new view with quorum installed once
-    /// every member that had installed the newest one crashed, whose state
-    /// is behind what was reported, starts a new era.
-    pub fn installed(&mut self, node: NodeId, view: ViewId, quorum: bool, completed: u64) {
-        if !quorum {
+    /// A node installed a view with `members`; with quorum, its members hold
+    /// the cluster's state. A new view with quorum installed once every
+    /// member of the newest one crashed starts a new era.
+    pub fn installed(&mut self, view: ViewId, members: &[NodeId], quorum: bool) {
+        if !quorum || self.head == Some(view) {
             return;
         }
-        if self.head != Some(view) {
-            let behind = self.by_seq.range((self.era, completed + 1)..(self.era + 1, 0)).next().is_some();
-            if self.holders.is_empty() && behind {
-                self.era += 1;
-            }
-            self.head = Some(view);
-            self.holders.clear();
+        if self.head.is_some() && self.holders.is_empty() {
+            self.era += 1;
         }
-        self.holders.insert(node);
+        self.head = Some(view);
+        self.holders = members.iter().copied().collect();
     }
 
     /// A node reported an outcome to its host (a protocol it completed, or

@@ -13,9 +13,10 @@
 //!   its state (see `check.rs`);
 //! - `{"event": "view", "epoch", "leader", "members": [ids], "quorum",
 //!   "transferred"}`: a view installed;
-//! - `{"event": "values", "generation", "values": {canonical-name: number}}`:
-//!   the values in force after a committed change, a rollback or a state
-//!   transfer;
+//! - `{"event": "values", "generation", "values": {canonical-name: number},
+//!   "era"}`: the values in force, whenever they differ from what the host
+//!   was last told: after a committed change or a rollback is reported, and
+//!   after a state transfer;
 //! - `{"event": "restart"}` and `{"event": "crash"}`.
 //!
 //! The simulator's own checker is one consumer of these events;
@@ -72,9 +73,9 @@ impl HistoryLog {
     }
 
     /// The values in force changed.
-    pub fn values(&mut self, t_us: u64, node: NodeId, inc: u64, generation: u64, params: &Params) {
+    pub fn values(&mut self, t_us: u64, node: NodeId, inc: u64, generation: u64, params: &Params, era: u64) {
         let values: Map<String, Value> = Param::ALL.iter().map(|&p| (p.name().to_string(), params.get(p).into())).collect();
-        self.write(t_us, node, inc, "values", object(json!({ "generation": generation, "values": values })));
+        self.write(t_us, node, inc, "values", object(json!({ "generation": generation, "values": values, "era": era })));
     }
 
     /// A node restarted (`"restart"`) or crashed (`"crash"`).

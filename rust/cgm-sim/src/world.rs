@@ -539,8 +539,7 @@ impl Sim {
                 if transferred {
                     self.checker.transferred(id);
                 }
-                let completed = self.nodes[id as usize - 1].core.as_ref().map_or(0, Core::completed);
-                self.checker.installed(id, view, quorum, completed);
+                self.checker.installed(view, &members, quorum);
             }
             Event::Suspected { member, reason } => self.node(id).suspicions.push((member, reason)),
             Event::LocalWait { token, resource, body, seq, .. } => {
@@ -565,7 +564,7 @@ impl Sim {
                 self.checker.reported(id, &o, now)?;
                 self.node(id).outcomes.insert(o.pid, o);
             }
-            Event::ParamsChanged { generation, params } => self.history.values(now, id, inc, generation, &params),
+            Event::ParamsChanged { generation, params } => self.history.values(now, id, inc, generation, &params, self.checker.era),
             Event::StatusQueryFailed { .. } => {}
         }
         Ok(())
