@@ -190,6 +190,9 @@ use std::time::{Duration, Instant};
 /// Members of the modelled view (node ids 1, 2 and 3; node 1 coordinates).
 pub const MEMBERS: usize = 3;
 
+/// The member (index) that proposed the change: node 1, the coordinator.
+const PROPOSER: usize = 0;
+
 /// The change every run proposes: a heartbeat interval and a fragment size,
 /// both valid everywhere, the fragment size beyond a [`Setup::Tight`]
 /// member's local limit.
@@ -207,6 +210,12 @@ pub const LIMITATION: &str = "limitation (inherent): a member commits, crashes, 
 /// member excluded while alive: it committed, a false suspicion left it out of
 /// the lineage, and the lineage rolled back.
 pub const LIMITATION_EXCLUDED: &str = "limitation (inherent): a member commits, is excluded alive, and the lineage rolls back";
+
+/// The name of the `always` property that what a host is told is final: every
+/// member told reports the same outcome, and no standing decision, and no
+/// settled member's values, contradict it.
+pub const REPORTED_FINALITY: &str =
+    "reported finality: every host told is told the same outcome, and no standing decision or settled values contradict it";
 
 /// The name of the `always` property that two views with quorum never fork
 /// the lineage.
@@ -308,11 +317,21 @@ pub enum Variant {
     /// only once every member accepted it (`Msg::Accepted`, `Msg::Install`):
     /// the code before the two-step install.
     InstallOnDecide,
+    /// A member reports the outcome to its host as soon as it decides it,
+    /// instead of once it is final (every member of the view said it decided
+    /// it too, or a view with quorum whose lineage holds the member installs):
+    /// the code before `Core::report_stable`.
+    ReportOnDecision,
+    /// A fenced coordinator of a view that relays ACKs goes on passing ACKs
+    /// and marks on, instead of passing nothing on (the fence checks in
+    /// `Core::keep_for_relay`, `Core::keep_marks` and `Core::relay_acks`).
+    /// Checked in [`ChangeModel::relayed`] mode.
+    RelayWhileFenced,
 }
 
 impl Variant {
     /// Every variant, the code's first.
-    pub const ALL: [Variant; 9] = [
+    pub const ALL: [Variant; 11] = [
         Variant::Code,
         Variant::NoPooling,
         Variant::IgnoreCompleted,
@@ -322,6 +341,8 @@ impl Variant {
         Variant::NoDedupe,
         Variant::NoFence,
         Variant::InstallOnDecide,
+        Variant::ReportOnDecision,
+        Variant::RelayWhileFenced,
     ];
 }
 
@@ -386,6 +407,35 @@ pub struct Decision {
     pub by: Decider,
 }
 
+/// How a member's host was told the outcome (`Event::Completed`, or
+/// `Event::OutcomeLearned` for the proposer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Teller {
+    /// Every member of its view said it decided the change too
+    /// (`Core::report_stable`, `Engine::report_upto`).
+    Marks,
+    /// A view with quorum whose lineage holds the member adopted what it
+    /// decided (`Engine::settle_unreported`).
+    Settled,
+    /// A view with quorum resolved the change the member was running, or had
+    /// not completed while its lineage had (`resolve`).
+    Resolved,
+    /// The proposer learned the fate its lineage decided for its proposal
+    /// (`resolve`, `learn_decided`: `Event::OutcomeLearned`).
+    Learned,
+    /// At decision time ([`Variant::ReportOnDecision`]).
+    Decision,
+}
+
+/// What a member's host was told of the change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Reported {
+    /// Committed (else rolled back or abandoned).
+    pub committed: bool,
+    /// How it was told.
+    pub by: Teller,
+}
+
 /// A view with quorum, as a lineage lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Primary {
@@ -447,6 +497,13 @@ pub struct MemberState {
     pub generation: u64,
     /// Its outcome, once decided.
     pub decided: Option<Decision>,
+    /// What its host was told of the change (`Engine::outcomes`: what
+    /// `propose` returns), once the outcome is final.
+    pub reported: Option<Reported>,
+    /// The members of its view that said they decided the change
+    /// (`Peer::marks`, `Marks::done`), until it reported: past that nothing
+    /// they say changes anything here (its own entry unused).
+    pub heard_done: [bool; MEMBERS],
     /// Set when a view change recorded for it an outcome other than the one
     /// it had completed with (`Engine::adopt` overwriting its record).
     pub overruled: bool,
@@ -476,6 +533,8 @@ impl MemberState {
             old_params: None,
             generation: 0,
             decided: None,
+            reported: None,
+            heard_done: [false; MEMBERS],
             overruled: false,
             promised: view.id,
             view,
@@ -519,21 +578,40 @@ impl MemberState {
         self.accepted.last().map_or(&self.view.lineage, |nv| &nv.lineage)
     }
 
-    /// `Core::take_view_state` with `take_lineage` (`resolve`,
-    /// `Engine::install`): the state a view with quorum hands its member `i`:
-    /// its outcome for the change if the member knew it, then the lineage's
-    /// parameters. One function for installing a view and for reporting as
-    /// if an accepted one were installed, as in the code.
+    /// `Core::take_view_state` with `take_lineage` (`Engine::settle_unreported`,
+    /// `resolve`, `learn_decided`, `Engine::install`): the state a view with
+    /// quorum hands its member `i`: what it decided and had not reported is
+    /// reported if the lineage holds it and dropped if not, then its outcome
+    /// for the change if the member knew it, then the lineage's parameters.
+    /// One function for installing a view and for reporting as if an
+    /// accepted one were installed, as in the code.
     fn take_view_state(&mut self, i: usize, nv: &NewViewMsg) {
         self.view.lineage.clone_from(&nv.lineage);
+        let in_lineage = nv.base.contains(&i);
+        // `Engine::settle_unreported`: the view builds on this member's state,
+        // so what it decided is the lineage's: final.
+        if in_lineage && self.completed() && self.reported.is_none() {
+            self.reported = self.decided.map(|d| Reported { committed: d.committed, by: Teller::Settled });
+        }
         if let Some(committed) = nv.resolved {
-            let in_lineage = nv.base.contains(&i);
+            let by = if nv.adopted { Decider::Adopted } else { Decider::ViewChange };
             if matches!(self.phase, Phase::Running { .. }) || (in_lineage && !self.completed()) {
-                let by = if nv.adopted { Decider::Adopted } else { Decider::ViewChange };
                 self.decided = Some(Decision { committed, by });
                 self.phase = Phase::Done;
+                self.reported = Some(Reported { committed, by: Teller::Resolved });
             } else if self.decided.is_some_and(|d| d.committed != committed) {
-                self.overruled = true;
+                if self.reported.is_some() {
+                    self.overruled = true;
+                } else {
+                    // Outside the lineage and not reported: dropped, and
+                    // `Engine::adopt` records the lineage's outcome instead.
+                    self.decided = Some(Decision { committed, by });
+                }
+            }
+            // `Event::OutcomeLearned`: the proposer's proposal is outstanding
+            // until its host is told its fate.
+            if i == PROPOSER && self.reported.is_none() {
+                self.reported = Some(Reported { committed, by: Teller::Learned });
             }
         }
         if matches!(self.phase, Phase::Running { .. }) {
@@ -575,13 +653,54 @@ pub enum Msg {
         /// The status carried (round 2).
         status: Option<Status>,
     },
+    /// `Msg::Done` from `from` to `to`: the sender decided the change
+    /// (`Marks::done`). Its ACKs carry marks too, but in this one-protocol
+    /// scope they all say "nothing decided yet": a member ACKs no more once
+    /// it decided.
+    Done {
+        /// The sender (member index).
+        from: usize,
+        /// The recipient (member index).
+        to: usize,
+    },
+    /// [`ChangeModel::relayed`] mode: `Msg::Acks` from the coordinator to
+    /// `to`, passing on member `of`'s ACK (the coordinator's own included).
+    /// The code batches ACKs in one message; one message per ACK only adds
+    /// interleavings.
+    RelayedAck {
+        /// The member whose ACK it is (index).
+        of: usize,
+        /// The recipient (member index).
+        to: usize,
+        /// The round ACKed.
+        round: u8,
+        /// The status carried (round 2).
+        status: Option<Status>,
+    },
+    /// [`ChangeModel::relayed`] mode: `Msg::Acks` from the coordinator to
+    /// `to`, passing on member `of`'s marks: it decided the change.
+    RelayedDone {
+        /// The member that decided (index).
+        of: usize,
+        /// The recipient (member index).
+        to: usize,
+    },
 }
 
 impl Msg {
     fn to(self) -> usize {
         match self {
-            Msg::Sequenced { to } | Msg::Ack { to, .. } => to,
+            Msg::Sequenced { to }
+            | Msg::Ack { to, .. }
+            | Msg::Done { to, .. }
+            | Msg::RelayedAck { to, .. }
+            | Msg::RelayedDone { to, .. } => to,
         }
+    }
+
+    /// Whether it says a member decided (else it runs the change).
+    fn is_marks(self) -> bool {
+        matches!(self, Msg::Done { .. } | Msg::RelayedDone { .. })
     }
 }
 
@@ -591,6 +710,12 @@ impl fmt::Display for Msg {
             Msg::Sequenced { to } => write!(f, "sequenced 1->{}", node(to)),
             Msg::Ack { from, to, round, status: None } => write!(f, "ack r{round} {}->{}", node(from), node(to)),
             Msg::Ack { from, to, round, status: Some(s) } => write!(f, "ack r{round} {s:?} {}->{}", node(from), node(to)),
+            Msg::Done { from, to } => write!(f, "done {}->{}", node(from), node(to)),
+            Msg::RelayedAck { of, to, round, status: None } => write!(f, "relayed ack r{round} of {} 1->{}", node(of), node(to)),
+            Msg::RelayedAck { of, to, round, status: Some(s) } => {
+                write!(f, "relayed ack r{round} {s:?} of {} 1->{}", node(of), node(to))
+            }
+            Msg::RelayedDone { of, to } => write!(f, "relayed done of {} 1->{}", node(of), node(to)),
         }
     }
 }
@@ -837,13 +962,35 @@ pub struct ChangeModel {
     /// crashed members). They are explored in the runs where every host
     /// applies at once ([`Setup::Plain`]; see the crate documentation).
     pub max_suspicions: u8,
+    /// Whether the view routes ACKs and marks through its coordinator (node
+    /// 1), as views of `cgm_core::wire::RELAY_FROM` members and more do
+    /// (`Core::relays_acks`), instead of member to member.
+    pub relay: bool,
 }
 
 impl ChangeModel {
     /// The model of `variant` with up to two faults, crashes or false
     /// suspicions.
     pub fn new(variant: Variant) -> ChangeModel {
-        ChangeModel { variant, max_faults: 2, max_suspicions: 2 }
+        ChangeModel { variant, max_faults: 2, max_suspicions: 2, relay: variant == Variant::RelayWhileFenced }
+    }
+
+    /// The model of `variant` with ACKs and marks relayed through the
+    /// coordinator, with up to two faults, crashes or false suspicions.
+    pub fn relayed(variant: Variant) -> ChangeModel {
+        ChangeModel { relay: true, ..ChangeModel::new(variant) }
+    }
+
+    /// `Core::coordinator`: the first member of member `i`'s view.
+    fn coordinator(s: &State, i: usize) -> usize {
+        s.members[i].view.members[0]
+    }
+
+    /// Whether member `j` takes messages of view `view`: alive and in it
+    /// (`Membership::accepts`; a member of another view drops or defers
+    /// them, and in this scope nobody sends from a later view).
+    fn listens(members: &[MemberState; MEMBERS], j: usize, view: ViewId) -> bool {
+        !members[j].crashed && members[j].view.id == view
     }
 
     /// `Core::can_progress`: a live member of a view with quorum, not fenced.
@@ -901,10 +1048,45 @@ impl ChangeModel {
             m.round2[i] = status;
         }
         let view = m.view.id;
-        for j in (0..MEMBERS).filter(|&j| j != i && !s.members[j].crashed && !s.members[j].completed() && s.members[j].view.id == view) {
-            s.net.insert(Msg::Ack { from: i, to: j, round, status });
+        let coordinator = Self::coordinator(s, i);
+        if self.relay && coordinator == i {
+            // `Core::broadcast_ack`: the coordinator keeps its own ACK with
+            // the others' to pass on.
+            self.keep_for_relay(s, i, Msg::RelayedAck { of: i, to: i, round, status });
+        } else {
+            let to_all = !self.relay;
+            for j in (0..MEMBERS)
+                .filter(|&j| j != i && (to_all || j == coordinator) && !s.members[j].completed() && Self::listens(&s.members, j, view))
+            {
+                s.net.insert(Msg::Ack { from: i, to: j, round, status });
+            }
         }
         self.check_round(s, i);
+    }
+
+    /// `Core::keep_for_relay`, `Core::keep_marks` and `Core::relay_acks`:
+    /// the coordinator `c` passes `msg` (an ACK or marks of member `of`) on
+    /// to every other member but `of`; a fenced coordinator passes nothing
+    /// on. The code keeps them a little and passes a batch on; a relay sent
+    /// at once and delayed in the network covers every such timing, and
+    /// kept ACKs dropped at the fence are a relay lost.
+    fn keep_for_relay(&self, s: &mut State, c: usize, msg: Msg) {
+        if s.members[c].fenced() && self.variant != Variant::RelayWhileFenced {
+            return;
+        }
+        let view = s.members[c].view.id;
+        let of = match msg {
+            Msg::RelayedAck { of, .. } | Msg::RelayedDone { of, .. } => of,
+            _ => unreachable!("only ACKs and marks are relayed"),
+        };
+        for j in (0..MEMBERS).filter(|&j| j != c && j != of && Self::listens(&s.members, j, view)) {
+            let relayed = match msg {
+                Msg::RelayedAck { round, status, .. } if !s.members[j].completed() => Msg::RelayedAck { of, to: j, round, status },
+                Msg::RelayedDone { .. } if s.members[j].reported.is_none() => Msg::RelayedDone { of, to: j },
+                _ => continue,
+            };
+            s.net.insert(relayed);
+        }
     }
 
     /// `Core::on_ack`: an ACK for `round` from `from` arrives at `i`.
@@ -950,8 +1132,68 @@ impl ChangeModel {
             _ => round_verdict(&statuses).is_ok(),
         };
         self.conclude(m, committed);
-        // Nothing that reaches a member that completed the change changes it.
-        s.net.retain(|msg| msg.to() != i);
+        // No ACK that reaches a member that completed the change changes it
+        // (a relaying coordinator passed each on as it came in): only what
+        // the others decided counts now.
+        s.net.retain(|msg| msg.to() != i || msg.is_marks());
+        self.send_marks(s, i);
+        self.report_stable(s, i);
+    }
+
+    /// `Core::send_marks` (in `Core::pump`, right after the decision): member
+    /// `i` tells the others of its view it decided: with `Msg::Done` to each,
+    /// or, in a view that relays, to the coordinator, which passes it on. A
+    /// fenced member, or one in a view without quorum, sends no marks.
+    fn send_marks(&self, s: &mut State, i: usize) {
+        let m = &s.members[i];
+        if !m.view.quorum || m.fenced() {
+            return;
+        }
+        let view = m.view.id;
+        let coordinator = Self::coordinator(s, i);
+        if self.relay && coordinator == i {
+            return self.keep_for_relay(s, i, Msg::RelayedDone { of: i, to: i });
+        }
+        let to_all = !self.relay;
+        for j in (0..MEMBERS).filter(|&j| j != i && (to_all || j == coordinator) && Self::listens(&s.members, j, view)) {
+            // Marks to a member that reported change nothing there, unless
+            // it has them to pass on.
+            if s.members[j].reported.is_none() || (self.relay && j == coordinator) {
+                s.net.insert(Msg::Done { from: i, to: j });
+            }
+        }
+    }
+
+    /// `Core::on_marks`: member `i` hears that member `from` decided; the
+    /// coordinator of a relaying view passes that on (if `relay`).
+    fn on_marks(&self, s: &mut State, i: usize, from: usize, relay: bool) {
+        if relay && self.relay && Self::coordinator(s, i) == i {
+            self.keep_for_relay(s, i, Msg::RelayedDone { of: from, to: i });
+        }
+        if s.members[i].reported.is_none() {
+            s.members[i].heard_done[from] = true;
+            self.report_stable(s, i);
+        }
+    }
+
+    /// `Core::report_stable` with `Core::stable` and `Engine::report_upto`:
+    /// member `i`, in a view with quorum, tells its host the outcome it
+    /// decided once every other member of its view said it decided it too.
+    /// It need not be unfenced: every member of the view holds the outcome,
+    /// so any later view with quorum adopts it.
+    fn report_stable(&self, s: &mut State, i: usize) {
+        let m = &mut s.members[i];
+        if m.reported.is_some() || !m.view.quorum || !m.completed() {
+            return;
+        }
+        let Some(d) = m.decided else { return };
+        if m.view.members.iter().all(|&j| j == i || m.heard_done[j]) {
+            m.reported = Some(Reported { committed: d.committed, by: Teller::Marks });
+            m.heard_done = [false; MEMBERS];
+            if !(self.relay && Self::coordinator(s, i) == i) {
+                s.net.retain(|msg| msg.to() != i);
+            }
+        }
     }
 
     /// `Core::conclude`: a commit keeps the applied values and moves the
@@ -967,6 +1209,9 @@ impl ChangeModel {
         m.missing = 0;
         m.last_ack = [0; MEMBERS];
         m.decided = Some(Decision { committed, by: Decider::LastRound });
+        if self.variant == Variant::ReportOnDecision {
+            m.reported = Some(Reported { committed, by: Teller::Decision });
+        }
     }
 
     /// `Core::report`: what member `i` (in state `m`) reports to a view
@@ -1196,6 +1441,8 @@ impl ChangeModel {
             s.gatherings[j] = None;
         }
         m.last_ack = [0; MEMBERS];
+        // The new view hears every member's marks afresh.
+        m.heard_done = [false; MEMBERS];
         if nv.quorum {
             m.take_view_state(j, nv);
         }
@@ -1297,7 +1544,18 @@ impl Model for ChangeModel {
                     self.start_protocol(&mut s, to);
                 }
             }
-            Action::Deliver(Msg::Ack { from, to, round, status }) => self.on_ack(&mut s, to, from, round, status),
+            Action::Deliver(Msg::Ack { from, to, round, status }) => {
+                // `Core::on_member_ack`: the coordinator of a relaying view
+                // passes the ACK on.
+                if self.relay && Self::coordinator(&s, to) == to {
+                    self.keep_for_relay(&mut s, to, Msg::RelayedAck { of: from, to, round, status });
+                }
+                self.on_ack(&mut s, to, from, round, status);
+            }
+            // `Core::on_relayed_acks`: from the coordinator of the view.
+            Action::Deliver(Msg::RelayedAck { of, to, round, status }) => self.on_ack(&mut s, to, of, round, status),
+            Action::Deliver(Msg::Done { from, to }) => self.on_marks(&mut s, to, from, true),
+            Action::Deliver(Msg::RelayedDone { of, to }) => self.on_marks(&mut s, to, of, false),
             Action::Answer { member, approve: true } => self.apply_change(&mut s, member),
             Action::Answer { member, approve: false } => self.send_ack(&mut s, member, Some(Status::Failed)),
             Action::Crash(i) => {
@@ -1374,6 +1632,19 @@ impl Model for ChangeModel {
                 settled.windows(2).all(|w| w[0] == w[1])
             }),
             Property::always("no completed outcome is overruled by a view change", |_, s: &State| s.members.iter().all(|m| !m.overruled)),
+            Property::always(REPORTED_FINALITY, |_, s: &State| {
+                let mut told = s.members.iter().filter_map(|m| m.reported).map(|r| r.committed);
+                let Some(outcome) = told.next() else { return true };
+                // Only what a member decided alone and never reported may
+                // differ, once it crashed or its lineage went on without it
+                // (the limitation below): it dies with it, or is dropped when
+                // it rejoins.
+                let alone = |i: usize, m: &MemberState| m.reported.is_none() && (m.crashed || s.excluded(i));
+                let values = if outcome { (new_params(), 1) } else { (Params::default(), 0) };
+                told.all(|c| c == outcome)
+                    && s.members.iter().enumerate().all(|(i, m)| alone(i, m) || m.decided.is_none_or(|d| d.committed == outcome))
+                    && s.lineage_members().filter(|m| !matches!(m.phase, Phase::Running { .. })).all(|m| (m.params, m.generation) == values)
+            }),
             Property::sometimes("reachable: every member commits", |_, s: &State| {
                 s.members.iter().all(|m| m.decided.is_some_and(|d| d.committed && d.by == Decider::LastRound))
             }),
@@ -1388,6 +1659,15 @@ impl Model for ChangeModel {
             }),
             Property::sometimes("reachable: a survivor adopts the outcome another completed", |_, s: &State| {
                 s.members.iter().any(|m| !m.crashed && m.decided.is_some_and(|d| d.by == Decider::Adopted))
+            }),
+            Property::sometimes("reachable: every host is told once every member said it decided", |_, s: &State| {
+                s.members.iter().all(|m| m.reported.is_some_and(|r| r.by == Teller::Marks))
+            }),
+            Property::sometimes("reachable: a member decides, and its host is told at the install that adopts it", |_, s: &State| {
+                s.members.iter().any(|m| !m.crashed && m.reported.is_some_and(|r| r.by == Teller::Settled))
+            }),
+            Property::sometimes("reachable: a view change resolves the change and the host is told at install", |_, s: &State| {
+                s.members.iter().any(|m| !m.crashed && m.reported.is_some_and(|r| r.by == Teller::Resolved))
             }),
             Property::sometimes("reachable: a survivor without quorum is left undecided", |_, s: &State| {
                 s.members.iter().any(|m| !m.crashed && !m.view.quorum && matches!(m.phase, Phase::Running { .. }))

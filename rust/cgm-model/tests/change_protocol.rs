@@ -8,7 +8,7 @@
 //! Each test writes its figures (states, time, counterexample) straight to
 //! stderr, so they show in a plain `cargo test` run too.
 
-use cgm_model::{ChangeModel, CheckRun, Variant, LIMITATION, LIMITATION_EXCLUDED, ONE_LINEAGE};
+use cgm_model::{ChangeModel, CheckRun, Variant, LIMITATION, LIMITATION_EXCLUDED, ONE_LINEAGE, REPORTED_FINALITY};
 use std::io::Write;
 
 /// Writes a line past the test harness's output capture.
@@ -27,6 +27,11 @@ fn summary(run: &CheckRun) {
 fn the_code_keeps_every_property_in_every_reachable_state() {
     let run = ChangeModel::new(Variant::Code).check(2);
     summary(&run);
+    keeps_every_property(&run);
+}
+
+/// Every `always` property holds and every `sometimes` one is reached.
+fn keeps_every_property(run: &CheckRun) {
     for (property, trace) in &run.violations {
         say(&format!("  VIOLATED {property}: {}", trace.join(", ")));
     }
@@ -38,7 +43,13 @@ fn the_code_keeps_every_property_in_every_reachable_state() {
 /// Checks `variant` and asserts it violates one of `expected`, printing the
 /// shortest counterexample.
 fn must_fail(variant: Variant, expected: &[&str]) {
-    let run = ChangeModel::new(variant).check(1);
+    must_fail_in(ChangeModel::new(variant), expected);
+}
+
+/// Checks `model` (a variant) and asserts it violates one of `expected`.
+fn must_fail_in(model: ChangeModel, expected: &[&str]) {
+    let variant = model.variant;
+    let run = model.check(1);
     summary(&run);
     for (property, trace) in &run.violations {
         say(&format!("  counterexample to \"{property}\": {}", trace.join(", ")));
@@ -103,4 +114,12 @@ fn installing_on_decision_is_safe_with_one_leader_at_a_time() {
     let run = ChangeModel { max_suspicions: 0, ..ChangeModel::new(Variant::InstallOnDecide) }.check(1);
     summary(&run);
     assert!(run.violations.is_empty(), "with crashes alone, {:?} violates {:?}", run.variant, run.violations);
+}
+
+/// The old code told the host at decision time: member 3 holds every OK
+/// status and commits, and the survivors, which never got its status,
+/// abandon the change, so two hosts are told different outcomes.
+#[test]
+fn reporting_on_decision_tells_a_host_an_outcome_the_cluster_undoes() {
+    must_fail(Variant::ReportOnDecision, &[REPORTED_FINALITY]);
 }
