@@ -1,7 +1,8 @@
 //! A model of libcgm's transactional parameter change protocol as the code
 //! implements it, checked exhaustively with [stateright] for three members
 //! with up to two faults (crashes, false suspicions) and a network that
-//! loses, reorders and duplicates messages.
+//! loses, reorders and duplicates messages, with ACKs sent member to member
+//! or relayed through the coordinator, up to what each member's host is told.
 //!
 //! This crate is proof documentation: it states what the change protocol
 //! guarantees and under which faults, shows by an exhaustive search of every
@@ -21,14 +22,17 @@
 //! | --- | --- |
 //! | initial state: the coordinator sends the sequenced entry to 2 and 3 and starts the change | `Core::progress` (`Msg::Sequenced`), `Core::start_protocol` |
 //! | [`Msg::Sequenced`] delivered: the member starts round 1 | `Core::on_sequenced`, `Core::progress`, `Core::start_protocol` |
-//! | round 1: an ACK `Received` to every member (views of three ACK member to member; from `cgm_core::wire::RELAY_FROM` members on, ACKs go through the coordinator, which this model does not cover) | `Core::start_round` (index 0), `Core::send_ack`, `Core::broadcast_ack` |
+//! | round 1: an ACK `Received` to every member (views of three ACK member to member) | `Core::start_round` (index 0), `Core::send_ack`, `Core::broadcast_ack` |
+//! | [`ChangeModel::relayed`]: every ACK and every `Done` goes to the coordinator (node 1), which passes it on to the others ([`Msg::RelayedAck`], [`Msg::RelayedDone`]), its own too; a fenced coordinator passes nothing on (views of `cgm_core::wire::RELAY_FROM` members and more; the model runs three members that way) | `Core::relays_acks`, `Core::broadcast_ack`, `Core::on_member_ack`, `Core::keep_for_relay`, `Core::keep_marks`, `Core::relay_acks`, `Core::on_relayed_acks` |
 //! | [`Msg::Ack`] delivered: last ACK round, stored status, missing count | `Core::on_ack` (`Peer::last_ack_round`, the `Engine::acks` window, `Running::missing`) |
 //! | a round completes when nobody is missing | `Core::check_round` (only while `Core::can_progress`) |
 //! | round 2 starts: static check, local limits, veto hook | `Core::start_round` (index 1): `Params::with_changes`, `LocalLimits::check`, `Core::wait_on(Resource::Veto)` |
 //! | [`Action::Answer`]: the host approves or vetoes (a veto timeout is a veto) | `Core::complete_local_wait`, `Core::engine_timeout` |
 //! | local apply: remember the old values, apply the new | `Core::apply_change` (`Running::old_params`) |
 //! | round 2 completes: the verdict on every member's status | `Core::check_round`, `Core::finish` → [`cgm_core::round_verdict`] (called here) |
-//! | a commit keeps the values, a rollback restores the remembered ones | `Core::conclude` |
+//! | a commit keeps the values, a rollback restores the remembered ones; the member has decided, and reports nothing yet | `Core::conclude`, `Engine::decide` (`Engine::unreported`) |
+//! | the member that decided tells the others of its view, unless fenced: [`Msg::Done`] to each (or to the coordinator, relaying) | `Core::pump` → `Core::send_marks` (`Msg::Done`, `Marks::done`) |
+//! | [`Msg::Done`] delivered: the member notes the sender decided; once every other member of its view did and it decided too, it reports its outcome to its host ([`MemberState::reported`]) | `Core::on_marks` (`Peer::marks`), `Core::report_stable`, `Core::stable` (`progress::stable_mark`), `Engine::report_upto` (`Event::Completed`) |
 //! | [`Action::Crash`]: a member stops for good | a node process dying |
 //! | [`Action::Lead`]: the lowest member of a view not suspected, with a crashed member in it, starts a view change without the suspects, fenced, with its own report | `Core::maybe_lead`, `Core::start_gathering`, `Core::fence`, `Core::report` |
 //! | [`Action::Suspect`]: a member suspects a live member of its view (a false suspicion, a leader's report or acceptance deadline included) and, the lowest not suspected, leads a view change without it | `Core::suspect`, `Core::membership_timeout`, `Core::maybe_lead`, `Core::start_gathering` |
@@ -38,6 +42,7 @@
 //! | [`Action::NewView`]: the `NewView` reaches a member that promised it: it installs a view without quorum, and accepts one with quorum (fenced until it installs) and answers `Accepted` | `Core::on_new_view`, `Core::accept`, `Core::install` |
 //! | [`Action::Accepted`]: an acceptance reaches the leader; with every member's, it sends `Install` and installs | `Core::on_accepted`, `Core::install_accepted` |
 //! | [`Action::Install`]: the `Install` reaches a member whose last accepted view it is: it takes the state of the views that one builds on, then installs it | `Core::on_install`, `Core::install_accepted`, `Core::install`, `Core::take_view_state`, `resolve`, `Engine::install` |
+//! | installing a view with quorum: a member of its lineage (`NewView::base`) reports what it decided and had not reported; one outside it drops that and takes the lineage's outcome; a member the view resolves the change for reports that; the proposer learns the fate of its proposal | `take_lineage`: `Engine::settle_unreported`, `resolve` (`Event::Completed`, `Engine::adopt`), `learn_decided` (`Event::OutcomeLearned`) |
 //!
 //! The decisions that make the protocol safe are not re-implemented: the
 //! model calls [`cgm_core::round_verdict`] (the last round's verdict, on
@@ -62,8 +67,12 @@
 //!   delivery and a sequence-number dedupe) give more than that, so the
 //!   engine is shown safe even without them. Messages to a crashed member
 //!   are dropped; messages a member sent before it crashed may still arrive.
-//!   Messages to a member that completed the change are dropped too: an ACK
-//!   changes nothing there. A member that installs a new view drops every
+//!   ACKs to a member that completed the change are dropped too: an ACK
+//!   changes nothing there (a relaying coordinator passed each on as it came
+//!   in); the `Done`s it waits for to report are not. A `Done` is delivered
+//!   at most once: marks only ever raise what a member heard, so a duplicate
+//!   changes nothing. Marks reaching a member that reported are dropped,
+//!   except at a relaying coordinator, which passes them on. A member that installs a new view drops every
 //!   message of the old one still addressed to it (`Membership::accepts`,
 //!   `Membership::defer_or_drop`). A member sends only to members in its own
 //!   view; the code also sends to members yet to install it, which defer the
@@ -107,6 +116,23 @@
 //! - **One protocol** runs (sequence 1, global rounds 1 and 2). Earlier and
 //!   later protocols, ACKs ahead (`Engine::ack_horizon`) and state transfer to
 //!   joiners do not enter a parameter change's decision.
+//! - **Marks** are `Marks::done` of this one protocol: a member ACKs no more
+//!   once it decided, so the marks its ACKs carry all say "nothing decided"
+//!   and only [`Msg::Done`] says "decided". `Marks::told` and the fates table
+//!   it prunes (`Fates`, `NewView::fates`) decide which proposals may run
+//!   again, not any outcome: not modelled. A member that installs a view
+//!   with quorum starts marks afresh (`Engine::install`) but, the change
+//!   resolved or dropped there, has nothing left to report in this scope.
+//! - **What a host is told** is one value per member ([`Reported`]): the
+//!   outcome of `Event::Completed`, or of `Event::OutcomeLearned` for the
+//!   proposer (node 1) when its lineage decided without it.
+//! - **Relayed ACKs** ([`ChangeModel::relayed`]): the code keeps ACKs and
+//!   marks a little and passes a batch on (`Msg::Acks`); the model passes
+//!   each on at once in a message of its own, which the network may delay:
+//!   a batch is some of those delivered together, and kept ACKs a fence
+//!   clears are relays lost. The view of three relays as if it had
+//!   `RELAY_FROM` members: the coordinator's rules do not depend on the
+//!   size, and four members are beyond this crate's budget.
 //! - **Round-1 statuses** are not stored: they are all `Received`, and the
 //!   view change rule ignores the statuses of members that had not reached
 //!   the last round. A round-1 report lists `Received` for itself and for
@@ -152,7 +178,15 @@
 //! - **settled members agree**: live members of the lineage not in the
 //!   middle of the change hold identical parameters and generation;
 //! - **no outcome is overruled**: a view change never records, for a member
-//!   that completed the change, an outcome other than its own.
+//!   that completed the change and reported (or is of the lineage, and so
+//!   reports at install), an outcome other than its own;
+//! - **reported finality** ([`REPORTED_FINALITY`]): every member whose host
+//!   was told an outcome, crashed or excluded members included, was told the
+//!   same one; every decision standing agrees with it (only what a crashed
+//!   or excluded member decided and never reported may not); and every
+//!   settled live member of the lineage holds its values.
+//!
+//! Both with ACKs member to member and with [`ChangeModel::relayed`] ACKs.
 //!
 //! These are reachable (properties `sometimes`, showing the search is not
 //! vacuous): a commit everywhere, a rollback everywhere after a failed apply,
@@ -161,9 +195,12 @@
 //! a lone survivor without quorum left undecided (a view without quorum
 //! decides nothing), competing leaders (a member promises a later view
 //! change after reporting to a view change that decided with quorum), and a
-//! member reporting as if the view it accepted were installed.
+//! member reporting as if the view it accepted were installed, every host
+//! told once every member said it decided, a host told at the install that
+//! adopts what its member decided, and a host told at the install that
+//! resolves the change its member was running.
 //!
-//! # The limitation the model makes visible
+//! # The limitation the model makes visible, and why no host sees it
 //!
 //! A member that holds every OK status commits at once. If it then crashes
 //! before its own round-2 status reaches anyone, the survivors cannot tell it
@@ -177,6 +214,31 @@
 //! position until it rejoins and takes the lineage's parameters:
 //! [`LIMITATION_EXCLUDED`] shows it commits while the lineage rolls back, so
 //! agreement is stated for the members of the lineage.
+//!
+//! Such a decision is never reported: a member tells its host only once
+//! every member of its view said it decided too (then any later view with
+//! quorum holds a member that carries the outcome, and adopts it), or at the
+//! install of a view with quorum that builds on its own state. The committed
+//! member above hears no `Done` from the survivors, which never decide in
+//! its view, so its host is told nothing; [`REPORTED_FINALITY`] holds in
+//! every state. The code before that rule told the host at decision time,
+//! and the host of the member that committed was told "committed" for a
+//! change the cluster undid: [`Variant::ReportOnDecision`] finds that run.
+//!
+//! # Why relaying while fenced has no failing variant
+//!
+//! [`Variant::RelayWhileFenced`] keeps every property: among three members
+//! the fence on relaying changes no outcome. A relayed ACK can complete a
+//! round only at a member that is not fenced itself (`Core::can_progress`):
+//! one that has not reported to the view change yet, and so reports the
+//! outcome it completed, which the view change adopts, or one the view
+//! change leaves out, in the excluded member's position above. Relayed
+//! marks let a member report only an outcome every member of the view
+//! decided, which any view change adopts. The fence keeps a fenced
+//! coordinator's view from moving on while it is being replaced; the model
+//! cannot show a run that needs it (four members or more, where the code
+//! relays, are beyond this crate's budget), so the variant is checked to
+//! stay safe here and is not counted among those that must fail.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, unreachable_pub)]
 
@@ -272,6 +334,9 @@ pub enum Setup {
 }
 
 impl Setup {
+    /// Every setup.
+    pub const ALL: [Setup; 3] = [Setup::Plain, Setup::Hook, Setup::Tight];
+
     /// The member's local limits.
     fn limits(self) -> LocalLimits {
         let mut l = LocalLimits::default();
@@ -283,8 +348,10 @@ impl Setup {
 }
 
 /// The code's protocol, or the code with one safeguard removed. Every variant
-/// but [`Variant::Code`] must fail a property: that shows the checker, and
-/// each safeguard, has teeth.
+/// but [`Variant::Code`] and [`Variant::RelayWhileFenced`] must fail a
+/// property: that shows the checker, and each safeguard, has teeth (see the
+/// crate documentation for why relaying while fenced cannot fail among three
+/// members).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Variant {
     /// The protocol as the code implements it.
@@ -505,7 +572,9 @@ pub struct MemberState {
     /// they say changes anything here (its own entry unused).
     pub heard_done: [bool; MEMBERS],
     /// Set when a view change recorded for it an outcome other than the one
-    /// it had completed with (`Engine::adopt` overwriting its record).
+    /// it had completed with and reported, at that install or before
+    /// (`Engine::adopt` overwriting its record); what a member outside the
+    /// lineage decided and did not report is dropped instead.
     pub overruled: bool,
     /// The view it has installed.
     pub view: MemberView,
@@ -966,13 +1035,15 @@ pub struct ChangeModel {
     /// 1), as views of `cgm_core::wire::RELAY_FROM` members and more do
     /// (`Core::relays_acks`), instead of member to member.
     pub relay: bool,
+    /// The [`Setup`]s each member's host is explored with.
+    pub setups: &'static [Setup],
 }
 
 impl ChangeModel {
     /// The model of `variant` with up to two faults, crashes or false
     /// suspicions.
     pub fn new(variant: Variant) -> ChangeModel {
-        ChangeModel { variant, max_faults: 2, max_suspicions: 2, relay: variant == Variant::RelayWhileFenced }
+        ChangeModel { variant, max_faults: 2, max_suspicions: 2, relay: variant == Variant::RelayWhileFenced, setups: &Setup::ALL }
     }
 
     /// The model of `variant` with ACKs and marks relayed through the
@@ -1456,14 +1527,14 @@ impl Model for ChangeModel {
     /// Every combination of member [`Setup`]s; in each, the coordinator has
     /// sequenced the change (sent to members 2 and 3) and started it.
     fn init_states(&self) -> Vec<State> {
-        let setups = [Setup::Plain, Setup::Hook, Setup::Tight];
+        let setups = self.setups;
         let id = ViewId { epoch: 1, leader: 1 };
         let everyone: Vec<usize> = (0..MEMBERS).collect();
         let view = MemberView { id, members: everyone.clone(), quorum: true, lineage: vec![Primary { id, members: everyone }] };
         let mut out = Vec::new();
-        for a in setups {
-            for b in setups {
-                for c in setups {
+        for &a in setups {
+            for &b in setups {
+                for &c in setups {
                     let mut s = State {
                         members: [a, b, c].map(|setup| MemberState::new(setup, view.clone())),
                         net: [Msg::Sequenced { to: 1 }, Msg::Sequenced { to: 2 }].into_iter().collect(),
@@ -1554,8 +1625,17 @@ impl Model for ChangeModel {
             }
             // `Core::on_relayed_acks`: from the coordinator of the view.
             Action::Deliver(Msg::RelayedAck { of, to, round, status }) => self.on_ack(&mut s, to, of, round, status),
-            Action::Deliver(Msg::Done { from, to }) => self.on_marks(&mut s, to, from, true),
-            Action::Deliver(Msg::RelayedDone { of, to }) => self.on_marks(&mut s, to, of, false),
+            // Marks only ever raise what a member heard (and what its
+            // coordinator relays), so a duplicate changes nothing: delivered
+            // once, they leave the network (fewer states, the same runs).
+            Action::Deliver(msg @ Msg::Done { from, to }) => {
+                s.net.remove(&msg);
+                self.on_marks(&mut s, to, from, true);
+            }
+            Action::Deliver(msg @ Msg::RelayedDone { of, to }) => {
+                s.net.remove(&msg);
+                self.on_marks(&mut s, to, of, false);
+            }
             Action::Answer { member, approve: true } => self.apply_change(&mut s, member),
             Action::Answer { member, approve: false } => self.send_ack(&mut s, member, Some(Status::Failed)),
             Action::Crash(i) => {
@@ -1704,6 +1784,8 @@ impl Model for ChangeModel {
 pub struct CheckRun {
     /// The variant checked.
     pub variant: Variant,
+    /// Whether ACKs and marks were relayed through the coordinator.
+    pub relay: bool,
     /// Distinct states explored.
     pub unique_states: usize,
     /// States generated, repeats included.
@@ -1736,6 +1818,7 @@ impl ChangeModel {
         let found = checker.discoveries();
         let mut run = CheckRun {
             variant: self.variant,
+            relay: self.relay,
             unique_states: checker.unique_state_count(),
             states: checker.state_count(),
             max_depth: checker.max_depth(),
