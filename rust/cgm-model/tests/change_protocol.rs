@@ -124,9 +124,10 @@ fn installing_on_decision_is_safe_with_one_leader_at_a_time() {
     assert!(run.violations.is_empty(), "with crashes alone, {:?} violates {:?}", run.variant, run.violations);
 }
 
-/// The old code told the host at decision time: member 3 holds every OK
-/// status and commits, and the survivors, which never got its status,
-/// abandon the change, so two hosts are told different outcomes.
+/// The old code told the host at decision time: a member holds every OK
+/// status and commits, a view change leaves it out (a crash or a false
+/// suspicion), and the others, which never got its status, abandon the
+/// change, so two hosts are told different outcomes.
 #[test]
 fn reporting_on_decision_tells_a_host_an_outcome_the_cluster_undoes() {
     must_fail(Variant::ReportOnDecision, &[REPORTED_FINALITY]);
