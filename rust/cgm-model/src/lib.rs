@@ -1,7 +1,8 @@
 //! A model of libcgm's transactional parameter change protocol as the code
 //! implements it, checked exhaustively with [stateright] for three members
 //! with up to two faults (crashes, false suspicions) and a network that
-//! loses, reorders and duplicates messages.
+//! loses, reorders and duplicates messages, with ACKs sent member to member
+//! or relayed through the coordinator, up to what each member's host is told.
 //!
 //! This crate is proof documentation: it states what the change protocol
 //! guarantees and under which faults, shows by an exhaustive search of every
@@ -21,14 +22,17 @@
 //! | --- | --- |
 //! | initial state: the coordinator sends the sequenced entry to 2 and 3 and starts the change | `Core::progress` (`Msg::Sequenced`), `Core::start_protocol` |
 //! | [`Msg::Sequenced`] delivered: the member starts round 1 | `Core::on_sequenced`, `Core::progress`, `Core::start_protocol` |
-//! | round 1: an ACK `Received` to every member (views of three ACK member to member; from `cgm_core::wire::RELAY_FROM` members on, ACKs go through the coordinator, which this model does not cover) | `Core::start_round` (index 0), `Core::send_ack`, `Core::broadcast_ack` |
+//! | round 1: an ACK `Received` to every member (views of three ACK member to member) | `Core::start_round` (index 0), `Core::send_ack`, `Core::broadcast_ack` |
+//! | [`ChangeModel::relayed`]: every ACK and every `Done` goes to the coordinator (node 1), which passes it on to the others ([`Msg::RelayedAck`], [`Msg::RelayedDone`]), its own too; a fenced coordinator passes nothing on (views of `cgm_core::wire::RELAY_FROM` members and more; the model runs three members that way) | `Core::relays_acks`, `Core::broadcast_ack`, `Core::on_member_ack`, `Core::keep_for_relay`, `Core::keep_marks`, `Core::relay_acks`, `Core::on_relayed_acks` |
 //! | [`Msg::Ack`] delivered: last ACK round, stored status, missing count | `Core::on_ack` (`Peer::last_ack_round`, the `Engine::acks` window, `Running::missing`) |
 //! | a round completes when nobody is missing | `Core::check_round` (only while `Core::can_progress`) |
 //! | round 2 starts: static check, local limits, veto hook | `Core::start_round` (index 1): `Params::with_changes`, `LocalLimits::check`, `Core::wait_on(Resource::Veto)` |
 //! | [`Action::Answer`]: the host approves or vetoes (a veto timeout is a veto) | `Core::complete_local_wait`, `Core::engine_timeout` |
 //! | local apply: remember the old values, apply the new | `Core::apply_change` (`Running::old_params`) |
 //! | round 2 completes: the verdict on every member's status | `Core::check_round`, `Core::finish` → [`cgm_core::round_verdict`] (called here) |
-//! | a commit keeps the values, a rollback restores the remembered ones | `Core::conclude` |
+//! | a commit keeps the values, a rollback restores the remembered ones; the member has decided, and reports nothing yet | `Core::conclude`, `Engine::decide` (`Engine::unreported`) |
+//! | the member that decided tells the others of its view, unless fenced: [`Msg::Done`] to each (or to the coordinator, relaying) | `Core::pump` → `Core::send_marks` (`Msg::Done`, `Marks::done`) |
+//! | [`Msg::Done`] delivered: the member notes the sender decided; once every other member of its view did and it decided too, it reports its outcome to its host ([`MemberState::reported`]) | `Core::on_marks` (`Peer::marks`), `Core::report_stable`, `Core::stable` (`progress::stable_mark`), `Engine::report_upto` (`Event::Completed`) |
 //! | [`Action::Crash`]: a member stops for good | a node process dying |
 //! | [`Action::Lead`]: the lowest member of a view not suspected, with a crashed member in it, starts a view change without the suspects, fenced, with its own report | `Core::maybe_lead`, `Core::start_gathering`, `Core::fence`, `Core::report` |
 //! | [`Action::Suspect`]: a member suspects a live member of its view (a false suspicion, a leader's report or acceptance deadline included) and, the lowest not suspected, leads a view change without it | `Core::suspect`, `Core::membership_timeout`, `Core::maybe_lead`, `Core::start_gathering` |
@@ -38,6 +42,7 @@
 //! | [`Action::NewView`]: the `NewView` reaches a member that promised it: it installs a view without quorum, and accepts one with quorum (fenced until it installs) and answers `Accepted` | `Core::on_new_view`, `Core::accept`, `Core::install` |
 //! | [`Action::Accepted`]: an acceptance reaches the leader; with every member's, it sends `Install` and installs | `Core::on_accepted`, `Core::install_accepted` |
 //! | [`Action::Install`]: the `Install` reaches a member whose last accepted view it is: it takes the state of the views that one builds on, then installs it | `Core::on_install`, `Core::install_accepted`, `Core::install`, `Core::take_view_state`, `resolve`, `Engine::install` |
+//! | installing a view with quorum: a member of its lineage (`NewView::base`) reports what it decided and had not reported; one outside it drops that and takes the lineage's outcome; a member the view resolves the change for reports that; the proposer learns the fate of its proposal | `take_lineage`: `Engine::settle_unreported`, `resolve` (`Event::Completed`, `Engine::adopt`), `learn_decided` (`Event::OutcomeLearned`) |
 //!
 //! The decisions that make the protocol safe are not re-implemented: the
 //! model calls [`cgm_core::round_verdict`] (the last round's verdict, on
@@ -62,8 +67,12 @@
 //!   delivery and a sequence-number dedupe) give more than that, so the
 //!   engine is shown safe even without them. Messages to a crashed member
 //!   are dropped; messages a member sent before it crashed may still arrive.
-//!   Messages to a member that completed the change are dropped too: an ACK
-//!   changes nothing there. A member that installs a new view drops every
+//!   ACKs to a member that completed the change are dropped too: an ACK
+//!   changes nothing there (a relaying coordinator passed each on as it came
+//!   in); the `Done`s it waits for to report are not. A `Done` is delivered
+//!   at most once: marks only ever raise what a member heard, so a duplicate
+//!   changes nothing. Marks reaching a member that reported are dropped,
+//!   except at a relaying coordinator, which passes them on. A member that installs a new view drops every
 //!   message of the old one still addressed to it (`Membership::accepts`,
 //!   `Membership::defer_or_drop`). A member sends only to members in its own
 //!   view; the code also sends to members yet to install it, which defer the
@@ -107,6 +116,23 @@
 //! - **One protocol** runs (sequence 1, global rounds 1 and 2). Earlier and
 //!   later protocols, ACKs ahead (`Engine::ack_horizon`) and state transfer to
 //!   joiners do not enter a parameter change's decision.
+//! - **Marks** are `Marks::done` of this one protocol: a member ACKs no more
+//!   once it decided, so the marks its ACKs carry all say "nothing decided"
+//!   and only [`Msg::Done`] says "decided". `Marks::told` and the fates table
+//!   it prunes (`Fates`, `NewView::fates`) decide which proposals may run
+//!   again, not any outcome: not modelled. A member that installs a view
+//!   with quorum starts marks afresh (`Engine::install`) but, the change
+//!   resolved or dropped there, has nothing left to report in this scope.
+//! - **What a host is told** is one value per member ([`Reported`]): the
+//!   outcome of `Event::Completed`, or of `Event::OutcomeLearned` for the
+//!   proposer (node 1) when its lineage decided without it.
+//! - **Relayed ACKs** ([`ChangeModel::relayed`]): the code keeps ACKs and
+//!   marks a little and passes a batch on (`Msg::Acks`); the model passes
+//!   each on at once in a message of its own, which the network may delay:
+//!   a batch is some of those delivered together, and kept ACKs a fence
+//!   clears are relays lost. The view of three relays as if it had
+//!   `RELAY_FROM` members: the coordinator's rules do not depend on the
+//!   size, and four members are beyond this crate's budget.
 //! - **Round-1 statuses** are not stored: they are all `Received`, and the
 //!   view change rule ignores the statuses of members that had not reached
 //!   the last round. A round-1 report lists `Received` for itself and for
@@ -152,7 +178,15 @@
 //! - **settled members agree**: live members of the lineage not in the
 //!   middle of the change hold identical parameters and generation;
 //! - **no outcome is overruled**: a view change never records, for a member
-//!   that completed the change, an outcome other than its own.
+//!   that completed the change and reported (or is of the lineage, and so
+//!   reports at install), an outcome other than its own;
+//! - **reported finality** ([`REPORTED_FINALITY`]): every member whose host
+//!   was told an outcome, crashed or excluded members included, was told the
+//!   same one; every decision standing agrees with it (only what a crashed
+//!   or excluded member decided and never reported may not); and every
+//!   settled live member of the lineage holds its values.
+//!
+//! Both with ACKs member to member and with [`ChangeModel::relayed`] ACKs.
 //!
 //! These are reachable (properties `sometimes`, showing the search is not
 //! vacuous): a commit everywhere, a rollback everywhere after a failed apply,
@@ -161,9 +195,12 @@
 //! a lone survivor without quorum left undecided (a view without quorum
 //! decides nothing), competing leaders (a member promises a later view
 //! change after reporting to a view change that decided with quorum), and a
-//! member reporting as if the view it accepted were installed.
+//! member reporting as if the view it accepted were installed, every host
+//! told once every member said it decided, a host told at the install that
+//! adopts what its member decided, and a host told at the install that
+//! resolves the change its member was running.
 //!
-//! # The limitation the model makes visible
+//! # The limitation the model makes visible, and why no host sees it
 //!
 //! A member that holds every OK status commits at once. If it then crashes
 //! before its own round-2 status reaches anyone, the survivors cannot tell it
@@ -177,6 +214,31 @@
 //! position until it rejoins and takes the lineage's parameters:
 //! [`LIMITATION_EXCLUDED`] shows it commits while the lineage rolls back, so
 //! agreement is stated for the members of the lineage.
+//!
+//! Such a decision is never reported: a member tells its host only once
+//! every member of its view said it decided too (then any later view with
+//! quorum holds a member that carries the outcome, and adopts it), or at the
+//! install of a view with quorum that builds on its own state. The committed
+//! member above hears no `Done` from the survivors, which never decide in
+//! its view, so its host is told nothing; [`REPORTED_FINALITY`] holds in
+//! every state. The code before that rule told the host at decision time,
+//! and the host of the member that committed was told "committed" for a
+//! change the cluster undid: [`Variant::ReportOnDecision`] finds that run.
+//!
+//! # Why relaying while fenced has no failing variant
+//!
+//! [`Variant::RelayWhileFenced`] keeps every property: among three members
+//! the fence on relaying changes no outcome. A relayed ACK can complete a
+//! round only at a member that is not fenced itself (`Core::can_progress`):
+//! one that has not reported to the view change yet, and so reports the
+//! outcome it completed, which the view change adopts, or one the view
+//! change leaves out, in the excluded member's position above. Relayed
+//! marks let a member report only an outcome every member of the view
+//! decided, which any view change adopts. The fence keeps a fenced
+//! coordinator's view from moving on while it is being replaced; the model
+//! cannot show a run that needs it (four members or more, where the code
+//! relays, are beyond this crate's budget), so the variant is checked to
+//! stay safe here and is not counted among those that must fail.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, unreachable_pub)]
 
@@ -189,6 +251,9 @@ use std::time::{Duration, Instant};
 
 /// Members of the modelled view (node ids 1, 2 and 3; node 1 coordinates).
 pub const MEMBERS: usize = 3;
+
+/// The member (index) that proposed the change: node 1, the coordinator.
+const PROPOSER: usize = 0;
 
 /// The change every run proposes: a heartbeat interval and a fragment size,
 /// both valid everywhere, the fragment size beyond a [`Setup::Tight`]
@@ -207,6 +272,12 @@ pub const LIMITATION: &str = "limitation (inherent): a member commits, crashes, 
 /// member excluded while alive: it committed, a false suspicion left it out of
 /// the lineage, and the lineage rolled back.
 pub const LIMITATION_EXCLUDED: &str = "limitation (inherent): a member commits, is excluded alive, and the lineage rolls back";
+
+/// The name of the `always` property that what a host is told is final: every
+/// member told reports the same outcome, and no standing decision, and no
+/// settled member's values, contradict it.
+pub const REPORTED_FINALITY: &str =
+    "reported finality: every host told is told the same outcome, and no standing decision or settled values contradict it";
 
 /// The name of the `always` property that two views with quorum never fork
 /// the lineage.
@@ -263,6 +334,9 @@ pub enum Setup {
 }
 
 impl Setup {
+    /// Every setup.
+    pub const ALL: [Setup; 3] = [Setup::Plain, Setup::Hook, Setup::Tight];
+
     /// The member's local limits.
     fn limits(self) -> LocalLimits {
         let mut l = LocalLimits::default();
@@ -274,8 +348,10 @@ impl Setup {
 }
 
 /// The code's protocol, or the code with one safeguard removed. Every variant
-/// but [`Variant::Code`] must fail a property: that shows the checker, and
-/// each safeguard, has teeth.
+/// but [`Variant::Code`] and [`Variant::RelayWhileFenced`] must fail a
+/// property: that shows the checker, and each safeguard, has teeth (see the
+/// crate documentation for why relaying while fenced cannot fail among three
+/// members).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Variant {
     /// The protocol as the code implements it.
@@ -308,11 +384,21 @@ pub enum Variant {
     /// only once every member accepted it (`Msg::Accepted`, `Msg::Install`):
     /// the code before the two-step install.
     InstallOnDecide,
+    /// A member reports the outcome to its host as soon as it decides it,
+    /// instead of once it is final (every member of the view said it decided
+    /// it too, or a view with quorum whose lineage holds the member installs):
+    /// the code before `Core::report_stable`.
+    ReportOnDecision,
+    /// A fenced coordinator of a view that relays ACKs goes on passing ACKs
+    /// and marks on, instead of passing nothing on (the fence checks in
+    /// `Core::keep_for_relay`, `Core::keep_marks` and `Core::relay_acks`).
+    /// Checked in [`ChangeModel::relayed`] mode.
+    RelayWhileFenced,
 }
 
 impl Variant {
     /// Every variant, the code's first.
-    pub const ALL: [Variant; 9] = [
+    pub const ALL: [Variant; 11] = [
         Variant::Code,
         Variant::NoPooling,
         Variant::IgnoreCompleted,
@@ -322,6 +408,8 @@ impl Variant {
         Variant::NoDedupe,
         Variant::NoFence,
         Variant::InstallOnDecide,
+        Variant::ReportOnDecision,
+        Variant::RelayWhileFenced,
     ];
 }
 
@@ -386,6 +474,35 @@ pub struct Decision {
     pub by: Decider,
 }
 
+/// How a member's host was told the outcome (`Event::Completed`, or
+/// `Event::OutcomeLearned` for the proposer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Teller {
+    /// Every member of its view said it decided the change too
+    /// (`Core::report_stable`, `Engine::report_upto`).
+    Marks,
+    /// A view with quorum whose lineage holds the member adopted what it
+    /// decided (`Engine::settle_unreported`).
+    Settled,
+    /// A view with quorum resolved the change the member was running, or had
+    /// not completed while its lineage had (`resolve`).
+    Resolved,
+    /// The proposer learned the fate its lineage decided for its proposal
+    /// (`resolve`, `learn_decided`: `Event::OutcomeLearned`).
+    Learned,
+    /// At decision time ([`Variant::ReportOnDecision`]).
+    Decision,
+}
+
+/// What a member's host was told of the change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Reported {
+    /// Committed (else rolled back or abandoned).
+    pub committed: bool,
+    /// How it was told.
+    pub by: Teller,
+}
+
 /// A view with quorum, as a lineage lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Primary {
@@ -447,8 +564,17 @@ pub struct MemberState {
     pub generation: u64,
     /// Its outcome, once decided.
     pub decided: Option<Decision>,
+    /// What its host was told of the change (`Engine::outcomes`: what
+    /// `propose` returns), once the outcome is final.
+    pub reported: Option<Reported>,
+    /// The members of its view that said they decided the change
+    /// (`Peer::marks`, `Marks::done`), until it reported: past that nothing
+    /// they say changes anything here (its own entry unused).
+    pub heard_done: [bool; MEMBERS],
     /// Set when a view change recorded for it an outcome other than the one
-    /// it had completed with (`Engine::adopt` overwriting its record).
+    /// it had completed with and reported, at that install or before
+    /// (`Engine::adopt` overwriting its record); what a member outside the
+    /// lineage decided and did not report is dropped instead.
     pub overruled: bool,
     /// The view it has installed.
     pub view: MemberView,
@@ -476,6 +602,8 @@ impl MemberState {
             old_params: None,
             generation: 0,
             decided: None,
+            reported: None,
+            heard_done: [false; MEMBERS],
             overruled: false,
             promised: view.id,
             view,
@@ -519,21 +647,40 @@ impl MemberState {
         self.accepted.last().map_or(&self.view.lineage, |nv| &nv.lineage)
     }
 
-    /// `Core::take_view_state` with `take_lineage` (`resolve`,
-    /// `Engine::install`): the state a view with quorum hands its member `i`:
-    /// its outcome for the change if the member knew it, then the lineage's
-    /// parameters. One function for installing a view and for reporting as
-    /// if an accepted one were installed, as in the code.
+    /// `Core::take_view_state` with `take_lineage` (`Engine::settle_unreported`,
+    /// `resolve`, `learn_decided`, `Engine::install`): the state a view with
+    /// quorum hands its member `i`: what it decided and had not reported is
+    /// reported if the lineage holds it and dropped if not, then its outcome
+    /// for the change if the member knew it, then the lineage's parameters.
+    /// One function for installing a view and for reporting as if an
+    /// accepted one were installed, as in the code.
     fn take_view_state(&mut self, i: usize, nv: &NewViewMsg) {
         self.view.lineage.clone_from(&nv.lineage);
+        let in_lineage = nv.base.contains(&i);
+        // `Engine::settle_unreported`: the view builds on this member's state,
+        // so what it decided is the lineage's: final.
+        if in_lineage && self.completed() && self.reported.is_none() {
+            self.reported = self.decided.map(|d| Reported { committed: d.committed, by: Teller::Settled });
+        }
         if let Some(committed) = nv.resolved {
-            let in_lineage = nv.base.contains(&i);
+            let by = if nv.adopted { Decider::Adopted } else { Decider::ViewChange };
             if matches!(self.phase, Phase::Running { .. }) || (in_lineage && !self.completed()) {
-                let by = if nv.adopted { Decider::Adopted } else { Decider::ViewChange };
                 self.decided = Some(Decision { committed, by });
                 self.phase = Phase::Done;
+                self.reported = Some(Reported { committed, by: Teller::Resolved });
             } else if self.decided.is_some_and(|d| d.committed != committed) {
-                self.overruled = true;
+                if self.reported.is_some() {
+                    self.overruled = true;
+                } else {
+                    // Outside the lineage and not reported: dropped, and
+                    // `Engine::adopt` records the lineage's outcome instead.
+                    self.decided = Some(Decision { committed, by });
+                }
+            }
+            // `Event::OutcomeLearned`: the proposer's proposal is outstanding
+            // until its host is told its fate.
+            if i == PROPOSER && self.reported.is_none() {
+                self.reported = Some(Reported { committed, by: Teller::Learned });
             }
         }
         if matches!(self.phase, Phase::Running { .. }) {
@@ -575,13 +722,54 @@ pub enum Msg {
         /// The status carried (round 2).
         status: Option<Status>,
     },
+    /// `Msg::Done` from `from` to `to`: the sender decided the change
+    /// (`Marks::done`). Its ACKs carry marks too, but in this one-protocol
+    /// scope they all say "nothing decided yet": a member ACKs no more once
+    /// it decided.
+    Done {
+        /// The sender (member index).
+        from: usize,
+        /// The recipient (member index).
+        to: usize,
+    },
+    /// [`ChangeModel::relayed`] mode: `Msg::Acks` from the coordinator to
+    /// `to`, passing on member `of`'s ACK (the coordinator's own included).
+    /// The code batches ACKs in one message; one message per ACK only adds
+    /// interleavings.
+    RelayedAck {
+        /// The member whose ACK it is (index).
+        of: usize,
+        /// The recipient (member index).
+        to: usize,
+        /// The round ACKed.
+        round: u8,
+        /// The status carried (round 2).
+        status: Option<Status>,
+    },
+    /// [`ChangeModel::relayed`] mode: `Msg::Acks` from the coordinator to
+    /// `to`, passing on member `of`'s marks: it decided the change.
+    RelayedDone {
+        /// The member that decided (index).
+        of: usize,
+        /// The recipient (member index).
+        to: usize,
+    },
 }
 
 impl Msg {
     fn to(self) -> usize {
         match self {
-            Msg::Sequenced { to } | Msg::Ack { to, .. } => to,
+            Msg::Sequenced { to }
+            | Msg::Ack { to, .. }
+            | Msg::Done { to, .. }
+            | Msg::RelayedAck { to, .. }
+            | Msg::RelayedDone { to, .. } => to,
         }
+    }
+
+    /// Whether it says a member decided (else it runs the change).
+    fn is_marks(self) -> bool {
+        matches!(self, Msg::Done { .. } | Msg::RelayedDone { .. })
     }
 }
 
@@ -591,6 +779,12 @@ impl fmt::Display for Msg {
             Msg::Sequenced { to } => write!(f, "sequenced 1->{}", node(to)),
             Msg::Ack { from, to, round, status: None } => write!(f, "ack r{round} {}->{}", node(from), node(to)),
             Msg::Ack { from, to, round, status: Some(s) } => write!(f, "ack r{round} {s:?} {}->{}", node(from), node(to)),
+            Msg::Done { from, to } => write!(f, "done {}->{}", node(from), node(to)),
+            Msg::RelayedAck { of, to, round, status: None } => write!(f, "relayed ack r{round} of {} 1->{}", node(of), node(to)),
+            Msg::RelayedAck { of, to, round, status: Some(s) } => {
+                write!(f, "relayed ack r{round} {s:?} of {} 1->{}", node(of), node(to))
+            }
+            Msg::RelayedDone { of, to } => write!(f, "relayed done of {} 1->{}", node(of), node(to)),
         }
     }
 }
@@ -837,13 +1031,37 @@ pub struct ChangeModel {
     /// crashed members). They are explored in the runs where every host
     /// applies at once ([`Setup::Plain`]; see the crate documentation).
     pub max_suspicions: u8,
+    /// Whether the view routes ACKs and marks through its coordinator (node
+    /// 1), as views of `cgm_core::wire::RELAY_FROM` members and more do
+    /// (`Core::relays_acks`), instead of member to member.
+    pub relay: bool,
+    /// The [`Setup`]s each member's host is explored with.
+    pub setups: &'static [Setup],
 }
 
 impl ChangeModel {
     /// The model of `variant` with up to two faults, crashes or false
     /// suspicions.
     pub fn new(variant: Variant) -> ChangeModel {
-        ChangeModel { variant, max_faults: 2, max_suspicions: 2 }
+        ChangeModel { variant, max_faults: 2, max_suspicions: 2, relay: variant == Variant::RelayWhileFenced, setups: &Setup::ALL }
+    }
+
+    /// The model of `variant` with ACKs and marks relayed through the
+    /// coordinator, with up to two faults, crashes or false suspicions.
+    pub fn relayed(variant: Variant) -> ChangeModel {
+        ChangeModel { relay: true, ..ChangeModel::new(variant) }
+    }
+
+    /// `Core::coordinator`: the first member of member `i`'s view.
+    fn coordinator(s: &State, i: usize) -> usize {
+        s.members[i].view.members[0]
+    }
+
+    /// Whether member `j` takes messages of view `view`: alive and in it
+    /// (`Membership::accepts`; a member of another view drops or defers
+    /// them, and in this scope nobody sends from a later view).
+    fn listens(members: &[MemberState; MEMBERS], j: usize, view: ViewId) -> bool {
+        !members[j].crashed && members[j].view.id == view
     }
 
     /// `Core::can_progress`: a live member of a view with quorum, not fenced.
@@ -901,10 +1119,45 @@ impl ChangeModel {
             m.round2[i] = status;
         }
         let view = m.view.id;
-        for j in (0..MEMBERS).filter(|&j| j != i && !s.members[j].crashed && !s.members[j].completed() && s.members[j].view.id == view) {
-            s.net.insert(Msg::Ack { from: i, to: j, round, status });
+        let coordinator = Self::coordinator(s, i);
+        if self.relay && coordinator == i {
+            // `Core::broadcast_ack`: the coordinator keeps its own ACK with
+            // the others' to pass on.
+            self.keep_for_relay(s, i, Msg::RelayedAck { of: i, to: i, round, status });
+        } else {
+            let to_all = !self.relay;
+            for j in (0..MEMBERS)
+                .filter(|&j| j != i && (to_all || j == coordinator) && !s.members[j].completed() && Self::listens(&s.members, j, view))
+            {
+                s.net.insert(Msg::Ack { from: i, to: j, round, status });
+            }
         }
         self.check_round(s, i);
+    }
+
+    /// `Core::keep_for_relay`, `Core::keep_marks` and `Core::relay_acks`:
+    /// the coordinator `c` passes `msg` (an ACK or marks of member `of`) on
+    /// to every other member but `of`; a fenced coordinator passes nothing
+    /// on. The code keeps them a little and passes a batch on; a relay sent
+    /// at once and delayed in the network covers every such timing, and
+    /// kept ACKs dropped at the fence are a relay lost.
+    fn keep_for_relay(&self, s: &mut State, c: usize, msg: Msg) {
+        if s.members[c].fenced() && self.variant != Variant::RelayWhileFenced {
+            return;
+        }
+        let view = s.members[c].view.id;
+        let of = match msg {
+            Msg::RelayedAck { of, .. } | Msg::RelayedDone { of, .. } => of,
+            _ => unreachable!("only ACKs and marks are relayed"),
+        };
+        for j in (0..MEMBERS).filter(|&j| j != c && j != of && Self::listens(&s.members, j, view)) {
+            let relayed = match msg {
+                Msg::RelayedAck { round, status, .. } if !s.members[j].completed() => Msg::RelayedAck { of, to: j, round, status },
+                Msg::RelayedDone { .. } if s.members[j].reported.is_none() => Msg::RelayedDone { of, to: j },
+                _ => continue,
+            };
+            s.net.insert(relayed);
+        }
     }
 
     /// `Core::on_ack`: an ACK for `round` from `from` arrives at `i`.
@@ -950,8 +1203,68 @@ impl ChangeModel {
             _ => round_verdict(&statuses).is_ok(),
         };
         self.conclude(m, committed);
-        // Nothing that reaches a member that completed the change changes it.
-        s.net.retain(|msg| msg.to() != i);
+        // No ACK that reaches a member that completed the change changes it
+        // (a relaying coordinator passed each on as it came in): only what
+        // the others decided counts now.
+        s.net.retain(|msg| msg.to() != i || msg.is_marks());
+        self.send_marks(s, i);
+        self.report_stable(s, i);
+    }
+
+    /// `Core::send_marks` (in `Core::pump`, right after the decision): member
+    /// `i` tells the others of its view it decided: with `Msg::Done` to each,
+    /// or, in a view that relays, to the coordinator, which passes it on. A
+    /// fenced member, or one in a view without quorum, sends no marks.
+    fn send_marks(&self, s: &mut State, i: usize) {
+        let m = &s.members[i];
+        if !m.view.quorum || m.fenced() {
+            return;
+        }
+        let view = m.view.id;
+        let coordinator = Self::coordinator(s, i);
+        if self.relay && coordinator == i {
+            return self.keep_for_relay(s, i, Msg::RelayedDone { of: i, to: i });
+        }
+        let to_all = !self.relay;
+        for j in (0..MEMBERS).filter(|&j| j != i && (to_all || j == coordinator) && Self::listens(&s.members, j, view)) {
+            // Marks to a member that reported change nothing there, unless
+            // it has them to pass on.
+            if s.members[j].reported.is_none() || (self.relay && j == coordinator) {
+                s.net.insert(Msg::Done { from: i, to: j });
+            }
+        }
+    }
+
+    /// `Core::on_marks`: member `i` hears that member `from` decided; the
+    /// coordinator of a relaying view passes that on (if `relay`).
+    fn on_marks(&self, s: &mut State, i: usize, from: usize, relay: bool) {
+        if relay && self.relay && Self::coordinator(s, i) == i {
+            self.keep_for_relay(s, i, Msg::RelayedDone { of: from, to: i });
+        }
+        if s.members[i].reported.is_none() {
+            s.members[i].heard_done[from] = true;
+            self.report_stable(s, i);
+        }
+    }
+
+    /// `Core::report_stable` with `Core::stable` and `Engine::report_upto`:
+    /// member `i`, in a view with quorum, tells its host the outcome it
+    /// decided once every other member of its view said it decided it too.
+    /// It need not be unfenced: every member of the view holds the outcome,
+    /// so any later view with quorum adopts it.
+    fn report_stable(&self, s: &mut State, i: usize) {
+        let m = &mut s.members[i];
+        if m.reported.is_some() || !m.view.quorum || !m.completed() {
+            return;
+        }
+        let Some(d) = m.decided else { return };
+        if m.view.members.iter().all(|&j| j == i || m.heard_done[j]) {
+            m.reported = Some(Reported { committed: d.committed, by: Teller::Marks });
+            m.heard_done = [false; MEMBERS];
+            if !(self.relay && Self::coordinator(s, i) == i) {
+                s.net.retain(|msg| msg.to() != i);
+            }
+        }
     }
 
     /// `Core::conclude`: a commit keeps the applied values and moves the
@@ -967,6 +1280,9 @@ impl ChangeModel {
         m.missing = 0;
         m.last_ack = [0; MEMBERS];
         m.decided = Some(Decision { committed, by: Decider::LastRound });
+        if self.variant == Variant::ReportOnDecision {
+            m.reported = Some(Reported { committed, by: Teller::Decision });
+        }
     }
 
     /// `Core::report`: what member `i` (in state `m`) reports to a view
@@ -1196,6 +1512,8 @@ impl ChangeModel {
             s.gatherings[j] = None;
         }
         m.last_ack = [0; MEMBERS];
+        // The new view hears every member's marks afresh.
+        m.heard_done = [false; MEMBERS];
         if nv.quorum {
             m.take_view_state(j, nv);
         }
@@ -1209,14 +1527,14 @@ impl Model for ChangeModel {
     /// Every combination of member [`Setup`]s; in each, the coordinator has
     /// sequenced the change (sent to members 2 and 3) and started it.
     fn init_states(&self) -> Vec<State> {
-        let setups = [Setup::Plain, Setup::Hook, Setup::Tight];
+        let setups = self.setups;
         let id = ViewId { epoch: 1, leader: 1 };
         let everyone: Vec<usize> = (0..MEMBERS).collect();
         let view = MemberView { id, members: everyone.clone(), quorum: true, lineage: vec![Primary { id, members: everyone }] };
         let mut out = Vec::new();
-        for a in setups {
-            for b in setups {
-                for c in setups {
+        for &a in setups {
+            for &b in setups {
+                for &c in setups {
                     let mut s = State {
                         members: [a, b, c].map(|setup| MemberState::new(setup, view.clone())),
                         net: [Msg::Sequenced { to: 1 }, Msg::Sequenced { to: 2 }].into_iter().collect(),
@@ -1297,7 +1615,27 @@ impl Model for ChangeModel {
                     self.start_protocol(&mut s, to);
                 }
             }
-            Action::Deliver(Msg::Ack { from, to, round, status }) => self.on_ack(&mut s, to, from, round, status),
+            Action::Deliver(Msg::Ack { from, to, round, status }) => {
+                // `Core::on_member_ack`: the coordinator of a relaying view
+                // passes the ACK on.
+                if self.relay && Self::coordinator(&s, to) == to {
+                    self.keep_for_relay(&mut s, to, Msg::RelayedAck { of: from, to, round, status });
+                }
+                self.on_ack(&mut s, to, from, round, status);
+            }
+            // `Core::on_relayed_acks`: from the coordinator of the view.
+            Action::Deliver(Msg::RelayedAck { of, to, round, status }) => self.on_ack(&mut s, to, of, round, status),
+            // Marks only ever raise what a member heard (and what its
+            // coordinator relays), so a duplicate changes nothing: delivered
+            // once, they leave the network (fewer states, the same runs).
+            Action::Deliver(msg @ Msg::Done { from, to }) => {
+                s.net.remove(&msg);
+                self.on_marks(&mut s, to, from, true);
+            }
+            Action::Deliver(msg @ Msg::RelayedDone { of, to }) => {
+                s.net.remove(&msg);
+                self.on_marks(&mut s, to, of, false);
+            }
             Action::Answer { member, approve: true } => self.apply_change(&mut s, member),
             Action::Answer { member, approve: false } => self.send_ack(&mut s, member, Some(Status::Failed)),
             Action::Crash(i) => {
@@ -1374,6 +1712,19 @@ impl Model for ChangeModel {
                 settled.windows(2).all(|w| w[0] == w[1])
             }),
             Property::always("no completed outcome is overruled by a view change", |_, s: &State| s.members.iter().all(|m| !m.overruled)),
+            Property::always(REPORTED_FINALITY, |_, s: &State| {
+                let mut told = s.members.iter().filter_map(|m| m.reported).map(|r| r.committed);
+                let Some(outcome) = told.next() else { return true };
+                // Only what a member decided alone and never reported may
+                // differ, once it crashed or its lineage went on without it
+                // (the limitation below): it dies with it, or is dropped when
+                // it rejoins.
+                let alone = |i: usize, m: &MemberState| m.reported.is_none() && (m.crashed || s.excluded(i));
+                let values = if outcome { (new_params(), 1) } else { (Params::default(), 0) };
+                told.all(|c| c == outcome)
+                    && s.members.iter().enumerate().all(|(i, m)| alone(i, m) || m.decided.is_none_or(|d| d.committed == outcome))
+                    && s.lineage_members().filter(|m| !matches!(m.phase, Phase::Running { .. })).all(|m| (m.params, m.generation) == values)
+            }),
             Property::sometimes("reachable: every member commits", |_, s: &State| {
                 s.members.iter().all(|m| m.decided.is_some_and(|d| d.committed && d.by == Decider::LastRound))
             }),
@@ -1388,6 +1739,15 @@ impl Model for ChangeModel {
             }),
             Property::sometimes("reachable: a survivor adopts the outcome another completed", |_, s: &State| {
                 s.members.iter().any(|m| !m.crashed && m.decided.is_some_and(|d| d.by == Decider::Adopted))
+            }),
+            Property::sometimes("reachable: every host is told once every member said it decided", |_, s: &State| {
+                s.members.iter().all(|m| m.reported.is_some_and(|r| r.by == Teller::Marks))
+            }),
+            Property::sometimes("reachable: a member decides, and its host is told at the install that adopts it", |_, s: &State| {
+                s.members.iter().any(|m| !m.crashed && m.reported.is_some_and(|r| r.by == Teller::Settled))
+            }),
+            Property::sometimes("reachable: a view change resolves the change and the host is told at install", |_, s: &State| {
+                s.members.iter().any(|m| !m.crashed && m.reported.is_some_and(|r| r.by == Teller::Resolved))
             }),
             Property::sometimes("reachable: a survivor without quorum is left undecided", |_, s: &State| {
                 s.members.iter().any(|m| !m.crashed && !m.view.quorum && matches!(m.phase, Phase::Running { .. }))
@@ -1424,6 +1784,8 @@ impl Model for ChangeModel {
 pub struct CheckRun {
     /// The variant checked.
     pub variant: Variant,
+    /// Whether ACKs and marks were relayed through the coordinator.
+    pub relay: bool,
     /// Distinct states explored.
     pub unique_states: usize,
     /// States generated, repeats included.
@@ -1456,6 +1818,7 @@ impl ChangeModel {
         let found = checker.discoveries();
         let mut run = CheckRun {
             variant: self.variant,
+            relay: self.relay,
             unique_states: checker.unique_state_count(),
             states: checker.state_count(),
             max_depth: checker.max_depth(),

@@ -1,6 +1,6 @@
 //! The exhaustive check of the parameter change protocol (three members, up
 //! to two faults, crashes or false suspicions, a duplicating and reordering
-//! network) and, for each
+//! network, ACKs member to member or relayed) and, for each
 //! safeguard of the code, the check of the protocol without it, which must
 //! find a counterexample. See the crate documentation of `cgm-model` for what
 //! is modelled and how it maps to the code.
@@ -8,7 +8,7 @@
 //! Each test writes its figures (states, time, counterexample) straight to
 //! stderr, so they show in a plain `cargo test` run too.
 
-use cgm_model::{ChangeModel, CheckRun, Variant, LIMITATION, LIMITATION_EXCLUDED, ONE_LINEAGE};
+use cgm_model::{ChangeModel, CheckRun, Variant, LIMITATION, LIMITATION_EXCLUDED, ONE_LINEAGE, REPORTED_FINALITY};
 use std::io::Write;
 
 /// Writes a line past the test harness's output capture.
@@ -18,8 +18,13 @@ fn say(line: &str) {
 
 fn summary(run: &CheckRun) {
     say(&format!(
-        "cgm-model {:?}: {} distinct states ({} generated, depth {}) in {:.1?}",
-        run.variant, run.unique_states, run.states, run.max_depth, run.elapsed
+        "cgm-model {:?}{}: {} distinct states ({} generated, depth {}) in {:.1?}",
+        run.variant,
+        if run.relay { " (relayed ACKs)" } else { "" },
+        run.unique_states,
+        run.states,
+        run.max_depth,
+        run.elapsed
     ));
 }
 
@@ -27,18 +32,32 @@ fn summary(run: &CheckRun) {
 fn the_code_keeps_every_property_in_every_reachable_state() {
     let run = ChangeModel::new(Variant::Code).check(2);
     summary(&run);
+    keeps_every_property(&run);
+}
+
+/// Every `always` property holds and every `sometimes` one is reached.
+fn keeps_every_property(run: &CheckRun) {
     for (property, trace) in &run.violations {
         say(&format!("  VIOLATED {property}: {}", trace.join(", ")));
     }
     assert!(run.violations.is_empty(), "the code's protocol violates {:?}", run.violations.keys().collect::<Vec<_>>());
     assert!(run.unreached.is_empty(), "never reached: {:?} (the search would be vacuous)", run.unreached);
     assert!(run.reached.contains(LIMITATION) && run.reached.contains(LIMITATION_EXCLUDED));
+    // What a host is told is final even where the limitation lets a member
+    // decide alone.
+    assert!(!run.violations.contains_key(REPORTED_FINALITY));
 }
 
 /// Checks `variant` and asserts it violates one of `expected`, printing the
 /// shortest counterexample.
 fn must_fail(variant: Variant, expected: &[&str]) {
-    let run = ChangeModel::new(variant).check(1);
+    must_fail_in(ChangeModel::new(variant), expected);
+}
+
+/// Checks `model` (a variant) and asserts it violates one of `expected`.
+fn must_fail_in(model: ChangeModel, expected: &[&str]) {
+    let variant = model.variant;
+    let run = model.check(1);
     summary(&run);
     for (property, trace) in &run.violations {
         say(&format!("  counterexample to \"{property}\": {}", trace.join(", ")));
@@ -103,4 +122,33 @@ fn installing_on_decision_is_safe_with_one_leader_at_a_time() {
     let run = ChangeModel { max_suspicions: 0, ..ChangeModel::new(Variant::InstallOnDecide) }.check(1);
     summary(&run);
     assert!(run.violations.is_empty(), "with crashes alone, {:?} violates {:?}", run.variant, run.violations);
+}
+
+/// The old code told the host at decision time: a member holds every OK
+/// status and commits, a view change leaves it out (a crash or a false
+/// suspicion), and the others, which never got its status, abandon the
+/// change, so two hosts are told different outcomes.
+#[test]
+fn reporting_on_decision_tells_a_host_an_outcome_the_cluster_undoes() {
+    must_fail(Variant::ReportOnDecision, &[REPORTED_FINALITY]);
+}
+
+/// The same with every ACK and every `Done` relayed through the coordinator.
+#[test]
+fn with_relayed_acks_the_code_keeps_every_property() {
+    let run = ChangeModel::relayed(Variant::Code).check(1);
+    summary(&run);
+    keeps_every_property(&run);
+}
+
+/// Among three members a fenced coordinator's relays change no outcome (see
+/// the crate documentation): the variant keeps every `always` property. This
+/// records the limit of the model's scope; should a change to the model make
+/// the fence matter, this fails, and the variant belongs with those above.
+#[test]
+fn relaying_while_fenced_changes_no_outcome_among_three_members() {
+    let run = ChangeModel::new(Variant::RelayWhileFenced).check(1);
+    summary(&run);
+    assert!(run.relay, "the variant is checked with relayed ACKs");
+    assert!(run.violations.is_empty(), "{:?} violates {:?}", run.variant, run.violations);
 }
