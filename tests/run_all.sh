@@ -45,6 +45,13 @@ step "seed bank and determinism: banked seeds and 50 swarm seeds, each run twice
 cargo run --release -q -p cgm-sim -- --bank tests/sim/seed-bank.txt --twice
 cargo run --release -q -p cgm-sim -- --swarm --seeds 0..50 --twice
 
+step "histories: 200 swarm seeds of the day written as JSON Lines and checked by the independent checker (tests/sim/check_history.py, with its self-test)"
+python3 tests/sim/test_check_history.py
+histories=target/sim-histories
+rm -rf "$histories" && mkdir -p "$histories"
+cargo run --release -q -p cgm-sim -- --swarm --seeds "$offset..$((offset + 200))" --history "$histories"
+python3 tests/sim/check_history.py "$histories"
+
 step "every check can fail: each deliberately broken core (cgm-core's flaws.rs) is caught by the check it breaks"
 cargo test --release -p cgm-sim --features flaws --test exactly_once
 for flaw in report-on-decision stale-proposals ignore-failures keep-rolled-back-values minority-decides; do
