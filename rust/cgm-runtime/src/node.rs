@@ -672,17 +672,18 @@ impl Member {
             }
             Event::Suspected { member, reason } => self.shared.events.push(NodeEvent::Suspected { member, reason }),
             Event::Completed(o) | Event::OutcomeLearned(o) => {
-                if let Some(ws) = self.outcome_waiters.remove(&o.pid) {
-                    for w in ws {
-                        let _ = w.send(o.clone());
-                    }
-                }
+                // The event is queued before any waiter wakes, so a host that
+                // got an outcome finds its event too.
+                let waiters = self.outcome_waiters.remove(&o.pid);
                 let ev = match (o.kind.as_str(), o.committed) {
-                    ("param-change", true) => NodeEvent::ChangeCommitted(o),
-                    ("param-change", false) => NodeEvent::ChangeRolledBack(o),
-                    _ => NodeEvent::ProtocolCompleted(o),
+                    ("param-change", true) => NodeEvent::ChangeCommitted(o.clone()),
+                    ("param-change", false) => NodeEvent::ChangeRolledBack(o.clone()),
+                    _ => NodeEvent::ProtocolCompleted(o.clone()),
                 };
                 self.shared.events.push(ev);
+                for w in waiters.into_iter().flatten() {
+                    let _ = w.send(o.clone());
+                }
             }
             Event::LocalWait { token, resource, seq, round_index, body } => match resource {
                 Resource::Lock(name) => {
