@@ -1184,10 +1184,9 @@ cgm_result cgm_operator_query_status(const struct cgm_config *config,
  * host's veto), and reports (ACK round 2); if any member failed, every member
  * undoes it. The outcome is the same on every member.
  *
- * It returns when this node has decided. Each other member decides when the
- * last ACK of round 2 reaches it, possibly a moment later (until then it
- * holds the applied values): read another member's values after its own
- * `on_change`.
+ * It returns once the outcome is final: every member has decided it (holds
+ * the committed values, or has undone the change), so no later view change
+ * can reverse it, and every member's `on_change` reports this same outcome.
  *
  * - `node`: the node proposing.
  * - `param`: a `CGM_PARAM_*` number.

@@ -215,10 +215,10 @@ class Node:
         proposal goes on: ``.proposal`` names it). Re-proposing the same
         ``txid`` is idempotent.
 
-        It returns when this node has decided. Each other member decides when
-        the last ACK of round 2 reaches it, possibly a moment later (until
-        then it holds the applied values): before reading another member's
-        values, wait there with ``other.outcome(outcome.proposal)``.
+        It returns once the outcome is final: every member has decided it
+        (holds the committed values, or has undone the change), so no later
+        view change can reverse it, and every member reports this same
+        outcome.
         """
         if isinstance(changes_or_param, Mapping):
             if value is not None:

@@ -241,10 +241,10 @@ impl Node {
     /// `txid` names the transaction: proposing the same one again is idempotent
     /// (the same outcome comes back). With `None` a fresh one is chosen.
     ///
-    /// It returns when this node has decided. Each other member decides when
-    /// the last ACK of round 2 reaches it, possibly a moment later (until then
-    /// it holds the applied values): before reading another member's values,
-    /// wait there with [`Node::outcome`] of `outcome.pid`.
+    /// It returns once the outcome is final: every member has decided it
+    /// (holds the committed values, or has undone the change), so no later
+    /// view change can reverse it, and every member reports this same
+    /// outcome.
     ///
     /// # Errors
     /// [`Error::Core`] with `Param` for values failing static validation (nothing
