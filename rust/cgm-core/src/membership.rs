@@ -441,12 +441,19 @@ impl Core {
         }
     }
 
-    pub(crate) fn on_join(&mut self, sender: Member, _view: ViewId, members: Vec<Member>, now: Time) {
+    pub(crate) fn on_join(&mut self, sender: Member, view: ViewId, members: Vec<Member>, now: Time) {
         if let Some(&old) = self.mem.view.members.iter().find(|m| m.id == sender.id) {
             if old.inc < sender.inc {
                 // It restarted: the old incarnation is gone, the new one joins.
                 self.mem.joiners.insert(sender.id, sender);
                 self.suspect(old, "restarted with a new incarnation", now);
+            } else if old == sender && view > self.mem.view.id && !members.iter().any(|m| m.id == self.cfg.id) {
+                // The coordinator of a newer view that left this member out,
+                // and coordinator of this member's view too: no one else would
+                // ever probe it, so it asks to join (waiting for its failure
+                // detector to split its stale view takes a timeout per member
+                // ranked before it).
+                self.push_frame(sender.id, Frame::Join { view: self.mem.view.id, members: vec![self.me()] });
             }
             return;
         }
