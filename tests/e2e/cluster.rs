@@ -260,7 +260,25 @@ fn a_member_blocked_on_a_held_lock_answers_a_query_naming_the_lock() {
         assert!(Instant::now() < end, "member 1 does not name member 5 alone as not ACKed: {s1}");
         std::thread::sleep(Duration::from_millis(5));
     }
+    // A change queued behind the blocked protocol: no outcome within `cgm
+    // set`'s timeout, so exit 3 (unknown), naming the transaction. Re-run with
+    // that transaction id once the lock is freed, it reports the one outcome:
+    // the change ran once.
+    let generation = c.status(2, 1).unwrap().generation;
+    let (out, _) = c.set(1, &["--txid", "4242", "--timeout", "0.5", "send-window-size=33"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("--txid 4242"), "{err}");
     drop(guard);
+    let (out, o) = c.set(1, &["--txid", "4242", "send-window-size=33"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let o = o.unwrap();
+    assert!(o.committed && o.pid.txid == 4242, "{o:?}");
+    assert_eq!(o.generation, generation + 1);
+    let (out, again) = c.set(1, &["--txid", "4242", "send-window-size=33"]);
+    assert!(out.status.success());
+    assert_eq!(again.unwrap().seq, o.seq, "the same transaction, not run again");
+    assert_eq!(c.status(2, 1).unwrap().generation, generation + 1);
     let (r, host) = proposer.join().unwrap();
     assert!(r.unwrap().committed);
     host.shutdown();

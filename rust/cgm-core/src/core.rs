@@ -875,7 +875,7 @@ impl Core {
             self.send_marks(now);
             self.relay_acks(now);
         }
-        self.answer_operators();
+        self.answer_operators(now);
         self.flush(now);
     }
 

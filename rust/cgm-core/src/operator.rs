@@ -6,12 +6,15 @@
 //! first asks that member for a challenge (a nonce it never issued before in
 //! this incarnation), then sends the request with the nonce, addressed to the
 //! member's incarnation. The member takes a nonce for one transaction only
-//! and keeps it for [`CHALLENGE_LIFETIME`]; a request whose nonce it does not
-//! hold (never issued, expired, or issued by a previous life of the member)
-//! is refused and counted as a replay. So a captured request replayed later,
-//! after any number of other requests or after the member restarted, never
-//! runs a change again: within the lifetime it is the same transaction (the
-//! tool re-sending it gets the same outcome), after it it is refused.
+//! and keeps it while that transaction runs and for [`CHALLENGE_LIFETIME`]
+//! after it was issued or answered, whichever is later (a tool re-sending a
+//! slow change is never refused mid-flight); a request whose nonce it does
+//! not hold (never issued, expired, or issued by a previous life of the
+//! member) is refused and counted as a replay. So a captured request replayed
+//! later, after any number of other requests or after the member restarted,
+//! never runs a change again: while the nonce lives it is the same
+//! transaction (the tool re-sending it gets the same outcome), after it it is
+//! refused.
 
 use crate::core::{Core, Dest};
 use crate::params::Param;
@@ -36,12 +39,22 @@ struct Waiter {
     pid: ProposalId,
 }
 
-/// A challenge issued to an operator tool: when, and the transaction it was
-/// taken for.
+/// A challenge issued to an operator tool: when it was issued or last
+/// answered, and the transaction it was taken for.
 #[derive(Debug, Clone, Copy)]
 struct Challenge {
-    issued: Time,
+    renewed: Time,
     txid: Option<u64>,
+}
+
+impl Operators {
+    /// Whether the challenge `nonce` is held at `now`: within its lifetime,
+    /// or taken by a transaction a tool still waits on.
+    fn holds(&self, nonce: u64, now: Time) -> Option<Challenge> {
+        let c = *self.challenges.get(&nonce)?;
+        let waited_on = |t| self.waiters.iter().any(|w| w.pid.txid == t);
+        (now.saturating_since(c.renewed) < CHALLENGE_LIFETIME || c.txid.is_some_and(waited_on)).then_some(c)
+    }
 }
 
 /// The operator side of a member: challenges issued, and tools waiting for
@@ -69,15 +82,16 @@ pub(crate) struct ChangeRequest {
 impl Core {
     /// Issues a challenge to a tool.
     pub(crate) fn on_challenge_request(&mut self, dest: Dest, to_inc: Incarnation, req: u64, now: Time) {
+        let held: Vec<u64> = self.operators.challenges.keys().copied().filter(|&n| self.operators.holds(n, now).is_some()).collect();
         let ops = &mut self.operators;
-        ops.challenges.retain(|_, c| now.saturating_since(c.issued) < CHALLENGE_LIFETIME);
+        ops.challenges.retain(|n, _| held.contains(n));
         if ops.challenges.len() >= MAX_CHALLENGES {
             // Nonces grow, so the first is the oldest.
             ops.challenges.pop_first();
         }
         ops.next_nonce += 1;
         let nonce = ops.next_nonce;
-        ops.challenges.insert(nonce, Challenge { issued: now, txid: None });
+        ops.challenges.insert(nonce, Challenge { renewed: now, txid: None });
         self.push_to(dest, to_inc, Frame::Challenge { req, nonce });
     }
 
@@ -87,8 +101,7 @@ impl Core {
         let reply_error = |core: &mut Core, e: String| {
             core.push_to(dest, from_inc, Frame::ChangeReply { req, outcome: None, error: Some(e) });
         };
-        let live = |c: &Challenge| now.saturating_since(c.issued) < CHALLENGE_LIFETIME;
-        let challenge = self.operators.challenges.get(&r.nonce).copied().filter(|c| live(c) && r.to_inc == self.cfg.incarnation);
+        let challenge = self.operators.holds(r.nonce, now).filter(|_| r.to_inc == self.cfg.incarnation);
         let Some(challenge) = challenge else {
             self.counters.replayed += 1;
             return reply_error(
@@ -113,31 +126,40 @@ impl Core {
                 if self.operators.waiters.len() >= MAX_WAITERS {
                     return reply_error(self, "too many operator requests in progress".into());
                 }
-                if let Some(c) = self.operators.challenges.get_mut(&r.nonce) {
-                    c.txid = Some(r.txid);
-                }
                 if self.eng.outcome(pid).is_none() && !self.eng.is_known(pid) {
+                    // Refused before it ran (invalid values, no quorum): the
+                    // challenge stays free, so the tool's retry can run it.
                     if let Err(e) = self.propose_change(now, Some(r.txid), &r.changes) {
                         return reply_error(self, e.to_string());
                     }
+                }
+                if let Some(c) = self.operators.challenges.get_mut(&r.nonce) {
+                    c.txid = Some(r.txid);
                 }
             }
         }
         if !self.operators.waiters.iter().any(|w| w.pid == pid && w.req == req) {
             self.operators.waiters.push(Waiter { dest, to_inc: from_inc, req, pid });
         }
-        self.answer_operators();
+        self.answer_operators(now);
     }
 
-    /// Answers every operator whose change has ended (and is final).
-    pub(crate) fn answer_operators(&mut self) {
+    /// Answers every operator whose change has ended (and is final); its
+    /// challenge lives on for [`CHALLENGE_LIFETIME`] from now, so a tool whose
+    /// answer was lost gets it again by re-sending.
+    pub(crate) fn answer_operators(&mut self, now: Time) {
         if self.operators.waiters.is_empty() {
             return;
         }
         let waiters = std::mem::take(&mut self.operators.waiters);
         for w in waiters {
             match self.eng.outcome(w.pid).cloned() {
-                Some(o) => self.push_to(w.dest, w.to_inc, Frame::ChangeReply { req: w.req, outcome: Some(o), error: None }),
+                Some(o) => {
+                    for c in self.operators.challenges.values_mut().filter(|c| c.txid == Some(w.pid.txid)) {
+                        c.renewed = now;
+                    }
+                    self.push_to(w.dest, w.to_inc, Frame::ChangeReply { req: w.req, outcome: Some(o), error: None })
+                }
                 None => self.operators.waiters.push(w),
             }
         }
@@ -226,5 +248,49 @@ mod tests {
         ));
         assert!(o.is_none() && e.is_some());
         assert_eq!(restarted.generation(), 0);
+    }
+
+    /// A change that waits longer than a challenge's lifetime (queued behind a
+    /// protocol whose lock the host holds) is still the same transaction to
+    /// the tool re-sending it: never refused as a replay mid-flight, answered
+    /// once it ends, and answered again for a lifetime after that.
+    #[test]
+    fn a_tool_re_sending_a_change_that_outlives_its_challenge_gets_its_outcome_not_a_refusal() {
+        use crate::core::Event;
+        use crate::wire::{AppProtocol, Resource};
+        let mut core = member(100);
+        let mut now = Time(1_000);
+        let app = AppProtocol { payload: Vec::new().into(), rounds: 1, wait: Some(Resource::Lock("l".into())) };
+        core.propose_app(now, None, app).unwrap();
+        let token = std::iter::from_fn(|| core.poll_event())
+            .find_map(|e| match e {
+                Event::LocalWait { token, .. } => Some(token),
+                _ => None,
+            })
+            .expect("the protocol waits on the lock");
+        let nonce = challenge(&mut core, now);
+        let request = Frame::ChangeRequest { req: 4, txid: 7, nonce, changes: vec![(Param::SendWindowSize, 12)] };
+        assert_eq!(reply(&ask(&mut core, now, 100, &request)), (None, None), "queued behind the lock: no answer yet");
+        // The tool keeps re-sending, past the challenge's lifetime.
+        for _ in 0..3 {
+            now = now + CHALLENGE_LIFETIME;
+            assert_eq!(reply(&ask(&mut core, now, 100, &request)), (None, None), "refused mid-flight");
+        }
+        assert_eq!(core.counters.replayed, 0);
+        core.complete_wait(now, token, Ok(Vec::new())).unwrap();
+        let mut answered = Vec::new();
+        while let Some(t) = core.poll_transmit() {
+            answered.push(wire::decode_frame(&t.bytes).unwrap().1);
+        }
+        assert!(reply(&answered).0.is_some_and(|o| o.committed), "answered when it ends");
+        assert_eq!(core.generation(), 1);
+        // A re-send whose answer was lost, within a lifetime of the answer: the outcome again.
+        now = now + CHALLENGE_LIFETIME / 2;
+        assert!(reply(&ask(&mut core, now, 100, &request)).0.is_some_and(|o| o.committed));
+        // A lifetime after the answer: refused, never run again.
+        now = now + CHALLENGE_LIFETIME;
+        let (o, e) = reply(&ask(&mut core, now, 100, &request));
+        assert!(o.is_none() && e.unwrap().contains("challenge"));
+        assert_eq!((core.generation(), core.counters.replayed), (1, 1));
     }
 }

@@ -11,7 +11,7 @@ use crate::auth::{Envelope, Key};
 use crate::error::Error;
 use cgm_core::query::{operator_datagram, QueryCollector};
 use cgm_core::wire::{self, Frame, Header};
-use cgm_core::{NodeId, Outcome, Param, Status};
+use cgm_core::{NodeId, Outcome, Param, ProposalId, Status};
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
@@ -98,7 +98,10 @@ impl Client {
     /// # Errors
     /// [`Error::Refused`] when the member refuses it before it starts (invalid
     /// values, no quorum); [`Error::Vetoed`] / [`Error::RolledBack`] with the
-    /// outcome; [`Error::Timeout`]; [`Error::Io`].
+    /// outcome; [`Error::Timeout`] with `pid: None` when the member was never
+    /// reached (nothing can have run), with the proposal's id once the request
+    /// was sent (its outcome is unknown: it may still run, once; calling again
+    /// with the same `txid` learns it); [`Error::Io`].
     pub fn change(
         &mut self,
         addr: SocketAddr,
@@ -126,7 +129,7 @@ impl Client {
                 _ => {}
             }
         }
-        Err(Error::Timeout { pid: None })
+        Err(Error::Timeout { pid: Some(ProposalId { node: member, txid }) })
     }
 
     /// Takes a challenge from member `member`: its incarnation and a nonce.

@@ -77,6 +77,7 @@ enum Cmd {
         timeout: f64,
     },
     /// Run a transactional parameter change: PARAM=VALUE ... (committed or rolled back everywhere).
+    /// Exits 0 committed, 1 rolled back, 2 refused before it ran, 3 outcome unknown (timed out after sending).
     Set {
         /// A node configuration file.
         #[arg(short, long)]
@@ -84,7 +85,9 @@ enum Cmd {
         /// The member that runs the change (default: the file's node_id).
         #[arg(long)]
         member: Option<NodeId>,
-        /// Transaction id (re-running with the same one is idempotent).
+        /// Transaction id: re-running with the same one against the same member
+        /// returns its outcome instead of running it again, while the member
+        /// remembers it (its last 4,096 outcomes in its current life).
         #[arg(long)]
         txid: Option<u64>,
         /// Seconds to wait for the outcome.
@@ -267,6 +270,13 @@ fn set(path: &std::path::Path, member: Option<NodeId>, txid: Option<u64>, timeou
         Err(Error::RolledBack(o) | Error::Vetoed(o)) => {
             show(&o);
             Ok(ExitCode::from(1))
+        }
+        Err(Error::Timeout { pid: Some(_) }) => {
+            eprintln!(
+                "cgm: member {member}: no outcome within {timeout:?}: unknown whether transaction {txid} commits \
+                 (it runs at most once); run `cgm set --member {member} --txid {txid}` with the same changes to learn its outcome"
+            );
+            Ok(ExitCode::from(3))
         }
         Err(e) => Err(format!("member {member}: {e}")),
     }
