@@ -442,18 +442,22 @@ impl Core {
     }
 
     pub(crate) fn on_join(&mut self, sender: Member, view: ViewId, members: Vec<Member>, now: Time) {
+        // A newer view left this member out, and its own view's coordinator
+        // (another member) has moved to it or leads it: that coordinator will
+        // never probe for a merge, so this member asks to join itself.
+        // Waiting instead for its failure detector to split its stale view
+        // costs a timeout per member ranked before it.
+        let my_coordinator = self.mem.view.members.first().copied().filter(|c| c.id != self.cfg.id);
+        let moved_on = my_coordinator.is_some_and(|c| c == sender || members.contains(&c));
+        if moved_on && view > self.mem.view.id && !members.iter().any(|m| m.id == self.cfg.id) {
+            self.push_frame(sender.id, Frame::Join { view: self.mem.view.id, members: vec![self.me()] });
+            return;
+        }
         if let Some(&old) = self.mem.view.members.iter().find(|m| m.id == sender.id) {
             if old.inc < sender.inc {
                 // It restarted: the old incarnation is gone, the new one joins.
                 self.mem.joiners.insert(sender.id, sender);
                 self.suspect(old, "restarted with a new incarnation", now);
-            } else if old == sender && view > self.mem.view.id && !members.iter().any(|m| m.id == self.cfg.id) {
-                // The coordinator of a newer view that left this member out,
-                // and coordinator of this member's view too: no one else would
-                // ever probe it, so it asks to join (waiting for its failure
-                // detector to split its stale view takes a timeout per member
-                // ranked before it).
-                self.push_frame(sender.id, Frame::Join { view: self.mem.view.id, members: vec![self.me()] });
             }
             return;
         }
