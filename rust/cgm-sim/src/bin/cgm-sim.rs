@@ -63,6 +63,11 @@ struct Args {
     /// Run every seed twice and fail when the two trace hashes differ.
     #[arg(long)]
     twice: bool,
+    /// Write each passing seed's trace hash to this file, one `SEED HASH` line
+    /// per seed in seed order: two builds that behave alike write the same file
+    /// (how a restructure shows it changed no behaviour).
+    #[arg(long, value_name = "PATH")]
+    traces: Option<std::path::PathBuf>,
     /// Fail unless every enumerated crash point fired at least once.
     #[arg(long)]
     require_crash_points: bool,
@@ -161,11 +166,13 @@ struct Tally {
     crash_points: [u64; CrashPoint::ALL.len()],
     slowest_settle: Option<(Duration, Duration, u64)>,
     state_losses: u64,
+    traces: Vec<(u64, u64)>,
 }
 
 impl Tally {
     fn add(&mut self, r: &SeedReport) {
         self.passed += 1;
+        self.traces.push((r.seed, r.trace));
         self.protocols += r.protocols;
         self.state_losses += r.state_losses;
         self.changes += r.changes_proposed;
@@ -298,7 +305,15 @@ fn main() {
     if let Some(name) = &args.flaw {
         return must_catch(name, &jobs, args.jobs);
     }
-    let t = run_jobs(&jobs, args.jobs);
+    let mut t = run_jobs(&jobs, args.jobs);
+    if let Some(path) = &args.traces {
+        t.traces.sort_unstable();
+        let text: String = t.traces.iter().map(|(seed, trace)| format!("{seed} {trace:016x}\n")).collect();
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("cgm-sim: cannot write the traces to {}: {e}", path.display());
+            std::process::exit(2);
+        }
+    }
     println!("crash points hit:");
     for (p, n) in CrashPoint::ALL.iter().zip(t.crash_points) {
         println!("  {:<32} {n}", p.name());
