@@ -3,8 +3,9 @@
 //! checked as events come out.
 
 use arbitrary::Arbitrary;
-use cgm_core::wire::{encode_frame, AckInfo, Frame, Header, Outcome};
-use cgm_core::{AppProtocol, Config, Core, Dest, Event, Param, Resource, Time};
+use cgm_core::messages::{AckInfo, Frame};
+use cgm_core::wire::{encode_frame, Header};
+use cgm_core::{AppProtocol, Config, Core, Dest, Event, Outcome, Param, Resource, Time};
 use std::collections::BTreeMap;
 use std::time::Duration;
 

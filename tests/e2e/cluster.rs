@@ -3,7 +3,7 @@
 
 use cgm_runtime::auth::Envelope;
 use cgm_runtime::cgm_core::query::operator_datagram;
-use cgm_runtime::cgm_core::wire::Frame;
+use cgm_runtime::cgm_core::messages::Frame;
 use cgm_runtime::cgm_core::{AppProtocol, Outcome, Param, Resource, Status, Waiting};
 use cgm_runtime::{Key, Node, NodeConfig};
 use std::net::UdpSocket;

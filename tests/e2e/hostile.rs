@@ -17,7 +17,8 @@
 //! the member and the drop counters must grow by exactly what was sent.
 
 use cgm_runtime::auth::{Envelope, ENVELOPE_VERSION, OVERHEAD};
-use cgm_runtime::cgm_core::wire::{self, Frame};
+use cgm_runtime::cgm_core::messages::Frame;
+use cgm_runtime::cgm_core::wire;
 use cgm_runtime::cgm_core::{AppProtocol, Counters, Member, Outcome, Param, Params, Phase, Resource, Status, ViewId, Waiting};
 use cgm_runtime::client::Client;
 use cgm_runtime::{Key, Node, NodeConfig, NodeEvent};

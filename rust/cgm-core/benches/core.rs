@@ -3,7 +3,8 @@
 //! datagrams in memory (the per-message engine path: channels, sequencing,
 //! ACKs, completion). `cargo bench -p cgm-core`.
 
-use cgm_core::wire::{decode_msg, encode_msg, Entry, Marks, Msg};
+use cgm_core::messages::{Entry, Marks, Msg};
+use cgm_core::wire::{decode_msg, encode_msg};
 use cgm_core::{AckStatus, AppProtocol, Config, Core, Dest, ProposalId, ProtocolBody, Time, ViewId};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use std::time::Duration;

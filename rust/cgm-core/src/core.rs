@@ -14,7 +14,9 @@ use crate::ring::Ring;
 use crate::status::{Counters, PeerStatus, Phase, Status};
 use crate::time::Time;
 use crate::timers::ChannelTimers;
-use crate::wire::{self, Frame, Header, Incarnation, Member, Msg, NodeId, Outcome, ProposalId, Resource, ViewId, WireError};
+use crate::ids::{Incarnation, Member, NodeId, Outcome, ProposalId, Resource, ViewId};
+use crate::messages::{Frame, Msg};
+use crate::wire::{self, Header, WireError};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
@@ -132,7 +134,7 @@ pub enum Event {
         /// The round index within the protocol.
         round_index: u8,
         /// The protocol (payload for app protocols, the change for parameter changes).
-        body: wire::ProtocolBody,
+        body: crate::ids::ProtocolBody,
     },
     /// A local wait the host was asked for is no longer needed (the protocol was
     /// resolved by a view change); release what was acquired for it.
@@ -176,7 +178,7 @@ pub(crate) struct Peer {
     pub last_heard: Option<Time>,
     pub last_ack_round: u64,
     /// How far the peer got in the current view, as it last said.
-    pub marks: wire::Marks,
+    pub marks: crate::messages::Marks,
     /// The view in which the channel to this peer gave up. Giving up drops
     /// what was unacknowledged, so the peer's stream of that view has a gap:
     /// no later message of that view may follow it (an ACK for round r stands
@@ -437,11 +439,11 @@ impl Core {
     ///
     /// # Errors
     /// [`Error::InvalidProtocol`] for 0 rounds; see [`Core::propose`].
-    pub fn propose_app(&mut self, now: Time, txid: Option<u64>, app: wire::AppProtocol) -> Result<ProposalId, Error> {
+    pub fn propose_app(&mut self, now: Time, txid: Option<u64>, app: crate::ids::AppProtocol) -> Result<ProposalId, Error> {
         if app.rounds == 0 {
             return Err(Error::InvalidProtocol("an application protocol needs at least 1 round".into()));
         }
-        self.propose(now, txid, wire::ProtocolBody::App(app))
+        self.propose(now, txid, crate::ids::ProtocolBody::App(app))
     }
 
     /// Proposes a transactional parameter change (one or several parameters, atomic).
@@ -451,7 +453,7 @@ impl Core {
     /// parameters (nothing is sent); see [`Core::propose`].
     pub fn propose_change(&mut self, now: Time, txid: Option<u64>, changes: &[(Param, u64)]) -> Result<ProposalId, Error> {
         self.params.with_changes(changes)?;
-        self.propose(now, txid, wire::ProtocolBody::Change(changes.to_vec()))
+        self.propose(now, txid, crate::ids::ProtocolBody::Change(changes.to_vec()))
     }
 
     /// Proposes a peer protocol. The coordinator sequences it; every member runs it
@@ -461,7 +463,7 @@ impl Core {
     /// # Errors
     /// [`Error::Left`], [`Error::NoQuorum`], or [`Error::Backpressure`] when the queue
     /// to the coordinator is full. Nothing is sent on error.
-    pub fn propose(&mut self, now: Time, txid: Option<u64>, body: wire::ProtocolBody) -> Result<ProposalId, Error> {
+    pub fn propose(&mut self, now: Time, txid: Option<u64>, body: crate::ids::ProtocolBody) -> Result<ProposalId, Error> {
         if self.left {
             return Err(Error::Left);
         }

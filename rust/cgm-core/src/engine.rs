@@ -15,9 +15,8 @@ use crate::fates::Fates;
 use crate::params::Params;
 use crate::status::{Phase, ProtocolInfo, Waiting};
 use crate::time::Time;
-use crate::wire::{
-    AckStatus, Decided, Entry, Marks, Msg, NodeId, Outcome, ProposalId, ProtocolBody, RelayedAck, Resource, RunningReport, RELAY_FROM,
-};
+use crate::ids::{AckStatus, NodeId, Outcome, ProposalId, ProtocolBody, Resource};
+use crate::messages::{Decided, Entry, Marks, Msg, RelayedAck, RunningReport, RELAY_FROM};
 use serde_bytes::ByteBuf;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 

@@ -4,16 +4,17 @@
 //!
 //! A decided proposal is recorded here on every member that decides it, and
 //! forgotten only once its proposer, as a member of the current view, says
-//! it reported past it ([`crate::wire::Marks::told`]): from then on the
+//! it reported past it ([`crate::messages::Marks::told`]): from then on the
 //! proposer holds the fate itself and never proposes it again. A view change
-//! carries the whole table ([`crate::wire::NewView::fates`]), so a proposer
+//! carries the whole table ([`crate::messages::NewView::fates`]), so a proposer
 //! that rejoins learns the fate of each of its proposals, and a coordinator
 //! refuses to sequence any proposal recorded here. The table holds, per
 //! proposer, only what was decided since that proposer last reported: a
 //! round trip's worth while it is a member, its outstanding proposals while
 //! it is cut off.
 
-use crate::wire::{Decided, NodeId, ProposalId};
+use crate::ids::{NodeId, ProposalId};
+use crate::messages::Decided;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// The fates table (see the module docs).

@@ -16,7 +16,9 @@ mod error;
 mod fates;
 #[cfg(feature = "flaws")]
 pub mod flaws;
+pub mod ids;
 mod membership;
+pub mod messages;
 mod operator;
 pub mod params;
 mod progress;
@@ -37,4 +39,4 @@ pub use params::{LocalLimits, Nature, Param, ParamError, Params, Unit};
 pub use query::QueryCollector;
 pub use status::{Counters, LinkStatus, PeerStatus, Phase, ProtocolInfo, Status, Waiting};
 pub use time::Time;
-pub use wire::{AckStatus, AppProtocol, Member, NodeId, Outcome, ProposalId, ProtocolBody, Resource, ViewId};
+pub use ids::{AckStatus, AppProtocol, Incarnation, Member, NodeId, Outcome, ProposalId, ProtocolBody, Resource, ViewId};

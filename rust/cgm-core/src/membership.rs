@@ -37,7 +37,8 @@ use crate::engine::{Running, Step};
 use crate::params::Params;
 use crate::status::Counters;
 use crate::time::Time;
-use crate::wire::{AckStatus, Frame, Incarnation, Member, Msg, NewView, NodeId, Outcome, ProtocolBody, Report, ViewId};
+use crate::ids::{AckStatus, Incarnation, Member, NodeId, Outcome, ProtocolBody, ViewId};
+use crate::messages::{Frame, Msg, NewView, Report};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Messages kept for views not yet installed.
@@ -601,7 +602,7 @@ impl Core {
         }
         for p in self.peers.values_mut() {
             p.last_ack_round = 0;
-            p.marks = crate::wire::Marks::default();
+            p.marks = crate::messages::Marks::default();
         }
         for m in &nv.members {
             if m.id != self.cfg.id {
@@ -685,7 +686,7 @@ fn take_lineage(eng: &mut Engine, me: NodeId, nv: &NewView, events: &mut VecDequ
 
 /// A proposer learns the fate of each of its proposals the lineage decided
 /// while it was cut off (the fates table keeps every one until it did).
-fn learn_decided(eng: &mut Engine, fates: &[crate::wire::Decided], events: &mut VecDeque<Event>) {
+fn learn_decided(eng: &mut Engine, fates: &[crate::messages::Decided], events: &mut VecDeque<Event>) {
     for d in fates {
         if eng.outcome(d.pid).is_some() || !eng.outstanding.contains_key(&d.pid) {
             continue;

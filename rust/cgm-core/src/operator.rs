@@ -19,7 +19,8 @@
 use crate::core::{Core, Dest};
 use crate::params::Param;
 use crate::time::Time;
-use crate::wire::{Frame, Incarnation, ProposalId};
+use crate::ids::{Incarnation, ProposalId};
+use crate::messages::Frame;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -171,7 +172,8 @@ mod tests {
     use super::*;
     use crate::core::Config;
     use crate::query::operator_datagram;
-    use crate::wire::{self, Outcome};
+    use crate::ids::Outcome;
+use crate::wire;
 
     /// A one-member cluster (it decides alone) at incarnation `inc`.
     fn member(inc: u64) -> Core {
@@ -257,7 +259,7 @@ mod tests {
     #[test]
     fn a_tool_re_sending_a_change_that_outlives_its_challenge_gets_its_outcome_not_a_refusal() {
         use crate::core::Event;
-        use crate::wire::{AppProtocol, Resource};
+        use crate::ids::{AppProtocol, Resource};
         let mut core = member(100);
         let mut now = Time(1_000);
         let app = AppProtocol { payload: Vec::new().into(), rounds: 1, wait: Some(Resource::Lock("l".into())) };

@@ -1,4 +1,4 @@
-//! Questions asked of the members' progress marks (see [`crate::wire::Marks`]).
+//! Questions asked of the members' progress marks (see [`crate::messages::Marks`]).
 
 /// The highest sequence number that every member of the view decided:
 /// `own` is this member's, `others` the marks heard from every other member

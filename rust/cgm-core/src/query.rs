@@ -2,7 +2,9 @@
 //! them again. Used by members and by operator tools that are not members.
 
 use crate::status::Status;
-use crate::wire::{self, Frame, Header, NodeId, WireError};
+use crate::ids::NodeId;
+use crate::messages::Frame;
+use crate::wire::{self, Header, WireError};
 use serde_bytes::ByteBuf;
 
 /// Largest number of parts a status answer may have (bounds a collector's memory).

@@ -13,7 +13,8 @@
 //! delivers messages in order, exactly once, with bounded memory.
 
 use crate::time::Time;
-use crate::wire::{AckInfo, Frame, MAX_MESSAGE_LEN};
+use crate::messages::{AckInfo, Frame};
+use crate::wire::MAX_MESSAGE_LEN;
 use serde_bytes::ByteBuf;
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;

@@ -24,7 +24,9 @@ use crate::core::Core;
 use crate::params::{Param, Params};
 use crate::status::LinkStatus;
 use crate::time::Time;
-use crate::wire::{ChangeRequest, Frame, Header, HeartbeatValues, Member, NodeId, ViewId};
+use crate::ids::{Member, NodeId, ViewId};
+use crate::messages::{ChangeRequest, Frame, HeartbeatValues};
+use crate::wire::Header;
 use std::collections::VecDeque;
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 
 use crate::params::{Param, Params};
 use crate::time::Time;
-use crate::wire::{Member, NodeId, ProposalId, Resource, ViewId};
+use crate::ids::{Member, NodeId, ProposalId, Resource, ViewId};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -149,7 +149,7 @@ pub struct Counters {
 
 impl Counters {
     /// Counts a protocol this member completed, with the outcome it completed with.
-    pub(crate) fn count_completed(&mut self, o: &crate::wire::Outcome) {
+    pub(crate) fn count_completed(&mut self, o: &crate::ids::Outcome) {
         self.protocols_completed += 1;
         if o.kind == "param-change" {
             if o.committed {

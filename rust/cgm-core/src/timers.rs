@@ -4,7 +4,7 @@
 
 use crate::reliable::{deadline, Limits, TimerKey};
 use crate::time::Time;
-use crate::wire::NodeId;
+use crate::ids::NodeId;
 use std::collections::BTreeSet;
 
 /// Every channel's [`TimerKey`] times, each in its own ordered set. The

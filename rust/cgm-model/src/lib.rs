@@ -23,7 +23,7 @@
 //! | initial state: the coordinator sends the sequenced entry to 2 and 3 and starts the change | `Core::progress` (`Msg::Sequenced`), `Core::start_protocol` |
 //! | [`Msg::Sequenced`] delivered: the member starts round 1 | `Core::on_sequenced`, `Core::progress`, `Core::start_protocol` |
 //! | round 1: an ACK `Received` to every member (views of three ACK member to member) | `Core::start_round` (index 0), `Core::send_ack`, `Core::broadcast_ack` |
-//! | [`ChangeModel::relayed`]: every ACK and every `Done` goes to the coordinator (node 1), which passes it on to the others ([`Msg::RelayedAck`], [`Msg::RelayedDone`]), its own too; a fenced coordinator passes nothing on (views of `cgm_core::wire::RELAY_FROM` members and more; the model runs three members that way) | `Core::relays_acks`, `Core::broadcast_ack`, `Core::on_member_ack`, `Core::keep_for_relay`, `Core::keep_marks`, `Core::relay_acks`, `Core::on_relayed_acks` |
+//! | [`ChangeModel::relayed`]: every ACK and every `Done` goes to the coordinator (node 1), which passes it on to the others ([`Msg::RelayedAck`], [`Msg::RelayedDone`]), its own too; a fenced coordinator passes nothing on (views of `cgm_core::messages::RELAY_FROM` members and more; the model runs three members that way) | `Core::relays_acks`, `Core::broadcast_ack`, `Core::on_member_ack`, `Core::keep_for_relay`, `Core::keep_marks`, `Core::relay_acks`, `Core::on_relayed_acks` |
 //! | [`Msg::Ack`] delivered: last ACK round, stored status, missing count | `Core::on_ack` (`Peer::last_ack_round`, the `Engine::acks` window, `Running::missing`) |
 //! | a round completes when nobody is missing | `Core::check_round` (only while `Core::can_progress`) |
 //! | round 2 starts: static check, local limits, veto hook | `Core::start_round` (index 1): `Params::with_changes`, `LocalLimits::check`, `Core::wait_on(Resource::Veto)` |
@@ -242,7 +242,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, unreachable_pub)]
 
-use cgm_core::wire::{AckStatus, Decided, Entry, Member, NewView, Outcome, ProposalId, ProtocolBody, Report, RunningReport, ViewId};
+use cgm_core::{AckStatus, Member, Outcome, ProposalId, ProtocolBody, ViewId};
+use cgm_core::messages::{Decided, Entry, NewView, Report, RunningReport};
 use cgm_core::{decide_view, round_verdict, LocalLimits, NodeId, Param, Params};
 use stateright::{Checker, HasDiscoveries, Model, Property};
 use std::collections::{BTreeMap, BTreeSet};
@@ -1032,7 +1033,7 @@ pub struct ChangeModel {
     /// applies at once ([`Setup::Plain`]; see the crate documentation).
     pub max_suspicions: u8,
     /// Whether the view routes ACKs and marks through its coordinator (node
-    /// 1), as views of `cgm_core::wire::RELAY_FROM` members and more do
+    /// 1), as views of `cgm_core::messages::RELAY_FROM` members and more do
     /// (`Core::relays_acks`), instead of member to member.
     pub relay: bool,
     /// The [`Setup`]s each member's host is explored with.

@@ -10,7 +10,8 @@
 use crate::auth::{Envelope, Key};
 use crate::error::Error;
 use cgm_core::query::{operator_datagram, QueryCollector};
-use cgm_core::wire::{self, Frame, Header};
+use cgm_core::messages::Frame;
+use cgm_core::wire::{self, Header};
 use cgm_core::{NodeId, Outcome, Param, ProposalId, Status};
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};

@@ -33,7 +33,7 @@
 //! sequence 0: a new era begins then. The checker counts eras, so a run
 //! shows how often that happened.
 
-use cgm_core::wire::AckStatus;
+use cgm_core::AckStatus;
 use cgm_core::{NodeId, Outcome, Params, Phase, ProposalId, Status, ViewId};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

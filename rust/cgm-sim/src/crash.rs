@@ -8,7 +8,7 @@
 //! the step is the armed one, crashes the node before, part-way through or
 //! after sending that step's datagrams.
 
-use cgm_core::wire::RELAY_FROM;
+use cgm_core::messages::RELAY_FROM;
 use cgm_core::{NodeId, Phase, Status};
 
 /// Where an armed node crashes.

@@ -543,7 +543,7 @@ impl Sim {
             }
             Event::Suspected { member, reason } => self.node(id).suspicions.push((member, reason)),
             Event::LocalWait { token, resource, body, seq, .. } => {
-                if let cgm_core::wire::ProtocolBody::App(app) = &body {
+                if let cgm_core::ProtocolBody::App(app) = &body {
                     if !payload_intact(&app.payload) {
                         return Err(Violation {
                             at_us: self.now.0,

@@ -1,0 +1,152 @@
+//! The vocabulary every layer shares: who (node ids, incarnations, members),
+//! which view, which proposal, what a protocol is and what it waits on, and
+//! how it ended. Plain data with serde, no behaviour beyond display.
+
+use crate::params::Param;
+use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
+use std::fmt;
+
+/// A node's identity in the cluster configuration.
+pub type NodeId = u32;
+/// A node's incarnation: a number that grows every time the node starts, so a
+/// restarted node is a new member and its old traffic is recognised as stale.
+pub type Incarnation = u64;
+
+/// Identifies a view: views are ordered by epoch, then by the node that formed them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ViewId {
+    /// Grows with every membership change.
+    pub epoch: u64,
+    /// The node that formed the view (breaks ties between concurrent formations).
+    pub leader: NodeId,
+}
+
+impl fmt::Display for ViewId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.epoch, self.leader)
+    }
+}
+
+/// A member of a view: a node in one incarnation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Member {
+    /// Node id.
+    pub id: NodeId,
+    /// Incarnation of that node.
+    pub inc: Incarnation,
+}
+
+/// Identifies one proposal cluster-wide; re-proposing the same id is idempotent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ProposalId {
+    /// The proposing node.
+    pub node: NodeId,
+    /// A number chosen by the proposer, unique among its proposals (a transaction id).
+    pub txid: u64,
+}
+
+impl fmt::Display for ProposalId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.node, self.txid)
+    }
+}
+
+/// A local resource a protocol step waits on before the member ACKs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Resource {
+    /// A named lock of the host.
+    Lock(String),
+    /// The creation of a job (a worker the host starts), by name.
+    Job(String),
+    /// The host computes this member's status for the round.
+    Host,
+    /// The host's veto hook deciding on a parameter change.
+    Veto,
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Resource::Lock(n) => write!(f, "lock {n:?}"),
+            Resource::Job(n) => write!(f, "job {n:?}"),
+            Resource::Host => f.write_str("host step"),
+            Resource::Veto => f.write_str("veto hook"),
+        }
+    }
+}
+
+/// An application-defined peer protocol.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppProtocol {
+    /// Opaque payload delivered to every member.
+    pub payload: ByteBuf,
+    /// Number of ACK rounds, at least 1.
+    pub rounds: u8,
+    /// What each member waits on before ACKing each round, if anything.
+    pub wait: Option<Resource>,
+}
+
+/// What a peer protocol does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProtocolBody {
+    /// An application-defined protocol.
+    App(AppProtocol),
+    /// A transactional parameter change (two ACK rounds).
+    Change(Vec<(Param, u64)>),
+}
+
+impl ProtocolBody {
+    /// Number of ACK rounds the protocol takes.
+    pub fn rounds(&self) -> u8 {
+        match self {
+            ProtocolBody::App(a) => a.rounds.max(1),
+            ProtocolBody::Change(_) => 2,
+        }
+    }
+
+    /// Short kind name for status tables.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ProtocolBody::App(_) => "app",
+            ProtocolBody::Change(_) => "param-change",
+        }
+    }
+}
+
+/// What a member says about itself in an ACK.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AckStatus {
+    /// Receipt only.
+    Received,
+    /// The local step succeeded, with an optional small payload.
+    Ok(ByteBuf),
+    /// The local step failed, with the reason.
+    Failed(String),
+}
+
+impl AckStatus {
+    /// Whether this status reports a failure.
+    pub fn is_failed(&self) -> bool {
+        matches!(self, AckStatus::Failed(_))
+    }
+}
+
+/// How a protocol ended, identical on every member that completed it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The protocol's position in the total order.
+    pub seq: u64,
+    /// Its proposal.
+    pub pid: ProposalId,
+    /// Its kind ("app" or "param-change").
+    pub kind: String,
+    /// Whether it completed (committed) rather than rolled back or abandoned.
+    pub committed: bool,
+    /// The parameter generation after it (unchanged unless a change committed).
+    pub generation: u64,
+    /// Each member's status in the last round, in member order.
+    pub statuses: Vec<(NodeId, AckStatus)>,
+    /// Why it did not commit, if it did not.
+    pub reason: Option<String>,
+}
