@@ -133,12 +133,18 @@ impl Checker {
 
     /// A node installed a view with `members`; with quorum, its members hold
     /// the cluster's state. A new view with quorum installed once every
-    /// member of the newest one crashed starts a new era.
+    /// member of the newest one crashed starts a new era. A view older than
+    /// the newest, installed late (an ancestor a member had accepted), does
+    /// not make its members holders of the newest state.
     pub fn installed(&mut self, view: ViewId, members: &[NodeId], quorum: bool) {
         if !quorum || self.head == Some(view) {
             return;
         }
-        if self.head.is_some() && self.holders.is_empty() {
+        let lost = self.head.is_some() && self.holders.is_empty();
+        if !lost && self.head.is_some_and(|head| view < head) {
+            return;
+        }
+        if lost {
             self.era += 1;
         }
         self.head = Some(view);
