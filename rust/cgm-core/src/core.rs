@@ -175,10 +175,6 @@ pub enum Event {
 pub(crate) struct Peer {
     pub inc: Incarnation,
     pub channel: Channel,
-    pub last_heard: Option<Time>,
-    pub last_ack_round: u64,
-    /// How far the peer got in the current view, as it last said.
-    pub marks: crate::messages::Marks,
     /// The view in which the channel to this peer gave up. Giving up drops
     /// what was unacknowledged, so the peer's stream of that view has a gap:
     /// no later message of that view may follow it (an ACK for round r stands
@@ -396,8 +392,8 @@ impl Core {
                 PeerStatus {
                     id: m.id,
                     inc: m.inc,
-                    last_ack_round: p.map_or(0, |p| p.last_ack_round),
-                    last_heard: p.and_then(|p| p.last_heard),
+                    last_ack_round: self.eng.progress.peer(m.id).ack_round,
+                    last_heard: self.eng.progress.peer(m.id).last_heard,
                     queued: p.map_or(0, |p| p.channel.queued() as u64),
                     in_flight: p.map_or(0, |p| p.channel.in_flight() as u64),
                 }
@@ -418,7 +414,7 @@ impl Core {
             quorum: self.mem.view.quorum,
             phase,
             current_round: self.eng.current_round(),
-            acked_round: self.eng.my_ack_round,
+            acked_round: self.eng.progress.mine,
             completed: self.eng.completed,
             queued_protocols: self.eng.pending.len() as u64,
             protocol: self.eng.protocol_info(),
@@ -590,9 +586,7 @@ impl Core {
             self.flush(now);
             return;
         }
-        if let Some(p) = self.peers.get_mut(&h.from) {
-            p.last_heard = Some(now);
-        }
+        self.eng.progress.heard(h.from, now);
         match frame {
             Frame::Data { session, seq, ack, chunk } => {
                 if h.to_inc != self.cfg.incarnation {
@@ -903,6 +897,7 @@ impl Core {
     /// incarnation's channel state is void).
     pub(crate) fn replace_peer(&mut self, id: NodeId, inc: Incarnation) {
         let old = self.peers.insert(id, Peer { inc, ..Peer::default() });
+        self.eng.progress.track(id);
         self.timers.update(id, old.map_or_else(TimerKey::default, |p| p.timer_key), TimerKey::default());
     }
 }

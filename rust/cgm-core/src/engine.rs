@@ -12,6 +12,7 @@
 use crate::core::{Core, Event, WaitToken};
 use crate::error::Error;
 use crate::fates::Fates;
+use crate::progress::Progress;
 use crate::params::Params;
 use crate::status::{Phase, ProtocolInfo, Waiting};
 use crate::time::Time;
@@ -88,7 +89,7 @@ pub(crate) struct Running {
 
 /// A protocol decided here and not yet reported to the host: its outcome
 /// becomes final once every member of the view decided it (see
-/// [`crate::progress::stable_mark`]).
+/// [`crate::progress::Progress::stable_mark`]).
 #[derive(Clone, Debug)]
 pub(crate) struct Unreported {
     pub(crate) outcome: Outcome,
@@ -104,7 +105,8 @@ pub(crate) struct Engine {
     pub(crate) next_round: u64,
     pub(crate) pending: VecDeque<Entry>,
     pub(crate) running: Option<Running>,
-    pub(crate) my_ack_round: u64,
+    /// This member's record of how far every member got.
+    pub(crate) progress: Progress,
     /// Statuses of the current and next round, by (round, member).
     acks: BTreeMap<(u64, NodeId), AckStatus>,
     /// Outcomes reported to the host, by proposal.
@@ -326,7 +328,7 @@ impl Engine {
         self.pending = pending.into();
         self.next_round = next_round;
         // ACKs ahead belong to the old view; the new one numbers rounds afresh.
-        self.my_ack_round = self.my_ack_round.min(next_round.saturating_sub(1));
+        self.progress.mine = self.progress.mine.min(next_round.saturating_sub(1));
         self.acks.clear();
         self.relay.clear();
         self.relay_marks.clear();
@@ -435,14 +437,12 @@ impl Core {
     }
 
     pub(crate) fn on_ack(&mut self, from: NodeId, round: u64, status: AckStatus, now: Time) {
-        let Some(peer) = self.peers.get_mut(&from) else { return };
-        let before = peer.last_ack_round;
-        peer.last_ack_round = before.max(round);
+        let Some(before) = self.eng.progress.acked(from, round) else { return };
         let cur = self.eng.current_round();
         // A member starts round r (and sends its status for r) only after
         // completing r - 1, which needs this member's ACK for r - 1: no status
         // beyond our own ACKs plus one can be due.
-        if round >= cur && round <= cur.max(self.eng.my_ack_round) + 2 {
+        if round >= cur && round <= cur.max(self.eng.progress.mine) + 2 {
             self.eng.acks.insert((round, from), status);
         }
         if let Some(r) = self.eng.running.as_mut() {
@@ -511,14 +511,13 @@ impl Core {
     fn start_round(&mut self, now: Time) {
         let r = self.eng.running.as_mut().expect("a protocol is running");
         let round = r.round;
-        r.missing =
-            1 + r.members.iter().filter(|&&id| id != self.cfg.id && self.peers.get(&id).map_or(0, |p| p.last_ack_round) < round).count();
+        r.missing = 1 + self.eng.progress.not_acked(r.members.iter().copied(), self.cfg.id, round).count();
         r.step_since = now;
         let (index, body) = (r.round_index, r.entry.body.clone());
         match (&body, index) {
             (ProtocolBody::App(app), _) => match &app.wait {
                 Some(res) => self.wait_on(res.clone(), None, now),
-                None if self.eng.my_ack_round >= round => self.acked_ahead(now),
+                None if self.eng.progress.mine >= round => self.acked_ahead(now),
                 None => self.send_ack(AckStatus::Ok(ByteBuf::new()), now),
             },
             (ProtocolBody::Change(_), 0) => self.send_ack(AckStatus::Received, now),
@@ -606,7 +605,7 @@ impl Core {
         r.missing = r.missing.saturating_sub(1);
         self.eng.acks.insert((round, self.cfg.id), status.clone());
         let upto = self.eng.ack_horizon().max(round);
-        self.eng.my_ack_round = upto;
+        self.eng.progress.mine = upto;
         self.broadcast_ack(upto, status, now);
         self.check_round(now);
     }
@@ -628,8 +627,8 @@ impl Core {
             return;
         }
         let upto = self.eng.ack_horizon();
-        if upto > self.eng.my_ack_round {
-            self.eng.my_ack_round = upto;
+        if upto > self.eng.progress.mine {
+            self.eng.progress.mine = upto;
             self.broadcast_ack(upto, AckStatus::Ok(ByteBuf::new()), now);
         }
     }
@@ -680,10 +679,8 @@ impl Core {
     /// stable mark, and the fates of its proposals it reported past are
     /// forgotten. The coordinator of a relaying view passes the marks on.
     pub(crate) fn on_marks(&mut self, from: NodeId, marks: Marks, now: Time) {
-        let Some(peer) = self.peers.get_mut(&from) else { return };
-        peer.marks.done = peer.marks.done.max(marks.done);
-        peer.marks.told = peer.marks.told.max(marks.told);
-        self.eng.fates.forget_upto(from, peer.marks.told);
+        let Some(known) = self.eng.progress.marked(from, marks) else { return };
+        self.eng.fates.forget_upto(from, known.told);
         if self.relays_acks() && self.coordinator() == self.cfg.id {
             self.keep_marks(from, marks, now);
         }
@@ -710,14 +707,12 @@ impl Core {
     }
 
     /// The highest sequence number every member of the view decided (see
-    /// [`crate::progress::stable_mark`]).
+    /// [`crate::progress::Progress::stable_mark`]).
     pub(crate) fn stable(&self) -> u64 {
         if self.flawed("report-on-decision") {
             return self.eng.completed;
         }
-        let me = self.cfg.id;
-        let others = self.mem.view.members.iter().filter(|m| m.id != me).map(|m| self.peers.get(&m.id).map_or(0, |p| p.marks.done));
-        crate::progress::stable_mark(self.eng.completed, others)
+        self.eng.progress.stable_mark(self.eng.completed, self.mem.view.members.iter().map(|m| m.id), self.cfg.id)
     }
 
     /// Reports to the host every decided protocol that is now final.
@@ -778,9 +773,7 @@ impl Core {
 
     /// The last round every member, this one included, ACKed.
     fn acked_by_all(&self) -> u64 {
-        let me = self.cfg.id;
-        let others = self.mem.view.members.iter().filter(|m| m.id != me).map(|m| self.peers.get(&m.id).map_or(0, |p| p.last_ack_round));
-        others.fold(self.eng.my_ack_round, u64::min)
+        self.eng.progress.acked_by_all(self.mem.view.members.iter().map(|m| m.id), self.cfg.id)
     }
 
     /// When the kept ACKs are due to be passed on: at once when the round
@@ -898,25 +891,13 @@ impl Core {
             // said they decided it too.
             let Some(u) = self.eng.unreported.front() else { return (Phase::Idle, None, None) };
             let seq = u.outcome.seq;
-            let missing = self
-                .mem
-                .view
-                .members
-                .iter()
-                .map(|m| m.id)
-                .filter(|&id| id != self.cfg.id && self.peers.get(&id).map_or(0, |p| p.marks.done) < seq)
-                .collect();
+            let missing = self.eng.progress.undecided(self.mem.view.members.iter().map(|m| m.id), self.cfg.id, seq).collect();
             return (Phase::WaitingAcks, Some(Waiting::Acks(missing)), None);
         };
         match &r.step {
             Step::Local { resource, .. } => (Phase::WaitingLocal, Some(Waiting::Local(resource.clone())), Some(r.step_since)),
             Step::Acked => {
-                let missing = r
-                    .members
-                    .iter()
-                    .copied()
-                    .filter(|&id| id != self.cfg.id && self.peers.get(&id).map_or(0, |p| p.last_ack_round) < r.round)
-                    .collect();
+                let missing = self.eng.progress.not_acked(r.members.iter().copied(), self.cfg.id, r.round).collect();
                 (Phase::WaitingAcks, Some(Waiting::Acks(missing)), Some(r.step_since))
             }
         }

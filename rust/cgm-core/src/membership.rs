@@ -335,7 +335,7 @@ impl Core {
             pending: eng.pending.iter().cloned().collect(),
             // Past every round this member ACKed (ahead, too), so the new view's
             // rounds are fresh.
-            next_round: eng.running.as_ref().map_or(eng.next_round, |r| r.round + 1).max(eng.my_ack_round + 1),
+            next_round: eng.running.as_ref().map_or(eng.next_round, |r| r.round + 1).max(eng.progress.mine + 1),
             params,
             generation,
             fates: eng.fates.all(),
@@ -600,10 +600,7 @@ impl Core {
             self.mem.escalate_at = None;
             self.mem.joiners.clear();
         }
-        for p in self.peers.values_mut() {
-            p.last_ack_round = 0;
-            p.marks = crate::messages::Marks::default();
-        }
+        self.eng.progress.new_view();
         for m in &nv.members {
             if m.id != self.cfg.id {
                 self.learn_member(*m);
