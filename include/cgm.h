@@ -1946,7 +1946,8 @@ cgm_result cgm_status_counter(const struct cgm_status *status, uint32_t counter,
 const char *cgm_counter_name(uint32_t counter);
 
 /**
- * The whole status as JSON (the format `cgm status --json` prints).
+ * The whole status as JSON, in libcgm's one schema (README, "Status as
+ * JSON"): what `cgm status --json` and Python's `Status.to_dict()` give too.
  *
  * - `status`: the status to read.
  * - `out`: receives a NUL-terminated string.
@@ -2108,7 +2109,8 @@ cgm_result cgm_change_outcome_member_payload(const struct cgm_change_outcome *ou
                                              size_t *len);
 
 /**
- * The whole outcome as JSON (the format `cgm set --json` prints).
+ * The whole outcome as JSON, in libcgm's one schema (README, "Status as
+ * JSON"): what `cgm set --json` and Python's `Outcome.to_dict()` give too.
  *
  * - `outcome`: the outcome to read.
  * - `out`: receives a NUL-terminated string.

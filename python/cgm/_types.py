@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import types
@@ -30,21 +31,6 @@ __all__ = [
     "Event",
     "Config",
 ]
-
-
-def _plain(v: Any) -> Any:
-    """JSON-ready form of a value: parameters by canonical name, bytes as hex."""
-    if dataclasses.is_dataclass(v) and not isinstance(v, type):
-        return {f.name: _plain(getattr(v, f.name)) for f in dataclasses.fields(v) if f.repr or f.name == "text"}
-    if isinstance(v, Param):
-        return v.canonical_name
-    if isinstance(v, Mapping):
-        return {(k.canonical_name if isinstance(k, Param) else k): _plain(x) for k, x in v.items()}
-    if isinstance(v, (tuple, list)):
-        return [_plain(x) for x in v]
-    if isinstance(v, bytes):
-        return v.hex()
-    return v
 
 
 def _frozen_map(d: Mapping[Any, Any]) -> Mapping[Any, Any]:
@@ -144,6 +130,7 @@ class Status:
     switch_over_pending: bool
     counters: Mapping[str, int] = dataclasses.field(hash=False)
     text: str = dataclasses.field(repr=False, compare=False)
+    _json: Mapping[str, Any] = dataclasses.field(default_factory=dict, repr=False, compare=False, hash=False)
 
     @classmethod
     def _from_native(cls, d: Dict[str, Any]) -> Status:
@@ -192,13 +179,13 @@ class Status:
             switch_over_pending=d["switch_over_pending"],
             counters=_frozen_map(d["counters"]),
             text=d["text"],
+            _json={k: v for k, v in d.items() if k != "text"},
         )
 
     def to_dict(self) -> Dict[str, Any]:
-        """A JSON-ready dict (parameters by canonical name)."""
-        out: Dict[str, Any] = _plain(self)
-        out.pop("text", None)
-        return out
+        """The status in libcgm's one JSON schema (README, "Status as JSON"):
+        what ``cgm status --json`` and C's ``cgm_status_to_json`` give for it."""
+        return copy.deepcopy(dict(self._json))
 
     def __str__(self) -> str:
         return self.text
@@ -241,6 +228,7 @@ class Outcome:
     generation: int
     statuses: Tuple[MemberAck, ...]
     reason: Optional[str]
+    _json: Mapping[str, Any] = dataclasses.field(default_factory=dict, repr=False, compare=False, hash=False)
 
     @classmethod
     def _from_native(cls: Type[_O], d: Dict[str, Any]) -> _O:
@@ -260,6 +248,7 @@ class Outcome:
                 for m, a in d["statuses"]
             ),
             reason=d["reason"],
+            _json=d,
         )
 
     @property
@@ -273,9 +262,9 @@ class Outcome:
         return tuple(a.member for a in self.statuses if a.failed)
 
     def to_dict(self) -> Dict[str, Any]:
-        """A JSON-ready dict."""
-        out: Dict[str, Any] = _plain(self)
-        return out
+        """The outcome in libcgm's one JSON schema (README, "Status as JSON"):
+        what ``cgm set --json`` and C's ``cgm_change_outcome_to_json`` give for it."""
+        return copy.deepcopy(dict(self._json))
 
     def __repr__(self) -> str:
         state = "committed" if self.committed else f"rolled back: {self.reason!r}"

@@ -80,5 +80,8 @@ def seconds(t: object, what: str = "timeout") -> float:
     return s
 
 
-def param_dict(values: List[int]) -> Dict[Param, int]:
-    return {Param(i): int(v) for i, v in enumerate(values)}
+def param_dict(values: Mapping[str, int]) -> Dict[Param, int]:
+    """Parameters as libcgm's JSON schema gives them (by canonical name), by
+    :class:`Param`; names this version does not know (a newer member's) are skipped."""
+    known = {p.canonical_name: p for p in Param}
+    return {known[k]: int(v) for k, v in values.items() if k in known}

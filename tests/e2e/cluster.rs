@@ -75,7 +75,10 @@ impl Cluster {
     fn status(&self, asker: u32, member: u32) -> Option<Status> {
         let out =
             run(&["status", "-c", self.config(asker).to_str().unwrap(), "--member", &member.to_string(), "--json", "--timeout", "0.5"]);
-        out.status.success().then(|| serde_json::from_slice(&out.stdout).expect("status JSON"))
+        out.status.success().then(|| {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status JSON");
+            cgm_runtime::cgm_core::schema::status_from_json(&v).expect("a schema-1 status")
+        })
     }
 
     fn wait_view(&self, asker: u32, member: u32, members: usize) -> Status {
@@ -96,7 +99,7 @@ impl Cluster {
         let mut args = vec!["set", "-c", cfg.to_str().unwrap(), "--json"];
         args.extend_from_slice(changes);
         let out = run(&args);
-        let outcome = serde_json::from_slice(&out.stdout).ok();
+        let outcome = serde_json::from_slice(&out.stdout).ok().map(|v| cgm_runtime::cgm_core::schema::outcome_from_json(&v).expect("a schema-1 outcome"));
         (out, outcome)
     }
 }

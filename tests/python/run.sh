@@ -27,6 +27,10 @@ rm -f "$ROOT"/target/wheels/cgm-*.whl
 (cd python && "$VENV/bin/maturin" build --release --out "$ROOT/target/wheels")
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$ROOT"/target/wheels/cgm-*.whl
 
+step "cgm and libcgm for the schema test (the one JSON schema of Python, the CLI and C)"
+cargo build --release -p cgm-runtime --bin cgm -p cgm-ffi
+export CGM_BIN=$ROOT/target/release/cgm CGM_LIB=$ROOT/target/release/libcgm.so
+
 step "pytest tests/python"
 (cd tests/python && "$VENV/bin/python" -m pytest)
 

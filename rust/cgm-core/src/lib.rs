@@ -25,6 +25,7 @@ mod progress;
 pub mod query;
 mod reliable;
 mod ring;
+pub mod schema;
 pub mod status;
 pub mod time;
 mod timers;

@@ -112,6 +112,7 @@ pub struct LinkStatus {
 
 /// Counters of what a member dropped, refused or did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Counters {
     /// Datagrams that did not decode.
     pub malformed: u64,

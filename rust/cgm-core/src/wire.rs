@@ -109,17 +109,20 @@ pub fn decode_msg(buf: &[u8]) -> Result<Msg, WireError> {
     postcard::from_bytes(buf).map_err(|e| WireError::Malformed(e.to_string()))
 }
 
-/// Encodes a status snapshot for a [`Frame::StatusReply`].
+/// Encodes a status snapshot for a [`Frame::StatusReply`]: the public JSON
+/// schema ([`crate::schema`]), self-describing, so a reader of another
+/// library version reads what it knows and skips the rest.
 pub fn encode_status(s: &Status) -> Vec<u8> {
-    postcard::to_allocvec(s).expect("postcard encoding into a Vec is infallible")
+    serde_json::to_vec(&crate::schema::status_to_json(s)).expect("a JSON value serialises")
 }
 
 /// Decodes a status snapshot.
 ///
 /// # Errors
-/// [`WireError::Malformed`].
+/// [`WireError::Malformed`]: not JSON, or not a schema-1 status.
 pub fn decode_status(buf: &[u8]) -> Result<Status, WireError> {
-    postcard::from_bytes(buf).map_err(|e| WireError::Malformed(e.to_string()))
+    let v: serde_json::Value = serde_json::from_slice(buf).map_err(|e| WireError::Malformed(format!("status reply: {e}")))?;
+    crate::schema::status_from_json(&v).map_err(|e| WireError::Malformed(e.to_string()))
 }
 
 #[cfg(test)]

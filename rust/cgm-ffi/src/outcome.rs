@@ -271,7 +271,8 @@ pub extern "C" fn cgm_change_outcome_member_payload(
     })
 }
 
-/// The whole outcome as JSON (the format `cgm set --json` prints).
+/// The whole outcome as JSON, in libcgm's one schema (README, "Status as
+/// JSON"): what `cgm set --json` and Python's `Outcome.to_dict()` give too.
 ///
 /// - `outcome`: the outcome to read.
 /// - `out`: receives a NUL-terminated string.
@@ -285,7 +286,7 @@ pub extern "C" fn cgm_change_outcome_to_json(outcome: *const cgm_change_outcome,
     boundary(|| {
         let out = self::out(out, "out")?;
         let o = borrow(outcome)?;
-        let json = serde_json::to_string(&o.outcome).map_err(|e| invalid(format!("cannot serialise the outcome: {e}")))?;
+        let json = serde_json::to_string(&cgm_runtime::cgm_core::schema::outcome_to_json(&o.outcome)).map_err(|e| invalid(format!("cannot serialise the outcome: {e}")))?;
         out.write(handle::string_into_raw(json));
         Ok(())
     })

@@ -851,7 +851,8 @@ pub extern "C" fn cgm_counter_name(counter: u32) -> *const c_char {
     })
 }
 
-/// The whole status as JSON (the format `cgm status --json` prints).
+/// The whole status as JSON, in libcgm's one schema (README, "Status as
+/// JSON"): what `cgm status --json` and Python's `Status.to_dict()` give too.
 ///
 /// - `status`: the status to read.
 /// - `out`: receives a NUL-terminated string.
@@ -865,7 +866,7 @@ pub extern "C" fn cgm_status_to_json(status: *const cgm_status, out: *mut *mut c
     boundary(|| {
         let out = self::out(out, "out")?;
         let s = borrow(status)?;
-        let json = serde_json::to_string(&s.status).map_err(|e| invalid(format!("cannot serialise the status: {e}")))?;
+        let json = serde_json::to_string(&cgm_runtime::cgm_core::schema::status_to_json(&s.status)).map_err(|e| invalid(format!("cannot serialise the status: {e}")))?;
         out.write(handle::string_into_raw(json));
         Ok(())
     })

@@ -14,7 +14,7 @@
 //! - a node used from a forked child raises `cgm.errors.Closed` and is never
 //!   shut down there (its threads exist only in the parent).
 
-use cgm_runtime::cgm_core::{self, AckStatus, AppProtocol, Outcome, Param, Params, Resource, Status, Waiting};
+use cgm_runtime::cgm_core::{self, schema, AppProtocol, Param, Params, Resource, Status};
 use cgm_runtime::{Error, Key, LockGuard, Node, NodeConfig, NodeEvent, ResultCode};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString};
@@ -48,7 +48,7 @@ fn raise(py: Python<'_>, e: Error) -> PyErr {
         ResultCode::Backpressure => "Backpressure",
     };
     let extra = match &e {
-        Error::RolledBack(o) | Error::Vetoed(o) => Some(("outcome", outcome_json(o))),
+        Error::RolledBack(o) | Error::Vetoed(o) => Some(("outcome", schema::outcome_to_json(o))),
         Error::Timeout { pid: Some(p) } => Some(("proposal", json!([p.node, p.txid]))),
         _ => None,
     };
@@ -118,102 +118,11 @@ fn to_py(py: Python<'_>, v: &Value) -> PyResult<Py<PyAny>> {
     })
 }
 
-fn params_json(p: &Params) -> Value {
-    Value::Array(Param::ALL.iter().map(|&q| json!(p.get(q))).collect())
-}
-
-fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
-}
-
-fn resource_json(r: &Resource) -> Value {
-    match r {
-        Resource::Lock(n) => json!({"kind": "lock", "name": n}),
-        Resource::Job(n) => json!({"kind": "job", "name": n}),
-        Resource::Host => json!({"kind": "host", "name": null}),
-        Resource::Veto => json!({"kind": "veto", "name": null}),
-    }
-}
-
-fn waiting_json(w: &Waiting) -> Value {
-    let mut v = match w {
-        Waiting::Acks(m) => json!({"kind": "acks", "name": null, "members": m}),
-        Waiting::Local(r) => resource_json(r),
-        Waiting::NewView(l) => json!({"kind": "new-view", "name": null, "members": [l]}),
-    };
-    v["text"] = json!(w.to_string());
-    if v.get("members").is_none() {
-        v["members"] = json!([]);
-    }
-    v
-}
-
+/// A status in libcgm's one JSON schema ([`schema`]), plus its table as `text`.
 fn status_json(s: &Status) -> Value {
-    json!({
-        "node": s.node,
-        "incarnation": s.inc,
-        "view": {"epoch": s.view.epoch, "leader": s.view.leader},
-        "members": s.members.iter().map(|m| m.id).collect::<Vec<_>>(),
-        "coordinator": s.coordinator(),
-        "quorum": s.quorum,
-        "phase": s.phase.as_str(),
-        "current_round": s.current_round,
-        "acked_round": s.acked_round,
-        "completed": s.completed,
-        "queued_protocols": s.queued_protocols,
-        "protocol": s.protocol.as_ref().map(|p| json!({
-            "seq": p.seq,
-            "proposal": [p.pid.node, p.pid.txid],
-            "kind": p.kind,
-            "rounds": p.rounds,
-            "round_index": p.round_index,
-            "running_for_us": micros(s.at.saturating_since(p.started)),
-        })),
-        "waiting": s.waiting.as_ref().map(waiting_json),
-        "waited_us": s.waited().map(micros),
-        "not_acked": s.not_acked(),
-        "peers": s.peers.iter().map(|p| json!({
-            "id": p.id,
-            "incarnation": p.inc,
-            "last_ack_round": p.last_ack_round,
-            "last_heard_us_ago": p.last_heard.map(|t| micros(s.at.saturating_since(t))),
-            "queued": p.queued,
-            "in_flight": p.in_flight,
-        })).collect::<Vec<_>>(),
-        "links": s.links.iter().map(|l| json!({
-            "peer": l.peer,
-            "outgoing": l.outgoing,
-            "misses": l.misses,
-            "interval_ms": l.interval_ms,
-            "switch_over_pending": l.switch_over_pending,
-        })).collect::<Vec<_>>(),
-        "params": params_json(&s.params),
-        "configured": params_json(&s.configured),
-        "generation": s.generation,
-        "switch_over_pending": s.switch_over_pending(),
-        "counters": serde_json::to_value(s.counters).unwrap_or(Value::Null),
-        "text": s.to_string(),
-    })
-}
-
-fn ack_json(a: &AckStatus) -> Value {
-    match a {
-        AckStatus::Received => json!({"kind": "received", "payload": null, "reason": null}),
-        AckStatus::Ok(b) => json!({"kind": "ok", "payload": b.to_vec(), "reason": null}),
-        AckStatus::Failed(r) => json!({"kind": "failed", "payload": null, "reason": r}),
-    }
-}
-
-fn outcome_json(o: &Outcome) -> Value {
-    json!({
-        "seq": o.seq,
-        "proposal": [o.pid.node, o.pid.txid],
-        "kind": o.kind,
-        "committed": o.committed,
-        "generation": o.generation,
-        "statuses": o.statuses.iter().map(|(id, a)| json!([id, ack_json(a)])).collect::<Vec<_>>(),
-        "reason": o.reason,
-    })
+    let mut v = schema::status_to_json(s);
+    v["text"] = json!(s.to_string());
+    v
 }
 
 fn event_json(e: &NodeEvent) -> Value {
@@ -222,9 +131,9 @@ fn event_json(e: &NodeEvent) -> Value {
             json!({"type": "view", "view": {"epoch": view.epoch, "leader": view.leader}, "members": members, "quorum": quorum})
         }
         NodeEvent::Suspected { member, reason } => json!({"type": "suspect", "member": member, "reason": reason}),
-        NodeEvent::ChangeCommitted(o) => json!({"type": "change", "outcome": outcome_json(o)}),
-        NodeEvent::ChangeRolledBack(o) => json!({"type": "change", "outcome": outcome_json(o)}),
-        NodeEvent::ProtocolCompleted(o) => json!({"type": "protocol", "outcome": outcome_json(o)}),
+        NodeEvent::ChangeCommitted(o) => json!({"type": "change", "outcome": schema::outcome_to_json(o)}),
+        NodeEvent::ChangeRolledBack(o) => json!({"type": "change", "outcome": schema::outcome_to_json(o)}),
+        NodeEvent::ProtocolCompleted(o) => json!({"type": "protocol", "outcome": schema::outcome_to_json(o)}),
         NodeEvent::VetoRequest { token, changes } => json!({
             "type": "veto",
             "token": token,
@@ -541,7 +450,7 @@ impl PyNode {
             return Err(error(py, ResultCode::InvalidParameter, "a change needs at least one parameter"));
         }
         let o = py.detach(|| n.propose(&c, txid, t)).map_err(|e| raise(py, e))?;
-        to_py(py, &outcome_json(&o))
+        to_py(py, &schema::outcome_to_json(&o))
     }
 
     /// Waits for the outcome of proposal (node, txid).
@@ -550,7 +459,7 @@ impl PyNode {
         let t = seconds(py, timeout)?;
         let pid = cgm_core::ProposalId { node, txid };
         let o = py.detach(|| n.outcome(pid, t)).map_err(|e| raise(py, e))?;
-        to_py(py, &outcome_json(&o))
+        to_py(py, &schema::outcome_to_json(&o))
     }
 
     #[pyo3(signature = (payload, rounds, lock, job, host, timeout))]
@@ -576,7 +485,7 @@ impl PyNode {
         };
         let app = AppProtocol { payload: payload.into(), rounds, wait };
         let o = py.detach(|| n.run_protocol(app, t)).map_err(|e| raise(py, e))?;
-        to_py(py, &outcome_json(&o))
+        to_py(py, &schema::outcome_to_json(&o))
     }
 
     fn params(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
@@ -585,8 +494,8 @@ impl PyNode {
         to_py(
             py,
             &json!({
-                "configured": params_json(&v.configured),
-                "effective": params_json(&v.effective),
+                "configured": schema::params_to_json(&v.configured),
+                "effective": schema::params_to_json(&v.effective),
                 "generation": v.generation,
                 "switch_over_pending": v.switch_over_pending,
             }),

@@ -227,7 +227,7 @@ fn status(path: &std::path::Path, member: Option<NodeId>, format: Format, timeou
     let s = c.query_status(addr, member, timeout).map_err(|e| format!("member {member} at {addr}: {e}"))?;
     match format {
         Format::Table => print!("{}", render::status_table(&s)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&s).expect("a status serialises")),
+        Format::Json => println!("{:#}", cgm_runtime::cgm_core::schema::status_to_json(&s)),
         Format::Prometheus => print!("{}", render::prometheus(&s)),
     }
     Ok(ExitCode::SUCCESS)
@@ -257,7 +257,7 @@ fn set(path: &std::path::Path, member: Option<NodeId>, txid: Option<u64>, timeou
     let txid = txid.unwrap_or_else(cgm_runtime::new_incarnation);
     let show = |o: &cgm_runtime::cgm_core::Outcome| {
         if json {
-            println!("{}", serde_json::to_string_pretty(o).expect("an outcome serialises"));
+            println!("{:#}", cgm_runtime::cgm_core::schema::outcome_to_json(o));
         } else {
             print!("{}", render::outcome_table(o));
         }
