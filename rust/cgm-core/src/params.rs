@@ -217,11 +217,16 @@ impl fmt::Display for Param {
     }
 }
 
+/// Every canonical name, comma-separated, in parameter order (from the table).
+fn known_names() -> String {
+    Param::ALL.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
+}
+
 /// Why a parameter value or set was refused. Nothing changed when one is returned.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum ParamError {
     /// The name is not one of the eleven canonical names.
-    #[error("unknown parameter {0:?}; known: heartbeat-interval, heartbeat-timeout, heartbeat-ack-timeout, heartbeat-failure-threshold, heartbeat-ack-failure-threshold, receive-send-timer-ratio, max-fragment-size, message-retry-timer, max-message-retry-time, send-queue-overflow-threshold, send-window-size")]
+    #[error("unknown parameter {0:?}; known: {known}", known = known_names())]
     UnknownName(String),
     /// The number is not a parameter number.
     #[error("unknown parameter number {0}")]

@@ -210,4 +210,22 @@ mod tests {
             assert_eq!(c, p as u32, "{p}");
         }
     }
+
+    /// The header a C user reads names each parameter as the core's table
+    /// does: `CGM_PARAM_<CANONICAL_NAME>` is that parameter's number.
+    #[test]
+    fn the_header_names_every_parameter_by_the_tables_canonical_name() {
+        let header = include_str!("../../../include/cgm.h");
+        let defined: Vec<(String, u32)> = header
+            .lines()
+            .filter_map(|l| l.strip_prefix("#define CGM_PARAM_"))
+            .filter(|l| !l.starts_with("COUNT "))
+            .map(|l| {
+                let (name, n) = l.split_once(' ').expect("#define NAME VALUE");
+                (name.to_string(), n.trim().parse().expect("a number"))
+            })
+            .collect();
+        let table: Vec<(String, u32)> = Param::ALL.iter().map(|&p| (p.name().to_uppercase().replace('-', "_"), p as u32)).collect();
+        assert_eq!(defined, table);
+    }
 }

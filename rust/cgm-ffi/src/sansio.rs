@@ -217,13 +217,7 @@ pub extern "C" fn cgm_core_new_from_config(
     boundary(|| {
         let out = handle::out(out, "out")?;
         let c = borrow(config)?;
-        let mut cfg = Config::new(c.node_id, incarnation, c.nodes.iter().map(|(id, _)| *id).collect());
-        cfg.quorum = c.quorum;
-        cfg.params = c.params;
-        cfg.limits = c.limits.clone();
-        cfg.veto_hook = c.veto_hook;
-        cfg.veto_timeout = c.veto_timeout;
-        let core = Core::new(cfg, now(now_us))?;
+        let core = Core::new(c.core_config(incarnation), now(now_us))?;
         out.write(handle::into_ptr(CoreObj { core, pending: None }));
         Ok(())
     })

@@ -5,7 +5,7 @@
 //! errors naming the file, the line and the field.
 
 use crate::auth::Key;
-use cgm_core::{LocalLimits, NodeId, Param, Params};
+use cgm_core::{Incarnation, LocalLimits, NodeId, Param, Params};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -150,6 +150,18 @@ impl NodeConfig {
     /// The address to bind.
     pub fn bind_addr(&self) -> Option<SocketAddr> {
         self.bind.or_else(|| self.addr_of(self.node_id))
+    }
+
+    /// The core's configuration for this node in incarnation `incarnation`
+    /// (what a member thread and a sans-IO C host both start a core with).
+    pub fn core_config(&self, incarnation: Incarnation) -> cgm_core::Config {
+        let mut c = cgm_core::Config::new(self.node_id, incarnation, self.nodes.iter().map(|(id, _)| *id).collect());
+        c.quorum = self.quorum;
+        c.params = self.params;
+        c.limits = self.limits.clone();
+        c.veto_hook = self.veto_hook;
+        c.veto_timeout = self.veto_timeout;
+        c
     }
 
     /// Checks the configuration as a whole.

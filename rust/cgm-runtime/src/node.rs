@@ -16,7 +16,7 @@ use crate::events::{EventQueue, NodeEvent};
 use crate::locks::{Granted, LockGuard, Locks};
 use crate::transport::{Inbound, Mailbox};
 use cgm_core::{
-    wire, AppProtocol, Config, Core, Dest, Dropped, Event, NodeId, Outcome, Param, Params, ProposalId, ProtocolBody, Resource, Status, Time,
+    wire, AppProtocol, Core, Dest, Dropped, Event, NodeId, Outcome, Param, Params, ProposalId, ProtocolBody, Resource, Status, Time,
 };
 use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -105,14 +105,8 @@ impl Node {
         let bind = cfg.bind_addr().ok_or_else(|| crate::config::ConfigError::field("bind", "no address to bind"))?;
         let sock = crate::transport::bind(bind).map_err(|e| Error::Io(format!("cannot bind {bind}: {e}")))?;
         let inc = new_incarnation();
-        let mut core_cfg = Config::new(cfg.node_id, inc, cfg.nodes.iter().map(|(id, _)| *id).collect());
-        core_cfg.quorum = cfg.quorum;
-        core_cfg.params = cfg.params;
-        core_cfg.limits = cfg.limits.clone();
-        core_cfg.veto_hook = cfg.veto_hook;
-        core_cfg.veto_timeout = cfg.veto_timeout;
         let start = Instant::now();
-        let core = Core::new(core_cfg, Time(0))?;
+        let core = Core::new(cfg.core_config(inc), Time(0))?;
         let events = EventQueue::new().map_err(|e| Error::Io(format!("cannot create the event socket pair: {e}")))?;
         let shared = Arc::new(Shared { events, locks: Arc::default(), jobs: Mutex::default(), closed: AtomicBool::new(false) });
         let mut reader_socks = vec![sock.try_clone().map_err(|e| Error::Io(e.to_string()))?];
