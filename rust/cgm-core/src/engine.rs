@@ -9,15 +9,20 @@
 //! round up to `r`; members are at most one round apart, so the engine keeps
 //! the statuses of the current and the next round only.
 
-use crate::core::{Core, Event, WaitToken};
+use crate::change::{round_verdict, RoundTwo, Tuning};
+use crate::config::Config;
 use crate::error::Error;
+use crate::events::{Event, WaitToken};
 use crate::fates::Fates;
-use crate::progress::Progress;
+use crate::ids::View;
+use crate::ids::{AckStatus, Member, NodeId, Outcome, ProposalId, ProtocolBody, Resource};
+use crate::messages::{Decided, Entry, Marks, Msg, RelayedAck, RunningReport, RELAY_FROM};
+use crate::net::Net;
 use crate::params::Params;
+use crate::progress::Progress;
+use crate::ring::Ring;
 use crate::status::{Phase, ProtocolInfo, Waiting};
 use crate::time::Time;
-use crate::ids::{AckStatus, NodeId, Outcome, ProposalId, ProtocolBody, Resource};
-use crate::messages::{Decided, Entry, Marks, Msg, RelayedAck, RunningReport, RELAY_FROM};
 use serde_bytes::ByteBuf;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -37,27 +42,6 @@ fn implied_status(body: &ProtocolBody) -> AckStatus {
         AckStatus::Ok(ByteBuf::new())
     } else {
         AckStatus::Received
-    }
-}
-
-/// The verdict on a protocol's last round, from the status of every member
-/// of its view: it commits unless some status is a failure, and then the
-/// reason names every failing member. Every member completes the round holding
-/// the same statuses, so every member reaches the same verdict, and for a
-/// parameter change each one keeps (commit) or undoes (`Err`) its local apply.
-/// The model checker (`cgm-model`) runs this very rule.
-///
-/// # Errors
-/// The reason the protocol did not commit, when some member failed.
-pub fn round_verdict(statuses: &[(NodeId, AckStatus)]) -> Result<(), String> {
-    let failed: Vec<String> = statuses
-        .iter()
-        .filter_map(|(id, s)| if let AckStatus::Failed(why) = s { Some(format!("member {id}: {why}")) } else { None })
-        .collect();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(failed.join("; "))
     }
 }
 
@@ -83,8 +67,6 @@ pub(crate) struct Running {
     pub(crate) members: Vec<NodeId>,
     /// Members (me included) that have not ACKed the current round.
     pub(crate) missing: usize,
-    /// Values before a parameter change was applied here.
-    pub(crate) old_params: Option<Params>,
 }
 
 /// A protocol decided here and not yet reported to the host: its outcome
@@ -362,186 +344,228 @@ impl Engine {
     }
 }
 
-impl Core {
+/// Whether `view` routes ACKs through its coordinator (see [`RELAY_FROM`]).
+fn relays_acks(view: &View) -> bool {
+    view.members.len() >= RELAY_FROM
+}
+
+/// What the engine's handlers work with besides the engine's own state.
+pub(crate) struct Cx<'a> {
+    pub(crate) cfg: &'a Config,
+    pub(crate) net: &'a mut Net,
+    /// The view installed here.
+    pub(crate) view: &'a View,
+    /// The member is fenced by a view change: it completes nothing.
+    pub(crate) fenced: bool,
+    pub(crate) tuning: &'a mut Tuning,
+    pub(crate) ring: &'a mut Ring,
+}
+
+impl Cx<'_> {
+    /// The view's coordinator (this member when alone).
     fn coordinator(&self) -> NodeId {
-        self.mem.view.members.first().map_or(self.cfg.id, |m| m.id)
+        self.view.coordinator().unwrap_or(self.cfg.id)
     }
 
+    /// Queues a reliable message (see [`Net::send_msg`]).
+    fn send(&mut self, to: NodeId, msg: &Msg, force: bool) -> Result<(), Error> {
+        self.net.send_msg(&self.tuning.params, to, msg, force)
+    }
+}
+
+impl Engine {
     /// Whether this member may make protocol progress now.
-    fn can_progress(&self) -> bool {
-        !self.left && self.mem.view.quorum && self.mem.fenced_by().is_none()
+    fn can_progress(&self, cx: &Cx<'_>) -> bool {
+        !cx.net.left && cx.view.quorum && !cx.fenced
     }
 
-    pub(crate) fn submit(&mut self, pid: ProposalId, body: ProtocolBody, _now: Time) -> Result<(), Error> {
-        let coord = self.coordinator();
-        if coord == self.cfg.id {
-            self.eng.incoming.push_back((pid, body.clone()));
+    pub(crate) fn submit(&mut self, cx: &mut Cx<'_>, pid: ProposalId, body: ProtocolBody, _now: Time) -> Result<(), Error> {
+        let coord = cx.coordinator();
+        if coord == cx.cfg.id {
+            self.incoming.push_back((pid, body.clone()));
         } else {
-            self.check_backpressure(coord)?;
-            self.send_msg(coord, &Msg::Propose { view: self.mem.view.id, pid, body: body.clone() }, false)?;
+            cx.net.check_backpressure(&cx.tuning.params, coord)?;
+            cx.send(coord, &Msg::Propose { view: cx.view.id, pid, body: body.clone() }, false)?;
         }
-        self.eng.outstanding.insert(pid, body);
+        self.outstanding.insert(pid, body);
         Ok(())
     }
 
     /// After a view change: re-sends this member's proposals nobody sequenced.
-    pub(crate) fn resubmit_outstanding(&mut self) {
-        let coord = self.coordinator();
-        let list: Vec<(ProposalId, ProtocolBody)> = self.eng.outstanding.iter().map(|(p, b)| (*p, b.clone())).collect();
+    pub(crate) fn resubmit_outstanding(&mut self, cx: &mut Cx<'_>) {
+        let coord = cx.coordinator();
+        let list: Vec<(ProposalId, ProtocolBody)> = self.outstanding.iter().map(|(p, b)| (*p, b.clone())).collect();
         for (pid, body) in list {
-            if self.eng.sequenced.contains_key(&pid) {
+            if self.sequenced.contains_key(&pid) {
                 continue;
             }
-            if coord == self.cfg.id {
-                if !self.eng.incoming.iter().any(|(p, _)| *p == pid) {
-                    self.eng.incoming.push_back((pid, body));
+            if coord == cx.cfg.id {
+                if !self.incoming.iter().any(|(p, _)| *p == pid) {
+                    self.incoming.push_back((pid, body));
                 }
             } else {
-                let _ = self.send_msg(coord, &Msg::Propose { view: self.mem.view.id, pid, body }, true);
+                let _ = cx.send(coord, &Msg::Propose { view: cx.view.id, pid, body }, true);
             }
         }
     }
 
     /// A proposal for this view reached its coordinator: queued for
     /// sequencing unless it is known (decided, sequenced or queued).
-    pub(crate) fn on_propose(&mut self, from: NodeId, pid: ProposalId, body: ProtocolBody) {
-        if self.coordinator() != self.cfg.id {
+    /// Takes in a peer-protocol message (`Propose`, `Decided`, `Sequenced`,
+    /// `Ack`, `Done`, `Acks`); the caller checked that a view-tagged one
+    /// belongs to the view installed here. View-change messages go to
+    /// membership, never here.
+    pub(crate) fn on_msg(&mut self, cx: &mut Cx<'_>, sender: Member, msg: Msg, now: Time) {
+        let from = sender.id;
+        match msg {
+            Msg::Propose { pid, body, .. } => self.on_propose(cx, from, pid, body),
+            Msg::Decided(o) => self.on_decided(cx, *o),
+            Msg::Sequenced { entries, .. } => self.on_sequenced(cx, entries, now),
+            Msg::Ack { round, status, marks, .. } => self.on_member_ack(cx, from, round, status, marks, now),
+            Msg::Done { marks, .. } => self.on_marks(cx, from, marks, now),
+            Msg::Acks { acks, marks, .. } => self.on_relayed_acks(cx, from, acks, marks, now),
+            Msg::Suspect { .. }
+            | Msg::Leave { .. }
+            | Msg::Prepare { .. }
+            | Msg::PrepareAck { .. }
+            | Msg::PrepareRefused { .. }
+            | Msg::NewView(_)
+            | Msg::Accepted { .. }
+            | Msg::Install { .. } => unreachable!("view-change messages are routed to membership"),
+        }
+    }
+
+    pub(crate) fn on_propose(&mut self, cx: &mut Cx<'_>, from: NodeId, pid: ProposalId, body: ProtocolBody) {
+        if cx.coordinator() != cx.cfg.id {
             return;
         }
         // Only a reported outcome is final, so only that one is told.
-        if let Some(o) = self.eng.outcomes.get(&pid).filter(|_| pid.node == from) {
-            let _ = self.send_msg(from, &Msg::Decided(Box::new(o.clone())), true);
+        if let Some(o) = self.outcomes.get(&pid).filter(|_| pid.node == from) {
+            let _ = cx.send(from, &Msg::Decided(Box::new(o.clone())), true);
             return;
         }
-        if self.eng.is_known(pid) || self.eng.incoming.iter().any(|(p, _)| *p == pid) {
+        if self.is_known(pid) || self.incoming.iter().any(|(p, _)| *p == pid) {
             return;
         }
-        self.eng.incoming.push_back((pid, body));
+        self.incoming.push_back((pid, body));
     }
 
-    pub(crate) fn on_decided(&mut self, o: Outcome) {
-        if self.eng.outstanding.contains_key(&o.pid) {
-            self.eng.tell(Event::OutcomeLearned(o), &mut self.events);
+    pub(crate) fn on_decided(&mut self, cx: &mut Cx<'_>, o: Outcome) {
+        if self.outstanding.contains_key(&o.pid) {
+            self.tell(Event::OutcomeLearned(o), &mut cx.net.events);
         }
     }
 
-    pub(crate) fn on_sequenced(&mut self, entries: Vec<Entry>, now: Time) {
+    pub(crate) fn on_sequenced(&mut self, cx: &mut Cx<'_>, entries: Vec<Entry>, now: Time) {
         for e in entries {
-            if e.seq != self.eng.last_seq() + 1 {
+            if e.seq != self.last_seq() + 1 {
                 continue;
             }
-            self.eng.sequenced.insert(e.pid, e.seq);
-            self.eng.pending.push_back(e);
+            self.sequenced.insert(e.pid, e.seq);
+            self.pending.push_back(e);
         }
-        self.ack_ahead(now);
+        self.ack_ahead(cx, now);
     }
 
-    pub(crate) fn on_ack(&mut self, from: NodeId, round: u64, status: AckStatus, now: Time) {
-        let Some(before) = self.eng.progress.acked(from, round) else { return };
-        let cur = self.eng.current_round();
+    pub(crate) fn on_ack(&mut self, cx: &mut Cx<'_>, from: NodeId, round: u64, status: AckStatus, now: Time) {
+        let Some(before) = self.progress.acked(from, round) else { return };
+        let cur = self.current_round();
         // A member starts round r (and sends its status for r) only after
         // completing r - 1, which needs this member's ACK for r - 1: no status
         // beyond our own ACKs plus one can be due.
-        if round >= cur && round <= cur.max(self.eng.progress.mine) + 2 {
-            self.eng.acks.insert((round, from), status);
+        if round >= cur && round <= cur.max(self.progress.mine) + 2 {
+            self.acks.insert((round, from), status);
         }
-        if let Some(r) = self.eng.running.as_mut() {
+        if let Some(r) = self.running.as_mut() {
             if before < r.round && round >= r.round && r.members.contains(&from) {
                 r.missing = r.missing.saturating_sub(1);
             }
         }
-        self.check_round(now);
+        self.check_round(cx, now);
     }
 
     /// Runs everything that can run: sequencing at the coordinator, then the next protocols.
-    pub(crate) fn progress(&mut self, now: Time) {
-        if !self.can_progress() {
+    pub(crate) fn progress(&mut self, cx: &mut Cx<'_>, now: Time) {
+        if !self.can_progress(cx) {
             return;
         }
-        if self.coordinator() == self.cfg.id && !self.eng.incoming.is_empty() {
-            let mut entries = Vec::with_capacity(self.eng.incoming.len());
-            let mut seq = self.eng.last_seq();
-            while let Some((pid, body)) = self.eng.incoming.pop_front() {
+        if cx.coordinator() == cx.cfg.id && !self.incoming.is_empty() {
+            let mut entries = Vec::with_capacity(self.incoming.len());
+            let mut seq = self.last_seq();
+            while let Some((pid, body)) = self.incoming.pop_front() {
                 // Exactly once: never a proposal the lineage sequenced or decided.
-                let decided = if self.flawed("stale-proposals") { self.eng.outcomes.contains_key(&pid) } else { self.eng.is_decided(pid) };
-                if self.eng.sequenced.contains_key(&pid) || decided {
+                let decided = if cx.cfg.flawed("stale-proposals") { self.outcomes.contains_key(&pid) } else { self.is_decided(pid) };
+                if self.sequenced.contains_key(&pid) || decided {
                     continue;
                 }
                 seq += 1;
                 entries.push(Entry { seq, pid, body });
             }
             if !entries.is_empty() {
-                let msg = Msg::Sequenced { view: self.mem.view.id, entries: entries.clone() };
-                for m in self.mem.view.members.clone() {
-                    if m.id != self.cfg.id {
-                        let _ = self.send_msg(m.id, &msg, true);
+                let msg = Msg::Sequenced { view: cx.view.id, entries: entries.clone() };
+                for m in cx.view.members.clone() {
+                    if m.id != cx.cfg.id {
+                        let _ = cx.send(m.id, &msg, true);
                     }
                 }
-                self.on_sequenced(entries, now);
+                self.on_sequenced(cx, entries, now);
             }
         }
-        while self.eng.running.is_none() && self.can_progress() {
-            let Some(e) = self.eng.pending.front() else { break };
-            if e.seq != self.eng.completed + 1 {
+        while self.running.is_none() && self.can_progress(cx) {
+            let Some(e) = self.pending.front() else { break };
+            if e.seq != self.completed + 1 {
                 break;
             }
-            let entry = self.eng.pending.pop_front().expect("front exists");
-            self.start_protocol(entry, now);
+            let entry = self.pending.pop_front().expect("front exists");
+            self.start_protocol(cx, entry, now);
         }
     }
 
-    fn start_protocol(&mut self, entry: Entry, now: Time) {
-        let round = self.eng.next_round.max(1);
-        self.eng.running = Some(Running {
+    fn start_protocol(&mut self, cx: &mut Cx<'_>, entry: Entry, now: Time) {
+        let round = self.next_round.max(1);
+        self.running = Some(Running {
             entry,
             started: now,
             round_index: 0,
             round,
             step: Step::Acked,
             step_since: now,
-            members: self.mem.view.members.iter().map(|m| m.id).collect(),
+            members: cx.view.members.iter().map(|m| m.id).collect(),
             missing: 0,
-            old_params: None,
         });
-        self.start_round(now);
+        self.start_round(cx, now);
     }
 
     /// Enters the running protocol's current round: counts who has ACKed it
     /// already, then runs this member's local step.
-    fn start_round(&mut self, now: Time) {
-        let r = self.eng.running.as_mut().expect("a protocol is running");
+    fn start_round(&mut self, cx: &mut Cx<'_>, now: Time) {
+        let r = self.running.as_mut().expect("a protocol is running");
         let round = r.round;
-        r.missing = 1 + self.eng.progress.not_acked(r.members.iter().copied(), self.cfg.id, round).count();
+        r.missing = 1 + self.progress.not_acked(r.members.iter().copied(), cx.cfg.id, round).count();
         r.step_since = now;
         let (index, body) = (r.round_index, r.entry.body.clone());
         match (&body, index) {
             (ProtocolBody::App(app), _) => match &app.wait {
-                Some(res) => self.wait_on(res.clone(), None, now),
-                None if self.eng.progress.mine >= round => self.acked_ahead(now),
-                None => self.send_ack(AckStatus::Ok(ByteBuf::new()), now),
+                Some(res) => self.wait_on(cx, res.clone(), None, now),
+                None if self.progress.mine >= round => self.acked_ahead(cx, now),
+                None => self.send_ack(cx, AckStatus::Ok(ByteBuf::new()), now),
             },
-            (ProtocolBody::Change(_), 0) => self.send_ack(AckStatus::Received, now),
-            (ProtocolBody::Change(changes), _) => {
-                let checked = self.params.with_changes(changes).and_then(|_| self.cfg.limits.check(changes));
-                match checked {
-                    Err(e) => self.send_ack(AckStatus::Failed(e.to_string()), now),
-                    Ok(()) if self.cfg.veto_hook => {
-                        let deadline = Some(now + self.cfg.veto_timeout);
-                        self.wait_on(Resource::Veto, deadline, now);
-                    }
-                    Ok(()) => self.apply_change(now),
-                }
-            }
+            (ProtocolBody::Change(_), 0) => self.send_ack(cx, AckStatus::Received, now),
+            (ProtocolBody::Change(changes), _) => match cx.tuning.round_two(changes, cx.cfg, now) {
+                RoundTwo::Fail(why) => self.send_ack(cx, AckStatus::Failed(why), now),
+                RoundTwo::AskVeto(deadline) => self.wait_on(cx, Resource::Veto, Some(deadline), now),
+                RoundTwo::Apply => self.apply_change(cx, now),
+            },
         }
     }
 
-    fn wait_on(&mut self, resource: Resource, deadline: Option<Time>, now: Time) {
-        self.eng.next_token += 1;
-        let token = self.eng.next_token;
-        let r = self.eng.running.as_mut().expect("a protocol is running");
+    fn wait_on(&mut self, cx: &mut Cx<'_>, resource: Resource, deadline: Option<Time>, now: Time) {
+        self.next_token += 1;
+        let token = self.next_token;
+        let r = self.running.as_mut().expect("a protocol is running");
         r.step = Step::Local { token, resource: resource.clone(), deadline };
         r.step_since = now;
-        self.events.push_back(Event::LocalWait {
+        cx.net.events.push_back(Event::LocalWait {
             token,
             resource,
             seq: r.entry.seq,
@@ -550,230 +574,228 @@ impl Core {
         });
     }
 
-    pub(crate) fn complete_local_wait(&mut self, token: WaitToken, result: Result<Vec<u8>, String>, now: Time) -> Result<(), Error> {
-        let Some(Running { step: Step::Local { token: t, resource, .. }, .. }) = &self.eng.running else {
+    pub(crate) fn complete_local_wait(
+        &mut self,
+        cx: &mut Cx<'_>,
+        token: WaitToken,
+        result: Result<Vec<u8>, String>,
+        now: Time,
+    ) -> Result<(), Error> {
+        let Some(Running { step: Step::Local { token: t, resource, .. }, .. }) = &self.running else {
             return Err(Error::UnknownToken(token));
         };
         if *t != token {
             return Err(Error::UnknownToken(token));
         }
         match (resource.clone(), result) {
-            (Resource::Veto, Ok(_)) => self.apply_change(now),
-            (Resource::Veto, Err(reason)) => self.send_ack(AckStatus::Failed(format!("vetoed: {reason}")), now),
-            (_, Ok(bytes)) => self.send_ack(AckStatus::Ok(ByteBuf::from(bytes)), now),
-            (_, Err(reason)) => self.send_ack(AckStatus::Failed(reason), now),
+            (Resource::Veto, Ok(_)) => self.apply_change(cx, now),
+            (Resource::Veto, Err(reason)) => self.send_ack(cx, AckStatus::Failed(format!("vetoed: {reason}")), now),
+            (_, Ok(bytes)) => self.send_ack(cx, AckStatus::Ok(ByteBuf::from(bytes)), now),
+            (_, Err(reason)) => self.send_ack(cx, AckStatus::Failed(reason), now),
         }
         Ok(())
     }
 
     /// Cancels the pending local wait, if any (the node leaves).
-    pub(crate) fn cancel_wait(&mut self) {
-        if let Some(Running { step: Step::Local { token, .. }, .. }) = &self.eng.running {
-            self.events.push_back(Event::WaitCancelled { token: *token });
+    pub(crate) fn cancel_wait(&mut self, cx: &mut Cx<'_>) {
+        if let Some(Running { step: Step::Local { token, .. }, .. }) = &self.running {
+            cx.net.events.push_back(Event::WaitCancelled { token: *token });
         }
     }
 
-    pub(crate) fn engine_timeout(&mut self, now: Time) {
-        if let Some(Running { step: Step::Local { token, deadline: Some(d), .. }, .. }) = &self.eng.running {
+    pub(crate) fn on_timeout(&mut self, cx: &mut Cx<'_>, now: Time) {
+        if let Some(Running { step: Step::Local { token, deadline: Some(d), .. }, .. }) = &self.running {
             if *d <= now {
                 let token = *token;
-                self.events.push_back(Event::WaitCancelled { token });
-                let _ = self.complete_local_wait(token, Err("veto hook timed out".into()), now);
+                cx.net.events.push_back(Event::WaitCancelled { token });
+                let _ = self.complete_local_wait(cx, token, Err("veto hook timed out".into()), now);
             }
         }
     }
 
-    /// Local apply of the running change: remember the old values, apply the new.
-    fn apply_change(&mut self, now: Time) {
-        let r = self.eng.running.as_mut().expect("a protocol is running");
+    /// Local apply of the running change (the values it replaces are staged).
+    fn apply_change(&mut self, cx: &mut Cx<'_>, now: Time) {
+        let r = self.running.as_ref().expect("a protocol is running");
         let ProtocolBody::Change(changes) = &r.entry.body else { unreachable!("only changes are applied") };
-        match self.params.with_changes(changes) {
-            Ok(new) => {
-                r.old_params = Some(self.params);
-                self.params = new;
-                self.send_ack(AckStatus::Ok(ByteBuf::new()), now);
-            }
-            Err(e) => self.send_ack(AckStatus::Failed(e.to_string()), now),
-        }
+        let status = match cx.tuning.apply(changes) {
+            Ok(()) => AckStatus::Ok(ByteBuf::new()),
+            Err(why) => AckStatus::Failed(why),
+        };
+        self.send_ack(cx, status, now);
     }
 
-    fn send_ack(&mut self, status: AckStatus, now: Time) {
-        let r = self.eng.running.as_mut().expect("a protocol is running");
+    fn send_ack(&mut self, cx: &mut Cx<'_>, status: AckStatus, now: Time) {
+        let r = self.running.as_mut().expect("a protocol is running");
         let round = r.round;
         r.step = Step::Acked;
         r.step_since = now;
         r.missing = r.missing.saturating_sub(1);
-        self.eng.acks.insert((round, self.cfg.id), status.clone());
-        let upto = self.eng.ack_horizon().max(round);
-        self.eng.progress.mine = upto;
-        self.broadcast_ack(upto, status, now);
-        self.check_round(now);
+        self.acks.insert((round, cx.cfg.id), status.clone());
+        let upto = self.ack_horizon().max(round);
+        self.progress.mine = upto;
+        self.broadcast_ack(cx, upto, status, now);
+        self.check_round(cx, now);
     }
 
     /// The running round was ACKed ahead by an earlier ACK: only the counting is left.
-    fn acked_ahead(&mut self, now: Time) {
-        let r = self.eng.running.as_mut().expect("a protocol is running");
+    fn acked_ahead(&mut self, cx: &mut Cx<'_>, now: Time) {
+        let r = self.running.as_mut().expect("a protocol is running");
         r.step = Step::Acked;
         r.step_since = now;
         r.missing = r.missing.saturating_sub(1);
-        self.eng.acks.insert((r.round, self.cfg.id), AckStatus::Ok(ByteBuf::new()));
-        self.check_round(now);
+        self.acks.insert((r.round, cx.cfg.id), AckStatus::Ok(ByteBuf::new()));
+        self.check_round(cx, now);
     }
 
     /// ACKs ahead after new protocols were queued behind one that needs no
     /// local step (see [`Engine::ack_horizon`]).
-    fn ack_ahead(&mut self, now: Time) {
-        if !self.can_progress() || !self.eng.running.as_ref().is_some_and(|r| matches!(r.step, Step::Acked)) {
+    fn ack_ahead(&mut self, cx: &mut Cx<'_>, now: Time) {
+        if !self.can_progress(cx) || !self.running.as_ref().is_some_and(|r| matches!(r.step, Step::Acked)) {
             return;
         }
-        let upto = self.eng.ack_horizon();
-        if upto > self.eng.progress.mine {
-            self.eng.progress.mine = upto;
-            self.broadcast_ack(upto, AckStatus::Ok(ByteBuf::new()), now);
+        let upto = self.ack_horizon();
+        if upto > self.progress.mine {
+            self.progress.mine = upto;
+            self.broadcast_ack(cx, upto, AckStatus::Ok(ByteBuf::new()), now);
         }
     }
 
     /// Sends this member's ACK: to every member, or, in a view that relays
     /// ACKs, to the coordinator, which keeps its own with the others' to
     /// pass on in the same relay.
-    fn broadcast_ack(&mut self, round: u64, status: AckStatus, now: Time) {
-        let me = self.cfg.id;
-        let coordinator = self.coordinator();
-        if self.relays_acks() && coordinator == me {
-            self.keep_marks(me, self.my_marks(), now);
-            return self.keep_for_relay(me, round, status, now);
+    fn broadcast_ack(&mut self, cx: &mut Cx<'_>, round: u64, status: AckStatus, now: Time) {
+        let me = cx.cfg.id;
+        let coordinator = cx.coordinator();
+        if relays_acks(cx.view) && coordinator == me {
+            self.keep_marks(cx, me, self.my_marks(), now);
+            return self.keep_for_relay(cx, me, round, status, now);
         }
         let marks = self.my_marks();
-        self.eng.marks_sent = marks;
-        let msg = Msg::Ack { view: self.mem.view.id, round, status, marks };
-        let members = self.eng.running.as_ref().map(|r| r.members.clone()).unwrap_or_default();
-        let to_all = !self.relays_acks();
+        self.marks_sent = marks;
+        let msg = Msg::Ack { view: cx.view.id, round, status, marks };
+        let members = self.running.as_ref().map(|r| r.members.clone()).unwrap_or_default();
+        let to_all = !relays_acks(cx.view);
         for id in members {
             if id != me && (to_all || id == coordinator) {
-                let _ = self.send_msg(id, &msg, true);
+                let _ = cx.send(id, &msg, true);
             }
         }
     }
 
     /// Whether this view routes ACKs through its coordinator (see [`RELAY_FROM`]).
-    fn relays_acks(&self) -> bool {
-        self.mem.view.members.len() >= RELAY_FROM
-    }
-
     /// Takes in `from`'s ACK; the coordinator of a relaying view keeps it to
     /// pass on.
-    pub(crate) fn on_member_ack(&mut self, from: NodeId, round: u64, status: AckStatus, marks: Marks, now: Time) {
-        self.on_marks(from, marks, now);
-        if self.relays_acks() && self.coordinator() == self.cfg.id {
-            self.keep_for_relay(from, round, status.clone(), now);
+    pub(crate) fn on_member_ack(&mut self, cx: &mut Cx<'_>, from: NodeId, round: u64, status: AckStatus, marks: Marks, now: Time) {
+        self.on_marks(cx, from, marks, now);
+        if relays_acks(cx.view) && cx.coordinator() == cx.cfg.id {
+            self.keep_for_relay(cx, from, round, status.clone(), now);
         }
-        self.on_ack(from, round, status, now);
+        self.on_ack(cx, from, round, status, now);
     }
 
     /// This member's marks now.
     pub(crate) fn my_marks(&self) -> Marks {
-        Marks { done: self.eng.completed, told: self.eng.told }
+        Marks { done: self.completed, told: self.told }
     }
 
     /// Takes in how far member `from` got: its decisions count towards the
     /// stable mark, and the fates of its proposals it reported past are
     /// forgotten. The coordinator of a relaying view passes the marks on.
-    pub(crate) fn on_marks(&mut self, from: NodeId, marks: Marks, now: Time) {
-        let Some(known) = self.eng.progress.marked(from, marks) else { return };
-        self.eng.fates.forget_upto(from, known.told);
-        if self.relays_acks() && self.coordinator() == self.cfg.id {
-            self.keep_marks(from, marks, now);
+    pub(crate) fn on_marks(&mut self, cx: &mut Cx<'_>, from: NodeId, marks: Marks, now: Time) {
+        let Some(known) = self.progress.marked(from, marks) else { return };
+        self.fates.forget_upto(from, known.told);
+        if relays_acks(cx.view) && cx.coordinator() == cx.cfg.id {
+            self.keep_marks(cx, from, marks, now);
         }
     }
 
-    fn keep_for_relay(&mut self, member: NodeId, round: u64, status: AckStatus, now: Time) {
+    fn keep_for_relay(&mut self, cx: &mut Cx<'_>, member: NodeId, round: u64, status: AckStatus, now: Time) {
         // A fenced coordinator passes nothing on: its view is being replaced,
         // and what it relayed could complete a round the new view abandons.
-        if self.mem.fenced_by().is_some() {
+        if cx.fenced {
             return;
         }
-        self.eng.relay.push(RelayedAck { member, round, status });
-        self.eng.relay_since.get_or_insert(now);
+        self.relay.push(RelayedAck { member, round, status });
+        self.relay_since.get_or_insert(now);
     }
 
-    fn keep_marks(&mut self, member: NodeId, marks: Marks, now: Time) {
-        if self.mem.fenced_by().is_some() {
+    fn keep_marks(&mut self, cx: &mut Cx<'_>, member: NodeId, marks: Marks, now: Time) {
+        if cx.fenced {
             return;
         }
-        let m = self.eng.relay_marks.entry(member).or_default();
+        let m = self.relay_marks.entry(member).or_default();
         m.done = m.done.max(marks.done);
         m.told = m.told.max(marks.told);
-        self.eng.relay_since.get_or_insert(now);
+        self.relay_since.get_or_insert(now);
     }
 
     /// The highest sequence number every member of the view decided (see
     /// [`crate::progress::Progress::stable_mark`]).
-    pub(crate) fn stable(&self) -> u64 {
-        if self.flawed("report-on-decision") {
-            return self.eng.completed;
+    pub(crate) fn stable(&self, cfg: &Config, view: &View) -> u64 {
+        if cfg.flawed("report-on-decision") {
+            return self.completed;
         }
-        self.eng.progress.stable_mark(self.eng.completed, self.mem.view.members.iter().map(|m| m.id), self.cfg.id)
+        self.progress.stable_mark(self.completed, view.ids(), cfg.id)
     }
 
     /// Reports to the host every decided protocol that is now final.
-    pub(crate) fn report_stable(&mut self) {
-        if !self.mem.view.quorum || self.eng.unreported.is_empty() {
+    pub(crate) fn report_stable(&mut self, cx: &mut Cx<'_>) {
+        if !cx.view.quorum || self.unreported.is_empty() {
             return;
         }
-        let stable = self.stable();
-        self.eng.report_upto(stable, self.cfg.id, &mut self.events, &mut self.counters);
+        let stable = self.stable(cx.cfg, cx.view);
+        self.report_upto(stable, cx.cfg.id, &mut cx.net.events, &mut cx.net.counters);
     }
 
     /// Tells the others at once that this member decided more, when no ACK
     /// did: they wait for that to report. What it reported (`told`, on which
     /// the others only forget fates) rides along, here and on later ACKs.
-    pub(crate) fn send_marks(&mut self, now: Time) {
+    pub(crate) fn send_marks(&mut self, cx: &mut Cx<'_>, now: Time) {
         // Marks go out in a view that runs protocols; a new view starts them afresh.
-        if !self.mem.view.quorum || self.mem.fenced_by().is_some() {
+        if !cx.view.quorum || cx.fenced {
             return;
         }
         let marks = self.my_marks();
-        if marks.done <= self.eng.marks_sent.done {
+        if marks.done <= self.marks_sent.done {
             return;
         }
-        self.eng.marks_sent = marks;
-        let me = self.cfg.id;
-        let coordinator = self.coordinator();
-        if self.relays_acks() && coordinator == me {
-            return self.keep_marks(me, marks, now);
+        self.marks_sent = marks;
+        let me = cx.cfg.id;
+        let coordinator = cx.coordinator();
+        if relays_acks(cx.view) && coordinator == me {
+            return self.keep_marks(cx, me, marks, now);
         }
-        let msg = Msg::Done { view: self.mem.view.id, marks };
-        let to_all = !self.relays_acks();
-        let others: Vec<NodeId> =
-            self.mem.view.members.iter().map(|m| m.id).filter(|&id| id != me && (to_all || id == coordinator)).collect();
+        let msg = Msg::Done { view: cx.view.id, marks };
+        let to_all = !relays_acks(cx.view);
+        let others: Vec<NodeId> = cx.view.members.iter().map(|m| m.id).filter(|&id| id != me && (to_all || id == coordinator)).collect();
         for id in others {
-            let _ = self.send_msg(id, &msg, true);
+            let _ = cx.send(id, &msg, true);
         }
     }
 
     /// Takes in ACKs passed on by `from`, which must be the coordinator (else
     /// they are counted stale); those of members outside the view, or this
     /// member's own, are ignored.
-    pub(crate) fn on_relayed_acks(&mut self, from: NodeId, acks: Vec<RelayedAck>, marks: Vec<(NodeId, Marks)>, now: Time) {
-        if from != self.coordinator() {
-            self.counters.stale += 1;
+    pub(crate) fn on_relayed_acks(&mut self, cx: &mut Cx<'_>, from: NodeId, acks: Vec<RelayedAck>, marks: Vec<(NodeId, Marks)>, now: Time) {
+        if from != cx.coordinator() {
+            cx.net.counters.stale += 1;
             return;
         }
         for (member, m) in marks {
-            if member != self.cfg.id && self.mem.view.members.iter().any(|v| v.id == member) {
-                self.on_marks(member, m, now);
+            if member != cx.cfg.id && cx.view.members.iter().any(|v| v.id == member) {
+                self.on_marks(cx, member, m, now);
             }
         }
         for a in acks {
-            if a.member != self.cfg.id && self.mem.view.members.iter().any(|m| m.id == a.member) {
-                self.on_ack(a.member, a.round, a.status, now);
+            if a.member != cx.cfg.id && cx.view.members.iter().any(|m| m.id == a.member) {
+                self.on_ack(cx, a.member, a.round, a.status, now);
             }
         }
     }
 
     /// The last round every member, this one included, ACKed.
-    fn acked_by_all(&self) -> u64 {
-        self.eng.progress.acked_by_all(self.mem.view.members.iter().map(|m| m.id), self.cfg.id)
+    fn acked_by_all(&self, view: &View, me: NodeId) -> u64 {
+        self.progress.acked_by_all(view.ids(), me)
     }
 
     /// When the kept ACKs are due to be passed on: at once when the round
@@ -781,80 +803,80 @@ impl Core {
     /// it everywhere else), else once the oldest has waited the
     /// delayed-acknowledgement time, so the ACKs of a round stuck on one
     /// member still show in every member's status.
-    pub(crate) fn relay_deadline(&self) -> Option<Time> {
-        let since = self.eng.relay_since?;
-        let advanced = self.acked_by_all() > self.eng.relayed_upto || self.stable() > self.eng.relayed_stable;
-        Some(if advanced { since } else { since + self.limits().ack_delay() })
+    pub(crate) fn relay_deadline(&self, cfg: &Config, view: &View, params: &Params) -> Option<Time> {
+        let since = self.relay_since?;
+        let advanced = self.acked_by_all(view, cfg.id) > self.relayed_upto || self.stable(cfg, view) > self.relayed_stable;
+        Some(if advanced { since } else { since + crate::net::limits(params).ack_delay() })
     }
 
     /// Passes the kept ACKs and marks on if they are due: to each member,
     /// those of the others. A fenced coordinator passes nothing on.
-    pub(crate) fn relay_acks(&mut self, now: Time) {
-        if self.mem.fenced_by().is_some() {
-            self.eng.relay.clear();
-            self.eng.relay_marks.clear();
-            self.eng.relay_since = None;
+    pub(crate) fn relay_acks(&mut self, cx: &mut Cx<'_>, now: Time) {
+        if cx.fenced {
+            self.relay.clear();
+            self.relay_marks.clear();
+            self.relay_since = None;
             return;
         }
-        if self.relay_deadline().is_none_or(|t| t > now) {
+        if self.relay_deadline(cx.cfg, cx.view, &cx.tuning.params).is_none_or(|t| t > now) {
             return;
         }
-        let acks = std::mem::take(&mut self.eng.relay);
-        let marks = std::mem::take(&mut self.eng.relay_marks);
-        self.eng.relay_since = None;
-        self.eng.relayed_upto = self.acked_by_all();
-        self.eng.relayed_stable = self.stable();
-        let view = self.mem.view.id;
-        let others: Vec<NodeId> = self.mem.view.members.iter().map(|m| m.id).filter(|&id| id != self.cfg.id).collect();
+        let acks = std::mem::take(&mut self.relay);
+        let marks = std::mem::take(&mut self.relay_marks);
+        self.relay_since = None;
+        self.relayed_upto = self.acked_by_all(cx.view, cx.cfg.id);
+        self.relayed_stable = self.stable(cx.cfg, cx.view);
+        let view = cx.view.id;
+        let others: Vec<NodeId> = cx.view.members.iter().map(|m| m.id).filter(|&id| id != cx.cfg.id).collect();
         for id in others {
             let theirs: Vec<RelayedAck> = acks.iter().filter(|a| a.member != id).cloned().collect();
             let their_marks: Vec<(NodeId, Marks)> = marks.iter().filter(|(&m, _)| m != id).map(|(&m, &k)| (m, k)).collect();
             if !theirs.is_empty() || !their_marks.is_empty() {
-                let _ = self.send_msg(id, &Msg::Acks { view, acks: theirs, marks: their_marks }, true);
+                let _ = cx.send(id, &Msg::Acks { view, acks: theirs, marks: their_marks }, true);
             }
         }
     }
 
     /// Completes the current round if every member ACKed it, and moves on.
-    fn check_round(&mut self, now: Time) {
-        if !self.can_progress() {
+    fn check_round(&mut self, cx: &mut Cx<'_>, now: Time) {
+        if !self.can_progress(cx) {
             return;
         }
-        let Some(r) = self.eng.running.as_mut() else { return };
+        let Some(r) = self.running.as_mut() else { return };
         if r.missing > 0 || !matches!(r.step, Step::Acked) {
             return;
         }
         if r.round_index + 1 < r.entry.body.rounds() {
             r.round_index += 1;
             r.round += 1;
-            self.start_round(now);
+            self.start_round(cx, now);
             return;
         }
-        let r = self.eng.running.take().expect("checked above");
+        let r = self.running.take().expect("checked above");
         let statuses: Vec<(NodeId, AckStatus)> = r
             .members
             .iter()
-            .map(|&id| (id, self.eng.acks.get(&(r.round, id)).cloned().unwrap_or_else(|| implied_status(&r.entry.body))))
+            .map(|&id| (id, self.acks.get(&(r.round, id)).cloned().unwrap_or_else(|| implied_status(&r.entry.body))))
             .collect();
-        self.finish(r, statuses, now);
+        self.finish(cx, r, statuses, now);
     }
 
     /// Ends a protocol with the statuses of its last round.
-    fn finish(&mut self, r: Running, statuses: Vec<(NodeId, AckStatus)>, now: Time) {
-        let reason = if self.flawed("ignore-failures") { None } else { round_verdict(&statuses).err() };
+    fn finish(&mut self, cx: &mut Cx<'_>, r: Running, statuses: Vec<(NodeId, AckStatus)>, now: Time) {
+        let reason = if cx.cfg.flawed("ignore-failures") { None } else { round_verdict(&statuses).err() };
         let committed = reason.is_none();
-        self.eng.next_round = r.round + 1;
-        self.eng.acks = self.eng.acks.split_off(&(r.round + 1, 0));
-        self.conclude(r.entry, r.old_params, committed, statuses, reason, now);
+        self.next_round = r.round + 1;
+        self.acks = self.acks.split_off(&(r.round + 1, 0));
+        self.conclude(cx, r.entry, committed, statuses, reason, now);
     }
 
     /// Records a protocol's end on this member: keeps or undoes a change and
     /// decides the outcome, which the host is told once it is final
     /// ([`Core::report_stable`]).
-    pub(crate) fn conclude(
+    fn conclude(
         &mut self,
+        cx: &mut Cx<'_>,
         entry: Entry,
-        old_params: Option<Params>,
         committed: bool,
         statuses: Vec<(NodeId, AckStatus)>,
         reason: Option<String>,
@@ -862,42 +884,38 @@ impl Core {
     ) {
         let mut values = None;
         if let ProtocolBody::Change(changes) = &entry.body {
+            values = cx.tuning.conclude(committed, cx.cfg.flawed("keep-rolled-back-values"));
             if committed {
-                self.generation += 1;
-                self.on_params_committed(changes, now);
-                values = Some(self.params);
-            } else if let Some(old) = old_params.filter(|_| !self.flawed("keep-rolled-back-values")) {
-                self.params = old;
-                values = Some(self.params);
+                cx.ring.on_params_committed(cx.tuning, changes, now);
             }
         }
-        self.eng.completed = self.eng.completed.max(entry.seq);
+        self.completed = self.completed.max(entry.seq);
         let o = Outcome {
             seq: entry.seq,
             pid: entry.pid,
             kind: entry.body.kind().to_string(),
             committed,
-            generation: self.generation,
+            generation: cx.tuning.generation,
             statuses,
             reason,
         };
-        self.eng.decide(o, values);
+        self.decide(o, values);
     }
 
     /// The phase and wait of the engine, for the status.
-    pub(crate) fn engine_phase(&self) -> (Phase, Option<Waiting>, Option<Time>) {
-        let Some(r) = &self.eng.running else {
+    pub(crate) fn phase(&self, view: &View, me: NodeId) -> (Phase, Option<Waiting>, Option<Time>) {
+        let Some(r) = &self.running else {
             // Decided, not yet final: waiting for the members that have not
             // said they decided it too.
-            let Some(u) = self.eng.unreported.front() else { return (Phase::Idle, None, None) };
+            let Some(u) = self.unreported.front() else { return (Phase::Idle, None, None) };
             let seq = u.outcome.seq;
-            let missing = self.eng.progress.undecided(self.mem.view.members.iter().map(|m| m.id), self.cfg.id, seq).collect();
+            let missing = self.progress.undecided(view.ids(), me, seq).collect();
             return (Phase::WaitingAcks, Some(Waiting::Acks(missing)), None);
         };
         match &r.step {
             Step::Local { resource, .. } => (Phase::WaitingLocal, Some(Waiting::Local(resource.clone())), Some(r.step_since)),
             Step::Acked => {
-                let missing = self.eng.progress.not_acked(r.members.iter().copied(), self.cfg.id, r.round).collect();
+                let missing = self.progress.not_acked(r.members.iter().copied(), me, r.round).collect();
                 (Phase::WaitingAcks, Some(Waiting::Acks(missing)), Some(r.step_since))
             }
         }

@@ -1,7 +1,7 @@
 //! The core's error type. Every variant leaves the core's state unchanged.
 
-use crate::params::ParamError;
 use crate::ids::NodeId;
+use crate::params::ParamError;
 
 /// Why a command was refused. In every case nothing changed and nothing was sent.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

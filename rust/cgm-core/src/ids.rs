@@ -150,3 +150,24 @@ pub struct Outcome {
     /// Why it did not commit, if it did not.
     pub reason: Option<String>,
 }
+
+/// A view as a member holds it: its id, its members (sorted by id) and
+/// whether it holds a quorum.
+#[derive(Debug, Clone)]
+pub(crate) struct View {
+    pub(crate) id: ViewId,
+    pub(crate) members: Vec<Member>,
+    pub(crate) quorum: bool,
+}
+
+impl View {
+    /// The coordinator: the member with the lowest id.
+    pub(crate) fn coordinator(&self) -> Option<NodeId> {
+        self.members.first().map(|m| m.id)
+    }
+
+    /// The members' ids, in order.
+    pub(crate) fn ids(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.members.iter().map(|m| m.id)
+    }
+}

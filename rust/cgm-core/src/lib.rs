@@ -10,15 +10,19 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, unreachable_pub)]
 
+mod change;
+mod config;
 mod core;
 mod engine;
 mod error;
+mod events;
 mod fates;
 #[cfg(feature = "flaws")]
 pub mod flaws;
 pub mod ids;
 mod membership;
 pub mod messages;
+mod net;
 mod operator;
 pub mod params;
 mod progress;
@@ -31,13 +35,16 @@ pub mod time;
 mod timers;
 pub mod wire;
 
-pub use crate::core::{Config, Core, Dest, Dropped, Event, Transmit, WaitToken};
-pub use engine::round_verdict;
+pub use crate::core::Core;
+pub use change::round_verdict;
+pub use config::Config;
 pub use error::Error;
+pub use events::{Event, WaitToken};
+pub use ids::{AckStatus, AppProtocol, Incarnation, Member, NodeId, Outcome, ProposalId, ProtocolBody, Resource, ViewId};
 pub use membership::decide_view;
+pub use net::{Dest, Dropped, Transmit};
 pub use operator::CHALLENGE_LIFETIME;
 pub use params::{LocalLimits, Nature, Param, ParamError, Params, Unit};
 pub use query::QueryCollector;
 pub use status::{Counters, LinkStatus, PeerStatus, Phase, ProtocolInfo, Status, Waiting};
 pub use time::Time;
-pub use ids::{AckStatus, AppProtocol, Incarnation, Member, NodeId, Outcome, ProposalId, ProtocolBody, Resource, ViewId};

@@ -31,25 +31,22 @@
 //! installed it, so a later view adopts an accepted view's decisions, and
 //! installing that later view installs the accepted one first.
 
-use crate::core::{Core, Event};
-use crate::engine::Engine;
-use crate::engine::{Running, Step};
-use crate::params::Params;
+use crate::change::Tuning;
+use crate::config::Config;
+use crate::engine::{self, Engine, Step};
+use crate::error::Error;
+use crate::events::Event;
+use crate::ids::{AckStatus, Incarnation, Member, NodeId, Outcome, ProtocolBody, View, ViewId};
+use crate::messages::{Frame, Msg, NewView, Report};
+use crate::net::Net;
+use crate::params::{Param, Params};
+use crate::ring::Ring;
 use crate::status::Counters;
 use crate::time::Time;
-use crate::ids::{AckStatus, Incarnation, Member, NodeId, Outcome, ProtocolBody, ViewId};
-use crate::messages::{Frame, Msg, NewView, Report};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Messages kept for views not yet installed.
 const MAX_DEFERRED: usize = 8_192;
-
-#[derive(Debug, Clone)]
-pub(crate) struct View {
-    pub(crate) id: ViewId,
-    pub(crate) members: Vec<Member>,
-    pub(crate) quorum: bool,
-}
 
 #[derive(Debug)]
 struct Gathering {
@@ -131,7 +128,7 @@ impl Membership {
     /// the sender must be a member in the incarnation it sent from (a node
     /// that restarted can reuse a view id its previous life had used, and a
     /// message of that life must not count in the new view).
-    pub(crate) fn accepts(&self, view: ViewId, from: Member) -> bool {
+    fn accepts(&self, view: ViewId, from: Member) -> bool {
         view == self.view.id && self.view.members.contains(&from)
     }
 
@@ -139,7 +136,7 @@ impl Membership {
     /// older ones. With the buffer full, the message is refused, counted
     /// stale and logged, and this member resyncs once it installs the view
     /// (see [`Membership::resync`]): nothing is dropped silently.
-    pub(crate) fn defer_or_drop(&mut self, view: ViewId, from: Member, msg: Msg, counters: &mut Counters) {
+    fn defer_or_drop(&mut self, view: ViewId, from: Member, msg: Msg, counters: &mut Counters) {
         if view > self.view.id && self.deferred.len() < MAX_DEFERRED {
             self.deferred.push((view, from, msg));
             return;
@@ -156,7 +153,7 @@ impl Membership {
     }
 
     /// Messages of the current view kept earlier; older ones are discarded.
-    pub(crate) fn take_deferred(&mut self) -> Vec<(Member, Msg)> {
+    fn take_deferred(&mut self) -> Vec<(Member, Msg)> {
         let cur = self.view.id;
         self.deferred.retain(|(v, _, _)| *v >= cur);
         let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.deferred).into_iter().partition(|(v, _, _)| *v == cur);
@@ -165,7 +162,7 @@ impl Membership {
     }
 
     pub(crate) fn next_deadline(&self) -> Option<Time> {
-        // A leader's own fence waits while it gathers (see `membership_timeout`).
+        // A leader's own fence waits while it gathers (see `Membership::on_timeout`).
         let fence = self.fence_deadline.filter(|_| self.gathering.is_none());
         [Some(self.next_probe), fence, self.gathering.as_ref().map(|g| g.deadline), self.escalate_at].into_iter().flatten().min()
     }
@@ -175,143 +172,154 @@ impl Membership {
     }
 }
 
-impl Core {
-    /// How long a leader waits for reports (and a fenced member for the new
-    /// view): long enough for a few retransmissions, bounded by the give-up time.
-    fn view_change_timeout(&self) -> std::time::Duration {
-        use crate::params::Param;
-        let p = &self.params;
-        p.duration(Param::MaxMessageRetryTime).min(p.duration(Param::HeartbeatTimeout).max(p.duration(Param::MessageRetryTimer) * 10))
-    }
+/// How long a leader waits for reports (and a fenced member for the new
+/// view): long enough for a few retransmissions, bounded by the give-up time.
+fn view_change_timeout(p: &Params) -> std::time::Duration {
+    p.duration(Param::MaxMessageRetryTime).min(p.duration(Param::HeartbeatTimeout).max(p.duration(Param::MessageRetryTimer) * 10))
+}
 
+/// What membership's handlers work with besides their own state.
+pub(crate) struct Cx<'a> {
+    pub(crate) cfg: &'a Config,
+    pub(crate) net: &'a mut Net,
+    pub(crate) eng: &'a mut Engine,
+    pub(crate) ring: &'a mut Ring,
+    pub(crate) tuning: &'a mut Tuning,
+}
+
+impl Cx<'_> {
+    /// Queues a reliable message (see [`Net::send_msg`]).
+    fn send(&mut self, to: NodeId, msg: &Msg, force: bool) -> Result<(), Error> {
+        self.net.send_msg(&self.tuning.params, to, msg, force)
+    }
+}
+
+impl Membership {
     /// This member suspects `m` failed: tells the others and, if it leads, starts a view change.
-    pub(crate) fn suspect(&mut self, m: Member, reason: &str, now: Time) {
-        if m.id == self.cfg.id || !self.mem.is_member(m) || !self.mem.suspects.insert(m.id) {
+    pub(crate) fn suspect(&mut self, cx: &mut Cx<'_>, m: Member, reason: &str, now: Time) {
+        if m.id == cx.cfg.id || !self.is_member(m) || !self.suspects.insert(m.id) {
             return;
         }
-        self.counters.suspicions += 1;
-        log::info!("node {}: suspects member {} ({reason})", self.cfg.id, m.id);
-        self.events.push_back(Event::Suspected { member: m.id, reason: reason.to_string() });
-        let msg = Msg::Suspect { view: self.mem.view.id, member: m };
-        for o in self.mem.view.members.clone() {
-            if o.id != self.cfg.id && o.id != m.id {
-                let _ = self.send_msg(o.id, &msg, true);
+        cx.net.counters.suspicions += 1;
+        log::info!("node {}: suspects member {} ({reason})", cx.cfg.id, m.id);
+        cx.net.events.push_back(Event::Suspected { member: m.id, reason: reason.to_string() });
+        let msg = Msg::Suspect { view: self.view.id, member: m };
+        for o in self.view.members.clone() {
+            if o.id != cx.cfg.id && o.id != m.id {
+                let _ = cx.send(o.id, &msg, true);
             }
         }
-        self.maybe_lead(false, now);
+        self.maybe_lead(cx, false, now);
     }
 
-    pub(crate) fn on_suspect_msg(&mut self, from: NodeId, view: ViewId, member: Member, now: Time) {
-        if view != self.mem.view.id || member.id == self.cfg.id {
+    pub(crate) fn on_suspect_msg(&mut self, cx: &mut Cx<'_>, from: NodeId, view: ViewId, member: Member, now: Time) {
+        if view != self.view.id || member.id == cx.cfg.id {
             return;
         }
-        if self.mem.is_member(member) {
-            if self.mem.suspects.insert(member.id) {
-                self.counters.suspicions += 1;
-                self.events.push_back(Event::Suspected { member: member.id, reason: format!("reported by member {from}") });
+        if self.is_member(member) {
+            if self.suspects.insert(member.id) {
+                cx.net.counters.suspicions += 1;
+                cx.net.events.push_back(Event::Suspected { member: member.id, reason: format!("reported by member {from}") });
             }
-            self.maybe_lead(false, now);
+            self.maybe_lead(cx, false, now);
         } else {
             // A member is fenced by a leader outside the view that went silent: re-run.
-            self.maybe_lead(true, now);
+            self.maybe_lead(cx, true, now);
         }
     }
 
-    pub(crate) fn on_leave_msg(&mut self, from: NodeId, view: ViewId, now: Time) {
-        if let Some(&m) = self.mem.view.members.iter().find(|m| m.id == from) {
-            if view <= self.mem.view.id {
-                self.suspect(m, "left the group", now);
+    pub(crate) fn on_leave_msg(&mut self, cx: &mut Cx<'_>, from: NodeId, view: ViewId, now: Time) {
+        if let Some(&m) = self.view.members.iter().find(|m| m.id == from) {
+            if view <= self.view.id {
+                self.suspect(cx, m, "left the group", now);
             }
         }
     }
 
     /// Starts (or restarts) a view change if this member is the lowest not suspected
     /// and the membership it would propose differs from the view (or `force`).
-    fn maybe_lead(&mut self, force: bool, now: Time) {
-        if self.left {
+    fn maybe_lead(&mut self, cx: &mut Cx<'_>, force: bool, now: Time) {
+        if cx.net.left {
             return;
         }
-        if !self.mem.suspects.is_empty() && self.mem.escalate_at.is_none() {
-            self.mem.escalate_at = Some(now + self.view_change_timeout());
+        if !self.suspects.is_empty() && self.escalate_at.is_none() {
+            self.escalate_at = Some(now + view_change_timeout(&cx.tuning.params));
         }
-        let mut members: Vec<Member> = self.mem.view.members.iter().filter(|m| !self.mem.suspects.contains(&m.id)).copied().collect();
-        if members.first().map(|m| m.id) != Some(self.cfg.id) {
+        let mut members: Vec<Member> = self.view.members.iter().filter(|m| !self.suspects.contains(&m.id)).copied().collect();
+        if members.first().map(|m| m.id) != Some(cx.cfg.id) {
             return;
         }
-        for j in self.mem.joiners.values() {
-            if !self.mem.suspects.contains(&j.id) && !members.iter().any(|m| m.id == j.id) {
+        for j in self.joiners.values() {
+            if !self.suspects.contains(&j.id) && !members.iter().any(|m| m.id == j.id) {
                 members.push(*j);
             }
         }
         members.sort();
-        let same_as_view = members == self.mem.view.members;
-        let same_as_gathering = self.mem.gathering.as_ref().is_some_and(|g| g.members == members);
-        if same_as_gathering || (same_as_view && !force && self.mem.fenced_by().is_none()) {
+        let same_as_view = members == self.view.members;
+        let same_as_gathering = self.gathering.as_ref().is_some_and(|g| g.members == members);
+        if same_as_gathering || (same_as_view && !force && self.fenced_by().is_none()) {
             return;
         }
-        self.start_gathering(members, now);
+        self.start_gathering(cx, members, now);
     }
 
-    fn start_gathering(&mut self, members: Vec<Member>, now: Time) {
-        let epoch = self.mem.promised.epoch.max(self.mem.view.id.epoch) + 1;
-        let vid = ViewId { epoch, leader: self.cfg.id };
-        self.fence(vid, self.me().inc, now);
+    fn start_gathering(&mut self, cx: &mut Cx<'_>, members: Vec<Member>, now: Time) {
+        let epoch = self.promised.epoch.max(self.view.id.epoch) + 1;
+        let vid = ViewId { epoch, leader: cx.cfg.id };
+        self.fence(cx, vid, cx.cfg.me().inc, now);
         let mut reports = BTreeMap::new();
-        reports.insert(self.cfg.id, self.report());
+        reports.insert(cx.cfg.id, self.report(cx));
         for m in &members {
-            if m.id != self.cfg.id {
-                self.learn_member(*m);
-                let _ = self.send_msg(m.id, &Msg::Prepare { vid }, true);
+            if m.id != cx.cfg.id {
+                self.learn_member(cx, *m);
+                let _ = cx.send(m.id, &Msg::Prepare { vid }, true);
             }
         }
-        log::debug!("node {}: leads view change to {vid} with {:?}", self.cfg.id, members.iter().map(|m| m.id).collect::<Vec<_>>());
-        self.mem.gathering = Some(Gathering {
+        log::debug!("node {}: leads view change to {vid} with {:?}", cx.cfg.id, members.iter().map(|m| m.id).collect::<Vec<_>>());
+        self.gathering = Some(Gathering {
             vid,
             members,
             reports,
             decided: None,
             accepted_by: BTreeSet::new(),
-            deadline: now + self.view_change_timeout(),
+            deadline: now + view_change_timeout(&cx.tuning.params),
         });
-        self.try_decide(now);
+        self.try_decide(cx, now);
     }
 
-    fn fence(&mut self, vid: ViewId, leader_inc: Incarnation, now: Time) {
-        if self.mem.fenced_by().is_none() {
-            self.mem.fenced_since = now;
+    fn fence(&mut self, cx: &mut Cx<'_>, vid: ViewId, leader_inc: Incarnation, now: Time) {
+        if self.fenced_by().is_none() {
+            self.fenced_since = now;
         }
-        self.mem.promised = vid;
-        self.mem.promised_inc = leader_inc;
-        self.mem.fence_deadline = Some(now + self.view_change_timeout() * 2);
+        self.promised = vid;
+        self.promised_inc = leader_inc;
+        self.fence_deadline = Some(now + view_change_timeout(&cx.tuning.params) * 2);
     }
 
     /// Makes sure a channel exists for `m` at its incarnation.
-    fn learn_member(&mut self, m: Member) {
-        if self.peers.get(&m.id).is_none_or(|p| m.inc > p.inc) {
-            self.replace_peer(m.id, m.inc);
+    fn learn_member(&mut self, cx: &mut Cx<'_>, m: Member) {
+        if cx.net.peers.get(&m.id).is_none_or(|p| m.inc > p.inc) {
+            cx.net.replace_peer(m.id, m.inc);
+            cx.eng.progress.track(m.id);
         }
     }
 
     /// This member's flush state for a view change leader: as it would be
     /// with the views it accepted installed.
-    fn report(&self) -> Report {
-        let Some(top) = self.mem.accepted.last() else {
-            let committed_params = match &self.eng.running {
-                Some(Running { old_params: Some(old), .. }) => *old,
-                _ => self.params,
-            };
+    fn report(&self, cx: &Cx<'_>) -> Report {
+        let Some(top) = self.accepted.last() else {
             return self.report_of(
-                &self.eng,
-                (self.mem.primary, self.mem.primary_members.clone()),
-                committed_params,
-                self.generation,
+                cx.eng,
+                (self.primary, self.primary_members.clone()),
+                cx.tuning.committed(),
+                cx.tuning.generation,
                 Vec::new(),
             );
         };
-        let mut eng = self.eng.clone();
+        let mut eng = cx.eng.clone();
         let (mut events, mut counters) = (VecDeque::new(), Counters::default());
-        for nv in &self.mem.accepted {
-            take_lineage(&mut eng, self.cfg.id, nv, &mut events, &mut counters);
+        for nv in &self.accepted {
+            take_lineage(&mut eng, cx.cfg.id, nv, &mut events, &mut counters);
         }
         self.report_of(&eng, (top.vid, top.members.clone()), top.params, top.generation, top.ancestors.clone())
     }
@@ -325,7 +333,7 @@ impl Core {
         ancestors: Vec<Vec<Member>>,
     ) -> Report {
         Report {
-            view: self.mem.view.id,
+            view: self.view.id,
             primary: primary.0,
             primary_members: primary.1,
             ancestors,
@@ -342,213 +350,210 @@ impl Core {
         }
     }
 
-    pub(crate) fn on_prepare(&mut self, sender: Member, vid: ViewId, now: Time) {
+    pub(crate) fn on_prepare(&mut self, cx: &mut Cx<'_>, sender: Member, vid: ViewId, now: Time) {
         let from = sender.id;
         // A leader from outside the view may only be merging it in: then it has
         // a lower id than this view's coordinator (or this view has no quorum).
-        let outsider = !self.mem.view.members.iter().any(|m| m.id == from);
-        let coordinator = self.mem.view.members.first().map_or(NodeId::MAX, |m| m.id);
-        if outsider && self.mem.view.quorum && from > coordinator {
+        let outsider = !self.view.members.iter().any(|m| m.id == from);
+        let coordinator = self.view.members.first().map_or(NodeId::MAX, |m| m.id);
+        if outsider && self.view.quorum && from > coordinator {
             return;
         }
-        if self.left || vid <= self.mem.promised || vid.leader != from {
-            if vid < self.mem.promised && !self.left {
+        if cx.net.left || vid <= self.promised || vid.leader != from {
+            if vid < self.promised && !cx.net.left {
                 // Tell the leader what it must beat.
-                let _ = self.send_msg(from, &Msg::PrepareRefused { vid, promised: self.mem.promised }, true);
+                let _ = cx.send(from, &Msg::PrepareRefused { vid, promised: self.promised }, true);
             }
             return;
         }
-        self.mem.gathering = None;
-        self.fence(vid, sender.inc, now);
-        let report = Box::new(self.report());
-        let _ = self.send_msg(from, &Msg::PrepareAck { vid, report }, true);
+        self.gathering = None;
+        self.fence(cx, vid, sender.inc, now);
+        let report = Box::new(self.report(cx));
+        let _ = cx.send(from, &Msg::PrepareAck { vid, report }, true);
     }
 
-    pub(crate) fn on_prepare_ack(&mut self, from: NodeId, vid: ViewId, report: Report, now: Time) {
-        let Some(g) = self.mem.gathering.as_mut() else { return };
+    pub(crate) fn on_prepare_ack(&mut self, cx: &mut Cx<'_>, from: NodeId, vid: ViewId, report: Report, now: Time) {
+        let Some(g) = self.gathering.as_mut() else { return };
         if g.vid != vid || g.decided.is_some() || !g.members.iter().any(|m| m.id == from) {
             return;
         }
         g.reports.insert(from, report);
-        self.try_decide(now);
+        self.try_decide(cx, now);
     }
 
     /// A leader whose `Prepare` was refused learns the epoch it must beat.
-    pub(crate) fn on_prepare_refused(&mut self, vid: ViewId, promised: ViewId, now: Time) {
-        let Some(g) = self.mem.gathering.as_ref() else { return };
+    pub(crate) fn on_prepare_refused(&mut self, cx: &mut Cx<'_>, vid: ViewId, promised: ViewId, now: Time) {
+        let Some(g) = self.gathering.as_ref() else { return };
         if g.vid != vid || g.decided.is_some() {
             return;
         }
         let members = g.members.clone();
-        self.mem.promised.epoch = self.mem.promised.epoch.max(promised.epoch);
-        self.start_gathering(members, now);
+        self.promised.epoch = self.promised.epoch.max(promised.epoch);
+        self.start_gathering(cx, members, now);
     }
 
-    pub(crate) fn membership_timeout(&mut self, now: Time) {
-        if let Some(g) = &self.mem.gathering {
+    pub(crate) fn on_timeout(&mut self, cx: &mut Cx<'_>, now: Time) {
+        if let Some(g) = &self.gathering {
             if g.deadline <= now {
                 let answered = |id: &NodeId| if g.decided.is_some() { g.accepted_by.contains(id) } else { g.reports.contains_key(id) };
                 let silent: Vec<NodeId> = g.members.iter().map(|m| m.id).filter(|id| !answered(id)).collect();
-                self.mem.gathering = None;
+                self.gathering = None;
                 for id in silent {
-                    if self.mem.suspects.insert(id) {
-                        self.counters.suspicions += 1;
-                        self.events.push_back(Event::Suspected { member: id, reason: "no answer to a view change".into() });
+                    if self.suspects.insert(id) {
+                        cx.net.counters.suspicions += 1;
+                        cx.net.events.push_back(Event::Suspected { member: id, reason: "no answer to a view change".into() });
                     }
                 }
-                self.maybe_lead(true, now);
+                self.maybe_lead(cx, true, now);
             }
         }
-        if let Some(d) = self.mem.fence_deadline {
-            if d <= now && self.mem.gathering.is_none() {
-                self.mem.fence_deadline = Some(now + self.view_change_timeout() * 2);
-                if let Some(leader) = self.mem.fenced_by() {
-                    if let Some(&l) = self.mem.view.members.iter().find(|m| m.id == leader) {
-                        self.suspect(l, "no new view from the view change leader", now);
+        if let Some(d) = self.fence_deadline {
+            if d <= now && self.gathering.is_none() {
+                self.fence_deadline = Some(now + view_change_timeout(&cx.tuning.params) * 2);
+                if let Some(leader) = self.fenced_by() {
+                    if let Some(&l) = self.view.members.iter().find(|m| m.id == leader) {
+                        self.suspect(cx, l, "no new view from the view change leader", now);
                     } else {
-                        let msg = Msg::Suspect { view: self.mem.view.id, member: Member { id: leader, inc: 0 } };
-                        for o in self.mem.view.members.clone() {
-                            if o.id != self.cfg.id {
-                                let _ = self.send_msg(o.id, &msg, true);
+                        let msg = Msg::Suspect { view: self.view.id, member: Member { id: leader, inc: 0 } };
+                        for o in self.view.members.clone() {
+                            if o.id != cx.cfg.id {
+                                let _ = cx.send(o.id, &msg, true);
                             }
                         }
                     }
-                    self.maybe_lead(true, now);
+                    self.maybe_lead(cx, true, now);
                 } else {
-                    self.mem.fence_deadline = None;
+                    self.fence_deadline = None;
                 }
             }
         }
-        if self.mem.escalate_at.is_some_and(|t| t <= now) {
+        if self.escalate_at.is_some_and(|t| t <= now) {
             // A suspicion the leader candidate did not act on: suspect the candidate too.
-            self.mem.escalate_at = None;
-            let candidate = self.mem.view.members.iter().find(|m| !self.mem.suspects.contains(&m.id) && m.id != self.cfg.id).copied();
-            let leading = self.mem.gathering.is_some();
-            if let Some(c) = candidate.filter(|c| c.id < self.cfg.id && !leading) {
-                self.suspect(c, "did not lead the view change for a suspected member", now);
+            self.escalate_at = None;
+            let candidate = self.view.members.iter().find(|m| !self.suspects.contains(&m.id) && m.id != cx.cfg.id).copied();
+            let leading = self.gathering.is_some();
+            if let Some(c) = candidate.filter(|c| c.id < cx.cfg.id && !leading) {
+                self.suspect(cx, c, "did not lead the view change for a suspected member", now);
             }
         }
-        if self.mem.next_probe <= now {
-            self.mem.next_probe = now + self.params.duration(crate::params::Param::HeartbeatInterval);
-            let coordinator = self.mem.view.members.first().map(|m| m.id) == Some(self.cfg.id);
-            if coordinator && self.mem.fenced_by().is_none() && self.mem.view.members.len() < self.cfg.nodes.len() {
-                let frame = Frame::Join { view: self.mem.view.id, members: self.mem.view.members.clone() };
-                for id in self.cfg.nodes.clone() {
-                    if !self.mem.view.members.iter().any(|m| m.id == id) {
-                        self.push_frame(id, frame.clone());
+        if self.next_probe <= now {
+            self.next_probe = now + cx.tuning.params.duration(Param::HeartbeatInterval);
+            let coordinator = self.view.members.first().map(|m| m.id) == Some(cx.cfg.id);
+            if coordinator && self.fenced_by().is_none() && self.view.members.len() < cx.cfg.nodes.len() {
+                let frame = Frame::Join { view: self.view.id, members: self.view.members.clone() };
+                for id in cx.cfg.nodes.clone() {
+                    if !self.view.members.iter().any(|m| m.id == id) {
+                        cx.net.push_frame(id, frame.clone());
                     }
                 }
             }
         }
     }
 
-    pub(crate) fn on_join(&mut self, sender: Member, view: ViewId, members: Vec<Member>, now: Time) {
+    pub(crate) fn on_join(&mut self, cx: &mut Cx<'_>, sender: Member, view: ViewId, members: Vec<Member>, now: Time) {
         // A newer view left this member out, and its own view's coordinator
         // (another member) has moved to it or leads it: that coordinator will
         // never probe for a merge, so this member asks to join itself.
         // Waiting instead for its failure detector to split its stale view
         // costs a timeout per member ranked before it.
-        let my_coordinator = self.mem.view.members.first().copied().filter(|c| c.id != self.cfg.id);
+        let my_coordinator = self.view.members.first().copied().filter(|c| c.id != cx.cfg.id);
         let moved_on = my_coordinator.is_some_and(|c| c == sender || members.contains(&c));
-        if moved_on && view > self.mem.view.id && !members.iter().any(|m| m.id == self.cfg.id) {
-            self.push_frame(sender.id, Frame::Join { view: self.mem.view.id, members: vec![self.me()] });
+        if moved_on && view > self.view.id && !members.iter().any(|m| m.id == cx.cfg.id) {
+            cx.net.push_frame(sender.id, Frame::Join { view: self.view.id, members: vec![cx.cfg.me()] });
             return;
         }
-        if let Some(&old) = self.mem.view.members.iter().find(|m| m.id == sender.id) {
+        if let Some(&old) = self.view.members.iter().find(|m| m.id == sender.id) {
             if old.inc < sender.inc {
                 // It restarted: the old incarnation is gone, the new one joins.
-                self.mem.joiners.insert(sender.id, sender);
-                self.suspect(old, "restarted with a new incarnation", now);
+                self.joiners.insert(sender.id, sender);
+                self.suspect(cx, old, "restarted with a new incarnation", now);
             }
             return;
         }
-        let coordinator = self.mem.view.members.first().map(|m| m.id) == Some(self.cfg.id);
+        let coordinator = self.view.members.first().map(|m| m.id) == Some(cx.cfg.id);
         let their_lowest = members.iter().map(|m| m.id).min().unwrap_or(sender.id).min(sender.id);
-        if their_lowest < self.cfg.id {
-            self.mem.lower_probe_at = Some(now);
+        if their_lowest < cx.cfg.id {
+            self.lower_probe_at = Some(now);
         }
-        let probe = self.params.duration(crate::params::Param::HeartbeatInterval);
-        let deferring = self.mem.lower_probe_at.is_some_and(|t| now.saturating_since(t) < probe * 2);
-        if !coordinator || self.cfg.id > their_lowest || deferring {
+        let probe = cx.tuning.params.duration(Param::HeartbeatInterval);
+        let deferring = self.lower_probe_at.is_some_and(|t| now.saturating_since(t) < probe * 2);
+        if !coordinator || cx.cfg.id > their_lowest || deferring {
             return;
         }
         let mut added = false;
         for m in members.into_iter().chain(std::iter::once(sender)) {
-            if !self.cfg.nodes.contains(&m.id) || self.mem.view.members.iter().any(|v| v.id == m.id) {
+            if !cx.cfg.nodes.contains(&m.id) || self.view.members.iter().any(|v| v.id == m.id) {
                 continue;
             }
-            self.learn_member(m);
-            self.mem.suspects.remove(&m.id);
-            added |= self.mem.joiners.insert(m.id, m) != Some(m);
+            self.learn_member(cx, m);
+            self.suspects.remove(&m.id);
+            added |= self.joiners.insert(m.id, m) != Some(m);
         }
-        if added || self.mem.gathering.is_none() {
-            self.maybe_lead(false, now);
+        if added || self.gathering.is_none() {
+            self.maybe_lead(cx, false, now);
         }
     }
 
     /// With every report in, decides and sends the decision; a view without
     /// quorum installs at once, one with quorum once every member accepted it.
-    fn try_decide(&mut self, now: Time) {
-        let Some(g) = &self.mem.gathering else { return };
+    fn try_decide(&mut self, cx: &mut Cx<'_>, now: Time) {
+        let Some(g) = &self.gathering else { return };
         if g.decided.is_some() || g.reports.len() < g.members.len() {
             return;
         }
-        let quorum_required = self.cfg.quorum && !self.flawed("minority-decides");
+        let quorum_required = cx.cfg.quorum && !cx.cfg.flawed("minority-decides");
         #[allow(unused_mut)]
-        let mut nv = decide_view(&self.cfg.nodes, quorum_required, g.vid, g.members.clone(), &g.reports, self.params, self.generation);
-        if self.flawed("fates-window") {
+        let mut nv =
+            decide_view(&cx.cfg.nodes, quorum_required, g.vid, g.members.clone(), &g.reports, cx.tuning.params, cx.tuning.generation);
+        if cx.cfg.flawed("fates-window") {
             let completed = nv.completed;
             nv.fates.retain(|d| d.seq + 256 > completed);
         }
         for m in &nv.members {
-            if m.id != self.cfg.id {
-                let _ = self.send_msg(m.id, &Msg::NewView(Box::new(nv.clone())), true);
+            if m.id != cx.cfg.id {
+                let _ = cx.send(m.id, &Msg::NewView(Box::new(nv.clone())), true);
             }
         }
         if !nv.quorum {
-            self.install(nv, now);
+            self.install(cx, nv, now);
             return;
         }
-        self.accept(nv.clone());
-        let deadline = now + self.view_change_timeout();
+        self.accept(cx, nv.clone());
+        let deadline = now + view_change_timeout(&cx.tuning.params);
         let vid = nv.vid;
-        let g = self.mem.gathering.as_mut().expect("checked above");
+        let g = self.gathering.as_mut().expect("checked above");
         g.decided = Some(nv);
         g.deadline = deadline;
-        self.on_accepted(self.cfg.id, vid, now);
+        self.on_accepted(cx, cx.cfg.id, vid, now);
     }
 
-    pub(crate) fn on_new_view(&mut self, sender: Member, nv: NewView, now: Time) {
-        if nv.vid != self.mem.promised
-            || nv.vid.leader != sender.id
-            || sender.inc != self.mem.promised_inc
-            || !nv.members.contains(&self.me())
-        {
-            self.counters.stale += 1;
+    pub(crate) fn on_new_view(&mut self, cx: &mut Cx<'_>, sender: Member, nv: NewView, now: Time) {
+        if nv.vid != self.promised || nv.vid.leader != sender.id || sender.inc != self.promised_inc || !nv.members.contains(&cx.cfg.me()) {
+            cx.net.counters.stale += 1;
             return;
         }
         if !nv.quorum {
-            self.install(nv, now);
+            self.install(cx, nv, now);
             return;
         }
         let vid = nv.vid;
-        self.accept(nv);
-        let _ = self.send_msg(sender.id, &Msg::Accepted { vid }, true);
+        self.accept(cx, nv);
+        let _ = cx.send(sender.id, &Msg::Accepted { vid }, true);
     }
 
     /// Accepts a view with quorum: one whose lineage holds this member builds
     /// on the views accepted before; one whose lineage does not replaces them
     /// (its leader saw a later lineage than they carry).
-    fn accept(&mut self, nv: NewView) {
-        if !nv.base.contains(&self.cfg.id) {
-            self.mem.accepted.clear();
+    fn accept(&mut self, cx: &mut Cx<'_>, nv: NewView) {
+        if !nv.base.contains(&cx.cfg.id) {
+            self.accepted.clear();
         }
-        self.mem.accepted.push(nv);
+        self.accepted.push(nv);
     }
 
     /// The leader counts a member's acceptance; with every member's, all install.
-    pub(crate) fn on_accepted(&mut self, from: NodeId, vid: ViewId, now: Time) {
-        let Some(g) = self.mem.gathering.as_mut().filter(|g| g.vid == vid && g.decided.is_some()) else { return };
+    pub(crate) fn on_accepted(&mut self, cx: &mut Cx<'_>, from: NodeId, vid: ViewId, now: Time) {
+        let Some(g) = self.gathering.as_mut().filter(|g| g.vid == vid && g.decided.is_some()) else { return };
         if !g.members.iter().any(|m| m.id == from) {
             return;
         }
@@ -556,111 +561,130 @@ impl Core {
         if g.accepted_by.len() < g.members.len() {
             return;
         }
-        let g = self.mem.gathering.take().expect("checked above");
+        let g = self.gathering.take().expect("checked above");
         for m in &g.members {
-            if m.id != self.cfg.id {
-                let _ = self.send_msg(m.id, &Msg::Install { vid }, true);
+            if m.id != cx.cfg.id {
+                let _ = cx.send(m.id, &Msg::Install { vid }, true);
             }
         }
-        let installed = self.install_accepted(vid, now);
+        let installed = self.install_accepted(cx, vid, now);
         debug_assert!(installed, "a leader's decision is its last accepted view while it gathers");
     }
 
     /// Every member accepted `vid`: installs it, after the views it builds on.
     /// This member may meanwhile have promised a later view: it reported to
     /// that one as if these were installed, so installing them agrees with it.
-    pub(crate) fn on_install(&mut self, sender: Member, vid: ViewId, now: Time) {
-        if vid.leader != sender.id || vid <= self.mem.view.id || !self.install_accepted(vid, now) {
-            self.counters.stale += 1;
+    pub(crate) fn on_install(&mut self, cx: &mut Cx<'_>, sender: Member, vid: ViewId, now: Time) {
+        if vid.leader != sender.id || vid <= self.view.id || !self.install_accepted(cx, vid, now) {
+            cx.net.counters.stale += 1;
         }
     }
 
     /// Installs the accepted views up to `vid`, the last one accepted; false
     /// (nothing done) when `vid` is not that one.
-    fn install_accepted(&mut self, vid: ViewId, now: Time) -> bool {
-        if self.mem.accepted.last().is_none_or(|nv| nv.vid != vid) {
+    fn install_accepted(&mut self, cx: &mut Cx<'_>, vid: ViewId, now: Time) -> bool {
+        if self.accepted.last().is_none_or(|nv| nv.vid != vid) {
             return false;
         }
-        let mut chain = std::mem::take(&mut self.mem.accepted);
+        let mut chain = std::mem::take(&mut self.accepted);
         let last = chain.pop().expect("checked above");
         for nv in &chain {
-            self.take_view(nv);
+            self.take_view(cx, nv);
         }
-        self.install(last, now);
+        self.install(cx, last, now);
         true
     }
 
-    fn install(&mut self, nv: NewView, now: Time) {
-        self.mem.view = View { id: nv.vid, members: nv.members.clone(), quorum: nv.quorum };
-        if self.mem.promised <= nv.vid {
-            self.mem.promised = nv.vid;
-            self.mem.fence_deadline = None;
-            self.mem.gathering = None;
-            self.mem.suspects.clear();
-            self.mem.escalate_at = None;
-            self.mem.joiners.clear();
+    fn install(&mut self, cx: &mut Cx<'_>, nv: NewView, now: Time) {
+        self.view = View { id: nv.vid, members: nv.members.clone(), quorum: nv.quorum };
+        if self.promised <= nv.vid {
+            self.promised = nv.vid;
+            self.fence_deadline = None;
+            self.gathering = None;
+            self.suspects.clear();
+            self.escalate_at = None;
+            self.joiners.clear();
         }
-        self.eng.progress.new_view();
+        cx.eng.progress.new_view();
         for m in &nv.members {
-            if m.id != self.cfg.id {
-                self.learn_member(*m);
+            if m.id != cx.cfg.id {
+                self.learn_member(cx, *m);
             }
         }
-        self.take_view(&nv);
-        self.ring.reset(&self.mem.view.members, self.me(), &self.params, self.generation, now);
-        self.resubmit_outstanding();
-        self.replay_deferred(now);
-        if std::mem::take(&mut self.mem.resync) && nv.quorum {
-            self.ask_for_resync(now);
+        self.take_view(cx, &nv);
+        cx.ring.reset(&self.view.members, cx.cfg.me(), &cx.tuning.params, cx.tuning.generation, now);
+        self.with_engine(cx, |e, ecx| e.resubmit_outstanding(ecx));
+        for (from, msg) in self.take_deferred() {
+            self.deliver(cx, from, msg, now);
         }
+        if std::mem::take(&mut self.resync) && nv.quorum {
+            self.ask_for_resync(cx, now);
+        }
+    }
+
+    /// Takes in a peer-protocol message of a view: the engine's if it belongs
+    /// to the view installed here, else kept for a later view or dropped.
+    pub(crate) fn deliver(&mut self, cx: &mut Cx<'_>, from: Member, msg: Msg, now: Time) {
+        let view = msg.protocol_view().expect("only view-tagged protocol messages are delivered");
+        if self.accepts(view, from) {
+            self.with_engine(cx, |e, ecx| e.on_msg(ecx, from, msg, now));
+        } else {
+            self.defer_or_drop(view, from, msg, &mut cx.net.counters);
+        }
+    }
+
+    /// Runs `f` on the engine in the view installed here.
+    fn with_engine<R>(&self, cx: &mut Cx<'_>, f: impl FnOnce(&mut Engine, &mut engine::Cx<'_>) -> R) -> R {
+        let mut ecx =
+            engine::Cx { cfg: cx.cfg, net: cx.net, view: &self.view, fenced: self.fenced_by().is_some(), tuning: cx.tuning, ring: cx.ring };
+        f(cx.eng, &mut ecx)
     }
 
     /// Asks the coordinator to run the view change again, with the same
     /// members: the reports carry the view's state to every member, gaps
     /// included. (A suspicion of a non-member makes the lowest member re-run
     /// its view change; node id 0 is never a member.)
-    fn ask_for_resync(&mut self, now: Time) {
-        let coordinator = self.mem.view.members.first().map_or(self.cfg.id, |m| m.id);
-        if coordinator == self.cfg.id {
-            return self.maybe_lead(true, now);
+    fn ask_for_resync(&mut self, cx: &mut Cx<'_>, now: Time) {
+        let coordinator = self.view.members.first().map_or(cx.cfg.id, |m| m.id);
+        if coordinator == cx.cfg.id {
+            return self.maybe_lead(cx, true, now);
         }
-        let msg = Msg::Suspect { view: self.mem.view.id, member: Member { id: 0, inc: 0 } };
-        let _ = self.send_msg(coordinator, &msg, true);
+        let msg = Msg::Suspect { view: self.view.id, member: Member { id: 0, inc: 0 } };
+        let _ = cx.send(coordinator, &msg, true);
     }
 
     /// Takes what a view hands its members (the lineage state, if it has
     /// quorum) and tells the host. A view accepted and installed only as the
     /// ancestor of a later one passes through here too, so the host sees each
     /// view whose state it took, and whether it came by transfer.
-    fn take_view(&mut self, nv: &NewView) {
-        self.counters.views_installed += 1;
+    fn take_view(&mut self, cx: &mut Cx<'_>, nv: &NewView) {
+        cx.net.counters.views_installed += 1;
         log::info!(
             "node {}: installed view {} {:?} quorum {}",
-            self.cfg.id,
+            cx.cfg.id,
             nv.vid,
             nv.members.iter().map(|m| m.id).collect::<Vec<_>>(),
             nv.quorum
         );
-        self.events.push_back(Event::ViewChanged {
+        cx.net.events.push_back(Event::ViewChanged {
             view: nv.vid,
             members: nv.members.iter().map(|m| m.id).collect(),
             quorum: nv.quorum,
-            transferred: nv.quorum && !nv.base.contains(&self.cfg.id),
+            transferred: nv.quorum && !nv.base.contains(&cx.cfg.id),
         });
         // The view first, then what it decided: a host reads the outcomes
         // and values a view hands over after the view.
         if nv.quorum {
-            self.take_view_state(nv);
+            self.take_view_state(cx, nv);
         }
     }
 
     /// Takes the lineage state a view with quorum hands its members.
-    fn take_view_state(&mut self, nv: &NewView) {
-        self.mem.primary = nv.vid;
-        self.mem.primary_members = nv.members.clone();
-        take_lineage(&mut self.eng, self.cfg.id, nv, &mut self.events, &mut self.counters);
-        self.params = nv.params;
-        self.generation = nv.generation;
+    fn take_view_state(&mut self, cx: &mut Cx<'_>, nv: &NewView) {
+        self.primary = nv.vid;
+        self.primary_members = nv.members.clone();
+        take_lineage(cx.eng, cx.cfg.id, nv, &mut cx.net.events, &mut cx.net.counters);
+        cx.tuning.take(nv.params, nv.generation);
     }
 }
 

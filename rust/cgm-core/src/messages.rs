@@ -258,6 +258,21 @@ pub enum Msg {
     },
 }
 
+impl Msg {
+    /// The view a peer-protocol message belongs to; `None` for `Decided`
+    /// (it stands on its own) and for the view change's messages.
+    pub(crate) fn protocol_view(&self) -> Option<ViewId> {
+        match self {
+            Msg::Propose { view, .. }
+            | Msg::Sequenced { view, .. }
+            | Msg::Ack { view, .. }
+            | Msg::Done { view, .. }
+            | Msg::Acks { view, .. } => Some(*view),
+            _ => None,
+        }
+    }
+}
+
 /// Acknowledgement state of one receive channel: everything up to `cum` plus
 /// the bits of `sack` (bit i = `cum + 2 + i`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

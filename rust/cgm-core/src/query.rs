@@ -1,9 +1,9 @@
 //! Status queries on the wire: splitting an answer into parts and collecting
 //! them again. Used by members and by operator tools that are not members.
 
-use crate::status::Status;
 use crate::ids::NodeId;
 use crate::messages::Frame;
+use crate::status::Status;
 use crate::wire::{self, Header, WireError};
 use serde_bytes::ByteBuf;
 

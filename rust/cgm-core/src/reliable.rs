@@ -12,8 +12,8 @@
 //! on data going the other way, or go alone after a short delay. The receiver
 //! delivers messages in order, exactly once, with bounded memory.
 
-use crate::time::Time;
 use crate::messages::{AckInfo, Frame};
+use crate::time::Time;
 use crate::wire::MAX_MESSAGE_LEN;
 use serde_bytes::ByteBuf;
 use std::collections::{BTreeMap, VecDeque};

@@ -20,12 +20,13 @@
 //! predecessor look dead. While a request is unanswered the sender beats at the
 //! faster of the old and new intervals, so the request is repeated promptly.
 
-use crate::core::Core;
+use crate::change::Tuning;
+use crate::ids::{Member, NodeId, View, ViewId};
+use crate::messages::{ChangeRequest, Frame, HeartbeatValues};
+use crate::net::Net;
 use crate::params::{Param, Params};
 use crate::status::LinkStatus;
 use crate::time::Time;
-use crate::ids::{Member, NodeId, ViewId};
-use crate::messages::{ChangeRequest, Frame, HeartbeatValues};
 use crate::wire::Header;
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -148,112 +149,122 @@ impl Ring {
     }
 }
 
-impl Core {
-    pub(crate) fn ring_timeout(&mut self, now: Time) {
-        if let (Some(succ), Some(vals), Some(t), Some(beat)) = (self.ring.succ, self.ring.send, self.ring.next_send, self.ring.beat()) {
+impl Ring {
+    /// Sends the heartbeat due and checks the predecessor's; returns the
+    /// neighbour to suspect, and why, when one missed past its threshold.
+    pub(crate) fn timeout(&mut self, net: &mut Net, params: &Params, view: ViewId, now: Time) -> Option<(Member, &'static str)> {
+        if let (Some(succ), Some(vals), Some(t), Some(beat)) = (self.succ, self.send, self.next_send, self.beat()) {
             if t <= now {
                 let ack_timeout = ms(vals.ack_timeout);
-                while self.ring.unacked.front().is_some_and(|&(_, sent)| now.saturating_since(sent) >= ack_timeout) {
-                    self.ring.unacked.pop_front();
-                    self.ring.ack_misses += 1;
+                while self.unacked.front().is_some_and(|&(_, sent)| now.saturating_since(sent) >= ack_timeout) {
+                    self.unacked.pop_front();
+                    self.ack_misses += 1;
                 }
-                if self.ring.ack_misses as u64 >= self.params.get(Param::HeartbeatAckFailureThreshold) {
-                    self.ring.ack_misses = 0;
-                    self.suspect(succ, "heartbeat ACKs missed past heartbeat-ack-failure-threshold", now);
-                    return;
+                if self.ack_misses as u64 >= params.get(Param::HeartbeatAckFailureThreshold) {
+                    self.ack_misses = 0;
+                    return Some((succ, "heartbeat ACKs missed past heartbeat-ack-failure-threshold"));
                 }
-                self.ring.counter += 1;
-                let counter = self.ring.counter;
-                if self.ring.unacked.len() == MAX_UNACKED {
-                    self.ring.unacked.pop_front();
+                self.counter += 1;
+                let counter = self.counter;
+                if self.unacked.len() == MAX_UNACKED {
+                    self.unacked.pop_front();
                 }
-                self.ring.unacked.push_back((counter, now));
-                self.counters.heartbeats_sent += 1;
-                let frame = Frame::Heartbeat { view: self.mem.view.id, counter, in_force: vals, change: self.ring.request };
-                self.push_frame(succ.id, frame);
-                self.ring.next_send = Some(now + beat);
+                self.unacked.push_back((counter, now));
+                net.counters.heartbeats_sent += 1;
+                let frame = Frame::Heartbeat { view, counter, in_force: vals, change: self.request };
+                net.push_frame(succ.id, frame);
+                self.next_send = Some(now + beat);
             }
         }
-        if let (Some(pred), Some(watch), Some(t)) = (self.ring.pred, self.ring.watch(), self.ring.next_check) {
+        if let (Some(pred), Some(watch), Some(t)) = (self.pred, self.watch(), self.next_check) {
             if t <= now {
-                if now.saturating_since(self.ring.last_hb) >= ms(watch.timeout) {
-                    self.ring.misses += 1;
+                if now.saturating_since(self.last_hb) >= ms(watch.timeout) {
+                    self.misses += 1;
                 } else {
-                    self.ring.misses = 0;
+                    self.misses = 0;
                 }
-                self.ring.next_check = Some(now + check_period(&watch));
-                if self.ring.misses as u64 >= self.params.get(Param::HeartbeatFailureThreshold) {
-                    self.ring.misses = 0;
-                    self.suspect(pred, "heartbeats missed past heartbeat-failure-threshold", now);
+                self.next_check = Some(now + check_period(&watch));
+                if self.misses as u64 >= params.get(Param::HeartbeatFailureThreshold) {
+                    self.misses = 0;
+                    return Some((pred, "heartbeats missed past heartbeat-failure-threshold"));
                 }
             }
         }
+        None
     }
 
+    /// A heartbeat from `h.from`: a member of `view` gets its ACK, carrying
+    /// the answer to a change request (applied only from the predecessor, and
+    /// only values of a generation `tuning` has committed).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn on_heartbeat(
         &mut self,
+        net: &mut Net,
+        tuning: &Tuning,
+        view: &View,
         h: Header,
-        _view: ViewId,
         counter: u64,
         in_force: HeartbeatValues,
         change: Option<ChangeRequest>,
         now: Time,
     ) {
         let sender = Member { id: h.from, inc: h.from_inc };
-        if !self.mem.view.members.contains(&sender) {
+        if !view.members.contains(&sender) {
             // Not a member of this view: no ACK, so a member cut off from the view
             // stops believing in it and rejoins.
             return;
         }
-        let from_pred = self.ring.pred == Some(sender);
+        let from_pred = self.pred == Some(sender);
         if from_pred {
-            self.ring.last_hb = now;
-            self.ring.misses = 0;
-            self.ring.sender_in_force = Some(in_force);
+            self.last_hb = now;
+            self.misses = 0;
+            self.sender_in_force = Some(in_force);
         }
         let answer = change.map(|req| {
             // Apply only values this member has committed itself, and only on its real link.
-            let applied = from_pred && req.generation <= self.generation && req.values == HeartbeatValues::of(&self.params);
+            let applied = from_pred && req.generation <= tuning.generation && req.values == HeartbeatValues::of(&tuning.params);
             if applied {
-                self.ring.recv = Some(req.values);
+                self.recv = Some(req.values);
             }
             (req.generation, applied)
         });
-        self.push_frame(h.from, Frame::HeartbeatAck { counter, change: answer });
+        net.push_frame(h.from, Frame::HeartbeatAck { counter, change: answer });
     }
 
+    /// A heartbeat ACK: the misses start over, and an applied change request
+    /// switches the send side over.
     pub(crate) fn on_heartbeat_ack(&mut self, from: NodeId, counter: u64, change: Option<(u64, bool)>, now: Time) {
-        if self.ring.succ.map(|m| m.id) != Some(from) {
+        if self.succ.map(|m| m.id) != Some(from) {
             return;
         }
-        while self.ring.unacked.front().is_some_and(|&(c, _)| c <= counter) {
-            self.ring.unacked.pop_front();
+        while self.unacked.front().is_some_and(|&(c, _)| c <= counter) {
+            self.unacked.pop_front();
         }
-        self.ring.ack_misses = 0;
-        if let (Some((generation, true)), Some(req)) = (change, self.ring.request) {
+        self.ack_misses = 0;
+        if let (Some((generation, true)), Some(req)) = (change, self.request) {
             if req.generation == generation {
-                self.ring.send = Some(req.values);
-                self.ring.request = None;
-                if let Some(beat) = self.ring.beat() {
-                    self.ring.next_send = Some(self.ring.next_send.map_or(now + beat, |t| t.min(now + beat)));
+                self.send = Some(req.values);
+                self.request = None;
+                if let Some(beat) = self.beat() {
+                    self.next_send = Some(self.next_send.map_or(now + beat, |t| t.min(now + beat)));
                 }
             }
         }
     }
 
     /// A committed change: global heartbeat values switch over link by link.
-    pub(crate) fn on_params_committed(&mut self, changes: &[(Param, u64)], now: Time) {
+    pub(crate) fn on_params_committed(&mut self, tuning: &Tuning, changes: &[(Param, u64)], now: Time) {
         let touches_heartbeat = changes.iter().any(|(p, _)| p.spec().heartbeat);
-        if !touches_heartbeat || self.ring.succ.is_none() {
+        if !touches_heartbeat || self.succ.is_none() {
             return;
         }
-        let values = HeartbeatValues::of(&self.params);
-        if self.ring.send != Some(values) {
-            self.ring.request = Some(ChangeRequest { generation: self.generation, values });
+        let values = HeartbeatValues::of(&tuning.params);
+        if self.send != Some(values) {
+            self.request = Some(ChangeRequest { generation: tuning.generation, values });
             // Carry the request at once, then at the faster interval.
-            self.ring.next_send = Some(now);
+            self.next_send = Some(now);
         } else {
-            self.ring.request = None;
+            self.request = None;
         }
     }
 }

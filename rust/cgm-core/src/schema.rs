@@ -176,7 +176,10 @@ impl<'a> Fields<'a> {
     }
 
     fn ids(&self, key: &str) -> Result<Vec<NodeId>, SchemaError> {
-        self.list(key)?.iter().map(|v| v.as_u64().and_then(|n| NodeId::try_from(n).ok()).ok_or_else(|| self.bad(key, "a list of member ids"))).collect()
+        self.list(key)?
+            .iter()
+            .map(|v| v.as_u64().and_then(|n| NodeId::try_from(n).ok()).ok_or_else(|| self.bad(key, "a list of member ids")))
+            .collect()
     }
 }
 
@@ -184,7 +187,11 @@ fn params_from_json(v: Option<&Value>, what: &'static str) -> Result<Params, Sch
     let Some(v) = v else { return Ok(Params::default()) };
     let f = Fields::of(v, what)?;
     // Names this reader does not know are a newer member's parameters: skipped.
-    let changes: Vec<(Param, u64)> = Param::ALL.iter().filter_map(|&p| f.get(p.name()).map(|x| (p, x))).map(|(p, x)| Ok((p, x.as_u64().ok_or_else(|| f.bad(p.name(), "a number"))?))).collect::<Result<_, SchemaError>>()?;
+    let changes: Vec<(Param, u64)> = Param::ALL
+        .iter()
+        .filter_map(|&p| f.get(p.name()).map(|x| (p, x)))
+        .map(|(p, x)| Ok((p, x.as_u64().ok_or_else(|| f.bad(p.name(), "a number"))?)))
+        .collect::<Result<_, SchemaError>>()?;
     Params::default().with_changes(&changes).map_err(|e| SchemaError(format!("{what}: {e}")))
 }
 
@@ -336,7 +343,9 @@ pub fn outcome_from_json(v: &Value) -> Result<Outcome, SchemaError> {
                 let status = match g.str("kind")?.unwrap_or_default() {
                     "received" => AckStatus::Received,
                     "ok" => {
-                        let bytes: Vec<u8> = g.get("payload").map_or(Ok(Vec::new()), |p| serde_json::from_value(p.clone()).map_err(|_| g.bad("payload", "a list of bytes")))?;
+                        let bytes: Vec<u8> = g.get("payload").map_or(Ok(Vec::new()), |p| {
+                            serde_json::from_value(p.clone()).map_err(|_| g.bad("payload", "a list of bytes"))
+                        })?;
                         AckStatus::Ok(bytes.into())
                     }
                     "failed" => AckStatus::Failed(g.str("reason")?.unwrap_or_default().to_string()),
@@ -378,7 +387,14 @@ mod tests {
             acked_round: 40,
             completed: 19,
             queued_protocols: 2,
-            protocol: Some(ProtocolInfo { seq: 20, pid: ProposalId { node: 3, txid: 8 }, kind: "app".into(), rounds: 2, round_index: 1, started: Time(4_900_000) }),
+            protocol: Some(ProtocolInfo {
+                seq: 20,
+                pid: ProposalId { node: 3, txid: 8 },
+                kind: "app".into(),
+                rounds: 2,
+                round_index: 1,
+                started: Time(4_900_000),
+            }),
             waiting: Some(Waiting::Local(Resource::Lock("transport-config".into()))),
             waiting_since: Some(Time(4_950_000)),
             peers: vec![

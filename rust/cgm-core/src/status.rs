@@ -3,9 +3,9 @@
 //! A [`Status`] is an owned value built in O(members) from what the member
 //! tracks locally; answering a status query sends no other message.
 
+use crate::ids::{Member, NodeId, ProposalId, Resource, ViewId};
 use crate::params::{Param, Params};
 use crate::time::Time;
-use crate::ids::{Member, NodeId, ProposalId, Resource, ViewId};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

@@ -2,9 +2,9 @@
 //! peers finds its next one without visiting every channel (the host asks
 //! after every datagram).
 
+use crate::ids::NodeId;
 use crate::reliable::{deadline, Limits, TimerKey};
 use crate::time::Time;
-use crate::ids::NodeId;
 use std::collections::BTreeSet;
 
 /// Every channel's [`TimerKey`] times, each in its own ordered set. The

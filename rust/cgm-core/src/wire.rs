@@ -149,8 +149,8 @@ mod tests {
     use crate::ids::*;
     use crate::messages::*;
     use crate::params::Params;
-    use serde_bytes::ByteBuf;
     use proptest::prelude::*;
+    use serde_bytes::ByteBuf;
 
     fn hdr() -> Header {
         Header { from: 3, from_inc: 77, to: 9, to_inc: 5 }

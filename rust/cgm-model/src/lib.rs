@@ -20,35 +20,35 @@
 //!
 //! | model | code |
 //! | --- | --- |
-//! | initial state: the coordinator sends the sequenced entry to 2 and 3 and starts the change | `Core::progress` (`Msg::Sequenced`), `Core::start_protocol` |
-//! | [`Msg::Sequenced`] delivered: the member starts round 1 | `Core::on_sequenced`, `Core::progress`, `Core::start_protocol` |
-//! | round 1: an ACK `Received` to every member (views of three ACK member to member) | `Core::start_round` (index 0), `Core::send_ack`, `Core::broadcast_ack` |
-//! | [`ChangeModel::relayed`]: every ACK and every `Done` goes to the coordinator (node 1), which passes it on to the others ([`Msg::RelayedAck`], [`Msg::RelayedDone`]), its own too; a fenced coordinator passes nothing on (views of `cgm_core::messages::RELAY_FROM` members and more; the model runs three members that way) | `Core::relays_acks`, `Core::broadcast_ack`, `Core::on_member_ack`, `Core::keep_for_relay`, `Core::keep_marks`, `Core::relay_acks`, `Core::on_relayed_acks` |
-//! | [`Msg::Ack`] delivered: last ACK round, stored status, missing count | `Core::on_ack` (`Peer::last_ack_round`, the `Engine::acks` window, `Running::missing`) |
-//! | a round completes when nobody is missing | `Core::check_round` (only while `Core::can_progress`) |
-//! | round 2 starts: static check, local limits, veto hook | `Core::start_round` (index 1): `Params::with_changes`, `LocalLimits::check`, `Core::wait_on(Resource::Veto)` |
-//! | [`Action::Answer`]: the host approves or vetoes (a veto timeout is a veto) | `Core::complete_local_wait`, `Core::engine_timeout` |
-//! | local apply: remember the old values, apply the new | `Core::apply_change` (`Running::old_params`) |
-//! | round 2 completes: the verdict on every member's status | `Core::check_round`, `Core::finish` → [`cgm_core::round_verdict`] (called here) |
-//! | a commit keeps the values, a rollback restores the remembered ones; the member has decided, and reports nothing yet | `Core::conclude`, `Engine::decide` (`Engine::unreported`) |
-//! | the member that decided tells the others of its view, unless fenced: [`Msg::Done`] to each (or to the coordinator, relaying) | `Core::pump` → `Core::send_marks` (`Msg::Done`, `Marks::done`) |
-//! | [`Msg::Done`] delivered: the member notes the sender decided; once every other member of its view did and it decided too, it reports its outcome to its host ([`MemberState::reported`]) | `Core::on_marks` (`Peer::marks`), `Core::report_stable`, `Core::stable` (`progress::stable_mark`), `Engine::report_upto` (`Event::Completed`) |
+//! | initial state: the coordinator sends the sequenced entry to 2 and 3 and starts the change | `Engine::progress` (`Msg::Sequenced`), `Engine::start_protocol` |
+//! | [`Msg::Sequenced`] delivered: the member starts round 1 | `Engine::on_sequenced`, `Engine::progress`, `Engine::start_protocol` |
+//! | round 1: an ACK `Received` to every member (views of three ACK member to member) | `Engine::start_round` (index 0), `Engine::send_ack`, `Engine::broadcast_ack` |
+//! | [`ChangeModel::relayed`]: every ACK and every `Done` goes to the coordinator (node 1), which passes it on to the others ([`Msg::RelayedAck`], [`Msg::RelayedDone`]), its own too; a fenced coordinator passes nothing on (views of `cgm_core::messages::RELAY_FROM` members and more; the model runs three members that way) | `engine::relays_acks`, `Engine::broadcast_ack`, `Engine::on_member_ack`, `Engine::keep_for_relay`, `Engine::keep_marks`, `Engine::relay_acks`, `Engine::on_relayed_acks` |
+//! | [`Msg::Ack`] delivered: last ACK round, stored status, missing count | `Engine::on_ack` (`Progress::acked`, the `Engine::acks` window, `Running::missing`) |
+//! | a round completes when nobody is missing | `Engine::check_round` (only while `Engine::can_progress`) |
+//! | round 2 starts: static check, local limits, veto hook | `Engine::start_round` (index 1) → `Tuning::round_two` (`Params::with_changes`, `LocalLimits::check`), `Engine::wait_on(Resource::Veto)` |
+//! | [`Action::Answer`]: the host approves or vetoes (a veto timeout is a veto) | `Engine::complete_local_wait`, `Engine::on_timeout` |
+//! | local apply: remember the old values, apply the new | `Engine::apply_change` → `Tuning::apply` (the staged values) |
+//! | round 2 completes: the verdict on every member's status | `Engine::check_round`, `Engine::finish` → [`cgm_core::round_verdict`] (called here; in `change`) |
+//! | a commit keeps the values, a rollback restores the remembered ones; the member has decided, and reports nothing yet | `Engine::conclude` → `Tuning::conclude`, `Engine::decide` (`Engine::unreported`) |
+//! | the member that decided tells the others of its view, unless fenced: [`Msg::Done`] to each (or to the coordinator, relaying) | `Core::pump` → `Engine::send_marks` (`Msg::Done`, `Marks::done`) |
+//! | [`Msg::Done`] delivered: the member notes the sender decided; once every other member of its view did and it decided too, it reports its outcome to its host ([`MemberState::reported`]) | `Engine::on_marks` (`Progress::marked`), `Engine::report_stable`, `Engine::stable` (`progress::stable_mark`), `Engine::report_upto` (`Event::Completed`) |
 //! | [`Action::Crash`]: a member stops for good | a node process dying |
-//! | [`Action::Lead`]: the lowest member of a view not suspected, with a crashed member in it, starts a view change without the suspects, fenced, with its own report | `Core::maybe_lead`, `Core::start_gathering`, `Core::fence`, `Core::report` |
-//! | [`Action::Suspect`]: a member suspects a live member of its view (a false suspicion, a leader's report or acceptance deadline included) and, the lowest not suspected, leads a view change without it | `Core::suspect`, `Core::membership_timeout`, `Core::maybe_lead`, `Core::start_gathering` |
-//! | [`Action::Prepare`]: a member takes a `Prepare` above its promise, drops its own view change, is fenced, and reports, as if the views it accepted were installed | `Core::on_prepare`, `Core::report`, `Core::report_of`, `Engine::running_report`, `Core::on_prepare_ack` |
-//! | [`Action::Refuse`]: a member that promised a later view change refuses; the leader gathers again above that promise | `Core::on_prepare` (`Msg::PrepareRefused`), `Core::on_prepare_refused` |
-//! | with every report in, the leader decides; it installs a view without quorum, and accepts one with quorum | `Core::try_decide` → [`cgm_core::decide_view`] (called here), `Core::accept`, `Core::install` |
-//! | [`Action::NewView`]: the `NewView` reaches a member that promised it: it installs a view without quorum, and accepts one with quorum (fenced until it installs) and answers `Accepted` | `Core::on_new_view`, `Core::accept`, `Core::install` |
-//! | [`Action::Accepted`]: an acceptance reaches the leader; with every member's, it sends `Install` and installs | `Core::on_accepted`, `Core::install_accepted` |
-//! | [`Action::Install`]: the `Install` reaches a member whose last accepted view it is: it takes the state of the views that one builds on, then installs it | `Core::on_install`, `Core::install_accepted`, `Core::install`, `Core::take_view_state`, `resolve`, `Engine::install` |
+//! | [`Action::Lead`]: the lowest member of a view not suspected, with a crashed member in it, starts a view change without the suspects, fenced, with its own report | `Membership::maybe_lead`, `Membership::start_gathering`, `Membership::fence`, `Membership::report` |
+//! | [`Action::Suspect`]: a member suspects a live member of its view (a false suspicion, a leader's report or acceptance deadline included) and, the lowest not suspected, leads a view change without it | `Membership::suspect`, `Membership::on_timeout`, `Membership::maybe_lead`, `Membership::start_gathering` |
+//! | [`Action::Prepare`]: a member takes a `Prepare` above its promise, drops its own view change, is fenced, and reports, as if the views it accepted were installed | `Membership::on_prepare`, `Membership::report`, `Membership::report_of`, `Engine::running_report`, `Membership::on_prepare_ack` |
+//! | [`Action::Refuse`]: a member that promised a later view change refuses; the leader gathers again above that promise | `Membership::on_prepare` (`Msg::PrepareRefused`), `Membership::on_prepare_refused` |
+//! | with every report in, the leader decides; it installs a view without quorum, and accepts one with quorum | `Membership::try_decide` → [`cgm_core::decide_view`] (called here), `Membership::accept`, `Membership::install` |
+//! | [`Action::NewView`]: the `NewView` reaches a member that promised it: it installs a view without quorum, and accepts one with quorum (fenced until it installs) and answers `Accepted` | `Membership::on_new_view`, `Membership::accept`, `Membership::install` |
+//! | [`Action::Accepted`]: an acceptance reaches the leader; with every member's, it sends `Install` and installs | `Membership::on_accepted`, `Membership::install_accepted` |
+//! | [`Action::Install`]: the `Install` reaches a member whose last accepted view it is: it takes the state of the views that one builds on, then installs it | `Membership::on_install`, `Membership::install_accepted`, `Membership::install`, `Membership::take_view_state`, `resolve`, `Engine::install` |
 //! | installing a view with quorum: a member of its lineage (`NewView::base`) reports what it decided and had not reported; one outside it drops that and takes the lineage's outcome; a member the view resolves the change for reports that; the proposer learns the fate of its proposal | `take_lineage`: `Engine::settle_unreported`, `resolve` (`Event::Completed`, `Engine::adopt`), `learn_decided` (`Event::OutcomeLearned`) |
 //!
 //! The decisions that make the protocol safe are not re-implemented: the
 //! model calls [`cgm_core::round_verdict`] (the last round's verdict, on
 //! every member) and [`cgm_core::decide_view`] (the view change leader's
 //! decision from the survivors' [`Report`]s, which the model builds field by
-//! field as `Core::report` does: a member holding accepted views reports its
+//! field as `Membership::report` does: a member holding accepted views reports its
 //! state as if they were installed, their top as its primary and that one's
 //! `NewView::ancestors` as its `ancestors`), and the local step calls
 //! [`Params::with_changes`] and [`LocalLimits::check`]. The rest mirrors the
@@ -229,7 +229,7 @@
 //!
 //! [`Variant::RelayWhileFenced`] keeps every property: among three members
 //! the fence on relaying changes no outcome. A relayed ACK can complete a
-//! round only at a member that is not fenced itself (`Core::can_progress`):
+//! round only at a member that is not fenced itself (`Engine::can_progress`):
 //! one that has not reported to the view change yet, and so reports the
 //! outcome it completed, which the view change adopts, or one the view
 //! change leaves out, in the excluded member's position above. Relayed
@@ -242,9 +242,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, unreachable_pub)]
 
-use cgm_core::{AckStatus, Member, Outcome, ProposalId, ProtocolBody, ViewId};
 use cgm_core::messages::{Decided, Entry, NewView, Report, RunningReport};
 use cgm_core::{decide_view, round_verdict, LocalLimits, NodeId, Param, Params};
+use cgm_core::{AckStatus, Member, Outcome, ProposalId, ProtocolBody, ViewId};
 use stateright::{Checker, HasDiscoveries, Model, Property};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -304,7 +304,7 @@ fn members(of: &[usize]) -> Vec<Member> {
     of.iter().map(|&j| member(j)).collect()
 }
 
-/// The sequenced entry of the change, as `Core::progress` makes it.
+/// The sequenced entry of the change, as `Engine::progress` makes it.
 fn entry() -> Entry {
     Entry { seq: 1, pid: ProposalId { node: 1, txid: 1 }, body: ProtocolBody::Change(CHANGE.to_vec()) }
 }
@@ -314,7 +314,7 @@ fn new_params() -> Params {
     Params::default().with_changes(&CHANGE).expect("the modelled change is valid")
 }
 
-/// The statuses `Core::check_round` hands to `Core::finish`: each member's
+/// The statuses `Engine::check_round` hands to `Engine::finish`: each member's
 /// round-2 status, or the implied one (`Received` for a change) when none
 /// arrived.
 fn last_round_statuses(round2: &[Option<Status>; MEMBERS]) -> Vec<(NodeId, AckStatus)> {
@@ -374,11 +374,11 @@ pub enum Variant {
     NoUndo,
     /// Every ACK delivered counts toward completing a round, a duplicate too,
     /// instead of only the first ACK of that round from each member (the
-    /// `last_ack_round` check in `Core::on_ack`).
+    /// `Progress::acked` check in `Engine::on_ack`).
     NoDedupe,
     /// A member that reported to a view change leader goes on completing
     /// rounds of the old view, instead of being fenced until it installs the
-    /// new view (`Membership::fenced_by` in `Core::can_progress`).
+    /// new view (`Membership::fenced_by` in `Engine::can_progress`).
     NoFence,
     /// A view with quorum is installed as soon as it is decided, by its
     /// leader at once and by a member when the `NewView` arrives, instead of
@@ -388,11 +388,11 @@ pub enum Variant {
     /// A member reports the outcome to its host as soon as it decides it,
     /// instead of once it is final (every member of the view said it decided
     /// it too, or a view with quorum whose lineage holds the member installs):
-    /// the code before `Core::report_stable`.
+    /// the code before `Engine::report_stable`.
     ReportOnDecision,
     /// A fenced coordinator of a view that relays ACKs goes on passing ACKs
     /// and marks on, instead of passing nothing on (the fence checks in
-    /// `Core::keep_for_relay`, `Core::keep_marks` and `Core::relay_acks`).
+    /// `Engine::keep_for_relay`, `Engine::keep_marks` and `Engine::relay_acks`).
     /// Checked in [`ChangeModel::relayed`] mode.
     RelayWhileFenced,
 }
@@ -456,7 +456,7 @@ pub enum Phase {
 /// How a member came to its outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Decider {
-    /// By completing round 2 itself (`Core::finish`).
+    /// By completing round 2 itself (`Engine::finish`).
     LastRound,
     /// By a view change that decided the change in flight from the
     /// survivors' pooled statuses.
@@ -480,7 +480,7 @@ pub struct Decision {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Teller {
     /// Every member of its view said it decided the change too
-    /// (`Core::report_stable`, `Engine::report_upto`).
+    /// (`Engine::report_stable`, `Engine::report_upto`).
     Marks,
     /// A view with quorum whose lineage holds the member adopted what it
     /// decided (`Engine::settle_unreported`).
@@ -548,7 +548,7 @@ pub struct MemberState {
     /// Where it is in the change.
     pub phase: Phase,
     /// The last round (1 or 2; 0: none) whose ACK arrived from each member
-    /// (`Peer::last_ack_round`; its own entry unused).
+    /// (`Progress`'s ACK rounds; its own entry unused).
     pub last_ack: [u8; MEMBERS],
     /// Members, itself included, whose ACK for the current round is missing
     /// (`Running::missing`).
@@ -559,7 +559,7 @@ pub struct MemberState {
     /// Its parameters in force.
     pub params: Params,
     /// The values before its local apply, while the change runs
-    /// (`Running::old_params`).
+    /// (`Tuning::staged`).
     pub old_params: Option<Params>,
     /// Its parameter generation.
     pub generation: u64,
@@ -642,13 +642,13 @@ impl MemberState {
         self.promised > self.view.id
     }
 
-    /// The lineage it reports (`Core::report`): that of the last view it
+    /// The lineage it reports (`Membership::report`): that of the last view it
     /// accepted, else that of its installed state.
     fn reported_lineage(&self) -> &[Primary] {
         self.accepted.last().map_or(&self.view.lineage, |nv| &nv.lineage)
     }
 
-    /// `Core::take_view_state` with `take_lineage` (`Engine::settle_unreported`,
+    /// `Membership::take_view_state` with `take_lineage` (`Engine::settle_unreported`,
     /// `resolve`, `learn_decided`, `Engine::install`): the state a view with
     /// quorum hands its member `i`: what it decided and had not reported is
     /// reported if the lineage holds it and dropped if not, then its outcome
@@ -693,7 +693,7 @@ impl MemberState {
         self.generation = nv.generation;
     }
 
-    /// `Core::accept`: a view whose lineage holds member `i` builds on the
+    /// `Membership::accept`: a view whose lineage holds member `i` builds on the
     /// views it accepted before; one whose lineage does not replaces them.
     fn accept(&mut self, i: usize, nv: NewViewMsg) {
         if !nv.base.contains(&i) {
@@ -798,7 +798,7 @@ pub struct Gathering {
     /// The members it gathers (indices).
     pub members: Vec<usize>,
     /// Each reporting member's state when it reported, until the leader
-    /// decides (the [`Report`] is built from it then, as `Core::report`
+    /// decides (the [`Report`] is built from it then, as `Membership::report`
     /// builds it when the `Prepare` arrives).
     pub reports: BTreeMap<usize, MemberState>,
     /// Whether the leader decided a view with quorum and waits for every
@@ -809,7 +809,7 @@ pub struct Gathering {
 }
 
 /// A `NewView` as the model keeps it: the parts of a [`NewView`] that
-/// `Core::install` and `Core::report` read for this one-protocol scope.
+/// `Membership::install` and `Membership::report` read for this one-protocol scope.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NewViewMsg {
     /// The view's id.
@@ -889,28 +889,28 @@ pub struct State {
 }
 
 impl State {
-    /// `Core::maybe_lead`'s membership for member `i`: the members of its
+    /// `Membership::maybe_lead`'s membership for member `i`: the members of its
     /// view it does not suspect (a crashed member is suspected by everyone).
     fn candidates(&self, i: usize) -> Vec<usize> {
         let m = &self.members[i];
         m.view.members.iter().copied().filter(|&j| !self.members[j].crashed && !m.suspects[j]).collect()
     }
 
-    /// `Core::maybe_lead`: whether member `i` starts a view change of
+    /// `Membership::maybe_lead`: whether member `i` starts a view change of
     /// `members`: it is the lowest of them, and it does not already gather
     /// exactly them.
     fn would_lead(&self, i: usize, members: &[usize]) -> bool {
         members.first() == Some(&i) && self.gatherings[i].as_ref().is_none_or(|g| g.members != members)
     }
 
-    /// `Core::start_gathering`: the id of the next view change member `i` leads.
+    /// `Membership::start_gathering`: the id of the next view change member `i` leads.
     fn next_vid(&self, i: usize) -> ViewId {
         let m = &self.members[i];
         ViewId { epoch: m.promised.epoch.max(m.view.id.epoch) + 1, leader: node(i) }
     }
 
     /// Whether member `i` waits for the view change of a live leader it does
-    /// not suspect (that leader's deadline, `Core::membership_timeout`, comes
+    /// not suspect (that leader's deadline, `Membership::on_timeout`, comes
     /// before its own fence deadline).
     fn awaits(&self, i: usize) -> bool {
         let m = &self.members[i];
@@ -1034,7 +1034,7 @@ pub struct ChangeModel {
     pub max_suspicions: u8,
     /// Whether the view routes ACKs and marks through its coordinator (node
     /// 1), as views of `cgm_core::messages::RELAY_FROM` members and more do
-    /// (`Core::relays_acks`), instead of member to member.
+    /// (`engine::relays_acks`), instead of member to member.
     pub relay: bool,
     /// The [`Setup`]s each member's host is explored with.
     pub setups: &'static [Setup],
@@ -1053,7 +1053,7 @@ impl ChangeModel {
         ChangeModel { relay: true, ..ChangeModel::new(variant) }
     }
 
-    /// `Core::coordinator`: the first member of member `i`'s view.
+    /// `engine::Cx::coordinator`: the first member of member `i`'s view.
     fn coordinator(s: &State, i: usize) -> usize {
         s.members[i].view.members[0]
     }
@@ -1065,18 +1065,18 @@ impl ChangeModel {
         !members[j].crashed && members[j].view.id == view
     }
 
-    /// `Core::can_progress`: a live member of a view with quorum, not fenced.
+    /// `Engine::can_progress`: a live member of a view with quorum, not fenced.
     fn can_progress(&self, m: &MemberState) -> bool {
         !m.crashed && m.view.quorum && (!m.fenced() || self.variant == Variant::NoFence)
     }
 
-    /// `Core::start_protocol`: the member starts the change at round 1.
+    /// `Engine::start_protocol`: the member starts the change at round 1.
     fn start_protocol(&self, s: &mut State, i: usize) {
         s.members[i].phase = Phase::Running { index: 0, vetting: false };
         self.start_round(s, i);
     }
 
-    /// `Core::start_round`: counts who ACKed the round already, then runs the
+    /// `Engine::start_round`: counts who ACKed the round already, then runs the
     /// member's local step (round 1: none; round 2: checks, veto, apply).
     fn start_round(&self, s: &mut State, i: usize) {
         let m = &mut s.members[i];
@@ -1094,7 +1094,7 @@ impl ChangeModel {
         }
     }
 
-    /// `Core::apply_change`: remembers the old values, applies the new ones.
+    /// `Engine::apply_change`: remembers the old values, applies the new ones.
     fn apply_change(&self, s: &mut State, i: usize) {
         let m = &mut s.members[i];
         match m.params.with_changes(&CHANGE) {
@@ -1107,7 +1107,7 @@ impl ChangeModel {
         }
     }
 
-    /// `Core::send_ack` with `Core::broadcast_ack`: records its own ACK,
+    /// `Engine::send_ack` with `Engine::broadcast_ack`: records its own ACK,
     /// sends it to every other member (of its view, alive), and completes
     /// the round if nobody else is missing.
     fn send_ack(&self, s: &mut State, i: usize, status: Option<Status>) {
@@ -1122,7 +1122,7 @@ impl ChangeModel {
         let view = m.view.id;
         let coordinator = Self::coordinator(s, i);
         if self.relay && coordinator == i {
-            // `Core::broadcast_ack`: the coordinator keeps its own ACK with
+            // `Engine::broadcast_ack`: the coordinator keeps its own ACK with
             // the others' to pass on.
             self.keep_for_relay(s, i, Msg::RelayedAck { of: i, to: i, round, status });
         } else {
@@ -1136,7 +1136,7 @@ impl ChangeModel {
         self.check_round(s, i);
     }
 
-    /// `Core::keep_for_relay`, `Core::keep_marks` and `Core::relay_acks`:
+    /// `Engine::keep_for_relay`, `Engine::keep_marks` and `Engine::relay_acks`:
     /// the coordinator `c` passes `msg` (an ACK or marks of member `of`) on
     /// to every other member but `of`; a fenced coordinator passes nothing
     /// on. The code keeps them a little and passes a batch on; a relay sent
@@ -1161,7 +1161,7 @@ impl ChangeModel {
         }
     }
 
-    /// `Core::on_ack`: an ACK for `round` from `from` arrives at `i`.
+    /// `Engine::on_ack`: an ACK for `round` from `from` arrives at `i`.
     fn on_ack(&self, s: &mut State, i: usize, from: usize, round: u8, status: Option<Status>) {
         let m = &mut s.members[i];
         let before = m.last_ack[from];
@@ -1183,8 +1183,8 @@ impl ChangeModel {
         self.check_round(s, i);
     }
 
-    /// `Core::check_round`: completes the current round if nobody is missing;
-    /// round 1 moves on to round 2, round 2 ends the change (`Core::finish`).
+    /// `Engine::check_round`: completes the current round if nobody is missing;
+    /// round 1 moves on to round 2, round 2 ends the change (`Engine::finish`).
     fn check_round(&self, s: &mut State, i: usize) {
         let m = &mut s.members[i];
         if !self.can_progress(m) {
@@ -1212,7 +1212,7 @@ impl ChangeModel {
         self.report_stable(s, i);
     }
 
-    /// `Core::send_marks` (in `Core::pump`, right after the decision): member
+    /// `Engine::send_marks` (in `Core::pump`, right after the decision): member
     /// `i` tells the others of its view it decided: with `Msg::Done` to each,
     /// or, in a view that relays, to the coordinator, which passes it on. A
     /// fenced member, or one in a view without quorum, sends no marks.
@@ -1236,7 +1236,7 @@ impl ChangeModel {
         }
     }
 
-    /// `Core::on_marks`: member `i` hears that member `from` decided; the
+    /// `Engine::on_marks`: member `i` hears that member `from` decided; the
     /// coordinator of a relaying view passes that on (if `relay`).
     fn on_marks(&self, s: &mut State, i: usize, from: usize, relay: bool) {
         if relay && self.relay && Self::coordinator(s, i) == i {
@@ -1248,7 +1248,7 @@ impl ChangeModel {
         }
     }
 
-    /// `Core::report_stable` with `Core::stable` and `Engine::report_upto`:
+    /// `Engine::report_stable` with `Engine::stable` and `Engine::report_upto`:
     /// member `i`, in a view with quorum, tells its host the outcome it
     /// decided once every other member of its view said it decided it too.
     /// It need not be unfenced: every member of the view holds the outcome,
@@ -1268,7 +1268,7 @@ impl ChangeModel {
         }
     }
 
-    /// `Core::conclude`: a commit keeps the applied values and moves the
+    /// `Engine::conclude`: a commit keeps the applied values and moves the
     /// generation, a rollback restores the remembered ones.
     fn conclude(&self, m: &mut MemberState, committed: bool) {
         let old = m.old_params.take();
@@ -1286,7 +1286,7 @@ impl ChangeModel {
         }
     }
 
-    /// `Core::report`: what member `i` (in state `m`) reports to a view
+    /// `Membership::report`: what member `i` (in state `m`) reports to a view
     /// change leader: its state as it would be with the views it accepted
     /// installed, and then the last one's ancestors.
     fn report(i: usize, m: &MemberState) -> Report {
@@ -1298,7 +1298,7 @@ impl ChangeModel {
         Self::report_of(i, &as_if, top.ancestors.iter().map(|a| members(a)).collect())
     }
 
-    /// `Core::report_of` with `Engine::running_report`: the report of member
+    /// `Membership::report_of` with `Engine::running_report`: the report of member
     /// `i` in state `m`.
     fn report_of(i: usize, m: &MemberState, ancestors: Vec<Vec<Member>>) -> Report {
         let running = match m.phase {
@@ -1358,7 +1358,7 @@ impl ChangeModel {
         }
     }
 
-    /// `Core::start_gathering`: member `i` leads a view change of `members`,
+    /// `Membership::start_gathering`: member `i` leads a view change of `members`,
     /// fenced at once, with its own report.
     fn start_gathering(&self, s: &mut State, i: usize, members: Vec<usize>) {
         let vid = s.next_vid(i);
@@ -1366,9 +1366,9 @@ impl ChangeModel {
         self.on_prepare_ack(s, i, i);
     }
 
-    /// `Core::fence` and `Core::on_prepare_ack`: member `j` promises the view
+    /// `Membership::fence` and `Membership::on_prepare_ack`: member `j` promises the view
     /// change of leader `l` and its report reaches the leader, who decides
-    /// once every report is in (`Core::try_decide`).
+    /// once every report is in (`Membership::try_decide`).
     fn on_prepare_ack(&self, s: &mut State, l: usize, j: usize) {
         let g = s.gatherings[l].as_mut().expect("a view change is under way");
         s.members[j].promised = g.vid;
@@ -1378,7 +1378,7 @@ impl ChangeModel {
         }
     }
 
-    /// `Core::on_prepare_refused`: leader `l` learns the promise it must beat
+    /// `Membership::on_prepare_refused`: leader `l` learns the promise it must beat
     /// and gathers the same members again above it.
     fn on_prepare_refused(&self, s: &mut State, l: usize, promised: ViewId) {
         let members = s.gatherings[l].as_ref().expect("a view change is under way").members.clone();
@@ -1392,7 +1392,7 @@ impl ChangeModel {
         !nv.quorum || self.variant == Variant::InstallOnDecide
     }
 
-    /// `Core::try_decide`: leader `l` decides with [`decide_view`] from the
+    /// `Membership::try_decide`: leader `l` decides with [`decide_view`] from the
     /// reports and sends the `NewView` to every other member; it installs a
     /// view without quorum at once, and accepts one with quorum.
     fn decide(&self, s: &mut State, l: usize) {
@@ -1443,7 +1443,7 @@ impl ChangeModel {
         Self::on_accepted(s, l, l, vid);
     }
 
-    /// `Core::on_new_view`: member `j` takes the `NewView` of the view
+    /// `Membership::on_new_view`: member `j` takes the `NewView` of the view
     /// change it promised (only that one): it installs a view without quorum
     /// at once, and accepts one with quorum and tells the leader.
     fn on_new_view(&self, s: &mut State, j: usize, nv: NewViewMsg) {
@@ -1460,7 +1460,7 @@ impl ChangeModel {
         }
     }
 
-    /// `Core::on_accepted`: leader `l` counts member `j`'s acceptance of
+    /// `Membership::on_accepted`: leader `l` counts member `j`'s acceptance of
     /// `vid`; with every member's, it sends `Install` to the others and
     /// installs.
     fn on_accepted(s: &mut State, l: usize, j: usize, vid: ViewId) {
@@ -1476,7 +1476,7 @@ impl ChangeModel {
         Self::install_accepted(s, l);
     }
 
-    /// `Core::on_install`: member `j` installs `vid` if it is the last view
+    /// `Membership::on_install`: member `j` installs `vid` if it is the last view
     /// it accepted and newer than its view.
     fn on_install(s: &mut State, j: usize, vid: ViewId) {
         let m = &s.members[j];
@@ -1485,7 +1485,7 @@ impl ChangeModel {
         }
     }
 
-    /// `Core::install_accepted`: member `j` takes the state of the views its
+    /// `Membership::install_accepted`: member `j` takes the state of the views its
     /// last accepted one builds on, then installs that one.
     fn install_accepted(s: &mut State, j: usize) {
         let mut chain = std::mem::take(&mut s.members[j].accepted);
@@ -1496,7 +1496,7 @@ impl ChangeModel {
         Self::install(s, j, &last);
     }
 
-    /// `Core::install`: member `j` installs the view `nv`, then takes its
+    /// `Membership::install`: member `j` installs the view `nv`, then takes its
     /// state if it has quorum; a view without quorum changes nothing but the
     /// view, the member keeps its state. A member that promised a later view
     /// change meanwhile stays fenced by it.
@@ -1569,14 +1569,14 @@ impl Model for ChangeModel {
             if fault_left {
                 actions.push(Action::Crash(i));
             }
-            // `Core::maybe_lead` on suspecting a crashed member: unless a
+            // `Membership::maybe_lead` on suspecting a crashed member: unless a
             // live leader's view change is under way for it.
             let candidates = s.candidates(i);
             let crash_seen = m.view.members.iter().any(|&j| s.members[j].crashed);
             if crash_seen && s.would_lead(i, &candidates) && !s.awaits(i) {
                 actions.push(Action::Lead { vid: s.next_vid(i) });
             }
-            // `Core::suspect`, then `Core::maybe_lead`: only a suspicion that
+            // `Membership::suspect`, then `Membership::maybe_lead`: only a suspicion that
             // makes the member lead changes anything in this scope.
             if fault_left && s.suspicions < self.max_suspicions && s.members.iter().all(|m| m.setup == Setup::Plain) {
                 for &j in m.view.members.iter().filter(|&&j| j != i && !s.members[j].crashed && !m.suspects[j]) {
@@ -1586,7 +1586,7 @@ impl Model for ChangeModel {
                     }
                 }
             }
-            // `Core::on_prepare`: a leader from outside the view may only be
+            // `Membership::on_prepare`: a leader from outside the view may only be
             // merging it in (a lower id than its coordinator); a `Prepare`
             // below the promise is refused.
             for g in s.gatherings.iter().flatten().filter(|g| !g.decided && g.members.contains(&i) && !g.reports.contains_key(&i)) {
@@ -1611,20 +1611,20 @@ impl Model for ChangeModel {
         let mut s = last.clone();
         match action {
             Action::Deliver(Msg::Sequenced { to }) => {
-                // `Core::on_sequenced`: only the next sequence number is taken.
+                // `Engine::on_sequenced`: only the next sequence number is taken.
                 if s.members[to].phase == Phase::Idle && s.members[to].decided.is_none() {
                     self.start_protocol(&mut s, to);
                 }
             }
             Action::Deliver(Msg::Ack { from, to, round, status }) => {
-                // `Core::on_member_ack`: the coordinator of a relaying view
+                // `Engine::on_member_ack`: the coordinator of a relaying view
                 // passes the ACK on.
                 if self.relay && Self::coordinator(&s, to) == to {
                     self.keep_for_relay(&mut s, to, Msg::RelayedAck { of: from, to, round, status });
                 }
                 self.on_ack(&mut s, to, from, round, status);
             }
-            // `Core::on_relayed_acks`: from the coordinator of the view.
+            // `Engine::on_relayed_acks`: from the coordinator of the view.
             Action::Deliver(Msg::RelayedAck { of, to, round, status }) => self.on_ack(&mut s, to, of, round, status),
             // Marks only ever raise what a member heard (and what its
             // coordinator relays), so a duplicate changes nothing: delivered
@@ -1660,7 +1660,7 @@ impl Model for ChangeModel {
                 self.start_gathering(&mut s, i, members);
             }
             Action::Prepare { member, vid } => {
-                // `Core::on_prepare`: its own view change gives way.
+                // `Membership::on_prepare`: its own view change gives way.
                 s.gatherings[member] = None;
                 self.on_prepare_ack(&mut s, index(vid.leader), member);
             }

@@ -1,0 +1,183 @@
+//! The transactional parameter change, the second of libcgm's two inventions.
+//!
+//! A change runs as a peer protocol of two ACK rounds (the engine runs the
+//! rounds; this module decides what each member does in them):
+//! - round 1: every member ACKs receipt (`Received`);
+//! - round 2: each member checks the values against the parameters in force
+//!   and its own local limits, asks the host's veto hook if it has one
+//!   ([`RoundTwo`]), and applies them locally, keeping the values it
+//!   replaced (*staging*); its ACK carries OK or the reason it failed;
+//! - the verdict ([`round_verdict`]) on the round-2 statuses, the same on
+//!   every member, commits (the generation grows; the heartbeat values then
+//!   switch over link by link, see `ring.rs`) or undoes the local apply.
+//!
+//! A view change that resolves the change in flight hands every member the
+//! lineage's values and generation ([`Tuning::take`]).
+
+use crate::config::Config;
+use crate::ids::{AckStatus, NodeId};
+use crate::params::{Param, Params};
+use crate::time::Time;
+
+/// The verdict on a protocol's last round, from the status of every member
+/// of its view: it commits unless some status is a failure, and then the
+/// reason names every failing member. Every member completes the round holding
+/// the same statuses, so every member reaches the same verdict, and for a
+/// parameter change each one keeps (commit) or undoes (`Err`) its local apply.
+/// The model checker (`cgm-model`) runs this very rule.
+///
+/// # Errors
+/// The reason the protocol did not commit, when some member failed.
+pub fn round_verdict(statuses: &[(NodeId, AckStatus)]) -> Result<(), String> {
+    let failed: Vec<String> = statuses
+        .iter()
+        .filter_map(|(id, s)| if let AckStatus::Failed(why) = s { Some(format!("member {id}: {why}")) } else { None })
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("; "))
+    }
+}
+
+/// What a member does in round 2 of a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RoundTwo {
+    /// The values fail validation or this member's local limits: ACK the failure.
+    Fail(String),
+    /// Ask the host's veto hook, which must answer by this deadline.
+    AskVeto(Time),
+    /// Apply the values locally.
+    Apply,
+}
+
+/// A member's parameters: the values in force, their generation, and the
+/// values a change applied here replaced until its verdict.
+#[derive(Debug, Clone)]
+pub(crate) struct Tuning {
+    /// The values in force.
+    pub(crate) params: Params,
+    /// Grows by one with every committed change.
+    pub(crate) generation: u64,
+    /// The values before the change in flight was applied here.
+    staged: Option<Params>,
+}
+
+impl Tuning {
+    /// Values `params` at generation 0.
+    pub(crate) fn new(params: Params) -> Tuning {
+        Tuning { params, generation: 0, staged: None }
+    }
+
+    /// The values of the last committed change: those in force, or, while a
+    /// change is applied here and not yet decided, those it replaced.
+    pub(crate) fn committed(&self) -> Params {
+        self.staged.unwrap_or(self.params)
+    }
+
+    /// Round 2's check of `changes` against the values in force and `cfg`'s
+    /// local limits, and whether the host's veto hook is asked.
+    pub(crate) fn round_two(&self, changes: &[(Param, u64)], cfg: &Config, now: Time) -> RoundTwo {
+        match self.params.with_changes(changes).and_then(|_| cfg.limits.check(changes)) {
+            Err(e) => RoundTwo::Fail(e.to_string()),
+            Ok(()) if cfg.veto_hook => RoundTwo::AskVeto(now + cfg.veto_timeout),
+            Ok(()) => RoundTwo::Apply,
+        }
+    }
+
+    /// Applies `changes` here, staging the values they replace.
+    ///
+    /// # Errors
+    /// Why the values are invalid (nothing changes).
+    pub(crate) fn apply(&mut self, changes: &[(Param, u64)]) -> Result<(), String> {
+        let new = self.params.with_changes(changes).map_err(|e| e.to_string())?;
+        self.staged = Some(self.params);
+        self.params = new;
+        Ok(())
+    }
+
+    /// Ends the change in flight with its verdict: a commit keeps the values
+    /// and grows the generation, an undo restores the staged values (unless
+    /// `keep_on_undo`, the `keep-rolled-back-values` flaw). Returns the values
+    /// in force when they are the change's news to tell the host.
+    pub(crate) fn conclude(&mut self, committed: bool, keep_on_undo: bool) -> Option<Params> {
+        let staged = self.staged.take();
+        if committed {
+            self.generation += 1;
+            return Some(self.params);
+        }
+        self.params = staged.filter(|_| !keep_on_undo)?;
+        Some(self.params)
+    }
+
+    /// Takes the values and generation a view with quorum hands its members;
+    /// a change staged here is superseded.
+    pub(crate) fn take(&mut self, params: Params, generation: u64) {
+        self.params = params;
+        self.generation = generation;
+        self.staged = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change() -> Vec<(Param, u64)> {
+        vec![(Param::HeartbeatInterval, 200)]
+    }
+
+    #[test]
+    fn a_committed_change_keeps_its_values_and_grows_the_generation() {
+        let mut t = Tuning::new(Params::default());
+        t.apply(&change()).unwrap();
+        assert_eq!(t.committed(), Params::default(), "staged, not committed yet");
+        assert_eq!(t.conclude(true, false).map(|p| p.get(Param::HeartbeatInterval)), Some(200));
+        assert_eq!((t.generation, t.committed().get(Param::HeartbeatInterval)), (1, 200));
+    }
+
+    #[test]
+    fn an_undone_change_restores_the_staged_values_and_keeps_the_generation() {
+        let mut t = Tuning::new(Params::default());
+        t.apply(&change()).unwrap();
+        assert_eq!(t.conclude(false, false), Some(Params::default()));
+        assert_eq!((t.generation, t.params), (0, Params::default()));
+        // A member that failed its apply has nothing to undo and no news.
+        assert_eq!(t.conclude(false, false), None);
+        // The flaw keeps the applied values: the check must see them diverge.
+        t.apply(&change()).unwrap();
+        assert_eq!(t.conclude(false, true), None);
+        assert_eq!(t.params.get(Param::HeartbeatInterval), 200);
+    }
+
+    #[test]
+    fn round_two_fails_values_beyond_the_local_limits_and_asks_the_veto_hook_otherwise() {
+        let t = Tuning::new(Params::default());
+        let mut cfg = Config::new(1, 1, vec![1]);
+        cfg.limits.set(Param::HeartbeatInterval, 150);
+        assert!(matches!(t.round_two(&change(), &cfg, Time::ZERO), RoundTwo::Fail(_)));
+        cfg.limits = Default::default();
+        assert_eq!(t.round_two(&change(), &cfg, Time::ZERO), RoundTwo::Apply);
+        cfg.veto_hook = true;
+        assert_eq!(t.round_two(&change(), &cfg, Time::ZERO), RoundTwo::AskVeto(Time::ZERO + cfg.veto_timeout));
+        assert!(matches!(t.round_two(&[(Param::HeartbeatInterval, 0)], &cfg, Time::ZERO), RoundTwo::Fail(_)));
+    }
+
+    #[test]
+    fn a_view_state_transfer_supersedes_a_staged_change() {
+        let mut t = Tuning::new(Params::default());
+        t.apply(&change()).unwrap();
+        let p = Params::default().with_changes(&[(Param::MaxFragmentSize, 1000)]).unwrap();
+        t.take(p, 7);
+        assert_eq!((t.params, t.generation, t.committed()), (p, 7, p));
+        assert_eq!(t.conclude(false, false), None, "nothing left to undo");
+    }
+
+    #[test]
+    fn the_verdict_commits_unless_a_member_failed_and_names_every_failing_member() {
+        let ok = AckStatus::Ok(Default::default());
+        assert_eq!(round_verdict(&[(1, ok.clone()), (2, AckStatus::Received)]), Ok(()));
+        let failed = round_verdict(&[(1, AckStatus::Failed("a".into())), (2, ok), (3, AckStatus::Failed("b".into()))]);
+        assert_eq!(failed, Err("member 1: a; member 3: b".into()));
+    }
+}

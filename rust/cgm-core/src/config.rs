@@ -1,0 +1,63 @@
+//! [`Config`]: what a node is started with, and the deliberately broken rule
+//! the simulator may switch on.
+
+use crate::ids::{Incarnation, Member, NodeId};
+use crate::params::{LocalLimits, Params};
+use std::time::Duration;
+
+/// A node's static configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// This node's id (non-zero; 0 is reserved for operator tools).
+    pub id: NodeId,
+    /// This start's incarnation: must grow across restarts (a start time in µs works).
+    pub incarnation: Incarnation,
+    /// Every configured node id, this one included.
+    pub nodes: Vec<NodeId>,
+    /// Whether a view needs a majority of the configured nodes to run protocols.
+    pub quorum: bool,
+    /// Initial parameters.
+    pub params: Params,
+    /// This node's local limits: a change beyond them fails its local apply.
+    pub limits: LocalLimits,
+    /// Whether the host answers a veto hook for every parameter change.
+    pub veto_hook: bool,
+    /// How long a veto decision may take before it counts as a veto.
+    pub veto_timeout: Duration,
+    /// A deliberately broken rule, for the simulator's must-fail runs.
+    #[cfg(feature = "flaws")]
+    pub flaw: Option<crate::flaws::Flaw>,
+}
+
+impl Config {
+    /// A configuration with default parameters, quorum on and no veto hook.
+    pub fn new(id: NodeId, incarnation: Incarnation, nodes: Vec<NodeId>) -> Config {
+        Config {
+            id,
+            incarnation,
+            nodes,
+            quorum: true,
+            params: Params::default(),
+            limits: LocalLimits::default(),
+            veto_hook: false,
+            veto_timeout: Duration::from_secs(5),
+            #[cfg(feature = "flaws")]
+            flaw: None,
+        }
+    }
+
+    /// This node as a member (its id at this incarnation).
+    pub fn me(&self) -> Member {
+        Member { id: self.id, inc: self.incarnation }
+    }
+
+    /// Whether this node runs with the deliberately broken rule `name` (see
+    /// `flaws.rs`); always false without the `flaws` feature.
+    #[allow(unused_variables)]
+    pub(crate) fn flawed(&self, name: &str) -> bool {
+        #[cfg(feature = "flaws")]
+        return self.flaw.is_some_and(|f| f.name() == name);
+        #[cfg(not(feature = "flaws"))]
+        false
+    }
+}
