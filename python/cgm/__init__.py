@@ -11,16 +11,15 @@ this package is the public, typed API.
 """
 
 from . import _cgm
-from ._enums import Param, Result
+from ._enums import Param
 from ._node import LocalCluster, LockHold, Node, StepHook, VetoHook, forward_logs
+from ._outcome import ChangeOutcome, MemberAck, Outcome
+from ._result import Result
 from ._types import (
     ChangeCompleted,
-    ChangeOutcome,
     Config,
     Event,
     LinkStatus,
-    MemberAck,
-    Outcome,
     PeerStatus,
     ProtocolCompleted,
     ProtocolInfo,

@@ -1,4 +1,5 @@
-"""The stable numbers shared with C: ``cgm.Param`` and ``cgm.Result``."""
+"""The stable parameter numbers shared with C: ``cgm.Param`` (``cgm.Result`` is
+in :mod:`cgm._result`)."""
 
 from __future__ import annotations
 
@@ -6,29 +7,9 @@ import enum
 from typing import Any, Dict, List
 
 from . import _cgm
+from .errors import InvalidParameter
 
-__all__ = ["Param", "Result"]
-
-
-class Result(enum.IntEnum):
-    """Result codes: ``cgm_result`` in C, ``.code`` of every :class:`cgm.CgmError`."""
-
-    OK = 0
-    NULL_ARGUMENT = 1
-    INVALID_ARGUMENT = 2
-    INVALID_PARAMETER = 3
-    BAD_HANDLE = 4
-    TIMEOUT = 5
-    ROLLED_BACK = 6
-    VETOED = 7
-    NO_QUORUM = 8
-    NOT_MEMBER = 9
-    AUTHENTICATION = 10
-    VERSION_MISMATCH = 11
-    IO = 12
-    BACKPRESSURE = 13
-    SHUT_DOWN = 14
-    PANIC = 15
+__all__ = ["Param"]
 
 
 _INFO: List[Dict[str, Any]] = _cgm.param_info()
@@ -92,8 +73,6 @@ class Param(enum.IntEnum):
         Raises ``TypeError`` for another type and :class:`cgm.InvalidParameter`
         for an unknown number or name.
         """
-        from .errors import InvalidParameter
-
         if isinstance(key, Param):
             return key
         if isinstance(key, bool) or not isinstance(key, (int, str)):

@@ -12,12 +12,11 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from . import _cgm
 from ._enums import Param
+from ._outcome import ChangeOutcome, Outcome
 from ._types import (
     ChangeCompleted,
-    ChangeOutcome,
     Config,
     Event,
-    Outcome,
     ProtocolCompleted,
     Status,
     StepRequest,

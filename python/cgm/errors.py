@@ -1,15 +1,14 @@
 """libcgm's exceptions. Each has a ``.code`` equal to the C result code
 (:class:`cgm.Result`); the native module raises them from the runtime's errors
-in one exhaustive match over those codes."""
+in one exhaustive match over those codes. This module imports only
+:mod:`cgm._result` and :mod:`cgm._outcome`, which import nothing of the package."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Optional, Tuple
+from typing import Any, ClassVar, Optional, Tuple
 
-from ._enums import Result
-
-if TYPE_CHECKING:
-    from ._types import ChangeOutcome
+from ._outcome import ChangeOutcome
+from ._result import Result
 
 __all__ = [
     "CgmError",
@@ -90,8 +89,6 @@ class RolledBack(CgmError):
     def __init__(self, message: str, code: Optional[int] = None, outcome: Any = None) -> None:
         super().__init__(message, code)
         if isinstance(outcome, dict):
-            from ._types import ChangeOutcome
-
             outcome = ChangeOutcome._from_native(outcome)
         self.outcome = outcome
 

@@ -28,7 +28,9 @@ rm -f "$ROOT"/target/wheels/cgm-*.whl
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$ROOT"/target/wheels/cgm-*.whl
 
 step "cgm and libcgm for the schema test (the one JSON schema of Python, the CLI and C)"
-cargo build --release -p cgm-runtime --bin cgm -p cgm-ffi
+# --bin and --lib select targets in every package named: `--bin cgm` alone
+# would build nothing of cgm-ffi, and libcgm.so would be missing on a clean tree.
+cargo build --release -p cgm-runtime -p cgm-ffi --bin cgm --lib
 export CGM_BIN=$ROOT/target/release/cgm CGM_LIB=$ROOT/target/release/libcgm.so
 
 step "pytest tests/python"
