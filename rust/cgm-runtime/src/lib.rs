@@ -19,11 +19,11 @@ mod node;
 mod ports;
 mod transport;
 
-pub use auth::Key;
+pub use auth::{new_incarnation, Key};
 pub use cgm_core;
 pub use config::{ConfigError, Multicast, NodeConfig};
 pub use error::{Error, ResultCode};
 pub use events::NodeEvent;
 pub use locks::LockGuard;
-pub use node::{new_incarnation, JobFn, Node, ParamsView};
+pub use node::{JobFn, Node, ParamsView};
 pub use ports::free_ports;

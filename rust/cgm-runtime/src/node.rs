@@ -9,7 +9,7 @@
 //! BENCHMARKS.md). It never blocks anywhere else, so status queries are
 //! answered while it waits on ACKs, a lock, a job or the host's veto.
 
-use crate::auth::{Envelope, Refusal};
+use crate::auth::{new_incarnation, Envelope, Refusal};
 use crate::config::NodeConfig;
 use crate::error::Error;
 use crate::events::{EventQueue, NodeEvent};
@@ -22,10 +22,10 @@ use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// A job body registered by the host.
 pub type JobFn = Arc<dyn Fn() + Send + Sync>;
@@ -79,18 +79,6 @@ impl std::fmt::Debug for Node {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Node({})", self.id)
     }
-}
-
-/// A fresh incarnation: the wall clock in µs, or one more than the last
-/// incarnation this process handed out if the clock has not moved past it.
-///
-/// Within a process incarnations therefore strictly grow, even when the
-/// clock stands still or steps back; across restarts they grow with the wall
-/// clock. Nonces stay unique either way (see [`crate::auth`]).
-pub fn new_incarnation() -> u64 {
-    static LAST: AtomicU64 = AtomicU64::new(0);
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
-    crate::auth::next_incarnation(now, &LAST)
 }
 
 impl Node {
