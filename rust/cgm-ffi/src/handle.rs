@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::ffi::{CStr, CString};
 use std::os::raw::c_char;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Ties an opaque C type to the Rust value a `Box` of it holds.
 pub(crate) trait Castable {
@@ -247,4 +247,9 @@ pub(crate) fn string_free(p: *mut c_char) {
 /// Borrows the C string inside a `CString` the library keeps (valid as long as it).
 pub(crate) fn c_ptr(s: &Option<CString>) -> *const c_char {
     s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr())
+}
+
+/// A table of NUL-terminated static strings, built once.
+pub(crate) fn static_strings(cell: &'static OnceLock<Vec<CString>>, make: impl FnOnce() -> Vec<String>) -> &'static [CString] {
+    cell.get_or_init(|| make().into_iter().map(|s| CString::new(s).expect("static names have no NUL")).collect())
 }

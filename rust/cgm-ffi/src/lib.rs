@@ -22,6 +22,8 @@
 // The modules are in the order cbindgen writes them into the header.
 pub mod error;
 
+pub mod library;
+
 pub mod params;
 
 pub mod config;
