@@ -4,8 +4,8 @@
 
 use crate::error::cgm_result;
 use crate::error::{boundary, fail, invalid, FfiResult, CGM_RESULT_IO, CGM_RESULT_SHUT_DOWN};
-use crate::handle::{self, out};
-use crate::node::{cgm_node, NodeHandle};
+use crate::handle::{self, out, SizeTagged};
+use crate::node::{cgm_node, live, NodeHandle};
 use crate::outcome::{cgm_change_outcome, OutcomeObj};
 use crate::params::{cgm_param_value, to_c};
 use cgm_runtime::NodeEvent;
@@ -100,6 +100,13 @@ impl Default for cgm_callbacks {
             on_protocol: None,
         }
     }
+}
+
+// SAFETY: `cgm_callbacks` is `#[repr(C)]`, starts with `size: usize`, and its
+// other fields are a raw pointer and nullable function pointers.
+unsafe impl SizeTagged for cgm_callbacks {
+    const NAME: &'static str = "cgm_callbacks";
+    const MIN_SIZE: usize = std::mem::size_of::<usize>() + std::mem::size_of::<*mut c_void>();
 }
 
 /// A node's callbacks as the registry keeps them.
@@ -323,7 +330,7 @@ fn deliver(h: &NodeHandle, item: Item) {
 pub extern "C" fn cgm_fd_get(node: *const cgm_node, fd: *mut std::os::raw::c_int) -> cgm_result {
     boundary(|| {
         let fd = out(fd, "fd")?;
-        fd.write(handle::node(node)?.poll_fd.as_raw_fd());
+        fd.write(live(node)?.poll_fd.as_raw_fd());
         Ok(())
     })
 }
@@ -347,7 +354,7 @@ pub extern "C" fn cgm_fd_get(node: *const cgm_node, fd: *mut std::os::raw::c_int
 #[no_mangle]
 pub extern "C" fn cgm_dispatch(node: *const cgm_node, flags: u32) -> cgm_result {
     boundary(|| {
-        let h = handle::node(node)?;
+        let h = live(node)?;
         let mode = flags & !CGM_DISPATCH_BLOCKING;
         if flags & !(CGM_DISPATCH_ONE | CGM_DISPATCH_ALL | CGM_DISPATCH_BLOCKING) != 0
             || (mode != CGM_DISPATCH_ONE && mode != CGM_DISPATCH_ALL)
@@ -397,8 +404,8 @@ pub extern "C" fn cgm_dispatch(node: *const cgm_node, flags: u32) -> cgm_result 
 #[no_mangle]
 pub extern "C" fn cgm_node_set_callbacks(node: *const cgm_node, callbacks: *const cgm_callbacks) -> cgm_result {
     boundary(|| {
-        let cb = handle::read_callbacks(callbacks)?;
-        let h = handle::node(node)?;
+        let cb = handle::read_sized(callbacks, "callbacks")?;
+        let h = live(node)?;
         *h.callbacks.lock().unwrap_or_else(|e| e.into_inner()) = Callbacks(cb);
         h.logs.enabled.store(cb.on_log.is_some(), Ordering::Release);
         if cb.on_log.is_some() {
