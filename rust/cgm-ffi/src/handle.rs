@@ -282,6 +282,11 @@ pub(crate) fn c_ptr(s: &Option<CString>) -> *const c_char {
     s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr())
 }
 
+/// `s` as a C string the library keeps, without the NULs it cannot carry.
+pub(crate) fn c_string(s: &str) -> CString {
+    CString::new(s.replace('\0', "")).unwrap_or_default()
+}
+
 /// A table of NUL-terminated static strings, built once.
 pub(crate) fn static_strings(cell: &'static OnceLock<Vec<CString>>, make: impl FnOnce() -> Vec<String>) -> &'static [CString] {
     cell.get_or_init(|| make().into_iter().map(|s| CString::new(s).expect("static names have no NUL")).collect())

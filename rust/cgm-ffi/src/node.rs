@@ -1,10 +1,11 @@
 //! `cgm_node`: a running cluster member, and the calls made on it.
 
+use crate::callbacks::Callbacks;
 use crate::config::cgm_config;
 use crate::error::cgm_result;
 use crate::error::{boundary, fail, invalid, FfiResult, CGM_RESULT_AUTHENTICATION, CGM_RESULT_ROLLED_BACK, CGM_RESULT_SHUT_DOWN};
-use crate::events::{Callbacks, LogSink};
 use crate::handle::{self, borrow, cstr, opt_cstr, out, Out, Registry};
+use crate::logs::LogSink;
 use crate::outcome::{cgm_change_outcome, OutcomeObj};
 use crate::params::cgm_param;
 use crate::params::{cgm_param_value, changes, param};
@@ -124,7 +125,7 @@ pub extern "C" fn cgm_node_start(config: *const cgm_config, out: *mut *mut cgm_n
         let logs = Arc::new(LogSink::new()?);
         let poll_fd = crate::sys::epoll_of(&[node.fd(), logs.fd()])?;
         let h = NodeHandle { node, configured, locks: Mutex::default(), callbacks: Mutex::default(), logs, poll_fd };
-        crate::events::attach_log_sink(&h.logs);
+        crate::logs::attach_log_sink(&h.logs);
         out.write(NODES.insert(h));
         Ok(())
     })
