@@ -1,11 +1,8 @@
-//! Result codes, the thread-local last error, the panic boundary, and the
-//! library-wide calls (`cgm_version`, `cgm_result_str`, `cgm_last_error`).
+//! Result codes, the thread-local last error and the panic boundary: what
+//! every other module of the crate builds on, so it imports none of them.
 
-use crate::handle;
 use cgm_runtime::ResultCode;
 use std::cell::RefCell;
-use std::ffi::CString;
-use std::os::raw::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
 
@@ -49,7 +46,7 @@ pub const CGM_RESULT_SHUT_DOWN: cgm_result = 14;
 pub const CGM_RESULT_PANIC: cgm_result = 15;
 
 /// Every code, indexed by its number (checked against the runtime's enum in tests).
-const CODES: [ResultCode; 16] = [
+pub(crate) const CODES: [ResultCode; 16] = [
     ResultCode::Ok,
     ResultCode::NullArgument,
     ResultCode::InvalidArgument,
@@ -115,12 +112,18 @@ thread_local! {
     static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
-pub(crate) fn set_last_error(message: &str) {
+/// Records `message` as this thread's last error.
+fn set_last_error(message: &str) {
     LAST_ERROR.with(|l| {
         let mut l = l.borrow_mut();
         l.clear();
         l.push_str(message);
     });
+}
+
+/// Runs `f` on this thread's last error message.
+pub(crate) fn with_last_error<R>(f: impl FnOnce(&str) -> R) -> R {
+    LAST_ERROR.with(|l| f(&l.borrow()))
 }
 
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
@@ -181,65 +184,6 @@ pub(crate) fn boundary_value<T>(default: T, body: impl FnOnce() -> T) -> T {
             default
         }
     }
-}
-
-/// A table of NUL-terminated static strings, built once.
-pub(crate) fn static_strings(cell: &'static OnceLock<Vec<CString>>, make: impl FnOnce() -> Vec<String>) -> &'static [CString] {
-    cell.get_or_init(|| make().into_iter().map(|s| CString::new(s).expect("static names have no NUL")).collect())
-}
-
-/// The library's version, e.g. "0.1.0": equal to
-/// `CGM_VERSION_MAJOR.CGM_VERSION_MINOR.CGM_VERSION_PATCH` of the header it was
-/// built with.
-///
-/// Returns a static NUL-terminated string, never NULL; do not free it.
-///
-/// Thread-safety: callable from any thread at any time.
-#[no_mangle]
-pub extern "C" fn cgm_version() -> *const c_char {
-    static V: OnceLock<Vec<CString>> = OnceLock::new();
-    boundary_value(std::ptr::null(), || static_strings(&V, || vec![env!("CARGO_PKG_VERSION").to_string()])[0].as_ptr())
-}
-
-/// A static description of a result code, e.g. "timed out" for
-/// `CGM_RESULT_TIMEOUT`.
-///
-/// - `code`: any number; one this library does not know gives
-///   "unknown result code".
-///
-/// Returns a static NUL-terminated string, never NULL; do not free it.
-///
-/// Thread-safety: callable from any thread at any time.
-#[no_mangle]
-pub extern "C" fn cgm_result_str(code: u32) -> *const c_char {
-    static S: OnceLock<Vec<CString>> = OnceLock::new();
-    boundary_value(std::ptr::null(), || {
-        let table = static_strings(&S, || {
-            let mut v: Vec<String> = CODES.iter().map(|c| c.describe().to_string()).collect();
-            v.push("unknown result code".into());
-            v
-        });
-        table.get(code as usize).unwrap_or(&table[CODES.len()]).as_ptr()
-    })
-}
-
-/// The message of the last call on this thread that failed (empty if none
-/// did): it names what was wrong, e.g. "send-window-size = 0 is out of range:
-/// valid range is 1..=4096 messages". Successful calls leave it unchanged.
-///
-/// - `buf`: where to write the message, NUL-terminated and truncated to fit
-///   (bytes, so truncation may split a UTF-8 character); may be NULL when
-///   `len` is 0.
-/// - `len`: size of `buf` in bytes.
-///
-/// Returns the message's full length in bytes, not counting the NUL, as
-/// `snprintf` does: a buffer of at least that plus one holds it whole. Writes
-/// nothing when `buf` is NULL or `len` is 0.
-///
-/// Thread-safety: callable from any thread; each thread has its own message.
-#[no_mangle]
-pub extern "C" fn cgm_last_error(buf: *mut c_char, len: usize) -> usize {
-    boundary_value(0, || LAST_ERROR.with(|l| handle::write_c_string(buf, len, l.borrow().as_bytes())))
 }
 
 #[cfg(test)]

@@ -1,31 +1,31 @@
-//! Every pointer cast of the C API, and the registry of live nodes.
+//! Every pointer cast of the C API, and the registries of live handles.
 //!
-//! Each opaque C type is tied to the Rust value behind it and its ownership by
-//! [`Castable`]:
+//! It knows none of the types above it: each opaque C type is tied to the
+//! Rust value behind it and its ownership where that type is defined.
 //! - value handles (`cgm_config`, `cgm_status`, `cgm_change_outcome`,
-//!   `cgm_core`, `cgm_core_event`) are a `Box` the caller owns: made by
-//!   [`into_ptr`], borrowed by [`borrow`] / [`borrow_mut`], freed by [`free`];
+//!   `cgm_core`, `cgm_core_event`) implement [`Castable`]: a `Box` the caller
+//!   owns, made by [`into_ptr`], borrowed by [`borrow`] / [`borrow_mut`],
+//!   freed by [`free`];
 //! - `cgm_node` is never dereferenced: the pointer C holds is a key into a
-//!   registry of `Arc<NodeHandle>`s ([`register_node`], [`node`],
-//!   [`unregister_node`]), so a freed or garbage node pointer is
+//!   [`Registry`], so a freed or garbage node pointer is
 //!   `CGM_RESULT_BAD_HANDLE` instead of a crash, and a call in progress keeps
 //!   its node alive while another thread frees it.
 //!
-//! The other helpers read C inputs (strings, byte and element arrays, the
-//! size-tagged callbacks struct) and write outputs, checking NULL first.
+//! The other helpers read C inputs (strings, byte and element arrays,
+//! [`SizeTagged`] structs such as the callbacks) and write outputs, checking
+//! NULL first.
 //!
 //! Contract with C, as for any C library: a non-NULL pointer argument points
 //! to what its type says for the duration of the call (value handles must not
 //! be freed yet); `cgm_node *` is the one handle checked for validity.
 
-use crate::error::{fail, FfiResult, CGM_RESULT_BAD_HANDLE, CGM_RESULT_INVALID_ARGUMENT, CGM_RESULT_NULL_ARGUMENT};
-use crate::events::cgm_callbacks;
-use crate::node::{cgm_node, NodeHandle};
+use crate::error::{fail, Failure, FfiResult, CGM_RESULT_BAD_HANDLE, CGM_RESULT_INVALID_ARGUMENT, CGM_RESULT_NULL_ARGUMENT};
 use std::collections::BTreeMap;
 use std::ffi::{CStr, CString};
+use std::marker::PhantomData;
 use std::os::raw::c_char;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Ties an opaque C type to the Rust value a `Box` of it holds.
 pub(crate) trait Castable {
@@ -74,47 +74,65 @@ pub(crate) fn free<C: Castable>(p: *mut C) {
     }
 }
 
-pub(crate) fn null(what: &str) -> crate::error::Failure {
+/// A `NULL_ARGUMENT` failure naming the argument.
+pub(crate) fn null(what: &str) -> Failure {
     fail(CGM_RESULT_NULL_ARGUMENT, format!("{what} is NULL"))
 }
 
-// ----- the node registry -------------------------------------------------
+// ----- registries ---------------------------------------------------------
 
-static NODES: Mutex<BTreeMap<usize, Arc<NodeHandle>>> = Mutex::new(BTreeMap::new());
-static NEXT_NODE: AtomicUsize = AtomicUsize::new(1);
-
-fn nodes() -> std::sync::MutexGuard<'static, BTreeMap<usize, Arc<NodeHandle>>> {
-    // A panic while the lock is held leaves the map itself consistent.
-    NODES.lock().unwrap_or_else(|e| e.into_inner())
+/// The live handles of one opaque C type `C` that C holds as keys, never as
+/// pointers: each is an `Arc<T>` found by the number C holds, so a freed or
+/// garbage pointer is `CGM_RESULT_BAD_HANDLE` instead of a crash, and the
+/// clone a call takes keeps its value alive while another thread removes it.
+pub(crate) struct Registry<C, T> {
+    /// The handle's name, for error messages.
+    what: &'static str,
+    live: Mutex<BTreeMap<usize, Arc<T>>>,
+    next: AtomicUsize,
+    c: PhantomData<fn() -> C>,
 }
 
-/// Registers a started node and returns the pointer C holds for it: a key
-/// that is never reused, so a freed node's pointer stays invalid even after
-/// other nodes start.
-pub(crate) fn register_node(h: NodeHandle) -> *mut cgm_node {
-    let key = 0x1000 + NEXT_NODE.fetch_add(1, Ordering::Relaxed) * 16;
-    nodes().insert(key, Arc::new(h));
-    key as *mut cgm_node
-}
-
-/// The live node behind a C pointer; the clone keeps it alive for the call.
-pub(crate) fn node(p: *const cgm_node) -> FfiResult<Arc<NodeHandle>> {
-    if p.is_null() {
-        return Err(null("node"));
+impl<C, T> Registry<C, T> {
+    /// An empty registry of handles called `what` in error messages.
+    pub(crate) const fn new(what: &'static str) -> Self {
+        Registry { what, live: Mutex::new(BTreeMap::new()), next: AtomicUsize::new(1), c: PhantomData }
     }
-    nodes().get(&(p as usize)).cloned().ok_or_else(|| fail(CGM_RESULT_BAD_HANDLE, format!("node handle {p:p} is freed or was never valid")))
-}
 
-/// Removes a node from the registry (None for NULL): later calls with its
-/// pointer get `CGM_RESULT_BAD_HANDLE`.
-pub(crate) fn unregister_node(p: *mut cgm_node) -> FfiResult<Option<Arc<NodeHandle>>> {
-    if p.is_null() {
-        return Ok(None);
+    fn live(&self) -> std::sync::MutexGuard<'_, BTreeMap<usize, Arc<T>>> {
+        // A panic while the lock is held leaves the map itself consistent.
+        self.live.lock().unwrap_or_else(|e| e.into_inner())
     }
-    nodes()
-        .remove(&(p as usize))
-        .map(Some)
-        .ok_or_else(|| fail(CGM_RESULT_BAD_HANDLE, format!("node handle {p:p} is freed or was never valid")))
+
+    fn gone(&self, p: *const C) -> Failure {
+        fail(CGM_RESULT_BAD_HANDLE, format!("{} handle {p:p} is freed or was never valid", self.what))
+    }
+
+    /// Registers a value and returns the pointer C holds for it: a key that
+    /// is never reused, so a removed value's pointer stays invalid even after
+    /// others are registered.
+    pub(crate) fn insert(&self, v: T) -> *mut C {
+        let key = 0x1000 + self.next.fetch_add(1, Ordering::Relaxed) * 16;
+        self.live().insert(key, Arc::new(v));
+        key as *mut C
+    }
+
+    /// The live value behind a C pointer; the clone keeps it alive for the call.
+    pub(crate) fn get(&self, p: *const C) -> FfiResult<Arc<T>> {
+        if p.is_null() {
+            return Err(null(self.what));
+        }
+        self.live().get(&(p as usize)).cloned().ok_or_else(|| self.gone(p))
+    }
+
+    /// Removes a value (None for NULL): later calls with its pointer get
+    /// `CGM_RESULT_BAD_HANDLE`.
+    pub(crate) fn remove(&self, p: *mut C) -> FfiResult<Option<Arc<T>>> {
+        if p.is_null() {
+            return Ok(None);
+        }
+        self.live().remove(&(p as usize)).map(Some).ok_or_else(|| self.gone(p))
+    }
 }
 
 // ----- inputs --------------------------------------------------------------
@@ -151,28 +169,43 @@ pub(crate) fn slice<'a, T>(p: *const T, n: usize, what: &str) -> FfiResult<&'a [
     Ok(unsafe { std::slice::from_raw_parts(p, n) })
 }
 
-/// The callbacks struct, of which only `size` bytes are read (an older
-/// caller's smaller struct leaves the newer callbacks NULL).
-pub(crate) fn read_callbacks(p: *const cgm_callbacks) -> FfiResult<cgm_callbacks> {
+/// A C struct that starts with its own `size_t size`, so that it can grow at
+/// its end: a caller built against an older, smaller struct sets a smaller
+/// size, and the fields it does not know keep their defaults.
+///
+/// # Safety
+/// Implement it only for a `#[repr(C)]` struct whose first field is
+/// `size: usize` and every field of which is valid for any bytes C writes
+/// into it (integers, raw pointers, nullable function pointers).
+pub(crate) unsafe trait SizeTagged: Copy + Default {
+    /// The C type's name, for error messages.
+    const NAME: &'static str;
+    /// The smallest `size` accepted: the fields every version of the struct has.
+    const MIN_SIZE: usize;
+}
+
+/// A size-tagged struct argument called `what`, of which only `size` bytes
+/// are read; the copy's `size` is this library's.
+pub(crate) fn read_sized<T: SizeTagged>(p: *const T, what: &str) -> FfiResult<T> {
     if p.is_null() {
-        return Err(null("callbacks"));
+        return Err(null(what));
     }
-    // SAFETY: the struct starts with its `size_t size`.
+    // SAFETY: the struct starts with its `size_t size` (`SizeTagged`).
     let size = unsafe { std::ptr::read_unaligned(p.cast::<usize>()) };
-    let min = std::mem::size_of::<usize>() + std::mem::size_of::<*mut std::ffi::c_void>();
-    if size < min {
+    if size < T::MIN_SIZE {
         return Err(fail(
             CGM_RESULT_INVALID_ARGUMENT,
-            format!("callbacks.size is {size}: set it to sizeof(cgm_callbacks) (at least {min})"),
+            format!("{what}.size is {size}: set it to sizeof({}) (at least {})", T::NAME, T::MIN_SIZE),
         ));
     }
-    let mut out = cgm_callbacks::default();
-    let n = size.min(std::mem::size_of::<cgm_callbacks>());
+    let mut out = T::default();
+    let n = size.min(std::mem::size_of::<T>());
     // SAFETY: the caller's struct has `size` readable bytes; every field of
-    // `cgm_callbacks` (a size, a pointer, nullable function pointers) is valid
-    // for any bytes C writes into it, and the copy stays within both structs.
-    unsafe { std::ptr::copy_nonoverlapping(p.cast::<u8>(), (&mut out as *mut cgm_callbacks).cast::<u8>(), n) };
-    out.size = std::mem::size_of::<cgm_callbacks>();
+    // `T` is valid for any bytes C writes into it (`SizeTagged`), and the copy
+    // stays within both structs.
+    unsafe { std::ptr::copy_nonoverlapping(p.cast::<u8>(), (&mut out as *mut T).cast::<u8>(), n) };
+    // SAFETY: the first field of `T` is its `size: usize` (`SizeTagged`).
+    unsafe { (&mut out as *mut T).cast::<usize>().write(std::mem::size_of::<T>()) };
     Ok(out)
 }
 
@@ -247,4 +280,14 @@ pub(crate) fn string_free(p: *mut c_char) {
 /// Borrows the C string inside a `CString` the library keeps (valid as long as it).
 pub(crate) fn c_ptr(s: &Option<CString>) -> *const c_char {
     s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr())
+}
+
+/// `s` as a C string the library keeps, without the NULs it cannot carry.
+pub(crate) fn c_string(s: &str) -> CString {
+    CString::new(s.replace('\0', "")).unwrap_or_default()
+}
+
+/// A table of NUL-terminated static strings, built once.
+pub(crate) fn static_strings(cell: &'static OnceLock<Vec<CString>>, make: impl FnOnce() -> Vec<String>) -> &'static [CString] {
+    cell.get_or_init(|| make().into_iter().map(|s| CString::new(s).expect("static names have no NUL")).collect())
 }

@@ -2,8 +2,8 @@
 //!
 //! This is the only crate of the workspace with `unsafe` code, and within it
 //! every pointer cast is in [`handle`], every system call in [`sys`] and every
-//! call into C code (the host's callbacks) in `events`. The header is generated
-//! from this source by cbindgen (`rust/cgm-ffi/cbindgen.toml`), so each
+//! call into C code (the host's callbacks) in [`callbacks`]. The header is
+//! generated from this source by cbindgen (`rust/cgm-ffi/cbindgen.toml`), so each
 //! `pub extern "C" fn` has a literal signature and its `///` doc is the C doc.
 //!
 //! Conventions, stated once here and in the README's "C API" section:
@@ -22,6 +22,8 @@
 // The modules are in the order cbindgen writes them into the header.
 pub mod error;
 
+pub mod library;
+
 pub mod params;
 
 pub mod config;
@@ -29,6 +31,10 @@ pub mod config;
 pub mod node;
 
 pub mod events;
+
+pub mod callbacks;
+
+pub mod logs;
 
 pub mod status;
 

@@ -1,10 +1,11 @@
 //! `cgm_node`: a running cluster member, and the calls made on it.
 
+use crate::callbacks::Callbacks;
 use crate::config::cgm_config;
 use crate::error::cgm_result;
 use crate::error::{boundary, fail, invalid, FfiResult, CGM_RESULT_AUTHENTICATION, CGM_RESULT_ROLLED_BACK, CGM_RESULT_SHUT_DOWN};
-use crate::events::{Callbacks, LogSink};
-use crate::handle::{self, borrow, cstr, opt_cstr, out, Out};
+use crate::handle::{self, borrow, cstr, opt_cstr, out, Out, Registry};
+use crate::logs::LogSink;
 use crate::outcome::{cgm_change_outcome, OutcomeObj};
 use crate::params::cgm_param;
 use crate::params::{cgm_param_value, changes, param};
@@ -55,6 +56,14 @@ pub(crate) struct NodeHandle {
     /// The fd `cgm_fd_get` returns: an epoll set of the node's event fd and
     /// the log sink's, readable while either has something to dispatch.
     pub(crate) poll_fd: OwnedFd,
+}
+
+/// Every live node, by the pointer C holds for it.
+static NODES: Registry<cgm_node, NodeHandle> = Registry::new("node");
+
+/// The live node behind a C pointer; the clone keeps it alive for the call.
+pub(crate) fn live(node: *const cgm_node) -> FfiResult<Arc<NodeHandle>> {
+    NODES.get(node)
 }
 
 impl NodeHandle {
@@ -116,8 +125,8 @@ pub extern "C" fn cgm_node_start(config: *const cgm_config, out: *mut *mut cgm_n
         let logs = Arc::new(LogSink::new()?);
         let poll_fd = crate::sys::epoll_of(&[node.fd(), logs.fd()])?;
         let h = NodeHandle { node, configured, locks: Mutex::default(), callbacks: Mutex::default(), logs, poll_fd };
-        crate::events::attach_log_sink(&h.logs);
-        out.write(handle::register_node(h));
+        crate::logs::attach_log_sink(&h.logs);
+        out.write(NODES.insert(h));
         Ok(())
     })
 }
@@ -138,7 +147,7 @@ pub extern "C" fn cgm_node_start(config: *const cgm_config, out: *mut *mut cgm_n
 #[no_mangle]
 pub extern "C" fn cgm_node_free(node: *mut cgm_node) -> cgm_result {
     boundary(|| {
-        if let Some(h) = handle::unregister_node(node)? {
+        if let Some(h) = NODES.remove(node)? {
             h.node.shutdown();
             h.logs.close();
             h.locks().clear();
@@ -159,7 +168,7 @@ pub extern "C" fn cgm_node_free(node: *mut cgm_node) -> cgm_result {
 pub extern "C" fn cgm_node_id(node: *const cgm_node, out: *mut u32) -> cgm_result {
     boundary(|| {
         let out = self::out(out, "out")?;
-        out.write(handle::node(node)?.node.id());
+        out.write(live(node)?.node.id());
         Ok(())
     })
 }
@@ -177,7 +186,7 @@ pub extern "C" fn cgm_node_id(node: *const cgm_node, out: *mut u32) -> cgm_resul
 #[no_mangle]
 pub extern "C" fn cgm_node_wait_ready(node: *const cgm_node, timeout_ms: u32) -> cgm_result {
     boundary(|| {
-        let h = handle::node(node)?;
+        let h = live(node)?;
         h.node.wait_members(h.configured, ms(timeout_ms))?;
         Ok(())
     })
@@ -198,7 +207,7 @@ pub extern "C" fn cgm_node_wait_ready(node: *const cgm_node, timeout_ms: u32) ->
 #[no_mangle]
 pub extern "C" fn cgm_node_wait_quorum(node: *const cgm_node, timeout_ms: u32) -> cgm_result {
     boundary(|| {
-        handle::node(node)?.node.wait_ready(ms(timeout_ms))?;
+        live(node)?.node.wait_ready(ms(timeout_ms))?;
         Ok(())
     })
 }
@@ -223,7 +232,7 @@ pub extern "C" fn cgm_node_wait_quorum(node: *const cgm_node, timeout_ms: u32) -
 pub extern "C" fn cgm_query_status(node: *const cgm_node, member_id: u32, timeout_ms: u32, out: *mut *mut cgm_status) -> cgm_result {
     boundary(|| {
         let out = handle::out(out, "out")?;
-        let h = handle::node(node)?;
+        let h = live(node)?;
         let s = h.node.query_status(member_id, ms(timeout_ms))?;
         out.write(handle::into_ptr(StatusObj::new(s)));
         Ok(())
@@ -315,7 +324,7 @@ pub extern "C" fn cgm_propose_param(
 ) -> cgm_result {
     boundary(|| {
         let out = handle::out(out, "out")?;
-        let h = handle::node(node)?;
+        let h = live(node)?;
         let p = self::param(param)?;
         finish(h.node.propose(&[(p, value)], None, ms(timeout_ms)), out)
     })
@@ -350,7 +359,7 @@ pub extern "C" fn cgm_propose_params(
         if changes.is_null() {
             return Err(handle::null("changes"));
         }
-        let h = handle::node(node)?;
+        let h = live(node)?;
         let list = self::changes(handle::slice(changes, n, "changes")?)?;
         finish(h.node.propose(&list, None, ms(timeout_ms)), out)
     })
@@ -371,7 +380,7 @@ pub extern "C" fn cgm_propose_params(
 pub extern "C" fn cgm_get_param(node: *const cgm_node, param: cgm_param, value: *mut u64) -> cgm_result {
     boundary(|| {
         let value = out(value, "value")?;
-        let h = handle::node(node)?;
+        let h = live(node)?;
         let p = self::param(param)?;
         value.write(h.node.params()?.effective.get(p));
         Ok(())
@@ -424,7 +433,7 @@ pub extern "C" fn cgm_run_protocol(
 ) -> cgm_result {
     boundary(|| {
         let out = handle::out(out, "out")?;
-        let h = handle::node(node)?;
+        let h = live(node)?;
         let lock = opt_cstr(lock_name, "lock_name")?;
         let app = app(payload, len, rounds, lock.map(|n| Resource::Lock(n.to_string())))?;
         finish(h.node.run_protocol(app, ms(timeout_ms)), out)
@@ -461,7 +470,7 @@ pub extern "C" fn cgm_run_host_protocol(
 ) -> cgm_result {
     boundary(|| {
         let out = handle::out(out, "out")?;
-        let h = handle::node(node)?;
+        let h = live(node)?;
         let app = app(payload, len, rounds, Some(Resource::Host))?;
         finish(h.node.run_protocol(app, ms(timeout_ms)), out)
     })
@@ -485,7 +494,7 @@ pub extern "C" fn cgm_run_host_protocol(
 pub extern "C" fn cgm_lock_acquire(node: *const cgm_node, name: *const c_char) -> cgm_result {
     boundary(|| {
         let name = cstr(name, "name")?;
-        let h = handle::node(node)?;
+        let h = live(node)?;
         let guard = h.node.lock(name);
         if h.node.is_closed() {
             return Err(fail(CGM_RESULT_SHUT_DOWN, "the node is shut down"));
@@ -512,7 +521,7 @@ pub extern "C" fn cgm_lock_try_acquire(node: *const cgm_node, name: *const c_cha
     boundary(|| {
         let acquired = out(acquired, "acquired")?;
         let name = cstr(name, "name")?;
-        let h = handle::node(node)?;
+        let h = live(node)?;
         if h.node.is_closed() {
             return Err(fail(CGM_RESULT_SHUT_DOWN, "the node is shut down"));
         }
@@ -541,7 +550,7 @@ pub extern "C" fn cgm_lock_try_acquire(node: *const cgm_node, name: *const c_cha
 pub extern "C" fn cgm_lock_release(node: *const cgm_node, name: *const c_char) -> cgm_result {
     boundary(|| {
         let name = cstr(name, "name")?;
-        let h = handle::node(node)?;
+        let h = live(node)?;
         let guard = h.locks().remove(name);
         match guard {
             Some(g) => {
@@ -572,7 +581,7 @@ pub extern "C" fn cgm_lock_release(node: *const cgm_node, name: *const c_char) -
 #[no_mangle]
 pub extern "C" fn cgm_veto_answer(node: *const cgm_node, token: u64, accept: bool, reason: *const c_char) -> cgm_result {
     boundary(|| {
-        let h = handle::node(node)?;
+        let h = live(node)?;
         let reason = opt_cstr(reason, "reason")?.unwrap_or("refused by the host");
         h.node.answer_veto(token, if accept { Ok(()) } else { Err(reason.to_string()) })?;
         Ok(())
@@ -600,7 +609,7 @@ pub extern "C" fn cgm_veto_answer(node: *const cgm_node, token: u64, accept: boo
 #[no_mangle]
 pub extern "C" fn cgm_step_answer(node: *const cgm_node, token: u64, status: *const u8, len: usize, failure: *const c_char) -> cgm_result {
     boundary(|| {
-        let h = handle::node(node)?;
+        let h = live(node)?;
         let bytes = handle::slice(status, len, "status")?;
         let failure = opt_cstr(failure, "failure")?;
         h.node.answer_step(token, failure.map_or_else(|| Ok(bytes.to_vec()), |f| Err(f.to_string())))?;

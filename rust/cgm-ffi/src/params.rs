@@ -1,8 +1,8 @@
 //! The eleven cluster communication parameters: numbers, names, ranges.
 
 use crate::error::cgm_result;
-use crate::error::{boundary, boundary_value, fail, static_strings, FfiResult, CGM_RESULT_INVALID_PARAMETER};
-use crate::handle::{cstr, out};
+use crate::error::{boundary, boundary_value, fail, FfiResult, CGM_RESULT_INVALID_PARAMETER};
+use crate::handle::{cstr, out, static_strings};
 use cgm_runtime::cgm_core::params::SPECS;
 use cgm_runtime::cgm_core::{Nature, Param};
 use std::ffi::CString;

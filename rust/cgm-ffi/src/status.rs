@@ -1,8 +1,8 @@
 //! `cgm_status`: a member's status snapshot and its accessors.
 
 use crate::error::cgm_result;
-use crate::error::{boundary, boundary_value, invalid, static_strings, FfiResult};
-use crate::handle::{self, borrow, c_ptr, out, Castable};
+use crate::error::{boundary, boundary_value, invalid, FfiResult};
+use crate::handle::{self, borrow, c_ptr, out, static_strings, Castable};
 use crate::params::cgm_param;
 use crate::params::param;
 use cgm_runtime::cgm_core::{Counters, Phase, Resource, Status, Waiting};

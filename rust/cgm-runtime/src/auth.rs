@@ -16,7 +16,7 @@
 //! separates two envelopes is the incarnation and the salt:
 //!
 //! - the incarnation is the start time in µs, made strictly greater than any
-//!   incarnation this process handed out before (`new_incarnation`), so
+//!   incarnation this process handed out before ([`new_incarnation`]), so
 //!   envelopes of one process never share one, even when the clock stands
 //!   still or steps back;
 //! - the salt is 64 random bits drawn from the operating system for each
@@ -34,6 +34,7 @@ use chacha20poly1305::{Key as AeadKey, Tag, XChaCha20Poly1305, XNonce};
 use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Envelope format version (2: the salt joined the header and the nonce).
 pub const ENVELOPE_VERSION: u8 = 2;
@@ -289,6 +290,18 @@ fn nonce(inc: u64, counter: u64, salt: u64) -> XNonce {
     n[8..16].copy_from_slice(&counter.to_le_bytes());
     n[16..24].copy_from_slice(&salt.to_le_bytes());
     XNonce::from(n)
+}
+
+/// A fresh incarnation: the wall clock in µs, or one more than the last
+/// incarnation this process handed out if the clock has not moved past it.
+///
+/// Within a process incarnations therefore strictly grow, even when the
+/// clock stands still or steps back; across restarts they grow with the wall
+/// clock. Nonces stay unique either way (see the module documentation).
+pub fn new_incarnation() -> u64 {
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
+    next_incarnation(now, &LAST)
 }
 
 /// The incarnation to hand out at `now_us` when `last` holds the last one

@@ -36,7 +36,7 @@ impl Client {
     pub fn new(key: Option<&Key>, encrypt: bool, any_member: SocketAddr) -> Result<Client, Error> {
         let bind: SocketAddr = if any_member.is_ipv6() { "[::]:0".parse() } else { "0.0.0.0:0".parse() }.expect("literal addresses");
         let sock = UdpSocket::bind(bind).map_err(|e| Error::Io(format!("cannot bind a client socket: {e}")))?;
-        let inc = crate::node::new_incarnation();
+        let inc = crate::auth::new_incarnation();
         Ok(Client { sock, envelope: Envelope::new(key, encrypt, 0, inc), inc, next_req: 1, buf: vec![0; 65_536] })
     }
 

@@ -1,0 +1,462 @@
+//! The member thread: the loop that drives a node's sans-IO [`Core`].
+//!
+//! Each node runs a *member thread* that owns its [`cgm_core::Core`] and waits
+//! in one place only: a poll over its sockets and its local message queue
+//! (crossbeam channels for API commands and local completions such as a lock
+//! granted or a job started, each send waking the poll), with the core's next
+//! deadline as the timeout. It reads its sockets itself rather than through a
+//! reader thread, so a datagram costs one thread wake-up, not two (see
+//! BENCHMARKS.md). It never blocks anywhere else, so status queries are
+//! answered while it waits on ACKs, a lock, a job or the host's veto.
+//!
+//! The [`Node`](crate::Node) handle talks to it only through [`Cmd`]s in its
+//! mailbox and the [`Shared`] state (events, locks, job bodies, closed flag).
+
+use crate::auth::{new_incarnation, Envelope, Refusal};
+use crate::config::NodeConfig;
+use crate::error::Error;
+use crate::events::{EventQueue, NodeEvent};
+use crate::locks::{Granted, Locks};
+use crate::transport::{Inbound, Mailbox};
+use cgm_core::{wire, AppProtocol, Core, Dest, Dropped, Event, NodeId, Outcome, ProposalId, ProtocolBody, Resource, Status, Time};
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// A job body registered by the host.
+pub type JobFn = Arc<dyn Fn() + Send + Sync>;
+
+/// A request of the [`Node`](crate::Node) handle to its member thread; each
+/// carries the channel its answer goes back on, if it has one.
+pub(crate) enum Cmd {
+    /// This node's own status.
+    Status(Sender<Status>),
+    /// A status query to a member over the network.
+    Query(NodeId, Sender<Result<Status, Error>>),
+    /// A proposal (a parameter change or an application protocol), with its txid if given.
+    Propose(Option<u64>, ProtocolBody, Sender<Result<ProposalId, Error>>),
+    /// Several application protocols proposed at once, in order.
+    ProposeAll(Vec<AppProtocol>, Sender<Vec<Result<ProposalId, Error>>>),
+    /// The outcome of a proposal, once it is known.
+    Watch(ProposalId, Sender<Outcome>),
+    /// The host's answer to a veto or step request (by wait token).
+    Complete(u64, Result<Vec<u8>, String>),
+    /// Leave the group; answered once the leave is flushed (or after 1 s).
+    Leave(Sender<()>),
+}
+
+enum Local {
+    JobStarted(u64),
+    JobEnded,
+}
+
+/// What the [`Node`](crate::Node) handle and its member thread share.
+pub(crate) struct Shared {
+    /// Events for the host, delivered through the handle.
+    pub(crate) events: EventQueue,
+    /// The named local locks, taken by the host and by protocol steps.
+    pub(crate) locks: Arc<Locks>,
+    /// Job bodies registered by the host, by name.
+    pub(crate) jobs: Mutex<HashMap<String, JobFn>>,
+    /// Set once the handle shuts the node down.
+    pub(crate) closed: AtomicBool,
+}
+
+/// A started member thread, as its [`Node`](crate::Node) handle keeps it.
+pub(crate) struct Started {
+    /// The state the handle and the thread share.
+    pub(crate) shared: Arc<Shared>,
+    /// The thread's mailbox for [`Cmd`]s.
+    pub(crate) cmd: Mailbox<Cmd>,
+    /// The thread itself.
+    pub(crate) thread: JoinHandle<()>,
+}
+
+/// Starts the member thread of a node configured by `cfg` (validated): binds
+/// its socket (and joins its multicast group), creates its core and the state
+/// it shares with the handle, and spawns the thread.
+///
+/// # Errors
+/// [`Error::Config`] for a configuration without an address to bind or that
+/// the core refuses, [`Error::Io`] if a socket cannot be bound or the thread
+/// not started.
+pub(crate) fn start(cfg: NodeConfig) -> Result<Started, Error> {
+    let bind = cfg.bind_addr().ok_or_else(|| crate::config::ConfigError::field("bind", "no address to bind"))?;
+    let sock = crate::transport::bind(bind).map_err(|e| Error::Io(format!("cannot bind {bind}: {e}")))?;
+    let inc = new_incarnation();
+    let start = Instant::now();
+    let core = Core::new(cfg.core_config(inc), Time(0))?;
+    let events = EventQueue::new().map_err(|e| Error::Io(format!("cannot create the event socket pair: {e}")))?;
+    let shared = Arc::new(Shared { events, locks: Arc::default(), jobs: Mutex::default(), closed: AtomicBool::new(false) });
+    let mut reader_socks = vec![sock.try_clone().map_err(|e| Error::Io(e.to_string()))?];
+    if let Some(m) = &cfg.multicast {
+        let joined = crate::transport::multicast_sender(&sock, m, bind.ip())
+            .and_then(|()| crate::transport::multicast_receiver(m, bind.ip()))
+            .map_err(|e| Error::Io(format!("cannot join multicast group {}: {e}", m.group)))?;
+        reader_socks.push(joined);
+    }
+    let inbound = Inbound::new(reader_socks).map_err(|e| Error::Io(format!("cannot wait on the sockets: {e}")))?;
+    let (cmd_tx, cmd_rx) = inbound.mailbox();
+    if cfg.insecure {
+        log::warn!("node {}: running with insecure = true: traffic is not authenticated", cfg.node_id);
+    }
+    let (granted_tx, granted_rx) = inbound.mailbox();
+    let (local_tx, local_rx) = inbound.mailbox();
+    let member = Member {
+        core,
+        envelope: Envelope::new(cfg.key.as_ref(), cfg.encrypt, cfg.node_id, inc),
+        sock,
+        addrs: cfg.nodes.iter().copied().collect(),
+        group: cfg.multicast.map(|m| m.group),
+        sources: VecDeque::new(),
+        next_source: 0,
+        start,
+        shared: Arc::clone(&shared),
+        granted_tx,
+        local_tx,
+        status_waiters: BTreeMap::new(),
+        outcome_waiters: HashMap::new(),
+        held: BTreeMap::new(),
+        jobs_running: Arc::new(AtomicUsize::new(0)),
+        max_jobs: cfg.max_jobs,
+        jobs_queued: VecDeque::new(),
+        leaving: None,
+        out: Vec::with_capacity(2_048),
+    };
+    let id = cfg.node_id;
+    let main = std::thread::Builder::new()
+        .name(format!("cgm-member-{id}"))
+        .spawn(move || member.run(inbound, cmd_rx, granted_rx, local_rx))
+        .map_err(|e| Error::Io(format!("cannot start the member thread: {e}")))?;
+    Ok(Started { shared, cmd: cmd_tx, thread: main })
+}
+
+/// The member thread's state.
+struct Member {
+    core: Core,
+    envelope: Envelope,
+    sock: UdpSocket,
+    addrs: BTreeMap<NodeId, SocketAddr>,
+    /// The multicast group every member datagram goes to, if that option is on.
+    group: Option<SocketAddr>,
+    sources: VecDeque<(u64, SocketAddr)>,
+    next_source: u64,
+    start: Instant,
+    shared: Arc<Shared>,
+    granted_tx: Mailbox<Granted>,
+    local_tx: Mailbox<Local>,
+    status_waiters: BTreeMap<u64, Sender<Result<Status, Error>>>,
+    outcome_waiters: HashMap<ProposalId, Vec<Sender<Outcome>>>,
+    /// Locks held (or waited for) by protocol steps: token -> (name, seq).
+    held: BTreeMap<u64, (String, u64)>,
+    jobs_running: Arc<AtomicUsize>,
+    max_jobs: usize,
+    jobs_queued: VecDeque<(u64, String)>,
+    leaving: Option<(Sender<()>, Instant)>,
+    out: Vec<u8>,
+}
+
+/// Operator addresses remembered for answers.
+const MAX_SOURCES: usize = 256;
+
+impl Member {
+    fn now(&self) -> Time {
+        Time(self.start.elapsed().as_micros() as u64)
+    }
+
+    fn run(mut self, mut inbound: Inbound, cmds: Receiver<Cmd>, granted: Receiver<Granted>, local: Receiver<Local>) {
+        loop {
+            let now = self.now();
+            let wait = self.core.poll_timeout().map_or(Duration::from_millis(100), |d| Duration::from_micros(d.0.saturating_sub(now.0)));
+            inbound.wait(wait);
+            // Everything already received is handled before anything is sent,
+            // so answers to one burst go out bundled.
+            inbound.read(|addr, bytes| self.on_datagram(addr, bytes));
+            // What the datagrams caused (a view installed, a protocol done) is
+            // announced before a command can observe it in a status.
+            self.drain();
+            loop {
+                match cmds.try_recv() {
+                    Ok(c) => self.on_cmd(c),
+                    Err(TryRecvError::Empty) => break,
+                    // The node is gone without a leave (it always leaves first).
+                    Err(TryRecvError::Disconnected) => return self.release_all(),
+                }
+            }
+            for g in granted.try_iter() {
+                let now = self.now();
+                if self.core.complete_wait(now, g.token, Ok(Vec::new())).is_err() {
+                    if let Some((name, _)) = self.held.remove(&g.token) {
+                        self.shared.locks.release_member(&name, g.token);
+                    }
+                }
+            }
+            for l in local.try_iter() {
+                self.on_local(l);
+            }
+            let now = self.now();
+            if self.core.poll_timeout().is_some_and(|d| d <= now) {
+                self.core.handle_timeout(now);
+            }
+            self.drain();
+            if let Some((_, since)) = &self.leaving {
+                if self.core.is_flushed() || since.elapsed() > Duration::from_secs(1) {
+                    let (tx, _) = self.leaving.take().expect("checked above");
+                    let _ = tx.send(());
+                    break;
+                }
+            }
+        }
+        self.release_all();
+    }
+
+    /// Gives up every lock protocol steps hold, as the member thread ends.
+    fn release_all(&mut self) {
+        for (token, (name, _)) in std::mem::take(&mut self.held) {
+            self.shared.locks.release_member(&name, token);
+        }
+    }
+
+    fn on_datagram(&mut self, addr: SocketAddr, bytes: &mut [u8]) {
+        let (sender, inc, range) = match self.envelope.open(bytes) {
+            Ok(x) => x,
+            Err(r) => {
+                let why = match r {
+                    Refusal::Malformed => Dropped::Malformed,
+                    Refusal::Forged => Dropped::Forged,
+                    Refusal::Replayed => Dropped::Replayed,
+                    Refusal::Version(v) => {
+                        log::warn!(
+                            "node {}: refused a datagram from {addr} of envelope version {v} (this build speaks {})",
+                            self.core.id(),
+                            crate::auth::ENVELOPE_VERSION
+                        );
+                        Dropped::Version
+                    }
+                };
+                self.core.note_dropped(why);
+                return;
+            }
+        };
+        let body = &bytes[range];
+        // The authenticated sender must be the one the core frame claims.
+        match wire::decode_header(body) {
+            // Over multicast every member hears every datagram: keep ours.
+            Ok(h) if h.from == sender && h.from_inc == inc && self.group.is_some() && h.to != self.core.id() => return,
+            Ok(h) if h.from == sender && h.from_inc == inc => {}
+            Ok(_) => return self.core.note_dropped(Dropped::Forged),
+            Err(wire::WireError::Version(v)) => {
+                log::warn!(
+                    "node {}: refused a datagram from {addr} of wire version {v} (this build speaks {})",
+                    self.core.id(),
+                    wire::WIRE_VERSION
+                );
+                return self.core.note_dropped(Dropped::Version);
+            }
+            Err(_) => return self.core.note_dropped(Dropped::Malformed),
+        }
+        let source = if sender == 0 { self.remember_source(addr) } else { u64::from(sender) };
+        let now = self.now();
+        self.core.handle_datagram(now, source, body);
+    }
+
+    fn remember_source(&mut self, addr: SocketAddr) -> u64 {
+        if let Some((t, _)) = self.sources.iter().find(|(_, a)| *a == addr) {
+            return *t;
+        }
+        self.next_source += 1;
+        self.sources.push_back((self.next_source, addr));
+        if self.sources.len() > MAX_SOURCES {
+            self.sources.pop_front();
+        }
+        self.next_source
+    }
+
+    fn on_cmd(&mut self, c: Cmd) {
+        let now = self.now();
+        match c {
+            Cmd::Status(tx) => {
+                let _ = tx.send(self.core.status(now));
+            }
+            Cmd::Query(member, tx) => match self.core.query_status(now, member) {
+                Ok(req) => {
+                    self.status_waiters.insert(req, tx);
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e.into()));
+                }
+            },
+            Cmd::Propose(txid, body, tx) => {
+                let r = match body {
+                    ProtocolBody::Change(changes) => self.core.propose_change(now, txid, &changes),
+                    ProtocolBody::App(app) => self.core.propose_app(now, txid, app),
+                };
+                let _ = tx.send(r.map_err(Error::from));
+            }
+            Cmd::ProposeAll(apps, tx) => {
+                let _ = tx.send(apps.into_iter().map(|app| self.core.propose_app(now, None, app).map_err(Error::from)).collect());
+            }
+            Cmd::Watch(pid, tx) => match self.core.outcome(pid) {
+                Some(o) => {
+                    let _ = tx.send(o.clone());
+                }
+                None => self.outcome_waiters.entry(pid).or_default().push(tx),
+            },
+            Cmd::Complete(token, result) => {
+                let _ = self.core.complete_wait(now, token, result);
+            }
+            Cmd::Leave(tx) => {
+                self.core.leave(now);
+                self.leaving = Some((tx, Instant::now()));
+            }
+        }
+    }
+
+    fn on_local(&mut self, l: Local) {
+        match l {
+            Local::JobStarted(token) => {
+                let now = self.now();
+                let _ = self.core.complete_wait(now, token, Ok(Vec::new()));
+            }
+            Local::JobEnded => {
+                if let Some((token, name)) = self.jobs_queued.pop_front() {
+                    self.start_job(token, name);
+                }
+            }
+        }
+    }
+
+    fn start_job(&mut self, token: u64, name: String) {
+        if self.jobs_running.load(Ordering::Acquire) >= self.max_jobs {
+            self.jobs_queued.push_back((token, name));
+            return;
+        }
+        self.jobs_running.fetch_add(1, Ordering::AcqRel);
+        let body = self.shared.jobs.lock().expect("job table is never poisoned").get(&name).cloned();
+        let (tx, running) = (self.local_tx.clone(), Arc::clone(&self.jobs_running));
+        let spawned = std::thread::Builder::new().name(format!("cgm-job-{name}")).spawn(move || {
+            let _ = tx.send(Local::JobStarted(token));
+            if let Some(f) = body {
+                f();
+            }
+            running.fetch_sub(1, Ordering::AcqRel);
+            let _ = tx.send(Local::JobEnded);
+        });
+        if let Err(e) = spawned {
+            self.jobs_running.fetch_sub(1, Ordering::AcqRel);
+            let now = self.now();
+            let _ = self.core.complete_wait(now, token, Err(format!("cannot create job {name}: {e}")));
+        }
+    }
+
+    /// Sends what the core wants sent and handles its events, until both are empty.
+    fn drain(&mut self) {
+        loop {
+            let mut progressed = false;
+            while let Some(t) = self.core.poll_transmit() {
+                progressed = true;
+                let to = match t.dest {
+                    Dest::Node(id) => self.group.or_else(|| self.addrs.get(&id).copied()),
+                    Dest::Source(tok) => self.sources.iter().find(|(s, _)| *s == tok).map(|(_, a)| *a),
+                };
+                if let Some(to) = to {
+                    self.envelope.seal(&t.bytes, &mut self.out);
+                    if let Err(e) = self.sock.send_to(&self.out, to) {
+                        log::debug!("node {}: send to {to} failed: {e}", self.core.id());
+                    }
+                }
+            }
+            while let Some(e) = self.core.poll_event() {
+                progressed = true;
+                self.on_event(e);
+            }
+            if !progressed {
+                break;
+            }
+        }
+        // A lock is held only while its protocol is the one running.
+        let running = self.core.current_protocol();
+        let stale: Vec<u64> = self.held.iter().filter(|(_, (_, seq))| Some(*seq) != running).map(|(t, _)| *t).collect();
+        for token in stale {
+            if let Some((name, _)) = self.held.remove(&token) {
+                self.shared.locks.release_member(&name, token);
+            }
+        }
+    }
+
+    fn on_event(&mut self, e: Event) {
+        let now = self.now();
+        match e {
+            Event::ViewChanged { view, members, quorum, .. } => {
+                self.shared.events.push(NodeEvent::ViewChanged { view, members, quorum });
+            }
+            Event::Suspected { member, reason } => self.shared.events.push(NodeEvent::Suspected { member, reason }),
+            Event::Completed(o) | Event::OutcomeLearned(o) => {
+                // The event is queued before any waiter wakes, so a host that
+                // got an outcome finds its event too.
+                let waiters = self.outcome_waiters.remove(&o.pid);
+                let ev = match (o.kind.as_str(), o.committed) {
+                    ("param-change", true) => NodeEvent::ChangeCommitted(o.clone()),
+                    ("param-change", false) => NodeEvent::ChangeRolledBack(o.clone()),
+                    _ => NodeEvent::ProtocolCompleted(o.clone()),
+                };
+                self.shared.events.push(ev);
+                for w in waiters.into_iter().flatten() {
+                    let _ = w.send(o.clone());
+                }
+            }
+            Event::LocalWait { token, resource, seq, round_index, body } => match resource {
+                Resource::Lock(name) => {
+                    // A later round of the protocol that holds the lock has it
+                    // already (it is released with the protocol, under the
+                    // token of the round that took it).
+                    if self.held.values().any(|(n, s)| *n == name && *s == seq) {
+                        let _ = self.core.complete_wait(now, token, Ok(Vec::new()));
+                        return;
+                    }
+                    let granted = self.shared.locks.request(&name, token, &self.granted_tx);
+                    self.held.insert(token, (name, seq));
+                    if granted {
+                        let _ = self.core.complete_wait(now, token, Ok(Vec::new()));
+                    }
+                }
+                Resource::Job(name) => self.start_job(token, name),
+                Resource::Veto => {
+                    let changes = match body {
+                        ProtocolBody::Change(c) => c,
+                        ProtocolBody::App(_) => Vec::new(),
+                    };
+                    self.shared.events.push(NodeEvent::VetoRequest { token, changes });
+                }
+                Resource::Host => {
+                    let payload = match body {
+                        ProtocolBody::App(a) => a.payload.into_vec(),
+                        ProtocolBody::Change(_) => Vec::new(),
+                    };
+                    self.shared.events.push(NodeEvent::StepRequest { token, seq, round_index, payload });
+                }
+            },
+            Event::WaitCancelled { token } => {
+                if let Some((name, _)) = self.held.remove(&token) {
+                    self.shared.locks.release_member(&name, token);
+                }
+                self.jobs_queued.retain(|(t, _)| *t != token);
+            }
+            Event::StatusReply { req, status } => {
+                if let Some(tx) = self.status_waiters.remove(&req) {
+                    let _ = tx.send(Ok(*status));
+                }
+            }
+            Event::StatusQueryFailed { req, .. } => {
+                if let Some(tx) = self.status_waiters.remove(&req) {
+                    let _ = tx.send(Err(Error::Timeout { pid: None }));
+                }
+            }
+            Event::ParamsChanged { .. } => {}
+        }
+    }
+}
