@@ -439,7 +439,13 @@ impl Membership {
         if self.next_probe <= now {
             self.next_probe = now + cx.tuning.params.duration(Param::HeartbeatInterval);
             let coordinator = self.view.members.first().map(|m| m.id) == Some(cx.cfg.id);
-            if coordinator && self.fenced_by().is_none() && self.view.members.len() < cx.cfg.nodes.len() {
+            // A promise to a view change that has run for a view change
+            // timeout and is not this member's own has likely died with its
+            // leader: it must not keep this member out of merges until the
+            // fence expires (a lower coordinator only merges whom it hears).
+            let vct = view_change_timeout(&cx.tuning.params);
+            let stale_fence = self.gathering.is_none() && self.fence_deadline.is_some_and(|d| now + vct >= d);
+            if coordinator && (self.fenced_by().is_none() || stale_fence) && self.view.members.len() < cx.cfg.nodes.len() {
                 let frame = Frame::Join { view: self.view.id, members: self.view.members.clone() };
                 for id in cx.cfg.nodes.clone() {
                     if !self.view.members.iter().any(|m| m.id == id) {
@@ -451,16 +457,16 @@ impl Membership {
     }
 
     pub(crate) fn on_join(&mut self, cx: &mut Cx<'_>, sender: Member, view: ViewId, members: Vec<Member>, now: Time) {
-        // A newer view left this member out, and its own view's coordinator
-        // (another member) has moved to it or leads it: that coordinator will
-        // never probe for a merge, so this member asks to join itself.
-        // Waiting instead for its failure detector to split its stale view
-        // costs a timeout per member ranked before it.
-        let my_coordinator = self.view.members.first().copied().filter(|c| c.id != cx.cfg.id);
-        let moved_on = my_coordinator.is_some_and(|c| c == sender || members.contains(&c));
-        if moved_on && view > self.view.id && !members.iter().any(|m| m.id == cx.cfg.id) {
-            cx.net.push_frame(sender.id, Frame::Join { view: self.view.id, members: vec![cx.cfg.me()] });
-            return;
+        // A probe can tell this member that its view is defunct: a newer view
+        // left it out, and holds one of its view-mates.
+        let me = cx.cfg.id;
+        if view > self.view.id && !members.iter().any(|m| m.id == me) && self.mate_moved_on(me, sender, &members) {
+            self.leave_defunct_view(cx, now);
+            if sender.id < me {
+                // Probe back at once: the prober, lower, merges this member;
+                // waiting for the next probe interval here would only delay it.
+                cx.net.push_frame(sender.id, Frame::Join { view: self.view.id, members: self.view.members.clone() });
+            }
         }
         if let Some(&old) = self.view.members.iter().find(|m| m.id == sender.id) {
             if old.inc < sender.inc {
@@ -492,6 +498,30 @@ impl Membership {
         if added || self.gathering.is_none() {
             self.maybe_lead(cx, false, now);
         }
+    }
+
+    /// Whether a member of this view (by id: a restarted one's old life is
+    /// gone too) is `sender` or one of `members`, the members of a newer view
+    /// that leaves this member out. Every member of that view promised it, so
+    /// none will complete anything of this view again: this view is defunct.
+    fn mate_moved_on(&self, me: NodeId, sender: Member, members: &[Member]) -> bool {
+        self.view.members.iter().any(|v| v.id != me && (v.id == sender.id || members.iter().any(|m| m.id == v.id)))
+    }
+
+    /// Leaves a defunct view at once, for a view of this member alone (no
+    /// quorum: it decides nothing), so that the next merge takes it in.
+    /// Waiting for the failure detector instead costs a timeout for each
+    /// member ranked before this one, and telling the others is not needed:
+    /// the probes that told this member tell each of them.
+    fn leave_defunct_view(&mut self, cx: &mut Cx<'_>, now: Time) {
+        log::info!("node {}: view {} is defunct (a member moved to a newer view without this one): leaving it", cx.cfg.id, self.view.id);
+        for m in self.view.members.clone() {
+            if m.id != cx.cfg.id && self.suspects.insert(m.id) {
+                cx.net.counters.suspicions += 1;
+                cx.net.events.push_back(Event::Suspected { member: m.id, reason: "moved to a newer view without this member".into() });
+            }
+        }
+        self.maybe_lead(cx, true, now);
     }
 
     /// With every report in, decides and sends the decision; a view without

@@ -158,6 +158,11 @@ pub struct SeedReport {
     pub settle: Duration,
     /// The bound `settle` was held to.
     pub settle_bound: Duration,
+    /// Views installed per member over the run, all lives: the mean (in
+    /// hundredths, to stay comparable and `Eq`) and the most any member installed.
+    pub views_per_member_centi: u64,
+    /// The most views one member installed over the run.
+    pub views_most: u64,
     /// Times the cluster lost its state (every member of the newest view
     /// with quorum crashed; see `check.rs`): eras after the first.
     pub state_losses: u64,
@@ -299,7 +304,8 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
     }
     let healed = sim.now;
     let backlog = undecided(&sim, &accepted).count();
-    let bound = settle_bound(&sim.status(1).params, max_delay, backlog);
+    let in_force: Vec<Params> = sim.alive().into_iter().map(|id| sim.status(id).params).collect();
+    let bound = settle_bound(&in_force, nodes, max_delay, backlog);
     let settled = sim.run_until(bound, |s| {
         s.alive().iter().all(|&id| {
             let core = s.core(id);
@@ -345,6 +351,8 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
         crash_points,
         settle,
         settle_bound: bound,
+        views_per_member_centi: sim.nodes.iter().map(|n| n.views).sum::<u64>() * 100 / nodes as u64,
+        views_most: sim.nodes.iter().map(|n| n.views).max().unwrap_or(0),
         state_losses: sim.checker.era,
     })
 }
@@ -359,19 +367,32 @@ fn undecided<'a>(sim: &'a Sim, accepted: &'a [(NodeId, u64, ProposalId)]) -> imp
     })
 }
 
-/// How long a healed cluster may take to settle: the longest a message is
-/// retried, plus failure detection (a member that restarted at the heal must
-/// be told apart from its previous life), plus a view change and a join of a
-/// few round trips each, plus every protocol still pending at the heal run
-/// one after another (each at most three rounds of a retried round trip and
-/// a local step).
-pub fn settle_bound(p: &Params, max_delay: Duration, backlog: usize) -> Duration {
-    let ms = |param| Duration::from_millis(p.get(param));
+/// How long a healed cluster of `nodes` members may take to settle, held to
+/// the slowest of the parameters its live members hold (`params`: a member
+/// left out of the last changes still runs on its older values, and a member
+/// restarted at the heal on the configured ones):
+/// - the longest a message is retried, plus failure detection (a member that
+///   restarted at the heal must be told apart from its previous life);
+/// - a fence left by a view change that lost its leader runs out (twice the
+///   view change timeout), and a view change with someone silent times out
+///   once more before it goes on without it;
+/// - merges: the lowest coordinator merges every member it hears in one view
+///   change, but members it has not heard yet join in later ones, and merged
+///   groups merge again, so a probe interval and a few round trips for each
+///   halving of the group, `log2(nodes)` of them;
+/// - every protocol still pending at the heal run one after another (each at
+///   most three rounds of a retried round trip and a local step).
+pub fn settle_bound(params: &[Params], nodes: usize, max_delay: Duration, backlog: usize) -> Duration {
+    let most = |param| params.iter().map(|p| p.get(param)).max().unwrap_or_else(|| Params::default().get(param));
+    let ms = |param| Duration::from_millis(most(param));
     let detection = ms(Param::HeartbeatAckTimeout).max(ms(Param::HeartbeatTimeout))
-        + ms(Param::HeartbeatInterval) * p.get(Param::HeartbeatFailureThreshold).max(p.get(Param::HeartbeatAckFailureThreshold)) as u32;
+        + ms(Param::HeartbeatInterval) * most(Param::HeartbeatFailureThreshold).max(most(Param::HeartbeatAckFailureThreshold)) as u32;
     let round_trip = 2 * max_delay + ms(Param::MessageRetryTimer);
+    let view_change_timeout = ms(Param::MaxMessageRetryTime).min(ms(Param::HeartbeatTimeout).max(ms(Param::MessageRetryTimer) * 10));
+    let halvings = usize::BITS - nodes.max(1).leading_zeros();
+    let merges = (ms(Param::HeartbeatInterval) + 5 * round_trip) * halvings;
     let per_protocol = 3 * round_trip + Duration::from_millis(1);
-    ms(Param::MaxMessageRetryTime) + detection + 20 * round_trip + per_protocol * backlog as u32
+    ms(Param::MaxMessageRetryTime) + detection + 3 * view_change_timeout + merges + 20 * round_trip + per_protocol * backlog as u32
 }
 
 /// Cuts the network in one of the shapes partitions take: one member

@@ -98,6 +98,9 @@ pub struct SimNode {
     pub suspicions: Vec<(NodeId, String)>,
     /// Outcomes of this node's own proposals.
     pub outcomes: BTreeMap<ProposalId, Outcome>,
+    /// Views it installed, over all its lives (churn: each one is a view
+    /// change it took part in).
+    pub views: u64,
     deadline: Option<Time>,
     /// Paused (stopped, as by SIGSTOP or a long GC) until this time: what
     /// reaches it meanwhile waits, its timers fire late.
@@ -165,6 +168,7 @@ impl Sim {
                 replies: BTreeMap::new(),
                 suspicions: Vec::new(),
                 outcomes: BTreeMap::new(),
+                views: 0,
                 deadline: None,
                 paused_until: None,
                 armed: None,
@@ -535,6 +539,7 @@ impl Sim {
             }
             Event::ViewChanged { view, members, quorum, transferred } => {
                 (id, view).hash(&mut self.trace);
+                self.node(id).views += 1;
                 self.history.view(now, id, inc, view, &members, quorum, transferred);
                 if transferred {
                     self.checker.transferred(id);

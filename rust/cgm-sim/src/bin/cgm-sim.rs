@@ -165,6 +165,12 @@ struct Tally {
     changes: u64,
     crash_points: [u64; CrashPoint::ALL.len()],
     slowest_settle: Option<(Duration, Duration, u64)>,
+    /// The seed whose settle came nearest its bound: ratio, settle, bound, seed.
+    tightest_settle: Option<(f64, Duration, Duration, u64)>,
+    /// Views installed per member, summed over seeds (hundredths).
+    views_centi: u64,
+    /// The most views one member installed in one seed, and that seed.
+    views_most: Option<(u64, u64)>,
     state_losses: u64,
     traces: Vec<(u64, u64)>,
 }
@@ -181,6 +187,14 @@ impl Tally {
         }
         if self.slowest_settle.is_none_or(|(s, _, _)| r.settle > s) {
             self.slowest_settle = Some((r.settle, r.settle_bound, r.seed));
+        }
+        let ratio = r.settle.as_secs_f64() / r.settle_bound.as_secs_f64();
+        if self.tightest_settle.is_none_or(|(q, ..)| ratio > q) {
+            self.tightest_settle = Some((ratio, r.settle, r.settle_bound, r.seed));
+        }
+        self.views_centi += r.views_per_member_centi;
+        if self.views_most.is_none_or(|(n, _)| r.views_most > n) {
+            self.views_most = Some((r.views_most, r.seed));
         }
     }
 }
@@ -321,6 +335,15 @@ fn main() {
     let missed: Vec<&str> = CrashPoint::ALL.iter().zip(t.crash_points).filter(|(_, n)| *n == 0).map(|(p, _)| p.name()).collect();
     if let Some((settle, bound, seed)) = t.slowest_settle {
         println!("slowest settle after healing: {settle:.2?} (bound {bound:.2?}), seed {seed}");
+    }
+    if let Some((ratio, settle, bound, seed)) = t.tightest_settle {
+        println!("nearest its bound: {settle:.2?} of {bound:.2?} ({:.0}%), seed {seed}", ratio * 100.0);
+    }
+    if let Some((most, seed)) = t.views_most {
+        println!(
+            "views installed per member: {:.1} on average per seed, at most {most} by one member (seed {seed})",
+            t.views_centi as f64 / 100.0 / t.passed as f64
+        );
     }
     println!("cluster state lost (every member of the newest view with quorum crashed): {} times", t.state_losses);
     if args.twice {
