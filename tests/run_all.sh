@@ -41,6 +41,10 @@ step "fault swarm: 1000 fresh seeds (3-7 members, 60 s each), every crash point 
 offset=$(( $(date -u +%s) / 86400 * 1000 ))
 cargo run --release -q -p cgm-sim -- --swarm --seeds "$offset..$((offset + 1000))" --require-crash-points
 
+step "fault campaign at scale: 12 fresh seeds of the day, 32 members (slowest settle against its bound, views per member)"
+# Liveness as the group grows (issue 16): the day's seeds, like the swarm's.
+cargo run --release -q -p cgm-sim -- --seeds "$offset..$((offset + 12))" --nodes 32
+
 step "seed bank and determinism: banked seeds and 50 swarm seeds, each run twice with equal traces"
 cargo run --release -q -p cgm-sim -- --bank tests/sim/seed-bank.txt --twice
 cargo run --release -q -p cgm-sim -- --swarm --seeds 0..50 --twice

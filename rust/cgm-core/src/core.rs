@@ -445,12 +445,17 @@ impl Core {
             Frame::StatusReply { req, .. } => {
                 if let Some(q) = self.queries.get_mut(&req) {
                     if q.member == h.from {
-                        if let Some(res) = q.collector.accept(frame) {
-                            self.queries.remove(&req);
-                            match res {
-                                Ok(status) => self.net.events.push_back(Event::StatusReply { req, status: Box::new(status) }),
-                                Err(_) => self.net.counters.malformed += 1,
+                        match q.collector.accept(frame) {
+                            Some(Ok(status)) => {
+                                self.queries.remove(&req);
+                                self.net.events.push_back(Event::StatusReply { req, status: Box::new(status) });
                             }
+                            // Parts of two answers (a retried query's first
+                            // answer arriving late, a status that changed
+                            // between them) do not decode: the query stays
+                            // pending, and its retry fetches a whole answer.
+                            Some(Err(_)) => self.net.counters.malformed += 1,
+                            None => {}
                         }
                     }
                 }
@@ -584,11 +589,11 @@ impl Core {
             Msg::Suspect { view, member } => self.membership(|m, cx| m.on_suspect_msg(cx, from, view, member, now)),
             Msg::Leave { view } => self.membership(|m, cx| m.on_leave_msg(cx, from, view, now)),
             Msg::Prepare { vid } => self.membership(|m, cx| m.on_prepare(cx, sender, vid, now)),
-            Msg::PrepareAck { vid, report } => self.membership(|m, cx| m.on_prepare_ack(cx, from, vid, *report, now)),
+            Msg::PrepareAck { vid, report } => self.membership(|m, cx| m.on_prepare_ack(cx, sender, vid, *report, now)),
             Msg::NewView(nv) => self.membership(|m, cx| m.on_new_view(cx, sender, *nv, now)),
             Msg::Accepted { vid } => self.membership(|m, cx| m.on_accepted(cx, from, vid, now)),
             Msg::Install { vid } => self.membership(|m, cx| m.on_install(cx, sender, vid, now)),
-            Msg::PrepareRefused { vid, promised } => self.membership(|m, cx| m.on_prepare_refused(cx, vid, promised, now)),
+            Msg::PrepareRefused { vid, promised } => self.membership(|m, cx| m.on_prepare_refused(cx, sender, vid, promised, now)),
             // The peer protocols: a decision stands on its own; the rest
             // belong to a view, and membership holds them until it is installed.
             Msg::Decided(_) => self.with_engine(|e, cx| e.on_msg(cx, sender, msg, now)),

@@ -58,7 +58,16 @@ struct Gathering {
     decided: Option<NewView>,
     /// Members that accepted the decision.
     accepted_by: BTreeSet<NodeId>,
+    /// When it started: its members promised no earlier.
+    started: Time,
     deadline: Time,
+}
+
+/// The longest a gathering runs, from its start: one and a half view change
+/// timeouts, short of the two its members' fences last (see
+/// `Membership::fence`). A fence older than this is stale.
+fn gathering_cap(vct: std::time::Duration) -> std::time::Duration {
+    vct * 3 / 2
 }
 
 #[derive(Debug)]
@@ -255,12 +264,48 @@ impl Membership {
             }
         }
         members.sort();
+        if self.gathering.as_ref().is_some_and(|g| g.decided.is_none()) {
+            return self.regather(cx, members, now);
+        }
         let same_as_view = members == self.view.members;
         let same_as_gathering = self.gathering.as_ref().is_some_and(|g| g.members == members);
         if same_as_gathering || (same_as_view && !force && self.fenced_by().is_none()) {
             return;
         }
         self.start_gathering(cx, members, now);
+    }
+
+    /// Changes the members of a gathering not yet decided, under the same
+    /// view id: the members it keeps stay promised and their reports stand,
+    /// members it adds are sent `Prepare`, and those it drops (or that
+    /// restarted) lose their reports. Starting afresh under a new view id
+    /// instead costs a `Prepare` and a report from every member for each
+    /// suspicion or joiner, and in a large group those arrive one after
+    /// another: a view change of 64 members restarted thousands of times.
+    fn regather(&mut self, cx: &mut Cx<'_>, members: Vec<Member>, now: Time) {
+        let vct = view_change_timeout(&cx.tuning.params);
+        let g = self.gathering.as_mut().expect("called while gathering");
+        if g.members == members {
+            return;
+        }
+        let kept = |id: &NodeId, old: &[Member]| members.iter().any(|m| m.id == *id && old.contains(m));
+        let old = std::mem::take(&mut g.members);
+        g.reports.retain(|id, _| kept(id, &old));
+        let vid = g.vid;
+        let added: Vec<Member> = members.iter().filter(|m| m.id != cx.cfg.id && !old.contains(m)).copied().collect();
+        if !added.is_empty() {
+            // The newcomers get a view change timeout to answer, but the
+            // gathering ends before the fences of its first members run out
+            // (`gathering_cap`), or they would give up on a live leader.
+            g.deadline = g.deadline.max(now + vct).min(g.started + gathering_cap(vct));
+        }
+        g.members = members;
+        log::debug!("node {}: view change {vid} now gathers {:?}", cx.cfg.id, g.members.iter().map(|m| m.id).collect::<Vec<_>>());
+        for m in added {
+            self.learn_member(cx, m);
+            let _ = cx.send(m.id, &Msg::Prepare { vid }, true);
+        }
+        self.try_decide(cx, now);
     }
 
     fn start_gathering(&mut self, cx: &mut Cx<'_>, members: Vec<Member>, now: Time) {
@@ -282,6 +327,7 @@ impl Membership {
             reports,
             decided: None,
             accepted_by: BTreeSet::new(),
+            started: now,
             deadline: now + view_change_timeout(&cx.tuning.params),
         });
         self.try_decide(cx, now);
@@ -359,6 +405,16 @@ impl Membership {
         if outsider && self.view.quorum && from > coordinator {
             return;
         }
+        if !cx.net.left && vid == self.promised && vid.leader == from && sender.inc == self.promised_inc && self.gathering.is_none() {
+            // A leader that changed its gathering asks again (see
+            // `Membership::regather`): the same answer, and the fence runs
+            // from now. Promised, this member accepted nothing since, so its
+            // report is unchanged.
+            self.fence(cx, vid, sender.inc, now);
+            let report = Box::new(self.report(cx));
+            let _ = cx.send(from, &Msg::PrepareAck { vid, report }, true);
+            return;
+        }
         if cx.net.left || vid <= self.promised || vid.leader != from {
             if vid < self.promised && !cx.net.left {
                 // Tell the leader what it must beat.
@@ -372,19 +428,20 @@ impl Membership {
         let _ = cx.send(from, &Msg::PrepareAck { vid, report }, true);
     }
 
-    pub(crate) fn on_prepare_ack(&mut self, cx: &mut Cx<'_>, from: NodeId, vid: ViewId, report: Report, now: Time) {
+    pub(crate) fn on_prepare_ack(&mut self, cx: &mut Cx<'_>, sender: Member, vid: ViewId, report: Report, now: Time) {
         let Some(g) = self.gathering.as_mut() else { return };
-        if g.vid != vid || g.decided.is_some() || !g.members.iter().any(|m| m.id == from) {
+        if g.vid != vid || g.decided.is_some() || !g.members.contains(&sender) {
             return;
         }
-        g.reports.insert(from, report);
+        g.reports.insert(sender.id, report);
         self.try_decide(cx, now);
     }
 
     /// A leader whose `Prepare` was refused learns the epoch it must beat.
-    pub(crate) fn on_prepare_refused(&mut self, cx: &mut Cx<'_>, vid: ViewId, promised: ViewId, now: Time) {
+    pub(crate) fn on_prepare_refused(&mut self, cx: &mut Cx<'_>, sender: Member, vid: ViewId, promised: ViewId, now: Time) {
         let Some(g) = self.gathering.as_ref() else { return };
-        if g.vid != vid || g.decided.is_some() {
+        // A member the gathering dropped since may still answer its `Prepare`.
+        if g.vid != vid || g.decided.is_some() || !g.members.contains(&sender) {
             return;
         }
         let members = g.members.clone();
@@ -431,7 +488,9 @@ impl Membership {
             // A suspicion the leader candidate did not act on: suspect the candidate too.
             self.escalate_at = None;
             let candidate = self.view.members.iter().find(|m| !self.suspects.contains(&m.id) && m.id != cx.cfg.id).copied();
-            let leading = self.gathering.is_some();
+            // A candidate this member promised is leading: its fence
+            // deadline, not this, tells whether it went silent.
+            let leading = self.gathering.is_some() || self.fenced_by().is_some_and(|l| candidate.is_some_and(|c| c.id == l));
             if let Some(c) = candidate.filter(|c| c.id < cx.cfg.id && !leading) {
                 self.suspect(cx, c, "did not lead the view change for a suspected member", now);
             }
@@ -439,12 +498,12 @@ impl Membership {
         if self.next_probe <= now {
             self.next_probe = now + cx.tuning.params.duration(Param::HeartbeatInterval);
             let coordinator = self.view.members.first().map(|m| m.id) == Some(cx.cfg.id);
-            // A promise to a view change that has run for a view change
-            // timeout and is not this member's own has likely died with its
+            // A promise to a view change that has run longer than any
+            // gathering may and is not this member's own died with its
             // leader: it must not keep this member out of merges until the
             // fence expires (a lower coordinator only merges whom it hears).
             let vct = view_change_timeout(&cx.tuning.params);
-            let stale_fence = self.gathering.is_none() && self.fence_deadline.is_some_and(|d| now + vct >= d);
+            let stale_fence = self.gathering.is_none() && self.fence_deadline.is_some_and(|d| now + vct * 2 >= d + gathering_cap(vct));
             if coordinator && (self.fenced_by().is_none() || stale_fence) && self.view.members.len() < cx.cfg.nodes.len() {
                 let frame = Frame::Join { view: self.view.id, members: self.view.members.clone() };
                 for id in cx.cfg.nodes.clone() {
@@ -457,15 +516,20 @@ impl Membership {
     }
 
     pub(crate) fn on_join(&mut self, cx: &mut Cx<'_>, sender: Member, view: ViewId, members: Vec<Member>, now: Time) {
-        // A probe can tell this member that its view is defunct: a newer view
-        // left it out, and holds one of its view-mates.
+        // A probe can tell this member that members of its view moved to a
+        // newer view that left it out.
         let me = cx.cfg.id;
-        if view > self.view.id && !members.iter().any(|m| m.id == me) && self.mate_moved_on(me, sender, &members) {
-            self.leave_defunct_view(cx, now);
-            if sender.id < me {
-                // Probe back at once: the prober, lower, merges this member;
-                // waiting for the next probe interval here would only delay it.
-                cx.net.push_frame(sender.id, Frame::Join { view: self.view.id, members: self.view.members.clone() });
+        if view > self.view.id && !members.iter().any(|m| m.id == me) {
+            let moved = self.moved_on(me, sender, &members);
+            if !moved.is_empty() {
+                let before = self.view.id;
+                self.drop_moved(cx, &moved, now);
+                if self.view.id != before && sender.id < me {
+                    // Out at once, alone: probe back, so that the prober,
+                    // lower, merges this member without waiting for the
+                    // next probe interval.
+                    cx.net.push_frame(sender.id, Frame::Join { view: self.view.id, members: self.view.members.clone() });
+                }
             }
         }
         if let Some(&old) = self.view.members.iter().find(|m| m.id == sender.id) {
@@ -488,7 +552,9 @@ impl Membership {
         }
         let mut added = false;
         for m in members.into_iter().chain(std::iter::once(sender)) {
-            if !cx.cfg.nodes.contains(&m.id) || self.view.members.iter().any(|v| v.id == m.id) {
+            // A probe from a stale view may name an older life of a joiner.
+            let older = self.joiners.get(&m.id).is_some_and(|j| j.inc > m.inc);
+            if !cx.cfg.nodes.contains(&m.id) || self.view.members.iter().any(|v| v.id == m.id) || older {
                 continue;
             }
             self.learn_member(cx, m);
@@ -500,28 +566,37 @@ impl Membership {
         }
     }
 
-    /// Whether a member of this view (by id: a restarted one's old life is
-    /// gone too) is `sender` or one of `members`, the members of a newer view
-    /// that leaves this member out. Every member of that view promised it, so
-    /// none will complete anything of this view again: this view is defunct.
-    fn mate_moved_on(&self, me: NodeId, sender: Member, members: &[Member]) -> bool {
-        self.view.members.iter().any(|v| v.id != me && (v.id == sender.id || members.iter().any(|m| m.id == v.id)))
+    /// The members of this view that `sender` or `members`, the members of
+    /// a newer view, hold at the same or a later incarnation (a restarted
+    /// one's old life is gone too). Every member of that view promised it,
+    /// so none of these will complete anything of this view again.
+    fn moved_on(&self, me: NodeId, sender: Member, members: &[Member]) -> Vec<Member> {
+        let holds = |v: &Member| std::iter::once(&sender).chain(members).any(|m| m.id == v.id && m.inc >= v.inc);
+        self.view.members.iter().filter(|v| v.id != me && holds(v)).copied().collect()
     }
 
-    /// Leaves a defunct view at once, for a view of this member alone (no
-    /// quorum: it decides nothing), so that the next merge takes it in.
-    /// Waiting for the failure detector instead costs a timeout for each
-    /// member ranked before this one, and telling the others is not needed:
-    /// the probes that told this member tell each of them.
-    fn leave_defunct_view(&mut self, cx: &mut Cx<'_>, now: Time) {
-        log::info!("node {}: view {} is defunct (a member moved to a newer view without this one): leaving it", cx.cfg.id, self.view.id);
-        for m in self.view.members.clone() {
-            if m.id != cx.cfg.id && self.suspects.insert(m.id) {
+    /// Suspects, here only, the members of this view that moved to a newer
+    /// one, and runs the view change that drops them if this member leads it
+    /// (alone, it installs at once a view without quorum, which the next
+    /// merge takes in). Waiting for the failure detector instead costs a
+    /// timeout for each member ranked before this one. The others left in
+    /// this view need not be told: the probes that told this member reach
+    /// each of them, so they all suspect the same members and agree on who
+    /// leads.
+    fn drop_moved(&mut self, cx: &mut Cx<'_>, moved: &[Member], now: Time) {
+        log::info!(
+            "node {}: members {:?} of view {} moved to a newer view without this one",
+            cx.cfg.id,
+            moved.iter().map(|m| m.id).collect::<Vec<_>>(),
+            self.view.id
+        );
+        for m in moved {
+            if self.suspects.insert(m.id) {
                 cx.net.counters.suspicions += 1;
                 cx.net.events.push_back(Event::Suspected { member: m.id, reason: "moved to a newer view without this member".into() });
             }
         }
-        self.maybe_lead(cx, true, now);
+        self.maybe_lead(cx, false, now);
     }
 
     /// With every report in, decides and sends the decision; a view without
@@ -568,6 +643,8 @@ impl Membership {
         }
         let vid = nv.vid;
         self.accept(cx, nv);
+        // The leader is alive and decided: its fence runs from now.
+        self.fence(cx, vid, sender.inc, now);
         let _ = cx.send(sender.id, &Msg::Accepted { vid }, true);
     }
 

@@ -802,10 +802,11 @@ fn a_member_left_out_of_a_view_its_own_coordinator_left_rejoins_at_the_first_pro
 /// A member whose `Prepare` answer is lost stays promised to a view change
 /// that went on without it: alone in its view, it is fenced by a leader that
 /// gave up on it. Such a stale fence used to stop it probing until the fence
-/// expired (two view change timeouts), and a lower coordinator merges only
-/// the members it hears probe, so the member stayed out that long. A fence
-/// older than one view change timeout, with no gathering of its own, must not
-/// stop its probes: it rejoins within two probe intervals of the cut healing.
+/// expired (two view change timeouts after the promise), and a lower
+/// coordinator merges only the members it hears probe, so the member stayed
+/// out that long. A fence older than any gathering may run (one and a half
+/// view change timeouts), with no gathering of its own, must not stop its
+/// probes: it is back in the group before its fence would have expired.
 fn stale_fence_does_not_delay_the_merge(seed: u64) -> Check {
     let mut sim = formed_with(SimConfig { faults: mild(), ..SimConfig::new(7, seed) })?;
     let rest: Vec<NodeId> = (1..=6).collect();
@@ -813,6 +814,7 @@ fn stale_fence_does_not_delay_the_merge(seed: u64) -> Check {
     run_until(&mut sim, Duration::from_secs(5), "members 1-6 exclude member 7", |s| settled(s, &rest) && s.core(7).members().len() == 1)?;
     sim.net.heal();
     run_until(&mut sim, Duration::from_secs(2), "member 7 promises the merge led by 1", |s| s.status(7).phase == Phase::ViewChange)?;
+    let promised = sim.now;
     sim.net.cut_one_way(7, 1);
     let merge = sim.core(1).view_id();
     run_until(&mut sim, Duration::from_secs(2), "member 1 gives up on member 7", |s| settled(s, &rest) && s.core(1).view_id() > merge)?;
@@ -821,10 +823,21 @@ fn stale_fence_does_not_delay_the_merge(seed: u64) -> Check {
     }
     sim.net.heal();
     let healed = sim.now;
-    let limit = sim.status(1).params.duration(Param::HeartbeatInterval) * 2;
+    // The view change timeout, as membership computes it.
+    let p = sim.status(7).params;
+    let vct =
+        p.duration(Param::MaxMessageRetryTime).min(p.duration(Param::HeartbeatTimeout).max(p.duration(Param::MessageRetryTimer) * 10));
+    let fence_expires = promised + vct * 2;
+    let limit = Duration::from_micros(fence_expires.0.saturating_sub(healed.0));
     let all: Vec<NodeId> = (1..=7).collect();
-    run_until(&mut sim, limit, "member 7, fenced by a view change that went on without it, rejoins", |s| settled(s, &all))?;
-    println!("seed {seed}: rejoined {:?} after the cut healed", Duration::from_micros(sim.now.0 - healed.0));
+    run_until(&mut sim, limit, "member 7, fenced by a view change that went on without it, rejoins before its fence expires", |s| {
+        settled(s, &all)
+    })?;
+    println!(
+        "seed {seed}: rejoined {:?} after the cut healed, {:?} before its fence would have expired",
+        Duration::from_micros(sim.now.0 - healed.0),
+        Duration::from_micros(fence_expires.0 - sim.now.0)
+    );
     let r = sim.check();
     vio(&sim, r)
 }
