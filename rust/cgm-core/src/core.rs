@@ -244,6 +244,7 @@ impl Core {
             configured: self.cfg.params,
             generation: self.tuning.generation,
             counters,
+            damped: self.mem.damping.status(now),
         }
     }
 

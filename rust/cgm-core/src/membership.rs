@@ -33,6 +33,7 @@
 
 use crate::change::Tuning;
 use crate::config::Config;
+use crate::damping::Damping;
 use crate::engine::{self, Engine, Step};
 use crate::error::Error;
 use crate::events::Event;
@@ -89,6 +90,8 @@ pub(crate) struct Membership {
     /// before. Kept across views without quorum.
     accepted: Vec<NewView>,
     pub(crate) fenced_since: Time,
+    /// When the fence was last set or refreshed (a promise, an acceptance).
+    fenced_at: Time,
     fence_deadline: Option<Time>,
     gathering: Option<Gathering>,
     deferred: Vec<(ViewId, Member, Msg)>,
@@ -103,6 +106,8 @@ pub(crate) struct Membership {
     /// When a coordinator with a lower id than this member last probed it: that
     /// one merges everybody, so this member leads no merge meanwhile.
     lower_probe_at: Option<Time>,
+    /// Members excluded again and again, held out for a backoff.
+    pub(crate) damping: Damping,
 }
 
 impl Membership {
@@ -118,6 +123,7 @@ impl Membership {
             promised_inc: me.inc,
             accepted: Vec::new(),
             fenced_since: now,
+            fenced_at: now,
             fence_deadline: None,
             gathering: None,
             deferred: Vec::new(),
@@ -125,6 +131,7 @@ impl Membership {
             next_probe: now,
             escalate_at: None,
             lower_probe_at: None,
+            damping: Damping::default(),
         }
     }
 
@@ -182,9 +189,24 @@ impl Membership {
 }
 
 /// How long a leader waits for reports (and a fenced member for the new
-/// view): long enough for a few retransmissions, bounded by the give-up time.
-fn view_change_timeout(p: &Params) -> std::time::Duration {
+/// view, twice this): long enough for a few retransmissions, bounded by the
+/// give-up time: `min(max-message-retry-time, max(heartbeat-timeout,
+/// 10 × message-retry-timer))`.
+pub fn view_change_timeout(p: &Params) -> std::time::Duration {
     p.duration(Param::MaxMessageRetryTime).min(p.duration(Param::HeartbeatTimeout).max(p.duration(Param::MessageRetryTimer) * 10))
+}
+
+/// The first readmission backoff of a flapping member (see `crate::damping`):
+/// as long as a fence lasts, two view change timeouts.
+fn damping_base(p: &Params) -> std::time::Duration {
+    view_change_timeout(p) * 2
+}
+
+/// The longest a member excluded again and again is held out before it is
+/// merged back (flap damping): 8 times the first backoff, which is two view
+/// change timeouts.
+pub fn longest_readmission_backoff(p: &Params) -> std::time::Duration {
+    damping_base(p) * crate::damping::MAX_FACTOR
 }
 
 /// What membership's handlers work with besides their own state.
@@ -288,6 +310,13 @@ impl Membership {
         if g.members == members {
             return;
         }
+        // A member added too late to answer before the gathering's cap waits
+        // in `joiners` for the next view change.
+        let late = now + vct > g.started + gathering_cap(vct);
+        let members: Vec<Member> = members.into_iter().filter(|m| !late || g.members.contains(m)).collect();
+        if g.members == members {
+            return;
+        }
         let kept = |id: &NodeId, old: &[Member]| members.iter().any(|m| m.id == *id && old.contains(m));
         let old = std::mem::take(&mut g.members);
         g.reports.retain(|id, _| kept(id, &old));
@@ -339,7 +368,16 @@ impl Membership {
         }
         self.promised = vid;
         self.promised_inc = leader_inc;
+        self.fenced_at = now;
         self.fence_deadline = Some(now + view_change_timeout(&cx.tuning.params) * 2);
+    }
+
+    /// Whether this member is fenced by another member's view change that has
+    /// run longer than any gathering may (see [`gathering_cap`]): its leader
+    /// is gone or gave up on this member.
+    fn stale_fence(&self, cx: &Cx<'_>, now: Time) -> bool {
+        let vct = view_change_timeout(&cx.tuning.params);
+        self.gathering.is_none() && self.fenced_by().is_some() && now >= self.fenced_at + gathering_cap(vct)
     }
 
     /// Makes sure a channel exists for `m` at its incarnation.
@@ -402,10 +440,17 @@ impl Membership {
         // a lower id than this view's coordinator (or this view has no quorum).
         let outsider = !self.view.members.iter().any(|m| m.id == from);
         let coordinator = self.view.members.first().map_or(NodeId::MAX, |m| m.id);
-        if outsider && self.view.quorum && from > coordinator {
+        if outsider && self.view.quorum && (from > coordinator || self.damping.holds(sender, now)) {
             return;
         }
-        if !cx.net.left && vid == self.promised && vid.leader == from && sender.inc == self.promised_inc && self.gathering.is_none() {
+        let accepted_it = self.accepted.last().is_some_and(|a| a.vid == vid);
+        if !cx.net.left
+            && vid == self.promised
+            && vid.leader == from
+            && sender.inc == self.promised_inc
+            && self.gathering.is_none()
+            && !accepted_it
+        {
             // A leader that changed its gathering asks again (see
             // `Membership::regather`): the same answer, and the fence runs
             // from now. Promised, this member accepted nothing since, so its
@@ -454,6 +499,13 @@ impl Membership {
             if g.deadline <= now {
                 let answered = |id: &NodeId| if g.decided.is_some() { g.accepted_by.contains(id) } else { g.reports.contains_key(id) };
                 let silent: Vec<NodeId> = g.members.iter().map(|m| m.id).filter(|id| !answered(id)).collect();
+                // A joiner that asked in and then did not answer (a one-way
+                // cut, say) counts as excluded: asking again and again, it
+                // would cost a view change each time.
+                let base = damping_base(&cx.tuning.params);
+                for m in g.members.iter().filter(|m| !answered(&m.id) && !self.view.members.iter().any(|v| v.id == m.id)) {
+                    self.damping.excluded(*m, now, base);
+                }
                 self.gathering = None;
                 for id in silent {
                     if self.suspects.insert(id) {
@@ -502,9 +554,7 @@ impl Membership {
             // gathering may and is not this member's own died with its
             // leader: it must not keep this member out of merges until the
             // fence expires (a lower coordinator only merges whom it hears).
-            let vct = view_change_timeout(&cx.tuning.params);
-            let stale_fence = self.gathering.is_none() && self.fence_deadline.is_some_and(|d| now + vct * 2 >= d + gathering_cap(vct));
-            if coordinator && (self.fenced_by().is_none() || stale_fence) && self.view.members.len() < cx.cfg.nodes.len() {
+            if coordinator && (self.fenced_by().is_none() || self.stale_fence(cx, now)) && self.view.members.len() < cx.cfg.nodes.len() {
                 let frame = Frame::Join { view: self.view.id, members: self.view.members.clone() };
                 for id in cx.cfg.nodes.clone() {
                     if !self.view.members.iter().any(|m| m.id == id) {
@@ -523,7 +573,10 @@ impl Membership {
             let moved = self.moved_on(me, sender, &members);
             if !moved.is_empty() {
                 let before = self.view.id;
-                self.drop_moved(cx, &moved, now);
+                // The leader this member promised probes from a view at
+                // least as new, without it: that view change is over.
+                let promise_over = self.fenced_by() == Some(sender.id) && view >= self.promised;
+                self.drop_moved(cx, &moved, promise_over, now);
                 if self.view.id != before && sender.id < me {
                     // Out at once, alone: probe back, so that the prober,
                     // lower, merges this member without waiting for the
@@ -531,6 +584,10 @@ impl Membership {
                     cx.net.push_frame(sender.id, Frame::Join { view: self.view.id, members: self.view.members.clone() });
                 }
             }
+        }
+        if self.view.quorum && self.damping.holds(sender, now) {
+            // Held out for flapping: neither merged nor deferred to.
+            return;
         }
         if let Some(&old) = self.view.members.iter().find(|m| m.id == sender.id) {
             if old.inc < sender.inc {
@@ -554,7 +611,8 @@ impl Membership {
         for m in members.into_iter().chain(std::iter::once(sender)) {
             // A probe from a stale view may name an older life of a joiner.
             let older = self.joiners.get(&m.id).is_some_and(|j| j.inc > m.inc);
-            if !cx.cfg.nodes.contains(&m.id) || self.view.members.iter().any(|v| v.id == m.id) || older {
+            let held = self.view.quorum && self.damping.holds(m, now);
+            if !cx.cfg.nodes.contains(&m.id) || self.view.members.iter().any(|v| v.id == m.id) || older || held {
                 continue;
             }
             self.learn_member(cx, m);
@@ -575,28 +633,45 @@ impl Membership {
         self.view.members.iter().filter(|v| v.id != me && holds(v)).copied().collect()
     }
 
-    /// Suspects, here only, the members of this view that moved to a newer
-    /// one, and runs the view change that drops them if this member leads it
-    /// (alone, it installs at once a view without quorum, which the next
-    /// merge takes in). Waiting for the failure detector instead costs a
-    /// timeout for each member ranked before this one. The others left in
-    /// this view need not be told: the probes that told this member reach
-    /// each of them, so they all suspect the same members and agree on who
-    /// leads.
-    fn drop_moved(&mut self, cx: &mut Cx<'_>, moved: &[Member], now: Time) {
+    /// Suspects the members of this view that moved to a newer one, and runs
+    /// the view change that drops them if this member leads it (alone, it
+    /// installs at once a view without quorum, which the next merge takes
+    /// in). Waiting for the failure detector instead costs a timeout for each
+    /// member ranked before this one. The others left in this view get the
+    /// same probes, so only the member that leads next is told (it may have
+    /// missed them). While promised to a live merge from outside the view
+    /// (not `promise_over`, not stale), this member leads nothing: the merge
+    /// takes it in.
+    fn drop_moved(&mut self, cx: &mut Cx<'_>, moved: &[Member], promise_over: bool, now: Time) {
         log::info!(
             "node {}: members {:?} of view {} moved to a newer view without this one",
             cx.cfg.id,
             moved.iter().map(|m| m.id).collect::<Vec<_>>(),
             self.view.id
         );
+        let me = cx.cfg.id;
+        let mut news = Vec::new();
         for m in moved {
             if self.suspects.insert(m.id) {
                 cx.net.counters.suspicions += 1;
                 cx.net.events.push_back(Event::Suspected { member: m.id, reason: "moved to a newer view without this member".into() });
+                news.push(*m);
             }
         }
-        self.maybe_lead(cx, false, now);
+        // The member that leads the view change without them may have missed
+        // the probe: tell it (one message per member, not everyone).
+        let candidate = self.view.members.iter().find(|m| !self.suspects.contains(&m.id)).map(|m| m.id);
+        if let Some(c) = candidate.filter(|&c| c != me) {
+            for m in news {
+                let _ = cx.send(c, &Msg::Suspect { view: self.view.id, member: m }, true);
+            }
+        }
+        // Promised to a live merge from outside, which takes this member in:
+        // leading a view change now would only stop it.
+        let merging = self.fenced_by().is_some_and(|l| l != me && !self.view.members.iter().any(|m| m.id == l));
+        if !merging || promise_over || self.stale_fence(cx, now) {
+            self.maybe_lead(cx, false, now);
+        }
     }
 
     /// With every report in, decides and sends the decision; a view without
@@ -643,8 +718,10 @@ impl Membership {
         }
         let vid = nv.vid;
         self.accept(cx, nv);
-        // The leader is alive and decided: its fence runs from now.
-        self.fence(cx, vid, sender.inc, now);
+        // The leader is alive and decided: the fence runs from now, as long
+        // as the leader waits for acceptances and half as long again.
+        self.fenced_at = now;
+        self.fence_deadline = Some(now + gathering_cap(view_change_timeout(&cx.tuning.params)));
         let _ = cx.send(sender.id, &Msg::Accepted { vid }, true);
     }
 
@@ -703,6 +780,12 @@ impl Membership {
     }
 
     fn install(&mut self, cx: &mut Cx<'_>, nv: NewView, now: Time) {
+        if nv.quorum {
+            let base = damping_base(&cx.tuning.params);
+            for m in self.view.members.iter().filter(|m| m.id != cx.cfg.id && !nv.members.iter().any(|n| n.id == m.id)) {
+                self.damping.excluded(*m, now, base);
+            }
+        }
         self.view = View { id: nv.vid, members: nv.members.clone(), quorum: nv.quorum };
         if self.promised <= nv.vid {
             self.promised = nv.vid;

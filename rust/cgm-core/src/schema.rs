@@ -16,7 +16,7 @@
 
 use crate::ids::{AckStatus, Member, NodeId, Outcome, ProposalId, Resource, ViewId};
 use crate::params::{Param, Params};
-use crate::status::{Counters, LinkStatus, PeerStatus, Phase, ProtocolInfo, Status, Waiting};
+use crate::status::{Counters, DampedStatus, LinkStatus, PeerStatus, Phase, ProtocolInfo, Status, Waiting};
 use crate::time::Time;
 use serde_json::{json, Map, Value};
 use std::time::Duration;
@@ -131,6 +131,12 @@ pub fn status_to_json(s: &Status) -> Value {
         "generation": s.generation,
         "switch_over_pending": s.switch_over_pending(),
         "counters": serde_json::to_value(s.counters).expect("counters serialise"),
+        "damped": s.damped.iter().map(|d| json!({
+            "id": d.id,
+            "incarnation": d.inc,
+            "exclusions": d.exclusions,
+            "remaining_us": micros(d.until.saturating_since(s.at)),
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -298,6 +304,19 @@ pub fn status_from_json(v: &Value) -> Result<Status, SchemaError> {
             })
         })
         .collect::<Result<Vec<_>, SchemaError>>()?;
+    let damped = f
+        .list("damped")?
+        .iter()
+        .map(|d| {
+            let g = Fields::of(d, "damped member")?;
+            Ok(DampedStatus {
+                id: g.small("id")?,
+                inc: g.u64("incarnation")?,
+                exclusions: g.small("exclusions")?,
+                until: Time(at.0.saturating_add(g.u64("remaining_us")?)),
+            })
+        })
+        .collect::<Result<Vec<_>, SchemaError>>()?;
     let counters: Counters = match f.get("counters") {
         Some(c) => serde_json::from_value(c.clone()).map_err(|e| SchemaError(format!("counters: {e}")))?,
         None => Counters::default(),
@@ -323,6 +342,7 @@ pub fn status_from_json(v: &Value) -> Result<Status, SchemaError> {
         configured: params_from_json(f.get("configured"), "configured")?,
         generation: f.u64("generation")?,
         counters,
+        damped,
     })
 }
 
@@ -406,6 +426,7 @@ mod tests {
             configured: Params::default(),
             generation: 4,
             counters: Counters { retransmits: 12, queries_answered: 3, ..Counters::default() },
+            damped: vec![DampedStatus { id: 3, inc: 71, exclusions: 4, until: Time(7_400_000) }],
         }
     }
 
@@ -429,14 +450,15 @@ mod tests {
         v["params"]["join-backoff"] = json!(250);
         let bytes = serde_json::to_vec(&v).unwrap();
         assert_eq!(decode_status(&bytes).unwrap(), busy());
-        // An older member: no links, no counters, no queue figures.
+        // An older member: no links, no counters, no queue figures, no damping.
         let mut old = status_to_json(&busy());
         let o = old.as_object_mut().unwrap();
         o.remove("links");
+        o.remove("damped");
         o.remove("counters");
         o.remove("queued_protocols");
         let read = decode_status(&serde_json::to_vec(&old).unwrap()).unwrap();
-        assert_eq!(read, Status { links: Vec::new(), counters: Counters::default(), queued_protocols: 0, ..busy() });
+        assert_eq!(read, Status { links: Vec::new(), counters: Counters::default(), queued_protocols: 0, damped: Vec::new(), ..busy() });
     }
 
     #[test]

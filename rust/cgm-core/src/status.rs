@@ -110,6 +110,20 @@ pub struct LinkStatus {
     pub switch_over_pending: bool,
 }
 
+/// A member this member holds out of its view for a while (flap damping):
+/// it was excluded again and again, so it is readmitted only after a backoff.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DampedStatus {
+    /// The member.
+    pub id: NodeId,
+    /// The incarnation that was excluded (a later one is not held).
+    pub inc: u64,
+    /// Exclusions counted (the first is readmitted at once).
+    pub exclusions: u32,
+    /// Held out until this time (the answering member's clock).
+    pub until: Time,
+}
+
 /// Counters of what a member dropped, refused or did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -205,6 +219,8 @@ pub struct Status {
     pub generation: u64,
     /// Counters.
     pub counters: Counters,
+    /// Members held out for flapping, with what is left of their backoff.
+    pub damped: Vec<DampedStatus>,
 }
 
 impl Status {
@@ -308,6 +324,16 @@ impl fmt::Display for Status {
                 l.interval_ms,
                 l.misses,
                 if l.switch_over_pending { "PENDING" } else { "done" }
+            )?;
+        }
+        for d in &self.damped {
+            writeln!(
+                f,
+                "damped member {} (inc {}): excluded {} times, readmitted in {}",
+                d.id,
+                d.inc,
+                d.exclusions,
+                human(d.until.saturating_since(self.at))
             )?;
         }
         let c = &self.counters;

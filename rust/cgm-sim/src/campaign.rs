@@ -13,7 +13,7 @@
 use crate::check::Violation;
 use crate::crash::CrashPoint;
 use crate::world::{checked_payload, Sim, SimConfig};
-use cgm_core::{NodeId, Param, Params, ProposalId, Resource, Time};
+use cgm_core::{longest_readmission_backoff, view_change_timeout, NodeId, Param, Params, ProposalId, Resource, Time};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -376,6 +376,8 @@ fn undecided<'a>(sim: &'a Sim, accepted: &'a [(NodeId, u64, ProposalId)]) -> imp
 /// - a fence left by a view change that lost its leader runs out (twice the
 ///   view change timeout), and a view change with someone silent times out
 ///   once more before it goes on without it;
+/// - a member excluded again and again during the faults is held out for its
+///   readmission backoff (flap damping), at most the longest one;
 /// - merges: the lowest coordinator merges every member it hears in one view
 ///   change, but members it has not heard yet join in later ones, and merged
 ///   groups merge again, so a probe interval and a few round trips for each
@@ -385,14 +387,20 @@ fn undecided<'a>(sim: &'a Sim, accepted: &'a [(NodeId, u64, ProposalId)]) -> imp
 pub fn settle_bound(params: &[Params], nodes: usize, max_delay: Duration, backlog: usize) -> Duration {
     let most = |param| params.iter().map(|p| p.get(param)).max().unwrap_or_else(|| Params::default().get(param));
     let ms = |param| Duration::from_millis(most(param));
+    let longest = |f: fn(&Params) -> Duration| params.iter().map(f).max().unwrap_or_else(|| f(&Params::default()));
     let detection = ms(Param::HeartbeatAckTimeout).max(ms(Param::HeartbeatTimeout))
         + ms(Param::HeartbeatInterval) * most(Param::HeartbeatFailureThreshold).max(most(Param::HeartbeatAckFailureThreshold)) as u32;
     let round_trip = 2 * max_delay + ms(Param::MessageRetryTimer);
-    let view_change_timeout = ms(Param::MaxMessageRetryTime).min(ms(Param::HeartbeatTimeout).max(ms(Param::MessageRetryTimer) * 10));
     let halvings = usize::BITS - nodes.max(1).leading_zeros();
     let merges = (ms(Param::HeartbeatInterval) + 5 * round_trip) * halvings;
     let per_protocol = 3 * round_trip + Duration::from_millis(1);
-    ms(Param::MaxMessageRetryTime) + detection + 3 * view_change_timeout + merges + 20 * round_trip + per_protocol * backlog as u32
+    ms(Param::MaxMessageRetryTime)
+        + detection
+        + 3 * longest(view_change_timeout)
+        + longest(longest_readmission_backoff)
+        + merges
+        + 20 * round_trip
+        + per_protocol * backlog as u32
 }
 
 /// Cuts the network in one of the shapes partitions take: one member
