@@ -449,6 +449,7 @@ typedef struct cgm_node cgm_node;
  *   `cgm_status_not_acked_count`, `cgm_status_not_acked`: what it waits on
  * - `cgm_status_peer_count`, `cgm_status_peer`, `cgm_status_peer_queue`: per other member
  * - `cgm_status_link_count`, `cgm_status_link`: heartbeat links
+ * - `cgm_status_damped_count`, `cgm_status_damped`: members held out for flapping
  * - `cgm_status_param`, `cgm_status_generation`: parameters
  * - `cgm_status_counter` (and `cgm_counter_name`): drop and activity counters
  * - `cgm_status_to_json`: all of it as JSON
@@ -1885,6 +1886,45 @@ cgm_result cgm_status_link(const struct cgm_status *status,
                            uint64_t *interval_ms,
                            uint32_t *misses,
                            bool *switch_over_pending);
+
+/**
+ * How many members this member holds out of its view for flapping (flap
+ * damping: excluded again and again, each is readmitted only after a
+ * backoff that doubles with each exclusion).
+ *
+ * - `status`: the status to read.
+ * - `out`: receives the count.
+ *
+ * Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`.
+ *
+ * Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
+ */
+cgm_result cgm_status_damped_count(const struct cgm_status *status, size_t *out);
+
+/**
+ * A member held out for flapping, by index.
+ *
+ * - `status`: the status to read.
+ * - `index`: 0 to `cgm_status_damped_count` - 1.
+ * - `id`: receives the member's node id.
+ * - `incarnation`: receives the incarnation that was excluded (a later one,
+ *   a restart, is not held out).
+ * - `exclusions`: receives the exclusions counted (the first is readmitted
+ *   at once).
+ * - `remaining_us`: receives what is left of its backoff (µs), as of the
+ *   status.
+ *
+ * Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
+ * `CGM_RESULT_INVALID_ARGUMENT` for an index out of range.
+ *
+ * Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
+ */
+cgm_result cgm_status_damped(const struct cgm_status *status,
+                             size_t index,
+                             uint32_t *id,
+                             uint64_t *incarnation,
+                             uint32_t *exclusions,
+                             uint64_t *remaining_us);
 
 /**
  * A parameter's value on the member: the one in force and the one from its

@@ -18,6 +18,7 @@ from ._result import Result
 from ._types import (
     ChangeCompleted,
     Config,
+    DampedMember,
     Event,
     LinkStatus,
     PeerStatus,
@@ -72,6 +73,7 @@ __all__ = [
     "ProtocolInfo",
     "PeerStatus",
     "LinkStatus",
+    "DampedMember",
     "Outcome",
     "ChangeOutcome",
     "MemberAck",

@@ -20,6 +20,7 @@ __all__ = [
     "ProtocolInfo",
     "PeerStatus",
     "LinkStatus",
+    "DampedMember",
     "Status",
     "ViewChanged",
     "Suspected",
@@ -97,6 +98,18 @@ class LinkStatus:
     switch_over_pending: bool
 
 
+@dataclasses.dataclass(frozen=True)
+class DampedMember:
+    """A member held out of the view for flapping (excluded again and again):
+    it is readmitted only after its backoff."""
+
+    id: int
+    incarnation: int
+    exclusions: int
+    remaining: float
+    """Seconds left of its backoff, as of the answer."""
+
+
 @dataclasses.dataclass(frozen=True, repr=False)
 class Status:
     """A member's status, built by that member from its own record.
@@ -128,6 +141,7 @@ class Status:
     generation: int
     switch_over_pending: bool
     counters: Mapping[str, int] = dataclasses.field(hash=False)
+    damped: Tuple[DampedMember, ...]
     text: str = dataclasses.field(repr=False, compare=False)
     _json: Mapping[str, Any] = dataclasses.field(default_factory=dict, repr=False, compare=False, hash=False)
 
@@ -177,6 +191,10 @@ class Status:
             generation=d["generation"],
             switch_over_pending=d["switch_over_pending"],
             counters=_frozen_map(d["counters"]),
+            damped=tuple(
+                DampedMember(id=x["id"], incarnation=x["incarnation"], exclusions=x["exclusions"], remaining=x["remaining_us"] / 1e6)
+                for x in d.get("damped", [])
+            ),
             text=d["text"],
             _json={k: v for k, v in d.items() if k != "text"},
         )

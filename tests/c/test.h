@@ -335,6 +335,25 @@ static inline cgm_status *test_status_busy(void) {
   return st;
 }
 
+/* Member 1's status after member 3 was cut off twice (merged back in
+ * between): member 3's second exclusion holds it out (flap damping). */
+static inline cgm_status *test_status_damped(void) {
+  test_sim s;
+  cgm_status *st = NULL;
+  test_sim_formed(&s);
+  for (int cut = 0; cut < 2; cut++) {
+    s.down[2] = true;
+    test_sim_until_view(&s, 0, 2);
+    if (cut == 0) {
+      s.down[2] = false;
+      test_sim_until_view(&s, 0, 3);
+    }
+  }
+  FAIL_ON_ERR(cgm_core_query_status(s.core[0], s.now, &st));
+  test_sim_free(&s);
+  return st;
+}
+
 /* A committed outcome: send-window-size set to 32 on a 3-core group. */
 static inline cgm_change_outcome *test_outcome_committed(void) {
   test_sim s;

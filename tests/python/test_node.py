@@ -29,12 +29,13 @@ def test_every_member_answers_a_status_query_about_itself(cluster: cgm.LocalClus
             assert s.coordinator == 1
             assert s.phase == "idle"
             assert s.params[Param.HEARTBEAT_INTERVAL] == 100
+            assert s.damped == ()  # nobody flapped
     s = cluster[1].query_status()
     assert s.node == 2
     assert "member 2" in str(s) and "quorum yes" in str(s)
     assert repr(s).startswith("Status(node=2, view=")
     d = s.to_dict()
-    assert d["node"] == 2 and d["params"]["heartbeat-interval"] == 100
+    assert d["node"] == 2 and d["params"]["heartbeat-interval"] == 100 and d["damped"] == []
     with pytest.raises(dataclasses_frozen_error()):
         s.node = 3  # type: ignore[misc]
 

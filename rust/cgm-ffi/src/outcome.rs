@@ -286,7 +286,8 @@ pub extern "C" fn cgm_change_outcome_to_json(outcome: *const cgm_change_outcome,
     boundary(|| {
         let out = self::out(out, "out")?;
         let o = borrow(outcome)?;
-        let json = serde_json::to_string(&cgm_runtime::cgm_core::schema::outcome_to_json(&o.outcome)).map_err(|e| invalid(format!("cannot serialise the outcome: {e}")))?;
+        let json = serde_json::to_string(&cgm_runtime::cgm_core::schema::outcome_to_json(&o.outcome))
+            .map_err(|e| invalid(format!("cannot serialise the outcome: {e}")))?;
         out.write(handle::string_into_raw(json));
         Ok(())
     })

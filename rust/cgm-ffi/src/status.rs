@@ -37,6 +37,7 @@ use std::sync::OnceLock;
 ///   `cgm_status_not_acked_count`, `cgm_status_not_acked`: what it waits on
 /// - `cgm_status_peer_count`, `cgm_status_peer`, `cgm_status_peer_queue`: per other member
 /// - `cgm_status_link_count`, `cgm_status_link`: heartbeat links
+/// - `cgm_status_damped_count`, `cgm_status_damped`: members held out for flapping
 /// - `cgm_status_param`, `cgm_status_generation`: parameters
 /// - `cgm_status_counter` (and `cgm_counter_name`): drop and activity counters
 /// - `cgm_status_to_json`: all of it as JSON
@@ -767,6 +768,64 @@ pub extern "C" fn cgm_status_link(
     })
 }
 
+/// How many members this member holds out of its view for flapping (flap
+/// damping: excluded again and again, each is readmitted only after a
+/// backoff that doubles with each exclusion).
+///
+/// - `status`: the status to read.
+/// - `out`: receives the count.
+///
+/// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`.
+///
+/// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
+#[no_mangle]
+pub extern "C" fn cgm_status_damped_count(status: *const cgm_status, out: *mut usize) -> cgm_result {
+    boundary(|| {
+        let out = self::out(out, "out")?;
+        out.write(borrow(status)?.status.damped.len());
+        Ok(())
+    })
+}
+
+/// A member held out for flapping, by index.
+///
+/// - `status`: the status to read.
+/// - `index`: 0 to `cgm_status_damped_count` - 1.
+/// - `id`: receives the member's node id.
+/// - `incarnation`: receives the incarnation that was excluded (a later one,
+///   a restart, is not held out).
+/// - `exclusions`: receives the exclusions counted (the first is readmitted
+///   at once).
+/// - `remaining_us`: receives what is left of its backoff (µs), as of the
+///   status.
+///
+/// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
+/// `CGM_RESULT_INVALID_ARGUMENT` for an index out of range.
+///
+/// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
+#[no_mangle]
+pub extern "C" fn cgm_status_damped(
+    status: *const cgm_status,
+    index: usize,
+    id: *mut u32,
+    incarnation: *mut u64,
+    exclusions: *mut u32,
+    remaining_us: *mut u64,
+) -> cgm_result {
+    boundary(|| {
+        let (id, incarnation, exclusions, remaining) =
+            (out(id, "id")?, out(incarnation, "incarnation")?, out(exclusions, "exclusions")?, out(remaining_us, "remaining_us")?);
+        let s = &borrow(status)?.status;
+        index_check(index, s.damped.len(), "damped member")?;
+        let d = &s.damped[index];
+        id.write(d.id);
+        incarnation.write(d.inc);
+        exclusions.write(d.exclusions);
+        remaining.write(d.until.saturating_since(s.at).as_micros() as u64);
+        Ok(())
+    })
+}
+
 /// A parameter's value on the member: the one in force and the one from its
 /// configuration.
 ///
@@ -866,7 +925,8 @@ pub extern "C" fn cgm_status_to_json(status: *const cgm_status, out: *mut *mut c
     boundary(|| {
         let out = self::out(out, "out")?;
         let s = borrow(status)?;
-        let json = serde_json::to_string(&cgm_runtime::cgm_core::schema::status_to_json(&s.status)).map_err(|e| invalid(format!("cannot serialise the status: {e}")))?;
+        let json = serde_json::to_string(&cgm_runtime::cgm_core::schema::status_to_json(&s.status))
+            .map_err(|e| invalid(format!("cannot serialise the status: {e}")))?;
         out.write(handle::string_into_raw(json));
         Ok(())
     })
