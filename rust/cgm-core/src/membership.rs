@@ -226,14 +226,24 @@ impl Cx<'_> {
 }
 
 impl Membership {
+    /// Records a suspicion of `id` here (counted, and told to the host);
+    /// false if it was already suspected.
+    fn note_suspicion(&mut self, cx: &mut Cx<'_>, id: NodeId, reason: impl FnOnce() -> String) -> bool {
+        if !self.suspects.insert(id) {
+            return false;
+        }
+        let reason = reason();
+        log::info!("node {}: suspects member {id} ({reason})", cx.cfg.id);
+        cx.net.counters.suspicions += 1;
+        cx.net.events.push_back(Event::Suspected { member: id, reason });
+        true
+    }
+
     /// This member suspects `m` failed: tells the others and, if it leads, starts a view change.
     pub(crate) fn suspect(&mut self, cx: &mut Cx<'_>, m: Member, reason: &str, now: Time) {
-        if m.id == cx.cfg.id || !self.is_member(m) || !self.suspects.insert(m.id) {
+        if m.id == cx.cfg.id || !self.is_member(m) || !self.note_suspicion(cx, m.id, || reason.to_string()) {
             return;
         }
-        cx.net.counters.suspicions += 1;
-        log::info!("node {}: suspects member {} ({reason})", cx.cfg.id, m.id);
-        cx.net.events.push_back(Event::Suspected { member: m.id, reason: reason.to_string() });
         let msg = Msg::Suspect { view: self.view.id, member: m };
         for o in self.view.members.clone() {
             if o.id != cx.cfg.id && o.id != m.id {
@@ -248,10 +258,7 @@ impl Membership {
             return;
         }
         if self.is_member(member) {
-            if self.suspects.insert(member.id) {
-                cx.net.counters.suspicions += 1;
-                cx.net.events.push_back(Event::Suspected { member: member.id, reason: format!("reported by member {from}") });
-            }
+            self.note_suspicion(cx, member.id, || format!("reported by member {from}"));
             self.maybe_lead(cx, false, now);
         } else {
             // A member is fenced by a leader outside the view that went silent: re-run.
@@ -259,11 +266,12 @@ impl Membership {
         }
     }
 
+    /// A member leaving tells every member itself, so each one suspects it
+    /// here only: telling each other too cost a message per pair of members.
     pub(crate) fn on_leave_msg(&mut self, cx: &mut Cx<'_>, from: NodeId, view: ViewId, now: Time) {
-        if let Some(&m) = self.view.members.iter().find(|m| m.id == from) {
-            if view <= self.view.id {
-                self.suspect(cx, m, "left the group", now);
-            }
+        if self.view.members.iter().any(|m| m.id == from) && from != cx.cfg.id && view <= self.view.id {
+            self.note_suspicion(cx, from, || "left the group".into());
+            self.maybe_lead(cx, false, now);
         }
     }
 
@@ -508,10 +516,7 @@ impl Membership {
                 }
                 self.gathering = None;
                 for id in silent {
-                    if self.suspects.insert(id) {
-                        cx.net.counters.suspicions += 1;
-                        cx.net.events.push_back(Event::Suspected { member: id, reason: "no answer to a view change".into() });
-                    }
+                    self.note_suspicion(cx, id, || "no answer to a view change".into());
                 }
                 self.maybe_lead(cx, true, now);
             }
@@ -652,9 +657,7 @@ impl Membership {
         let me = cx.cfg.id;
         let mut news = Vec::new();
         for m in moved {
-            if self.suspects.insert(m.id) {
-                cx.net.counters.suspicions += 1;
-                cx.net.events.push_back(Event::Suspected { member: m.id, reason: "moved to a newer view without this member".into() });
+            if self.note_suspicion(cx, m.id, || "moved to a newer view without this member".into()) {
                 news.push(*m);
             }
         }

@@ -455,6 +455,60 @@ pub fn throughput(nodes: usize, protocols: usize, on_formed: &mut dyn FnMut(&Sim
     Ok(start.elapsed())
 }
 
+/// What one view change cost the network: datagrams and bytes sent (minus
+/// the heartbeats an idle group sends in the same time) and how long it took.
+#[derive(Clone, Copy, Debug)]
+pub struct ViewChangeCost {
+    /// Datagrams sent.
+    pub datagrams: u64,
+    /// Bytes sent.
+    pub bytes: u64,
+    /// Simulated time from the trigger to every member installing the view.
+    pub took: Duration,
+}
+
+/// The cost of two view changes in a fault-free group of `nodes` that formed
+/// one view: the highest member leaving gracefully (the others install a view
+/// without it), then that member restarting and being merged back.
+///
+/// # Errors
+/// A broken invariant, or the group not forming or not settling.
+pub fn view_change_cost(nodes: usize) -> Result<(ViewChangeCost, ViewChangeCost), Violation> {
+    let mut sim = Sim::new(SimConfig::new(nodes, 0));
+    let all = sim.ids();
+    let one_view = |s: &Sim, ids: &[NodeId]| {
+        let v = s.core(ids[0]).view_id();
+        ids.iter().all(|&id| s.core(id).view_id() == v && s.core(id).members().len() == ids.len() && s.core(id).is_idle())
+    };
+    if !sim.run_until(Duration::from_secs(120), |s| one_view(s, &all))? {
+        return Err(Violation { at_us: sim.now.0, what: format!("{nodes} nodes did not form one view") });
+    }
+    // The heartbeats of the idle group, to take off.
+    sim.run_for(Duration::from_secs(1))?;
+    let (sent, bytes, at) = (sim.net.sent, sim.net.bytes, sim.now);
+    sim.run_for(Duration::from_secs(2))?;
+    let per_us = |n: u64| n as f64 / (sim.now.0 - at.0) as f64;
+    let (datagrams_rate, bytes_rate) = (per_us(sim.net.sent - sent), per_us(sim.net.bytes - bytes));
+    let measure = |sim: &mut Sim, ids: &[NodeId], trigger: &dyn Fn(&mut Sim)| -> Result<ViewChangeCost, Violation> {
+        let (sent, bytes, at) = (sim.net.sent, sim.net.bytes, sim.now);
+        trigger(sim);
+        if !sim.run_until(Duration::from_secs(60), |s| one_view(s, ids))? {
+            return Err(Violation { at_us: sim.now.0, what: format!("{nodes} nodes: the view change did not complete") });
+        }
+        let us = (sim.now.0 - at.0) as f64;
+        Ok(ViewChangeCost {
+            datagrams: (sim.net.sent - sent).saturating_sub((datagrams_rate * us) as u64),
+            bytes: (sim.net.bytes - bytes).saturating_sub((bytes_rate * us) as u64),
+            took: Duration::from_micros(sim.now.0 - at.0),
+        })
+    };
+    let last = nodes as NodeId;
+    let leave = measure(&mut sim, &all[..nodes - 1], &|s| s.leave(last))?;
+    let join = measure(&mut sim, &all, &|s| s.restart(last))?;
+    sim.check()?;
+    Ok((leave, join))
+}
+
 /// A random change: mostly valid, sometimes over the limited member's limit.
 fn random_change(rng: &mut ChaCha8Rng) -> Vec<(Param, u64)> {
     match rng.gen_range(0..6) {

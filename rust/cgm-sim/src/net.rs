@@ -53,6 +53,8 @@ pub struct Net {
     order: u64,
     /// Datagrams sent.
     pub sent: u64,
+    /// Bytes sent (datagram payloads, lost or not).
+    pub bytes: u64,
     /// Datagrams lost to faults or cuts.
     pub dropped: u64,
     /// Size in bytes of the largest datagram handed to [`Net::send`] (lost or not).
@@ -63,12 +65,13 @@ pub struct Net {
 impl Net {
     /// A network with the given faults.
     pub fn new(faults: NetFaults) -> Net {
-        Net { faults, queue: BinaryHeap::new(), cut: BTreeSet::new(), order: 0, sent: 0, dropped: 0, max_datagram: 0 }
+        Net { faults, queue: BinaryHeap::new(), cut: BTreeSet::new(), order: 0, sent: 0, bytes: 0, dropped: 0, max_datagram: 0 }
     }
 
     /// Sends one datagram at `now`, applying loss, duplication, delay and cuts.
     pub fn send(&mut self, rng: &mut ChaCha8Rng, now: Time, from: NodeId, to: NodeId, bytes: Vec<u8>) {
         self.sent += 1;
+        self.bytes += bytes.len() as u64;
         self.max_datagram = self.max_datagram.max(bytes.len());
         if self.cut.contains(&(from, to)) || rng.gen_bool(self.faults.loss.clamp(0.0, 1.0)) {
             self.dropped += 1;

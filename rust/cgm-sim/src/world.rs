@@ -304,6 +304,15 @@ impl Sim {
         self.drain(id);
     }
 
+    /// Makes a live node leave the group gracefully (see [`Core::leave`]).
+    pub fn leave(&mut self, id: NodeId) {
+        let now = self.now;
+        if let Some(core) = self.node(id).core.as_mut() {
+            core.leave(now);
+        }
+        self.drain(id);
+    }
+
     /// Proposes an application protocol at `id`.
     ///
     /// # Errors

@@ -79,6 +79,11 @@ struct Args {
     /// back to back on a fault-free group of --nodes members.
     #[arg(long)]
     throughput: Option<usize>,
+    /// Instead of a campaign, measure what one view change costs (datagrams,
+    /// bytes, time) in a fault-free group of --nodes members: a member
+    /// leaving, then rejoining.
+    #[arg(long, conflicts_with = "throughput")]
+    view_change_cost: bool,
     /// Write every host-visible event as JSON Lines (schema in the README):
     /// to this file for one seed, or to DIR/<seed>.jsonl when it is a directory.
     #[arg(long, value_name = "PATH")]
@@ -284,6 +289,28 @@ fn main() {
     if args.nodes == Some(0) {
         eprintln!("cgm-sim: --nodes must be at least 1");
         std::process::exit(2);
+    }
+    if args.view_change_cost {
+        let nodes = args.nodes.unwrap_or(5);
+        match cgm_sim::campaign::view_change_cost(nodes) {
+            Ok((leave, join)) => {
+                for (what, c) in [("a member leaves", leave), ("a member rejoins", join)] {
+                    println!(
+                        "view change at {nodes} members, {what}: {} datagrams, {} bytes ({:.1} datagrams and {:.0} bytes per member), {:.1?} simulated",
+                        c.datagrams,
+                        c.bytes,
+                        c.datagrams as f64 / nodes as f64,
+                        c.bytes as f64 / nodes as f64,
+                        c.took
+                    );
+                }
+                return;
+            }
+            Err(v) => {
+                println!("view change cost run failed: {v}");
+                std::process::exit(1);
+            }
+        }
     }
     if let Some(n) = args.throughput {
         let nodes = args.nodes.unwrap_or(5);
