@@ -18,7 +18,7 @@ from ._result import Result
 from ._types import (
     ChangeCompleted,
     Config,
-    DampedMember,
+    DampedStatus,
     Event,
     LinkStatus,
     PeerStatus,
@@ -73,7 +73,7 @@ __all__ = [
     "ProtocolInfo",
     "PeerStatus",
     "LinkStatus",
-    "DampedMember",
+    "DampedStatus",
     "Outcome",
     "ChangeOutcome",
     "MemberAck",

@@ -20,7 +20,7 @@ __all__ = [
     "ProtocolInfo",
     "PeerStatus",
     "LinkStatus",
-    "DampedMember",
+    "DampedStatus",
     "Status",
     "ViewChanged",
     "Suspected",
@@ -99,7 +99,7 @@ class LinkStatus:
 
 
 @dataclasses.dataclass(frozen=True)
-class DampedMember:
+class DampedStatus:
     """A member held out of the view for flapping (excluded again and again):
     it is readmitted only after its backoff."""
 
@@ -141,7 +141,7 @@ class Status:
     generation: int
     switch_over_pending: bool
     counters: Mapping[str, int] = dataclasses.field(hash=False)
-    damped: Tuple[DampedMember, ...]
+    damped: Tuple[DampedStatus, ...]
     text: str = dataclasses.field(repr=False, compare=False)
     _json: Mapping[str, Any] = dataclasses.field(default_factory=dict, repr=False, compare=False, hash=False)
 
@@ -192,7 +192,7 @@ class Status:
             switch_over_pending=d["switch_over_pending"],
             counters=_frozen_map(d["counters"]),
             damped=tuple(
-                DampedMember(id=x["id"], incarnation=x["incarnation"], exclusions=x["exclusions"], remaining=x["remaining_us"] / 1e6)
+                DampedStatus(id=x["id"], incarnation=x["incarnation"], exclusions=x["exclusions"], remaining=x["remaining_us"] / 1e6)
                 for x in d.get("damped", [])
             ),
             text=d["text"],

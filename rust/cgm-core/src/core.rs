@@ -244,7 +244,8 @@ impl Core {
             configured: self.cfg.params,
             generation: self.tuning.generation,
             counters,
-            damped: self.mem.damping.status(now),
+            // Only a view with quorum holds anyone out.
+            damped: if self.mem.view.quorum { self.mem.damping.status(now) } else { Vec::new() },
         }
     }
 

@@ -269,9 +269,22 @@ impl Membership {
     /// A member leaving tells every member itself, so each one suspects it
     /// here only: telling each other too cost a message per pair of members.
     pub(crate) fn on_leave_msg(&mut self, cx: &mut Cx<'_>, from: NodeId, view: ViewId, now: Time) {
-        if self.view.members.iter().any(|m| m.id == from) && from != cx.cfg.id && view <= self.view.id {
-            self.note_suspicion(cx, from, || "left the group".into());
+        let Some(&m) = self.view.members.iter().find(|m| m.id == from) else { return };
+        if from != cx.cfg.id && view <= self.view.id && self.note_suspicion(cx, from, || "left the group".into()) {
+            self.tell_next_leader(cx, &[m]);
             self.maybe_lead(cx, false, now);
+        }
+    }
+
+    /// Tells the member that leads the next view change (the lowest not
+    /// suspected), if another, of suspicions it may have missed: one message
+    /// per suspicion, where telling every member costs one per pair.
+    fn tell_next_leader(&mut self, cx: &mut Cx<'_>, suspected: &[Member]) {
+        let candidate = self.view.members.iter().find(|m| !self.suspects.contains(&m.id)).map(|m| m.id);
+        if let Some(c) = candidate.filter(|&c| c != cx.cfg.id) {
+            for &m in suspected {
+                let _ = cx.send(c, &Msg::Suspect { view: self.view.id, member: m }, true);
+            }
         }
     }
 
@@ -511,8 +524,10 @@ impl Membership {
                 // cut, say) counts as excluded: asking again and again, it
                 // would cost a view change each time.
                 let base = damping_base(&cx.tuning.params);
-                for m in g.members.iter().filter(|m| !answered(&m.id) && !self.view.members.iter().any(|v| v.id == m.id)) {
-                    self.damping.excluded(*m, now, base);
+                if self.view.quorum {
+                    for m in g.members.iter().filter(|m| !answered(&m.id) && !self.view.members.iter().any(|v| v.id == m.id)) {
+                        self.damping.excluded(*m, now, base);
+                    }
                 }
                 self.gathering = None;
                 for id in silent {
@@ -590,11 +605,15 @@ impl Membership {
                 }
             }
         }
-        if self.view.quorum && self.damping.holds(sender, now) {
-            // Held out for flapping: neither merged nor deferred to.
+        // Members held out for flapping are neither merged nor deferred to;
+        // the others a held coordinator probes for still are.
+        let held = |m: Member| self.view.quorum && self.damping.holds(m, now);
+        let sender_held = held(sender);
+        let members: Vec<Member> = members.into_iter().filter(|&m| !held(m)).collect();
+        if sender_held && members.is_empty() {
             return;
         }
-        if let Some(&old) = self.view.members.iter().find(|m| m.id == sender.id) {
+        if let Some(&old) = self.view.members.iter().find(|m| m.id == sender.id).filter(|_| !sender_held) {
             if old.inc < sender.inc {
                 // It restarted: the old incarnation is gone, the new one joins.
                 self.joiners.insert(sender.id, sender);
@@ -603,7 +622,8 @@ impl Membership {
             return;
         }
         let coordinator = self.view.members.first().map(|m| m.id) == Some(cx.cfg.id);
-        let their_lowest = members.iter().map(|m| m.id).min().unwrap_or(sender.id).min(sender.id);
+        let prober = (!sender_held).then_some(sender);
+        let their_lowest = members.iter().chain(&prober).map(|m| m.id).min().expect("a member or the prober");
         if their_lowest < cx.cfg.id {
             self.lower_probe_at = Some(now);
         }
@@ -613,11 +633,10 @@ impl Membership {
             return;
         }
         let mut added = false;
-        for m in members.into_iter().chain(std::iter::once(sender)) {
+        for m in members.into_iter().chain(prober) {
             // A probe from a stale view may name an older life of a joiner.
             let older = self.joiners.get(&m.id).is_some_and(|j| j.inc > m.inc);
-            let held = self.view.quorum && self.damping.holds(m, now);
-            if !cx.cfg.nodes.contains(&m.id) || self.view.members.iter().any(|v| v.id == m.id) || older || held {
+            if !cx.cfg.nodes.contains(&m.id) || self.view.members.iter().any(|v| v.id == m.id) || older {
                 continue;
             }
             self.learn_member(cx, m);
@@ -662,13 +681,8 @@ impl Membership {
             }
         }
         // The member that leads the view change without them may have missed
-        // the probe: tell it (one message per member, not everyone).
-        let candidate = self.view.members.iter().find(|m| !self.suspects.contains(&m.id)).map(|m| m.id);
-        if let Some(c) = candidate.filter(|&c| c != me) {
-            for m in news {
-                let _ = cx.send(c, &Msg::Suspect { view: self.view.id, member: m }, true);
-            }
-        }
+        // the probe.
+        self.tell_next_leader(cx, &news);
         // Promised to a live merge from outside, which takes this member in:
         // leading a view change now would only stop it.
         let merging = self.fenced_by().is_some_and(|l| l != me && !self.view.members.iter().any(|m| m.id == l));

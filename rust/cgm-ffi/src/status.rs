@@ -821,7 +821,7 @@ pub extern "C" fn cgm_status_damped(
         id.write(d.id);
         incarnation.write(d.inc);
         exclusions.write(d.exclusions);
-        remaining.write(d.until.saturating_since(s.at).as_micros() as u64);
+        remaining.write(us(d.until.saturating_since(s.at)));
         Ok(())
     })
 }
