@@ -284,6 +284,28 @@ class Checks(unittest.TestCase):
         out = self.assertViolation(h, "P4", len(h.events))
         self.assertIn("previous committed", out)
 
+    def test_p4_chain_passes_over_a_change_told_as_the_members_own_fate(self):
+        # node 2 learns its proposal 2:2 committed at generation 2 (cut off),
+        # takes generation 2's values with the next view, is not told 2:2
+        # again (once, P1L), and then commits generation 3: no gap
+        h = H(2)
+        h.all_views([1, 2])
+        h.change([1, 2], 1, "1:1", 1, V1)
+        h.t += 1
+        h.values(1, 2, V2, t=h.t).outcome(1, 2, "2:2", kind="param-change", generation=2, t=h.t)
+        h.outcome(2, 2, "2:2", kind="param-change", generation=2, learned=True)
+        h.t += 1
+        h.values(2, 2, V2, t=h.t).view(2, [1, 2], epoch=2, t=h.t)
+        h.t += 1
+        h.values(1, 3, V1, t=h.t).outcome(1, 3, "1:3", kind="param-change", generation=3, t=h.t)
+        h.t += 1
+        h.values(2, 3, V1, t=h.t).outcome(2, 3, "1:3", kind="param-change", generation=3, t=h.t)
+        rc, out = run(h.events)
+        self.assertNotIn("[P4]", out)
+        # without the learned fate the same gap is a violation
+        h.events = [e for e in h.events if not e.get("learned")]
+        self.assertIn("[P4]", run(h.events)[1])
+
     def test_p5_committed_change_without_values(self):
         h = good()
         h.everyone([2, 3], 9, "1:7", kind="param-change", generation=2, committed=False)
