@@ -531,7 +531,7 @@ impl Core {
             add(self.ring.next_deadline());
             add(self.mem.next_deadline());
             add(self.eng.next_deadline());
-            add(self.eng.relay_deadline(&self.cfg, &self.mem.view, &self.tuning.params));
+            add(self.eng.relay_deadline(&self.cfg, &self.tuning.params));
         }
         t
     }

@@ -165,6 +165,19 @@ impl Engine {
         self.outcomes.get(&pid)
     }
 
+    /// A copy of this engine without its outcome history, to compute a view
+    /// change report on. The history only keeps the host from being told an
+    /// outcome twice, so the report does not depend on it; and it holds up to
+    /// [`OUTCOME_MEMORY`] outcomes with every member's status, so copying it
+    /// made each report cost O(N) times that in a large group.
+    pub(crate) fn copy_without_history(&mut self) -> Engine {
+        let outcomes = std::mem::take(&mut self.outcomes);
+        let order = std::mem::take(&mut self.outcome_order);
+        let copy = self.clone();
+        (self.outcomes, self.outcome_order) = (outcomes, order);
+        copy
+    }
+
     pub(crate) fn protocol_info(&self) -> Option<ProtocolInfo> {
         self.running.as_ref().map(|r| ProtocolInfo {
             seq: r.entry.seq,
@@ -731,11 +744,11 @@ impl Engine {
 
     /// The highest sequence number every member of the view decided (see
     /// [`crate::progress::Progress::stable_mark`]).
-    pub(crate) fn stable(&self, cfg: &Config, view: &View) -> u64 {
+    pub(crate) fn stable(&self, cfg: &Config) -> u64 {
         if cfg.flawed("report-on-decision") {
             return self.completed;
         }
-        self.progress.stable_mark(self.completed, view.ids(), cfg.id)
+        self.progress.stable_mark(self.completed)
     }
 
     /// Reports to the host every decided protocol that is now final.
@@ -743,7 +756,7 @@ impl Engine {
         if !cx.view.quorum || self.unreported.is_empty() {
             return;
         }
-        let stable = self.stable(cx.cfg, cx.view);
+        let stable = self.stable(cx.cfg);
         self.report_upto(stable, cx.cfg.id, &mut cx.net.events, &mut cx.net.counters);
     }
 
@@ -793,19 +806,14 @@ impl Engine {
         }
     }
 
-    /// The last round every member, this one included, ACKed.
-    fn acked_by_all(&self, view: &View, me: NodeId) -> u64 {
-        self.progress.acked_by_all(view.ids(), me)
-    }
-
     /// When the kept ACKs are due to be passed on: at once when the round
     /// every member ACKed advanced since the last relay (the relay completes
     /// it everywhere else), else once the oldest has waited the
     /// delayed-acknowledgement time, so the ACKs of a round stuck on one
     /// member still show in every member's status.
-    pub(crate) fn relay_deadline(&self, cfg: &Config, view: &View, params: &Params) -> Option<Time> {
+    pub(crate) fn relay_deadline(&self, cfg: &Config, params: &Params) -> Option<Time> {
         let since = self.relay_since?;
-        let advanced = self.acked_by_all(view, cfg.id) > self.relayed_upto || self.stable(cfg, view) > self.relayed_stable;
+        let advanced = self.progress.acked_by_all() > self.relayed_upto || self.stable(cfg) > self.relayed_stable;
         Some(if advanced { since } else { since + crate::net::limits(params).ack_delay() })
     }
 
@@ -818,14 +826,14 @@ impl Engine {
             self.relay_since = None;
             return;
         }
-        if self.relay_deadline(cx.cfg, cx.view, &cx.tuning.params).is_none_or(|t| t > now) {
+        if self.relay_deadline(cx.cfg, &cx.tuning.params).is_none_or(|t| t > now) {
             return;
         }
         let acks = std::mem::take(&mut self.relay);
         let marks = std::mem::take(&mut self.relay_marks);
         self.relay_since = None;
-        self.relayed_upto = self.acked_by_all(cx.view, cx.cfg.id);
-        self.relayed_stable = self.stable(cx.cfg, cx.view);
+        self.relayed_upto = self.progress.acked_by_all();
+        self.relayed_stable = self.stable(cx.cfg);
         let view = cx.view.id;
         let others: Vec<NodeId> = cx.view.members.iter().map(|m| m.id).filter(|&id| id != cx.cfg.id).collect();
         for id in others {

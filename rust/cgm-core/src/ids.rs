@@ -115,7 +115,7 @@ impl ProtocolBody {
 }
 
 /// What a member says about itself in an ACK.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AckStatus {
     /// Receipt only.
     Received,
@@ -133,7 +133,7 @@ impl AckStatus {
 }
 
 /// How a protocol ended, identical on every member that completed it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Outcome {
     /// The protocol's position in the total order.
     pub seq: u64,

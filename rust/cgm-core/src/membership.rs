@@ -106,6 +106,10 @@ pub(crate) struct Membership {
     /// When a coordinator with a lower id than this member last probed it: that
     /// one merges everybody, so this member leads no merge meanwhile.
     lower_probe_at: Option<Time>,
+    /// When this member last gave up leading a view change because a member
+    /// had promised one of a leader with a lower id: it leads none for as
+    /// long as a gathering may run (see [`Membership::on_prepare_refused`]).
+    yielded_at: Option<Time>,
     /// Members excluded again and again, held out for a backoff.
     pub(crate) damping: Damping,
 }
@@ -131,6 +135,7 @@ impl Membership {
             next_probe: now,
             escalate_at: None,
             lower_probe_at: None,
+            yielded_at: None,
             damping: Damping::default(),
         }
     }
@@ -301,6 +306,9 @@ impl Membership {
         if members.first().map(|m| m.id) != Some(cx.cfg.id) {
             return;
         }
+        if self.yielded_at.is_some_and(|t| now.saturating_since(t) < gathering_cap(view_change_timeout(&cx.tuning.params))) {
+            return;
+        }
         for j in self.joiners.values() {
             if !self.suspects.contains(&j.id) && !members.iter().any(|m| m.id == j.id) {
                 members.push(*j);
@@ -411,7 +419,7 @@ impl Membership {
 
     /// This member's flush state for a view change leader: as it would be
     /// with the views it accepted installed.
-    fn report(&self, cx: &Cx<'_>) -> Report {
+    fn report(&self, cx: &mut Cx<'_>) -> Report {
         let Some(top) = self.accepted.last() else {
             return self.report_of(
                 cx.eng,
@@ -421,7 +429,7 @@ impl Membership {
                 Vec::new(),
             );
         };
-        let mut eng = cx.eng.clone();
+        let mut eng = cx.eng.copy_without_history();
         let (mut events, mut counters) = (VecDeque::new(), Counters::default());
         for nv in &self.accepted {
             take_lineage(&mut eng, cx.cfg.id, nv, &mut events, &mut counters);
@@ -503,11 +511,23 @@ impl Membership {
         self.try_decide(cx, now);
     }
 
-    /// A leader whose `Prepare` was refused learns the epoch it must beat.
+    /// A leader whose `Prepare` was refused learns the epoch it must beat, and
+    /// outbids it, unless the view change the member promised has a leader
+    /// with a lower id: then this member yields to that one. Two leaders that
+    /// both outbid restart each other's gathering at every answer: at 64
+    /// members, one 20-second run sent 1.8 million `Prepare`s. Yielding, this
+    /// member stays fenced by its own view id until the other leader prepares
+    /// it or its fence runs out (then it leads again, see `on_timeout`).
     pub(crate) fn on_prepare_refused(&mut self, cx: &mut Cx<'_>, sender: Member, vid: ViewId, promised: ViewId, now: Time) {
         let Some(g) = self.gathering.as_ref() else { return };
         // A member the gathering dropped since may still answer its `Prepare`.
         if g.vid != vid || g.decided.is_some() || !g.members.contains(&sender) {
+            return;
+        }
+        if promised.leader < cx.cfg.id {
+            log::debug!("node {}: yields view change {vid} to {promised}, promised by member {}", cx.cfg.id, sender.id);
+            self.gathering = None;
+            self.yielded_at = Some(now);
             return;
         }
         let members = g.members.clone();
@@ -812,7 +832,7 @@ impl Membership {
             self.escalate_at = None;
             self.joiners.clear();
         }
-        cx.eng.progress.new_view();
+        cx.eng.progress.new_view(nv.members.iter().map(|m| m.id), cx.cfg.id);
         for m in &nv.members {
             if m.id != cx.cfg.id {
                 self.learn_member(cx, *m);

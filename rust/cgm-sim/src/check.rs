@@ -68,7 +68,7 @@ pub struct History {
 fn digest(o: &Outcome) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    format!("{o:?}").hash(&mut h);
+    o.hash(&mut h);
     h.finish()
 }
 
