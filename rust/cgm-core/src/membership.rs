@@ -580,9 +580,13 @@ impl Membership {
             // A suspicion the leader candidate did not act on: suspect the candidate too.
             self.escalate_at = None;
             let candidate = self.view.members.iter().find(|m| !self.suspects.contains(&m.id) && m.id != cx.cfg.id).copied();
-            // A candidate this member promised is leading: its fence
-            // deadline, not this, tells whether it went silent.
-            let leading = self.gathering.is_some() || self.fenced_by().is_some_and(|l| candidate.is_some_and(|c| c.id == l));
+            // A view change this member promised is under way, whoever leads
+            // it: its fence deadline, not this, tells whether its leader went
+            // silent. Suspecting the candidate meanwhile (its `Prepare` may
+            // just be late) tells every member to drop it, and in a large
+            // group one impatient member after another cost the group leader
+            // after leader.
+            let leading = self.gathering.is_some() || self.fenced_by().is_some();
             if let Some(c) = candidate.filter(|c| c.id < cx.cfg.id && !leading) {
                 self.suspect(cx, c, "did not lead the view change for a suspected member", now);
             }

@@ -102,6 +102,9 @@ pub struct Seen {
 impl Seen {
     /// The part of a status the crash points look at.
     pub fn of(s: &Status) -> Seen {
+        // By id: looking each member up in the list made this quadratic,
+        // and it runs at every step of an armed node.
+        let rounds: std::collections::BTreeMap<_, _> = s.peers.iter().map(|p| (p.id, p.last_ack_round)).collect();
         Seen {
             protocol: s.protocol.as_ref().map(|p| (p.seq, p.round_index)),
             acked_round: s.acked_round,
@@ -111,7 +114,7 @@ impl Seen {
                 .members
                 .iter()
                 .filter(|m| m.id != s.node)
-                .map(|m| s.peers.iter().find(|p| p.id == m.id).map_or(0, |p| p.last_ack_round))
+                .map(|m| rounds.get(&m.id).copied().unwrap_or(0))
                 .fold(s.acked_round, u64::min),
         }
     }
