@@ -207,11 +207,12 @@ impl Core {
             .filter(|m| m.id != self.cfg.id)
             .map(|m| {
                 let p = self.net.peers.get(&m.id);
+                let progress = self.eng.progress.peer(m.id);
                 PeerStatus {
                     id: m.id,
                     inc: m.inc,
-                    last_ack_round: self.eng.progress.peer(m.id).ack_round,
-                    last_heard: self.eng.progress.peer(m.id).last_heard,
+                    last_ack_round: progress.ack_round,
+                    last_heard: progress.last_heard,
                     queued: p.map_or(0, |p| p.channel.queued() as u64),
                     in_flight: p.map_or(0, |p| p.channel.in_flight() as u64),
                 }

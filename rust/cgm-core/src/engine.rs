@@ -63,7 +63,7 @@ pub(crate) struct Running {
     pub(crate) round: u64,
     pub(crate) step: Step,
     pub(crate) step_since: Time,
-    /// Members of the view (ids) whose ACKs are needed.
+    /// Members of the view (ids, sorted) whose ACKs are needed.
     pub(crate) members: Vec<NodeId>,
     /// Members (me included) that have not ACKed the current round.
     pub(crate) missing: usize,
@@ -490,7 +490,7 @@ impl Engine {
             self.acks.insert((round, from), status);
         }
         if let Some(r) = self.running.as_mut() {
-            if before < r.round && round >= r.round && r.members.contains(&from) {
+            if before < r.round && round >= r.round && r.members.binary_search(&from).is_ok() {
                 r.missing = r.missing.saturating_sub(1);
             }
         }
@@ -795,12 +795,12 @@ impl Engine {
             return;
         }
         for (member, m) in marks {
-            if member != cx.cfg.id && cx.view.members.iter().any(|v| v.id == member) {
+            if member != cx.cfg.id && cx.view.member(member).is_some() {
                 self.on_marks(cx, member, m, now);
             }
         }
         for a in acks {
-            if a.member != cx.cfg.id && cx.view.members.iter().any(|m| m.id == a.member) {
+            if a.member != cx.cfg.id && cx.view.member(a.member).is_some() {
                 self.on_ack(cx, a.member, a.round, a.status, now);
             }
         }

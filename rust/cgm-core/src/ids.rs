@@ -170,4 +170,15 @@ impl View {
     pub(crate) fn ids(&self) -> impl Iterator<Item = NodeId> + '_ {
         self.members.iter().map(|m| m.id)
     }
+
+    /// The member with this id, if it is in the view: a binary search, as
+    /// members are sorted by id and this runs for every message received.
+    pub(crate) fn member(&self, id: NodeId) -> Option<Member> {
+        self.members.binary_search_by_key(&id, |m| m.id).ok().map(|i| self.members[i])
+    }
+
+    /// Whether `m`, in that incarnation, is a member.
+    pub(crate) fn holds(&self, m: Member) -> bool {
+        self.member(m.id) == Some(m)
+    }
 }

@@ -150,7 +150,7 @@ impl Membership {
     /// that restarted can reuse a view id its previous life had used, and a
     /// message of that life must not count in the new view).
     fn accepts(&self, view: ViewId, from: Member) -> bool {
-        view == self.view.id && self.view.members.contains(&from)
+        view == self.view.id && self.view.holds(from)
     }
 
     /// Keeps a message of a future view for replay at its install; drops
@@ -189,7 +189,7 @@ impl Membership {
     }
 
     fn is_member(&self, m: Member) -> bool {
-        self.view.members.contains(&m)
+        self.view.holds(m)
     }
 }
 
@@ -467,7 +467,7 @@ impl Membership {
         let from = sender.id;
         // A leader from outside the view may only be merging it in: then it has
         // a lower id than this view's coordinator (or this view has no quorum).
-        let outsider = !self.view.members.iter().any(|m| m.id == from);
+        let outsider = self.view.member(from).is_none();
         let coordinator = self.view.members.first().map_or(NodeId::MAX, |m| m.id);
         if outsider && self.view.quorum && (from > coordinator || self.damping.holds(sender, now)) {
             return;
@@ -827,7 +827,10 @@ impl Membership {
                 self.damping.excluded(*m, now, base);
             }
         }
-        self.view = View { id: nv.vid, members: nv.members.clone(), quorum: nv.quorum };
+        let mut members = nv.members.clone();
+        // Sorted by id whoever built it: lookups in a view are binary searches.
+        members.sort_unstable();
+        self.view = View { id: nv.vid, members, quorum: nv.quorum };
         if self.promised <= nv.vid {
             self.promised = nv.vid;
             self.fence_deadline = None;

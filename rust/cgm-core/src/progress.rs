@@ -102,7 +102,7 @@ impl Progress {
         let before = p.ack_round;
         p.ack_round = before.max(round);
         if round > before && self.in_view(id) && self.acked.rose_from(before) {
-            self.recompute();
+            self.acked = self.floor(|p| p.ack_round);
         }
         Some(before)
     }
@@ -116,7 +116,7 @@ impl Progress {
         p.marks.told = p.marks.told.max(marks.told);
         let known = p.marks;
         if known.done > before && self.in_view(id) && self.done.rose_from(before) {
-            self.recompute();
+            self.done = self.floor(|p| p.marks.done);
         }
         Some(known)
     }
@@ -138,8 +138,13 @@ impl Progress {
     }
 
     fn recompute(&mut self) {
-        self.acked = Floor::over(self.view.iter().map(|&id| self.peer(id).ack_round));
-        self.done = Floor::over(self.view.iter().map(|&id| self.peer(id).marks.done));
+        self.acked = self.floor(|p| p.ack_round);
+        self.done = self.floor(|p| p.marks.done);
+    }
+
+    /// The floor of one figure over the view, scanned.
+    fn floor(&self, figure: fn(&PeerProgress) -> u64) -> Floor {
+        Floor::over(self.view.iter().map(|&id| figure(&self.peer(id))))
     }
 
     /// The members among `members` (this one, `me`, aside) that have not

@@ -209,7 +209,7 @@ impl Ring {
         now: Time,
     ) {
         let sender = Member { id: h.from, inc: h.from_inc };
-        if !view.members.contains(&sender) {
+        if !view.holds(sender) {
             // Not a member of this view: no ACK, so a member cut off from the view
             // stops believing in it and rejoins.
             return;
