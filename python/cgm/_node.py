@@ -234,7 +234,11 @@ class Node:
         return ChangeOutcome._from_native(self._native.propose(pairs, txid, seconds(timeout)))
 
     def outcome(self, proposal: Tuple[int, int], timeout: Seconds = 5.0) -> Outcome:
-        """Waits for the outcome of a proposal (``Timeout.proposal``)."""
+        """Waits for the outcome of a proposal (``Timeout.proposal``).
+
+        A member remembers its last 4,096 outcomes; only the last 16 keep
+        every member's status, so an older one comes back with empty
+        ``statuses`` (its verdict is whole)."""
         node, txid = proposal
         return Outcome._from_native(self._native.outcome(node, txid, seconds(timeout)))
 

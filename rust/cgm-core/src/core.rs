@@ -178,7 +178,10 @@ impl Core {
         }
     }
 
-    /// The outcome of a proposal, if this member completed it recently.
+    /// The outcome of a proposal, if this member reported it among its last
+    /// 4,096 outcomes. Only the last 16 keep every member's status; an older
+    /// one has an empty `statuses` (its verdict is whole), so a large group's
+    /// history costs little per member.
     pub fn outcome(&self, pid: ProposalId) -> Option<&Outcome> {
         self.eng.outcome(pid)
     }

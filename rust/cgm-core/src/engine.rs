@@ -30,6 +30,13 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 /// table, not this memory, is what keeps proposals from running twice).
 const OUTCOME_MEMORY: usize = 4_096;
 
+/// Of those, the latest this many keep every member's status. An outcome
+/// holds one status per member, so a history of [`OUTCOME_MEMORY`] full
+/// outcomes cost 128 KiB per peer; older ones keep their verdict
+/// (sequence, committed, generation, reason) and lose the statuses, which
+/// the host was told with the outcome itself.
+const STATUS_MEMORY: usize = 16;
+
 /// Whether every round of a protocol is ACKed without a local step.
 fn needs_no_step(body: &ProtocolBody) -> bool {
     matches!(body, ProtocolBody::App(app) if app.wait.is_none())
@@ -245,6 +252,10 @@ impl Engine {
         self.outstanding.remove(&o.pid);
         if self.outcomes.insert(o.pid, o.clone()).is_none() {
             self.outcome_order.push_back(o.pid);
+            let aged = self.outcome_order.len().checked_sub(STATUS_MEMORY + 1).and_then(|i| self.outcome_order.get(i));
+            if let Some(old) = aged.and_then(|pid| self.outcomes.get_mut(pid)) {
+                old.statuses = Vec::new();
+            }
         }
         while self.outcome_order.len() > OUTCOME_MEMORY {
             if let Some(old) = self.outcome_order.pop_front() {

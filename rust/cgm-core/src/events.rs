@@ -1,6 +1,6 @@
 //! [`Event`]: what the core tells its host.
 
-use crate::ids::{NodeId, Outcome, Resource, ViewId};
+use crate::ids::{Member, NodeId, Outcome, Resource, ViewId};
 use crate::params::Params;
 use crate::status::Status;
 
@@ -17,8 +17,10 @@ pub enum Event {
     ViewChanged {
         /// Its id.
         view: ViewId,
-        /// Its members' ids.
-        members: Vec<NodeId>,
+        /// Its members, each with the incarnation it has in the view. A
+        /// member restarted without its state may reuse a view id of its
+        /// earlier life for another view; the incarnations tell them apart.
+        members: Vec<Member>,
         /// Whether it holds a quorum.
         quorum: bool,
         /// This member was outside the view's lineage and took its state by

@@ -902,7 +902,7 @@ impl Membership {
         );
         cx.net.events.push_back(Event::ViewChanged {
             view: nv.vid,
-            members: nv.members.iter().map(|m| m.id).collect(),
+            members: nv.members.clone(),
             quorum: nv.quorum,
             transferred: nv.quorum && !nv.base.contains(&cx.cfg.id),
         });

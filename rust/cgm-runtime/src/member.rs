@@ -392,7 +392,7 @@ impl Member {
         let now = self.now();
         match e {
             Event::ViewChanged { view, members, quorum, .. } => {
-                self.shared.events.push(NodeEvent::ViewChanged { view, members, quorum });
+                self.shared.events.push(NodeEvent::ViewChanged { view, members: members.iter().map(|m| m.id).collect(), quorum });
             }
             Event::Suspected { member, reason } => self.shared.events.push(NodeEvent::Suspected { member, reason }),
             Event::Completed(o) | Event::OutcomeLearned(o) => {

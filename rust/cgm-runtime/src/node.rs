@@ -206,6 +206,8 @@ impl Node {
     }
 
     /// Waits for the outcome of proposal `pid` (for example one whose caller timed out).
+    /// An outcome older than the member's last 16 comes back without
+    /// `statuses` (see `cgm_core::Core::outcome`).
     ///
     /// # Errors
     /// [`Error::Timeout`] naming it; [`Error::ShutDown`].

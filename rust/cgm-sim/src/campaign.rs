@@ -427,13 +427,19 @@ fn partition(sim: &mut Sim, rng: &mut ChaCha8Rng) {
 
 /// Simulator speed: `protocols` one-round application protocols proposed
 /// round-robin by every member of a fault-free group of `nodes`, all at once.
-/// `on_formed` sees the group once it formed one view, before the protocols
-/// (the `cgm-sim` tool measures memory there). Returns the wall-clock time
-/// to run them on every member.
+/// `on_formed` sees the group once it formed one view, before the protocols,
+/// and `on_done` once every member completed them (the `cgm-sim` tool
+/// measures memory at both). Returns the wall-clock time to run them on
+/// every member.
 ///
 /// # Errors
 /// A broken invariant, or the protocols not completing.
-pub fn throughput(nodes: usize, protocols: usize, on_formed: &mut dyn FnMut(&Sim)) -> Result<Duration, Violation> {
+pub fn throughput(
+    nodes: usize,
+    protocols: usize,
+    on_formed: &mut dyn FnMut(&Sim),
+    on_done: &mut dyn FnMut(&mut Sim),
+) -> Result<Duration, Violation> {
     let mut sim = Sim::new(SimConfig::new(nodes, 0));
     let formed =
         sim.run_until(Duration::from_secs(60), |s| s.ids().iter().all(|&id| s.core(id).members().len() == nodes && s.core(id).is_idle()))?;
@@ -452,7 +458,9 @@ pub fn throughput(nodes: usize, protocols: usize, on_formed: &mut dyn FnMut(&Sim
         return Err(Violation { at_us: sim.now.0, what: "protocols did not complete".into() });
     }
     sim.check()?;
-    Ok(start.elapsed())
+    let took = start.elapsed();
+    on_done(&mut sim);
+    Ok(took)
 }
 
 /// What one view change cost the network: datagrams and bytes sent (minus

@@ -34,7 +34,7 @@
 //! shows how often that happened.
 
 use cgm_core::AckStatus;
-use cgm_core::{NodeId, Outcome, Params, Phase, ProposalId, Status, ViewId};
+use cgm_core::{Member, NodeId, Outcome, Params, Phase, ProposalId, Status, ViewId};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -111,8 +111,10 @@ pub struct Checker {
     ran: BTreeMap<NodeId, BTreeSet<ProposalId>>,
     /// The current era (see the module docs).
     pub era: u64,
-    /// The newest view with quorum anyone installed.
-    head: Option<ViewId>,
+    /// The newest view with quorum anyone installed, with its members'
+    /// incarnations: a member restarted without its state may reuse a view
+    /// id of its earlier life for another view.
+    head: Option<(ViewId, Vec<Member>)>,
     /// Its members not crashed since (they hold its state, installed or
     /// only accepted).
     holders: BTreeSet<NodeId>,
@@ -132,23 +134,25 @@ impl Checker {
     }
 
     /// A node installed a view with `members`; with quorum, its members hold
-    /// the cluster's state. A new view with quorum installed once every
-    /// member of the newest one crashed starts a new era. A view older than
+    /// the cluster's state, those of them that are `live` (running in the
+    /// incarnation the view names: one that crashed before the view was
+    /// installed never held it). A new view with quorum installed once every
+    /// holder of the newest one crashed starts a new era. A view older than
     /// the newest, installed late (an ancestor a member had accepted), does
     /// not make its members holders of the newest state.
-    pub fn installed(&mut self, view: ViewId, members: &[NodeId], quorum: bool) {
-        if !quorum || self.head == Some(view) {
+    pub fn installed(&mut self, view: ViewId, members: &[Member], quorum: bool, live: impl Fn(Member) -> bool) {
+        if !quorum || self.head.as_ref().is_some_and(|(v, m)| *v == view && m == members) {
             return;
         }
         let lost = self.head.is_some() && self.holders.is_empty();
-        if !lost && self.head.is_some_and(|head| view < head) {
+        if !lost && self.head.as_ref().is_some_and(|(head, _)| view < *head) {
             return;
         }
         if lost {
             self.era += 1;
         }
-        self.head = Some(view);
-        self.holders = members.iter().copied().collect();
+        self.head = Some((view, members.to_vec()));
+        self.holders = members.iter().filter(|&&m| live(m)).map(|m| m.id).collect();
     }
 
     /// A node reported an outcome to its host (a protocol it completed, or
@@ -332,5 +336,50 @@ impl Checker {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V17: ViewId = ViewId { epoch: 17, leader: 1 };
+
+    fn m(id: NodeId, inc: u64) -> Member {
+        Member { id, inc }
+    }
+
+    /// Seed 8301454 at 3 members: leader 1 crashed while installing 17.1
+    /// {1, 3}; 3 installed it, then crashed; 1, restarted, formed another
+    /// 17.1 with every node (quorum without the lost state).
+    #[test]
+    fn a_view_id_reused_by_a_restarted_leader_for_another_view_starts_an_era_once_its_holders_crashed() {
+        let mut c = Checker::default();
+        c.installed(V17, &[m(1, 3), m(3, 2)], true, |_| true);
+        c.crashed(1);
+        c.crashed(3);
+        c.installed(V17, &[m(1, 4), m(2, 2), m(3, 3)], true, |_| true);
+        assert_eq!(c.era, 1);
+        // Its other members installing it too is the same view.
+        c.installed(V17, &[m(1, 4), m(2, 2), m(3, 3)], true, |_| true);
+        assert_eq!(c.era, 1);
+    }
+
+    #[test]
+    fn a_member_down_when_a_view_is_installed_never_holds_it() {
+        let mut c = Checker::default();
+        c.installed(V17, &[m(1, 3), m(3, 2)], true, |x| x.id != 1);
+        c.crashed(3);
+        c.installed(ViewId { epoch: 18, leader: 2 }, &[m(1, 4), m(2, 2), m(3, 3)], true, |_| true);
+        assert_eq!(c.era, 1);
+    }
+
+    #[test]
+    fn a_holder_alive_keeps_the_era() {
+        let mut c = Checker::default();
+        c.installed(V17, &[m(1, 3), m(3, 2)], true, |_| true);
+        c.crashed(1);
+        c.installed(ViewId { epoch: 18, leader: 2 }, &[m(2, 2), m(3, 2)], true, |_| true);
+        assert_eq!(c.era, 0);
     }
 }

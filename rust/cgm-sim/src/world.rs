@@ -6,7 +6,7 @@ use crate::crash::{self, CrashPoint, Seen};
 use crate::history::HistoryLog;
 use crate::net::{Net, NetFaults};
 use cgm_core::{
-    AppProtocol, Config, Core, Dest, Error, Event, LocalLimits, NodeId, Outcome, Param, Params, ProposalId, Resource, Status, Time,
+    AppProtocol, Config, Core, Dest, Error, Event, LocalLimits, Member, NodeId, Outcome, Param, Params, ProposalId, Resource, Status, Time,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -549,11 +549,14 @@ impl Sim {
             Event::ViewChanged { view, members, quorum, transferred } => {
                 (id, view).hash(&mut self.trace);
                 self.node(id).views += 1;
-                self.history.view(now, id, inc, view, &members, quorum, transferred);
+                let ids: Vec<NodeId> = members.iter().map(|m| m.id).collect();
+                self.history.view(now, id, inc, view, &ids, quorum, transferred);
                 if transferred {
                     self.checker.transferred(id);
                 }
-                self.checker.installed(view, &members, quorum);
+                let nodes = &self.nodes;
+                let live = |m: Member| nodes.get(m.id as usize - 1).is_some_and(|n| n.core.is_some() && n.inc == m.inc);
+                self.checker.installed(view, &members, quorum, live);
             }
             Event::Suspected { member, reason } => self.node(id).suspicions.push((member, reason)),
             Event::LocalWait { token, resource, body, seq, .. } => {

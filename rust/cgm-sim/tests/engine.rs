@@ -983,3 +983,27 @@ fn views_of_four_or_more_route_acks_through_the_coordinator() {
     assert!(five <= 21.0, "5 members: {five:.1} datagrams per protocol; member to member costs 40");
     assert!(three >= 12.0, "3 members: {three:.1} datagrams per protocol, fewer than member-to-member ACKs and Dones need");
 }
+
+// ----- outcome memory ---------------------------------------------------------
+
+/// A member remembers its recent outcomes whole and older ones by verdict
+/// only: the statuses (one per member) of an outcome past the latest 16 are
+/// dropped, so a large group's outcome history stays small per peer.
+#[test]
+fn only_the_latest_outcomes_keep_every_members_status() {
+    for_each_seed("only_the_latest_outcomes_keep_every_members_status", 0..2, |seed| {
+        let mut sim = formed(seed, mild())?;
+        let all = sim.ids();
+        let props = run_protocols(&mut sim, &[1], &all, 20, "history")?;
+        for &m in &all {
+            for (i, (_, pid)) in props.iter().enumerate() {
+                let o = sim.core(m).outcome(*pid).ok_or_else(|| format!("member {m} forgot {pid}"))?;
+                let whole = i >= props.len() - 16;
+                if o.statuses.is_empty() == whole || !o.committed {
+                    return Err(format!("member {m}, outcome {i} of 20: {o:?}"));
+                }
+            }
+        }
+        Ok(())
+    });
+}

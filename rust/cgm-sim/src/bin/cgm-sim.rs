@@ -314,19 +314,28 @@ fn main() {
     }
     if let Some(n) = args.throughput {
         let nodes = args.nodes.unwrap_or(5);
+        let peers = nodes.saturating_sub(1).max(1);
         let mut per_member = 0;
         // Everything on the heap once the group formed, the simulator's own
         // network, timers and checker included: an upper bound on a core's share.
-        let mut measure = |_: &cgm_sim::Sim| per_member = LIVE_BYTES.load(Ordering::Relaxed) / nodes;
-        match cgm_sim::campaign::throughput(nodes, n, &mut measure) {
+        let mut formed = |_: &cgm_sim::Sim| per_member = LIVE_BYTES.load(Ordering::Relaxed) / nodes;
+        // One core's own heap after the run (its outcome history full when
+        // the run was long enough): what dropping it frees.
+        let mut core_bytes = 0;
+        let mut done = |sim: &mut cgm_sim::Sim| {
+            let before = LIVE_BYTES.load(Ordering::Relaxed);
+            drop(sim.nodes[nodes - 1].core.take());
+            core_bytes = before.saturating_sub(LIVE_BYTES.load(Ordering::Relaxed));
+        };
+        match cgm_sim::campaign::throughput(nodes, n, &mut formed, &mut done) {
             Ok(t) => {
-                let peers = nodes.saturating_sub(1).max(1);
                 println!(
-                    "{n} protocols on {nodes} members in {:.2}s: {:.0} simulated protocols/s of real time, {:.1} µs of real time per protocol per member; heap {per_member} bytes per member once formed ({} bytes per peer)",
+                    "{n} protocols on {nodes} members in {:.2}s: {:.0} simulated protocols/s of real time, {:.1} µs of real time per protocol per member; heap {per_member} bytes per member once formed ({} bytes per peer); one core after the run: {core_bytes} bytes ({} per peer)",
                     t.as_secs_f64(),
                     n as f64 / t.as_secs_f64(),
                     t.as_secs_f64() * 1e6 / n as f64 / nodes as f64,
-                    per_member / peers
+                    per_member / peers,
+                    core_bytes / peers
                 );
                 return;
             }
