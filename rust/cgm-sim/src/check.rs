@@ -28,7 +28,8 @@
 //!
 //! Outcomes are final within an *era*: the life of the cluster's state.
 //! Without stable storage, the state lives in the members of the newest view
-//! with quorum; once every one of them crashed it is gone (README, known
+//! with quorum that were up in its incarnation when it was installed; once
+//! every one of them crashed it is gone (README, known
 //! issues), and the next view with quorum starts from older state or from
 //! sequence 0: a new era begins then. The checker counts eras, so a run
 //! shows how often that happened.
