@@ -48,6 +48,8 @@ pub struct Core {
     operators: Operators,
     next_req: u64,
     scratch: Vec<u8>,
+    /// When the queues were last trimmed ([`crate::trim`]).
+    trimmed: Time,
 }
 
 impl Core {
@@ -79,7 +81,7 @@ impl Core {
         let quorum = !cfg.quorum || cfg.nodes.len() == 1;
         let mut core = Core {
             tuning: Tuning::new(cfg.params),
-            net: Net::new(cfg.id),
+            net: Net::new(cfg.id, cfg.nodes.len().saturating_sub(1)),
             mem: Membership::new(me, quorum, now),
             eng: Engine::default(),
             ring: Ring::default(),
@@ -87,6 +89,7 @@ impl Core {
             operators: Operators::default(),
             next_req: 1,
             scratch: Vec::new(),
+            trimmed: now,
             cfg,
         };
         core.ring.reset(&core.mem.view.members, me, &core.tuning.params, 0, now);
@@ -503,6 +506,11 @@ impl Core {
             self.with_engine(|e, cx| e.on_timeout(cx, now));
         }
         self.pump(now);
+        if now >= self.trimmed + crate::trim::TRIM_EVERY {
+            self.trimmed = now;
+            self.net.trim();
+            self.eng.trim();
+        }
     }
 
     // ----- outputs -------------------------------------------------------

@@ -23,6 +23,7 @@ use crate::progress::Progress;
 use crate::ring::Ring;
 use crate::status::{Phase, ProtocolInfo, Waiting};
 use crate::time::Time;
+use crate::trim::Trim;
 use serde_bytes::ByteBuf;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -140,6 +141,17 @@ pub(crate) struct Engine {
 }
 
 impl Engine {
+    /// Gives back room a burst of protocols left in the queues (see
+    /// [`crate::trim`]).
+    pub(crate) fn trim(&mut self) {
+        self.pending.trim();
+        self.unreported.trim();
+        self.sequenced.trim();
+        self.incoming.trim();
+        self.relay.trim();
+        self.fates.trim();
+    }
+
     /// The global round this member works on (or starts next).
     pub(crate) fn current_round(&self) -> u64 {
         self.running.as_ref().map_or(self.next_round.max(1), |r| r.round)

@@ -15,6 +15,7 @@
 
 use crate::ids::{NodeId, ProposalId};
 use crate::messages::Decided;
+use crate::trim::Trim;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// The fates table (see the module docs).
@@ -53,6 +54,14 @@ impl Fates {
         }
         if q.is_empty() {
             self.by_proposer.remove(&proposer);
+        }
+    }
+
+    /// Gives back room a burst of decisions left (see [`crate::trim`]).
+    pub(crate) fn trim(&mut self) {
+        self.by_pid.trim();
+        for q in self.by_proposer.values_mut() {
+            q.trim();
         }
     }
 

@@ -34,6 +34,7 @@ pub mod schema;
 pub mod status;
 pub mod time;
 mod timers;
+mod trim;
 pub mod wire;
 
 pub use crate::core::Core;

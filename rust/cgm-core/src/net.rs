@@ -13,7 +13,9 @@ use crate::status::Counters;
 use crate::time::Time;
 use crate::timers::ChannelTimers;
 use crate::wire;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use crate::trim::Trim;
+use litemap::LiteMap;
+use std::collections::{BTreeSet, VecDeque};
 
 /// Where a datagram goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,7 +79,9 @@ pub(crate) fn limits(params: &Params) -> Limits {
 pub(crate) struct Net {
     /// This member's id (for logs and checks).
     pub(crate) id: NodeId,
-    pub(crate) peers: BTreeMap<NodeId, Peer>,
+    /// By id, in one sorted vector: a B-tree node holds room for eleven
+    /// peers of some 300 bytes, which a member of a small group never fills.
+    pub(crate) peers: LiteMap<NodeId, Peer>,
     /// The peers' channel deadlines, by time.
     pub(crate) timers: ChannelTimers,
     pub(crate) counters: Counters,
@@ -90,11 +94,12 @@ pub(crate) struct Net {
 }
 
 impl Net {
-    /// The network side of member `id`, with no peer known yet.
-    pub(crate) fn new(id: NodeId) -> Net {
+    /// The network side of member `id`, with no peer known yet and room for
+    /// `peers` of them.
+    pub(crate) fn new(id: NodeId, peers: usize) -> Net {
         Net {
             id,
-            peers: BTreeMap::new(),
+            peers: LiteMap::with_capacity(peers),
             timers: ChannelTimers::default(),
             counters: Counters::default(),
             events: VecDeque::new(),
@@ -174,6 +179,16 @@ impl Net {
         let Some(p) = self.peers.get_mut(&id) else { return };
         let key = p.channel.timer_key();
         self.timers.update(id, std::mem::replace(&mut p.timer_key, key), key);
+    }
+
+    /// Gives back room a burst left in the queues and channels (see
+    /// [`crate::trim`]).
+    pub(crate) fn trim(&mut self) {
+        self.events.trim();
+        self.outbox.trim();
+        for (_, p) in self.peers.iter_mut() {
+            p.channel.trim();
+        }
     }
 
     /// Starts afresh with `id` at incarnation `inc` (a restarted node: its old

@@ -8,7 +8,7 @@
 use crate::ids::NodeId;
 use crate::messages::Marks;
 use crate::time::Time;
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 /// How far one peer (in its current incarnation) got, as this member knows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub(crate) struct Progress {
     /// The last round this member ACKed.
     pub(crate) mine: u64,
     /// Every peer this member has a channel to, by id.
-    peers: BTreeMap<NodeId, PeerProgress>,
+    peers: LiteMap<NodeId, PeerProgress>,
     /// The view's other members, sorted: the floors are kept over them.
     view: Vec<NodeId>,
     /// The lowest ACK round among them.
@@ -124,7 +124,7 @@ impl Progress {
     /// A new view of `members` (this one, `me`, among them): rounds are
     /// numbered afresh and marks are heard again.
     pub(crate) fn new_view(&mut self, members: impl IntoIterator<Item = NodeId>, me: NodeId) {
-        for p in self.peers.values_mut() {
+        for (_, p) in self.peers.iter_mut() {
             p.ack_round = 0;
             p.marks = Marks::default();
         }

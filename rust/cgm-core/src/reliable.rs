@@ -16,6 +16,7 @@ use crate::messages::{AckInfo, Frame};
 use crate::time::Time;
 use crate::wire::MAX_MESSAGE_LEN;
 use serde_bytes::ByteBuf;
+use crate::trim::Trim;
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
@@ -182,6 +183,14 @@ impl Channel {
     /// Whether everything sent has been acknowledged.
     pub(crate) fn is_idle(&self) -> bool {
         self.inflight.is_empty() && self.pending.is_empty()
+    }
+
+    /// Gives back room a burst left (see [`crate::trim`]).
+    pub(crate) fn trim(&mut self) {
+        self.inflight.trim();
+        self.pending.trim();
+        self.pending_ends.trim();
+        self.stream.trim();
     }
 
     /// Takes in the peer's acknowledgement of what we sent.

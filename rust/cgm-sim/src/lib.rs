@@ -8,6 +8,7 @@
 pub mod campaign;
 pub mod check;
 pub mod crash;
+pub mod heap;
 pub mod history;
 pub mod net;
 pub mod world;

@@ -4,38 +4,14 @@
 use cgm_sim::campaign::{run_seed, Campaign, FaultKinds, SeedReport};
 use cgm_sim::CrashPoint;
 use clap::Parser;
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Counts the bytes live on the heap, so `--throughput` can say what a
-/// member costs in memory.
-struct CountingAlloc;
-
-static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded to the system allocator unchanged; the
-// counter is only arithmetic on the sizes it is given.
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
-        System.dealloc(ptr, layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE_BYTES.fetch_add(new_size, Ordering::Relaxed);
-        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
-        System.realloc(ptr, layout, new_size)
-    }
-}
-
+/// Counts the heap, so `--throughput` can say what a member costs in memory.
 #[global_allocator]
-static ALLOC: CountingAlloc = CountingAlloc;
+static HEAP: cgm_sim::heap::CountingAlloc = cgm_sim::heap::CountingAlloc;
 
 /// Deterministic fault campaigns against libcgm's core.
 #[derive(Parser, Debug, Clone)]
@@ -318,14 +294,12 @@ fn main() {
         let mut per_member = 0;
         // Everything on the heap once the group formed, the simulator's own
         // network, timers and checker included: an upper bound on a core's share.
-        let mut formed = |_: &cgm_sim::Sim| per_member = LIVE_BYTES.load(Ordering::Relaxed) / nodes;
+        let mut formed = |_: &cgm_sim::Sim| per_member = cgm_sim::heap::live_bytes() / nodes;
         // One core's own heap after the run (its outcome history full when
         // the run was long enough): what dropping it frees.
         let mut core_bytes = 0;
         let mut done = |sim: &mut cgm_sim::Sim| {
-            let before = LIVE_BYTES.load(Ordering::Relaxed);
-            drop(sim.nodes[nodes - 1].core.take());
-            core_bytes = before.saturating_sub(LIVE_BYTES.load(Ordering::Relaxed));
+            core_bytes = cgm_sim::heap::freed_by(|| drop(sim.nodes[nodes - 1].core.take()));
         };
         match cgm_sim::campaign::throughput(nodes, n, &mut formed, &mut done) {
             Ok(t) => {
