@@ -47,7 +47,6 @@ pub struct Core {
     queries: BTreeMap<u64, PendingQuery>,
     operators: Operators,
     next_req: u64,
-    scratch: Vec<u8>,
     /// When the queues were last trimmed ([`crate::trim`]).
     trimmed: Time,
 }
@@ -88,7 +87,6 @@ impl Core {
             queries: BTreeMap::new(),
             operators: Operators::default(),
             next_req: 1,
-            scratch: Vec::new(),
             trimmed: now,
             cfg,
         };
@@ -205,6 +203,10 @@ impl Core {
         } else {
             self.eng.phase(&self.mem.view, self.cfg.id)
         };
+        // The view, the channels and the progress record are all in id
+        // order: one walk of each instead of two lookups per member.
+        let mut channels = self.net.peers.iter().peekable();
+        let mut records = self.eng.progress.peers().peekable();
         let peers = self
             .mem
             .view
@@ -212,8 +214,8 @@ impl Core {
             .iter()
             .filter(|m| m.id != self.cfg.id)
             .map(|m| {
-                let p = self.net.peers.get(&m.id);
-                let progress = self.eng.progress.peer(m.id);
+                let p = seek(&mut channels, m.id);
+                let progress = seek(&mut records, m.id).copied().unwrap_or_default();
                 PeerStatus {
                     id: m.id,
                     inc: m.inc,
@@ -524,7 +526,7 @@ impl Core {
             Dest::Source(_) => 0,
         };
         let h = Header { from: self.cfg.id, from_inc: self.cfg.incarnation, to, to_inc };
-        let mut bytes = std::mem::take(&mut self.scratch);
+        let mut bytes = Vec::new();
         wire::encode_frame(&h, &frame, &mut bytes);
         Some(Transmit { dest, bytes })
     }
@@ -651,4 +653,12 @@ impl Core {
         self.net.replace_peer(id, inc);
         self.eng.progress.track(id);
     }
+}
+
+/// The value for `id` in a map walked in ascending id order, advancing past
+/// smaller ids (`None` if it holds none): looking up the ids of a sorted list
+/// in turn walks the map once.
+fn seek<'a, V>(walk: &mut std::iter::Peekable<impl Iterator<Item = (&'a NodeId, &'a V)>>, id: NodeId) -> Option<&'a V> {
+    while walk.next_if(|&(&k, _)| k < id).is_some() {}
+    walk.next_if(|&(&k, _)| k == id).map(|(_, v)| v)
 }

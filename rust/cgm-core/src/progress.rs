@@ -80,6 +80,11 @@ impl Progress {
         self.peers.get(&id).copied().unwrap_or_default()
     }
 
+    /// Every tracked peer's progress, by id in ascending order.
+    pub(crate) fn peers(&self) -> impl Iterator<Item = (&NodeId, &PeerProgress)> {
+        self.peers.iter()
+    }
+
     /// Starts a fresh record for a peer's new incarnation.
     pub(crate) fn track(&mut self, id: NodeId) {
         self.peers.insert(id, PeerProgress::default());

@@ -9,6 +9,7 @@
 use crate::ids::{Incarnation, NodeId};
 use crate::messages::{Frame, Msg};
 use crate::status::Status;
+use serde::Serialize;
 
 /// The two magic bytes that open every libcgm datagram.
 pub const MAGIC: [u8; 2] = *b"CG";
@@ -53,6 +54,8 @@ pub enum WireError {
 /// Encodes a datagram into `out` (cleared first).
 pub fn encode_frame(h: &Header, frame: &Frame, out: &mut Vec<u8>) {
     out.clear();
+    // Sized once: growing from empty took four or five allocations a datagram.
+    out.reserve_exact(HEADER_LEN + encoded_len(frame));
     out.extend_from_slice(&MAGIC);
     out.push(WIRE_VERSION);
     out.push(0);
@@ -99,7 +102,12 @@ pub fn decode_frame(buf: &[u8]) -> Result<(Header, Frame), WireError> {
 
 /// Encodes a reliable message.
 pub fn encode_msg(m: &Msg) -> Vec<u8> {
-    postcard::to_allocvec(m).expect("postcard encoding into a Vec is infallible")
+    postcard::to_extend(m, Vec::with_capacity(encoded_len(m))).expect("postcard encoding into a Vec is infallible")
+}
+
+/// The length of a body's encoding, found without writing it.
+fn encoded_len(body: &impl Serialize) -> usize {
+    postcard::serialize_with_flavor(body, postcard::ser_flavors::Size::default()).expect("postcard can size any of these types")
 }
 
 /// Decodes a reliable message.
