@@ -214,8 +214,8 @@ impl Core {
             .iter()
             .filter(|m| m.id != self.cfg.id)
             .map(|m| {
-                let p = seek(&mut channels, m.id);
-                let progress = seek(&mut records, m.id).copied().unwrap_or_default();
+                let p = crate::ids::seek(&mut channels, m.id);
+                let progress = crate::ids::seek(&mut records, m.id).copied().unwrap_or_default();
                 PeerStatus {
                     id: m.id,
                     inc: m.inc,
@@ -653,12 +653,4 @@ impl Core {
         self.net.replace_peer(id, inc);
         self.eng.progress.track(id);
     }
-}
-
-/// The value for `id` in a map walked in ascending id order, advancing past
-/// smaller ids (`None` if it holds none): looking up the ids of a sorted list
-/// in turn walks the map once.
-fn seek<'a, V>(walk: &mut std::iter::Peekable<impl Iterator<Item = (&'a NodeId, &'a V)>>, id: NodeId) -> Option<&'a V> {
-    while walk.next_if(|&(&k, _)| k < id).is_some() {}
-    walk.next_if(|&(&k, _)| k == id).map(|(_, v)| v)
 }

@@ -182,3 +182,11 @@ impl View {
         self.member(m.id) == Some(m)
     }
 }
+
+/// The value for `id` in a map walked in ascending id order, advancing past
+/// smaller ids (`None` if it holds none): looking up the ids of a sorted list
+/// in turn walks the map once.
+pub(crate) fn seek<'a, V>(walk: &mut std::iter::Peekable<impl Iterator<Item = (&'a NodeId, &'a V)>>, id: NodeId) -> Option<&'a V> {
+    while walk.next_if(|&(&k, _)| k < id).is_some() {}
+    walk.next_if(|&(&k, _)| k == id).map(|(_, v)| v)
+}

@@ -152,14 +152,14 @@ impl Progress {
         Floor::over(self.view.iter().map(|&id| figure(&self.peer(id))))
     }
 
-    /// The members among `members` (this one, `me`, aside) that have not
-    /// ACKed `round`.
+    /// The members among `members` (in ascending id order; this one, `me`,
+    /// aside) that have not ACKed `round`.
     pub(crate) fn not_acked<'a, I>(&'a self, members: I, me: NodeId, round: u64) -> impl Iterator<Item = NodeId> + 'a
     where
         I: IntoIterator<Item = NodeId>,
         I::IntoIter: 'a,
     {
-        members.into_iter().filter(move |&id| id != me && self.peer(id).ack_round < round)
+        self.behind(members, me, move |p| p.ack_round < round)
     }
 
     /// The last round every member of the view ACKed, this member included.
@@ -167,13 +167,25 @@ impl Progress {
         self.acked.value.min(self.mine)
     }
 
-    /// The members among `members` (`me` aside) not known to have decided `seq`.
+    /// The members among `members` (in ascending id order; `me` aside) not
+    /// known to have decided `seq`.
     pub(crate) fn undecided<'a, I>(&'a self, members: I, me: NodeId, seq: u64) -> impl Iterator<Item = NodeId> + 'a
     where
         I: IntoIterator<Item = NodeId>,
         I::IntoIter: 'a,
     {
-        members.into_iter().filter(move |&id| id != me && self.peer(id).marks.done < seq)
+        self.behind(members, me, move |p| p.marks.done < seq)
+    }
+
+    /// The members among `members` (in ascending id order; `me` aside) whose
+    /// progress is `behind`: one walk of the record, not a lookup each.
+    fn behind<'a, I>(&'a self, members: I, me: NodeId, behind: impl Fn(&PeerProgress) -> bool + 'a) -> impl Iterator<Item = NodeId> + 'a
+    where
+        I: IntoIterator<Item = NodeId>,
+        I::IntoIter: 'a,
+    {
+        let mut records = self.peers.iter().peekable();
+        members.into_iter().filter(move |&id| id != me && behind(&crate::ids::seek(&mut records, id).copied().unwrap_or_default()))
     }
 
     /// The highest sequence number every member of the view decided, this
