@@ -12,8 +12,8 @@ use crate::reliable::{Channel, Limits, TimerKey};
 use crate::status::Counters;
 use crate::time::Time;
 use crate::timers::ChannelTimers;
-use crate::wire;
 use crate::trim::Trim;
+use crate::wire;
 use litemap::LiteMap;
 use std::collections::{BTreeSet, VecDeque};
 

@@ -14,9 +14,9 @@
 
 use crate::messages::{AckInfo, Frame};
 use crate::time::Time;
+use crate::trim::Trim;
 use crate::wire::MAX_MESSAGE_LEN;
 use serde_bytes::ByteBuf;
-use crate::trim::Trim;
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 

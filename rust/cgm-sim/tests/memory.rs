@@ -14,7 +14,8 @@ static HEAP: CountingAlloc = CountingAlloc;
 /// `nodes` (0: once formed).
 fn core_bytes(nodes: usize, protocols: usize) -> usize {
     let mut bytes = 0;
-    throughput(nodes, protocols, &mut |_| {}, &mut |sim| bytes = freed_by(|| drop(sim.nodes[nodes - 1].core.take()))).expect("the run completes");
+    throughput(nodes, protocols, &mut |_| {}, &mut |sim| bytes = freed_by(|| drop(sim.nodes[nodes - 1].core.take())))
+        .expect("the run completes");
     bytes
 }
 
