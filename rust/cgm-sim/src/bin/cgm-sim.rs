@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Counts the heap, so `--throughput` can say what a member costs in memory.
+/// Counts the heap, so `--throughput` can say what a member costs in memory,
+/// and serves it with mimalloc (see `cgm_sim::heap`).
 #[global_allocator]
 static HEAP: cgm_sim::heap::CountingAlloc = cgm_sim::heap::CountingAlloc;
 
