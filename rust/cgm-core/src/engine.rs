@@ -148,7 +148,6 @@ impl Engine {
         self.unreported.trim();
         self.sequenced.trim();
         self.incoming.trim();
-        self.relay.trim();
         self.fates.trim();
     }
 

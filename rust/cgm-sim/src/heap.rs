@@ -35,6 +35,12 @@ pub fn freed_by(f: impl FnOnce()) -> usize {
     before.saturating_sub(live_bytes())
 }
 
+/// Bytes member `id`'s core holds: what dropping it frees (the member is
+/// gone afterwards). Needs [`CountingAlloc`] as the global allocator.
+pub fn core_bytes(sim: &mut crate::Sim, id: cgm_core::NodeId) -> usize {
+    freed_by(|| drop(sim.nodes[id as usize - 1].core.take()))
+}
+
 // SAFETY: every call is forwarded to mimalloc unchanged; the
 // counter is only arithmetic on the sizes it is given.
 unsafe impl GlobalAlloc for CountingAlloc {

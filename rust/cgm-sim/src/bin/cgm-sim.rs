@@ -300,7 +300,7 @@ fn main() {
         // the run was long enough): what dropping it frees.
         let mut core_bytes = 0;
         let mut done = |sim: &mut cgm_sim::Sim| {
-            core_bytes = cgm_sim::heap::freed_by(|| drop(sim.nodes[nodes - 1].core.take()));
+            core_bytes = cgm_sim::heap::core_bytes(sim, nodes as cgm_core::NodeId);
         };
         match cgm_sim::campaign::throughput(nodes, n, &mut formed, &mut done) {
             Ok(t) => {
