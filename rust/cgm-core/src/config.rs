@@ -24,6 +24,11 @@ pub struct Config {
     pub veto_hook: bool,
     /// How long a veto decision may take before it counts as a veto.
     pub veto_timeout: Duration,
+    /// Whether the host persists this member's state (see
+    /// [`crate::Core::poll_persist`]): then the member hands out nothing
+    /// before its state is persisted, and counts, restarted, as the member
+    /// it was for the quorum rule.
+    pub durable: bool,
     /// A deliberately broken rule, for the simulator's must-fail runs.
     #[cfg(feature = "flaws")]
     pub flaw: Option<crate::flaws::Flaw>,
@@ -41,6 +46,7 @@ impl Config {
             limits: LocalLimits::default(),
             veto_hook: false,
             veto_timeout: Duration::from_secs(5),
+            durable: false,
             #[cfg(feature = "flaws")]
             flaw: None,
         }

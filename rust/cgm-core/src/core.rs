@@ -1,11 +1,14 @@
 //! [`Core`]: the per-node state machine, its inputs, outputs and timers.
 //!
-//! Poll order for a host after every input: drain [`Core::poll_transmit`] and
-//! send each datagram, drain [`Core::poll_event`], then arm a timer for
+//! Poll order for a host after every input: if the node keeps durable state
+//! (`Config::durable`), persist what [`Core::poll_persist`] hands out (until
+//! then the next two give nothing); drain [`Core::poll_transmit`] and send
+//! each datagram, drain [`Core::poll_event`], then arm a timer for
 //! [`Core::poll_timeout`] and call [`Core::handle_timeout`] when it fires.
 
 use crate::change::Tuning;
 use crate::config::Config;
+use crate::durable::{Durable, Mark};
 use crate::engine::{self, Engine};
 use crate::error::Error;
 use crate::events::{Event, WaitToken};
@@ -49,6 +52,8 @@ pub struct Core {
     next_req: u64,
     /// When the queues were last trimmed ([`crate::trim`]).
     trimmed: Time,
+    /// The durable state the host last persisted (`None`: not yet).
+    persisted: Option<Mark>,
 }
 
 impl Core {
@@ -58,6 +63,38 @@ impl Core {
     /// [`Error::InvalidConfig`] for an id of 0, an id not among `nodes`, or duplicate
     /// nodes; [`Error::Param`] for invalid parameters.
     pub fn new(cfg: Config, now: Time) -> Result<Core, Error> {
+        Core::build(cfg, now, None)
+    }
+
+    /// Creates a node restarted from the durable state its previous life
+    /// persisted (see [`Core::poll_persist`]): the same member under a new
+    /// incarnation, in a view of its own, holding the lineage, the last
+    /// decided protocol and the committed parameters it had. Its first
+    /// [`Core::poll_persist`] hands out the state under the new incarnation.
+    ///
+    /// # Errors
+    /// As [`Core::new`], and [`Error::InvalidConfig`] when the state belongs
+    /// to another node, `cfg.incarnation` is not above the state's, or the
+    /// state names members that are not configured nodes.
+    pub fn restore(mut cfg: Config, state: &Durable, now: Time) -> Result<Core, Error> {
+        if state.node != cfg.id {
+            return Err(Error::InvalidConfig(format!("the state belongs to node {}, not node {}", state.node, cfg.id)));
+        }
+        if cfg.incarnation <= state.incarnation {
+            return Err(Error::InvalidConfig(format!(
+                "incarnation {} is not above {}, the incarnation that wrote the state",
+                cfg.incarnation, state.incarnation
+            )));
+        }
+        if let Some(m) = state.lineage().1.iter().find(|m| !cfg.nodes.contains(&m.id)) {
+            return Err(Error::InvalidConfig(format!("the state's lineage holds node {}, which is not a configured node", m.id)));
+        }
+        state.params.validate()?;
+        cfg.durable = true;
+        Core::build(cfg, now, Some(state))
+    }
+
+    fn build(cfg: Config, now: Time, state: Option<&Durable>) -> Result<Core, Error> {
         if cfg.id == 0 {
             return Err(Error::InvalidConfig("node id 0 is reserved for operator tools".into()));
         }
@@ -78,20 +115,25 @@ impl Core {
         let mut cfg = cfg;
         cfg.nodes = nodes;
         let quorum = !cfg.quorum || cfg.nodes.len() == 1;
+        let mut tuning = Tuning::new(cfg.params);
+        if let Some(d) = state {
+            tuning.take(d.params, d.generation);
+        }
         let mut core = Core {
-            tuning: Tuning::new(cfg.params),
+            tuning,
             net: Net::new(cfg.id, cfg.nodes.len().saturating_sub(1)),
-            mem: Membership::new(me, quorum, now),
-            eng: Engine::default(),
+            mem: if cfg.durable { Membership::restore(me, quorum, now, state) } else { Membership::new(me, quorum, now) },
+            eng: state.map(Engine::restore).unwrap_or_default(),
             ring: Ring::default(),
             queries: BTreeMap::new(),
             operators: Operators::default(),
             next_req: 1,
             trimmed: now,
+            persisted: None,
             cfg,
         };
-        core.ring.reset(&core.mem.view.members, me, &core.tuning.params, 0, now);
-        core.eng.told_values = Some((0, core.tuning.params));
+        core.ring.reset(&core.mem.view.members, me, &core.tuning.params, core.tuning.generation, now);
+        core.eng.told_values = Some((core.tuning.generation, core.tuning.params));
         #[cfg(feature = "flaws")]
         {
             core.eng.keep_incoming = core.cfg.flawed("stale-proposals");
@@ -517,9 +559,73 @@ impl Core {
 
     // ----- outputs -------------------------------------------------------
 
-    /// The next datagram to send, if any.
+    /// The durable state to persist before anything else is handed out, when
+    /// it changed since the last call (always once at first, for a node with
+    /// `Config::durable`; never without). Until it is taken,
+    /// [`Core::poll_transmit`] and [`Core::poll_event`] give nothing: a
+    /// promise, an acceptance or a decision is on stable storage before any
+    /// message or host event that depends on it leaves the core. The host
+    /// must make it durable (written, synced, renamed into place, directory
+    /// synced) before draining them; if it cannot, it must stop the node.
+    #[must_use]
+    pub fn poll_persist(&mut self) -> Option<Durable> {
+        let mark = self.mark()?;
+        if self.persisted == Some(mark) {
+            return None;
+        }
+        self.persisted = Some(mark);
+        let mut d = Durable {
+            node: self.cfg.id,
+            incarnation: self.cfg.incarnation,
+            promised: ViewId::default(),
+            primary: ViewId::default(),
+            primary_members: Vec::new(),
+            accepted: Vec::new(),
+            completed: 0,
+            last_outcome: None,
+            next_round: 0,
+            params: self.tuning.committed(),
+            generation: self.tuning.generation,
+            reported_generation: 0,
+        };
+        self.mem.save(&mut d);
+        self.eng.save(&mut d);
+        Some(d)
+    }
+
+    /// What the durable state is now, for a node that keeps one.
+    fn mark(&self) -> Option<Mark> {
+        if !self.cfg.durable {
+            return None;
+        }
+        let (promised, primary, accepted) = self.mem.mark();
+        Some(Mark {
+            promised,
+            primary,
+            accepted,
+            completed: self.eng.completed,
+            params: self.tuning.committed(),
+            generation: self.tuning.generation,
+            reported_generation: self.eng.reported_generation,
+        })
+    }
+
+    /// Whether the durable state changed since the host last took it: then
+    /// nothing may leave the core.
+    fn unpersisted(&self) -> bool {
+        if self.cfg.flawed("send-before-persist") {
+            return false;
+        }
+        self.cfg.durable && self.persisted != self.mark()
+    }
+
+    /// The next datagram to send, if any (none while the durable state waits
+    /// to be persisted, see [`Core::poll_persist`]).
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        if self.unpersisted() {
+            return None;
+        }
         let (dest, to_inc, frame) = self.net.outbox.pop_front()?;
         let to = match dest {
             Dest::Node(id) => id,
@@ -550,9 +656,13 @@ impl Core {
         t
     }
 
-    /// The next event, if any.
+    /// The next event, if any (none while the durable state waits to be
+    /// persisted, see [`Core::poll_persist`]).
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
+        if self.unpersisted() {
+            return None;
+        }
         self.net.events.pop_front()
     }
 

@@ -11,6 +11,7 @@
 
 use crate::change::{round_verdict, RoundTwo, Tuning};
 use crate::config::Config;
+use crate::durable::Durable;
 use crate::error::Error;
 use crate::events::{Event, WaitToken};
 use crate::fates::Fates;
@@ -115,6 +116,9 @@ pub(crate) struct Engine {
     pub(crate) fates: Fates,
     /// The generation and values the host was last told of.
     pub(crate) told_values: Option<(u64, Params)>,
+    /// The highest generation a host of this member was told, in this life
+    /// or, restored from stable storage, an earlier one.
+    pub(crate) reported_generation: u64,
     /// Proposal ids sequenced and not yet completed.
     sequenced: HashMap<ProposalId, u64>,
     /// This member's proposals not yet seen sequenced.
@@ -149,6 +153,29 @@ impl Engine {
         self.sequenced.trim();
         self.incoming.trim();
         self.fates.trim();
+    }
+
+    /// A member restarted from its durable state: every protocol up to the
+    /// last it decided is behind it, and its host starts from the committed
+    /// values.
+    pub(crate) fn restore(d: &Durable) -> Engine {
+        Engine {
+            completed: d.completed,
+            told: d.completed,
+            next_round: d.next_round,
+            last_outcome: d.last_outcome.clone(),
+            told_values: Some((d.generation, d.params)),
+            reported_generation: d.reported_generation,
+            ..Engine::default()
+        }
+    }
+
+    /// What of this member's protocols it must keep on stable storage.
+    pub(crate) fn save(&self, d: &mut Durable) {
+        d.completed = self.completed;
+        d.last_outcome.clone_from(&self.last_outcome);
+        d.next_round = self.current_round();
+        d.reported_generation = self.reported_generation;
     }
 
     /// The global round this member works on (or starts next).
@@ -303,6 +330,7 @@ impl Engine {
         if self.outcomes.contains_key(&o.pid) {
             return;
         }
+        self.reported_generation = self.reported_generation.max(o.generation);
         self.remember(o.clone());
         events.push_back(ev);
     }
@@ -312,6 +340,7 @@ impl Engine {
     pub(crate) fn tell_values(&mut self, generation: u64, params: Params, events: &mut VecDeque<Event>) {
         if self.told_values != Some((generation, params)) {
             self.told_values = Some((generation, params));
+            self.reported_generation = self.reported_generation.max(generation);
             events.push_back(Event::ParamsChanged { generation, params });
         }
     }

@@ -26,17 +26,21 @@ pub enum Flaw {
     /// Every view has quorum: both sides of a partition sequence protocols,
     /// and total order breaks.
     MinorityDecides,
+    /// A durable member sends before its state is persisted: a crash of
+    /// every member loses a decision some host was told (finality breaks).
+    SendBeforePersist,
 }
 
 impl Flaw {
     /// Every flaw.
-    pub const ALL: [Flaw; 6] = [
+    pub const ALL: [Flaw; 7] = [
         Flaw::ReportOnDecision,
         Flaw::StaleProposals,
         Flaw::FatesWindow,
         Flaw::IgnoreFailures,
         Flaw::KeepRolledBackValues,
         Flaw::MinorityDecides,
+        Flaw::SendBeforePersist,
     ];
 
     /// Its command-line name.
@@ -48,6 +52,7 @@ impl Flaw {
             Flaw::IgnoreFailures => "ignore-failures",
             Flaw::KeepRolledBackValues => "keep-rolled-back-values",
             Flaw::MinorityDecides => "minority-decides",
+            Flaw::SendBeforePersist => "send-before-persist",
         }
     }
 

@@ -34,6 +34,7 @@
 use crate::change::Tuning;
 use crate::config::Config;
 use crate::damping::Damping;
+use crate::durable::Durable;
 use crate::engine::{self, Engine, Step};
 use crate::error::Error;
 use crate::events::Event;
@@ -112,6 +113,8 @@ pub(crate) struct Membership {
     yielded_at: Option<Time>,
     /// Members excluded again and again, held out for a backoff.
     pub(crate) damping: Damping,
+    /// Whether this member's state is on stable storage (`Config::durable`).
+    durable: bool,
 }
 
 impl Membership {
@@ -137,7 +140,40 @@ impl Membership {
             lower_probe_at: None,
             yielded_at: None,
             damping: Damping::default(),
+            durable: false,
         }
+    }
+
+    /// A member restarted from its durable state: in a view of its own
+    /// numbered past every promise it made, so it is not fenced and never
+    /// reuses a view id; holding the lineage it had installed and accepted.
+    pub(crate) fn restore(me: Member, quorum: bool, now: Time, d: Option<&Durable>) -> Membership {
+        let Some(d) = d else {
+            return Membership { durable: true, ..Membership::new(me, quorum, now) };
+        };
+        let mut m = Membership::new(me, quorum, now);
+        m.view.id = ViewId { epoch: d.promised.epoch + 1, leader: me.id };
+        m.promised = m.view.id;
+        if !quorum {
+            m.primary = d.primary;
+            m.primary_members = d.primary_members.clone();
+            m.accepted = d.accepted.clone();
+        }
+        m.durable = true;
+        m
+    }
+
+    /// What of this member's views it must keep on stable storage.
+    pub(crate) fn save(&self, d: &mut Durable) {
+        d.promised = self.promised;
+        d.primary = self.primary;
+        d.primary_members.clone_from(&self.primary_members);
+        d.accepted.clone_from(&self.accepted);
+    }
+
+    /// The membership part of `durable::Mark`.
+    pub(crate) fn mark(&self) -> (ViewId, ViewId, (usize, Option<ViewId>)) {
+        (self.promised, self.primary, (self.accepted.len(), self.accepted.last().map(|nv| nv.vid)))
     }
 
     /// The leader this member is fenced by (it reported to a view change not yet installed).
@@ -460,6 +496,7 @@ impl Membership {
             params,
             generation,
             fates: eng.fates.all(),
+            durable: self.durable,
         }
     }
 
@@ -757,6 +794,23 @@ impl Membership {
             self.install(cx, nv, now);
             return;
         }
+        if nv.generation < cx.eng.reported_generation {
+            // Every generation a host was told is on the disk of every member
+            // of the view that decided it, and every later view with quorum
+            // carries it: a lineage behind it is another history (a state
+            // restored from an old backup, here or there).
+            log::error!(
+                "node {}: refused view {} of leader {}: its parameters are at generation {}, but this member's host was \
+                 already told generation {} (a state file restored from a backup, or from another cluster?)",
+                cx.cfg.id,
+                nv.vid,
+                sender.id,
+                nv.generation,
+                cx.eng.reported_generation
+            );
+            cx.net.counters.stale += 1;
+            return;
+        }
         let vid = nv.vid;
         self.accept(cx, nv);
         // The leader is alive and decided: the fence runs from now, as long
@@ -1047,9 +1101,14 @@ pub fn decide_view(
     } else if top == ViewId::default() {
         false
     } else {
-        // A majority of a view's members, same incarnations; none of a view
-        // never installed (a first start, which needed every node).
-        let held = |view: &[Member]| !view.is_empty() && view.iter().filter(|m| members.contains(m)).count() * 2 > view.len();
+        // A majority of a view's members: in the same incarnation, or
+        // restarted with the lineage on stable storage (it still holds what
+        // it promised and accepted there); none of a view never installed (a
+        // first start, which needed every node).
+        let carried = |m: &Member| {
+            members.iter().any(|n| n.id == m.id && (n.inc == m.inc || reports.get(&n.id).is_some_and(|r| r.durable && r.primary == top)))
+        };
+        let held = |view: &[Member]| !view.is_empty() && view.iter().filter(|m| carried(m)).count() * 2 > view.len();
         // A lineage some member installed was accepted by all its members;
         // one only accepted may have lost to a view gathered at the same time
         // from the same ancestors, so the new view must hold a majority of

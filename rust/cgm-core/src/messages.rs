@@ -106,6 +106,10 @@ pub struct Report {
     /// Every decided proposal whose proposer may not know its fate yet (see
     /// [`NewView::fates`]).
     pub fates: Vec<Decided>,
+    /// Whether the member keeps its state on stable storage: then, even
+    /// restarted under a new incarnation, it holds what it promised and
+    /// accepted in the views of its lineage, and counts for them.
+    pub durable: bool,
 }
 
 /// A protocol in flight at a view change.

@@ -1355,6 +1355,7 @@ impl ChangeModel {
                 })
                 .into_iter()
                 .collect(),
+            durable: false,
         }
     }
 
