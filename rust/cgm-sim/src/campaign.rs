@@ -101,6 +101,11 @@ pub struct Campaign {
     pub max_loss: f64,
     /// Highest duplication rate drawn.
     pub max_duplicate: f64,
+    /// Whether members keep their state on their simulated disks; `None`:
+    /// the odd seeds do, the even ones do not. Durable seeds also cut the
+    /// power of every member at once, and aim crashes at the steps that
+    /// persist state.
+    pub durable: Option<bool>,
     /// Write each seed's history (see [`crate::history`]) to this file, or,
     /// when it is a directory, to `<seed>.jsonl` in it.
     pub history: Option<std::path::PathBuf>,
@@ -118,6 +123,7 @@ impl Default for Campaign {
             changes: true,
             max_loss: 0.2,
             max_duplicate: 0.2,
+            durable: None,
             history: None,
             #[cfg(feature = "flaws")]
             flaw: None,
@@ -185,9 +191,17 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
     cfg.faults.min_delay = Duration::from_micros(50);
     cfg.faults.max_delay = if c.faults.reorder { Duration::from_micros(rng.gen_range(200..5_000)) } else { cfg.faults.min_delay };
     let max_delay = cfg.faults.max_delay;
+    let durable = c.durable.unwrap_or(seed % 2 == 1);
+    cfg.durable = durable;
+    // The points a volatile member reaches (the durable ones come last).
+    let points = if durable { &CrashPoint::ALL[..] } else { &CrashPoint::ALL[..CrashPoint::ALL.len() - 2] };
     #[cfg(feature = "flaws")]
     {
         cfg.flaw = c.flaw;
+    }
+    if durable {
+        // From a disk that syncs at once to one that takes milliseconds.
+        cfg.disk_latency = Duration::from_micros(*[0, 100, 1_000, 5_000].choose(&mut rng).expect("not empty"));
     }
     let mut sim = Sim::new(cfg);
     if let Some(path) = &c.history {
@@ -211,60 +225,69 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
     sim.run_for(Duration::from_millis(500))?;
     while sim.now < end {
         let ids = sim.alive();
-        let who = *ids.choose(&mut rng).expect("a node is alive");
-        let down = nodes - ids.len() + ids.iter().filter(|&&id| sim.armed(id).is_some()).count();
-        let roll: f64 = rng.gen();
-        if roll < 0.45 {
-            let wait = match rng.gen_range(0..10) {
-                0 => Some(Resource::Lock("l".into())),
-                1 => Some(Resource::Job("j".into())),
-                2 | 3 => Some(Resource::Host),
-                _ => None,
-            };
-            let len = rng.gen_range(0..3_000);
-            let payload = checked_payload(&mut rng, len);
-            if let Ok(pid) = sim.propose_app(who, rng.gen_range(1..=3), wait, &payload) {
-                accepted.push((who, sim.nodes[who as usize - 1].inc, pid));
-            }
-        } else if roll < 0.65 && c.changes {
-            let change = random_change(&mut rng);
-            if let Ok(pid) = sim.propose_change(who, &change) {
-                accepted.push((who, sim.nodes[who as usize - 1].inc, pid));
-                changes_proposed += 1;
-            }
-        } else if roll < 0.67 && c.faults.crash && down < max_down {
-            sim.crash(who);
-            restarts.push((sim.now + Duration::from_millis(rng.gen_range(300..3_000)), who));
-        } else if roll < 0.70 && c.faults.crash && c.changes && down < max_down {
-            // Aim a crash at one step of a change, and propose one to reach it.
-            let point = *CrashPoint::ALL.choose(&mut rng).expect("not empty");
-            let lowest = sim.core(who).members().first().map_or(who, |m| m.id);
-            let target = match point {
-                CrashPoint::SequencerFanout | CrashPoint::InstallFanout if ids.contains(&lowest) => lowest,
-                _ => who,
-            };
-            if point == CrashPoint::Round2FailedAckToSome {
-                sim.nodes[target as usize - 1].host.veto = Some("policy refuses".into());
-            }
-            sim.arm(target, point);
-            let proposer = *ids.choose(&mut rng).expect("a node is alive");
-            if let Ok(pid) = sim.propose_change(proposer, &random_change(&mut rng)) {
-                accepted.push((proposer, sim.nodes[proposer as usize - 1].inc, pid));
-                changes_proposed += 1;
-            }
-        } else if roll < 0.72 && c.faults.partition && heal_at.is_none() {
-            partition(&mut sim, &mut rng);
-            heal_at = Some(sim.now + Duration::from_millis(rng.gen_range(300..3_000)));
-        } else if roll < 0.73 && c.faults.pause {
-            // Short pauses go unnoticed; long ones exceed failure detection.
-            sim.pause(who, Duration::from_millis(rng.gen_range(20..1_500)));
-        } else if roll < 0.75 {
-            let n = &mut sim.nodes[who as usize - 1].host;
-            n.veto = if n.veto.is_some() { None } else { Some("policy refuses".into()) };
-        } else if roll < 0.77 {
-            let n = &mut sim.nodes[who as usize - 1].host;
-            if !n.locks_held.insert("l".into()) {
-                sim.release_lock(who, "l");
+        // Nobody is up between a power cut and the first restart.
+        if let Some(&who) = ids.choose(&mut rng) {
+            let down = nodes - ids.len() + ids.iter().filter(|&&id| sim.armed(id).is_some()).count();
+            let roll: f64 = rng.gen();
+            if roll < 0.45 {
+                let wait = match rng.gen_range(0..10) {
+                    0 => Some(Resource::Lock("l".into())),
+                    1 => Some(Resource::Job("j".into())),
+                    2 | 3 => Some(Resource::Host),
+                    _ => None,
+                };
+                let len = rng.gen_range(0..3_000);
+                let payload = checked_payload(&mut rng, len);
+                if let Ok(pid) = sim.propose_app(who, rng.gen_range(1..=3), wait, &payload) {
+                    accepted.push((who, sim.nodes[who as usize - 1].inc, pid));
+                }
+            } else if roll < 0.65 && c.changes {
+                let change = random_change(&mut rng);
+                if let Ok(pid) = sim.propose_change(who, &change) {
+                    accepted.push((who, sim.nodes[who as usize - 1].inc, pid));
+                    changes_proposed += 1;
+                }
+            } else if roll < 0.67 && c.faults.crash && down < max_down {
+                sim.crash(who);
+                restarts.push((sim.now + Duration::from_millis(rng.gen_range(300..3_000)), who));
+            } else if roll < 0.70 && c.faults.crash && c.changes && down < max_down {
+                // Aim a crash at one step of a change, and propose one to reach it.
+                let point = *points.choose(&mut rng).expect("not empty");
+                let lowest = sim.core(who).members().first().map_or(who, |m| m.id);
+                let target = match point {
+                    CrashPoint::SequencerFanout | CrashPoint::InstallFanout if ids.contains(&lowest) => lowest,
+                    _ => who,
+                };
+                if point == CrashPoint::Round2FailedAckToSome {
+                    sim.nodes[target as usize - 1].host.veto = Some("policy refuses".into());
+                }
+                sim.arm(target, point);
+                let proposer = *ids.choose(&mut rng).expect("a node is alive");
+                if let Ok(pid) = sim.propose_change(proposer, &random_change(&mut rng)) {
+                    accepted.push((proposer, sim.nodes[proposer as usize - 1].inc, pid));
+                    changes_proposed += 1;
+                }
+            } else if roll < 0.705 && c.faults.crash && durable {
+                // A power cut: every member at once; each comes back from its disk.
+                for id in ids {
+                    sim.crash(id);
+                    restarts.retain(|&(_, r)| r != id);
+                    restarts.push((sim.now + Duration::from_millis(rng.gen_range(300..3_000)), id));
+                }
+            } else if roll < 0.72 && c.faults.partition && heal_at.is_none() {
+                partition(&mut sim, &mut rng);
+                heal_at = Some(sim.now + Duration::from_millis(rng.gen_range(300..3_000)));
+            } else if roll < 0.73 && c.faults.pause {
+                // Short pauses go unnoticed; long ones exceed failure detection.
+                sim.pause(who, Duration::from_millis(rng.gen_range(20..1_500)));
+            } else if roll < 0.75 {
+                let n = &mut sim.nodes[who as usize - 1].host;
+                n.veto = if n.veto.is_some() { None } else { Some("policy refuses".into()) };
+            } else if roll < 0.77 {
+                let n = &mut sim.nodes[who as usize - 1].host;
+                if !n.locks_held.insert("l".into()) {
+                    sim.release_lock(who, "l");
+                }
             }
         }
         sim.run_for(Duration::from_millis(rng.gen_range(5..200)))?;

@@ -29,10 +29,12 @@
 //! Outcomes are final within an *era*: the life of the cluster's state.
 //! Without stable storage, the state lives in the members of the newest view
 //! with quorum that were up in its incarnation when it was installed; once
-//! every one of them crashed it is gone (README, known
-//! issues), and the next view with quorum starts from older state or from
-//! sequence 0: a new era begins then. The checker counts eras, so a run
-//! shows how often that happened.
+//! every one of them crashed it is gone, and the next view with quorum
+//! starts from older state or from sequence 0: a new era begins then. The
+//! checker counts eras, so a run shows how often that happened. With stable
+//! storage (a durable simulation) a crash loses no holder, only a wiped disk
+//! does: so the era never changes, and every check above holds across every
+//! crash, every member crashing at once included.
 
 use cgm_core::AckStatus;
 use cgm_core::{Member, NodeId, Outcome, Params, Phase, ProposalId, Status, ViewId};
@@ -122,10 +124,14 @@ pub struct Checker {
 }
 
 impl Checker {
-    /// A node (re)started: its history starts empty.
-    pub fn reset(&mut self, node: NodeId) {
+    /// A node (re)started: its history starts empty; `from_disk` when it
+    /// restarted from its durable state, which still holds what it held.
+    pub fn reset(&mut self, node: NodeId, from_disk: bool) {
         self.histories.insert(node, History::default());
-        self.crashed(node);
+        self.ran.remove(&node);
+        if !from_disk {
+            self.holders.remove(&node);
+        }
     }
 
     /// A node crashed: whatever state it held is gone.

@@ -45,11 +45,18 @@ pub enum CrashPoint {
     /// the step where every member has ACKed a further round, after k of n
     /// datagrams of that step: the round's ACKs reach only some members.
     RelayFanout,
+    /// A member keeping durable state, in a step that changed it (a promise,
+    /// an acceptance, a decision), between two of the steps that write it
+    /// (see [`crate::disk`]): nothing of the step leaves.
+    PersistInterrupted,
+    /// A member keeping durable state, in a step that changed it, once the
+    /// state is on disk and before any of the step's datagrams leaves.
+    PersistedBeforeSend,
 }
 
 impl CrashPoint {
     /// Every crash point, in protocol order.
-    pub const ALL: [CrashPoint; 12] = [
+    pub const ALL: [CrashPoint; 14] = [
         CrashPoint::SequencerFanout,
         CrashPoint::Round1BeforeAck,
         CrashPoint::Round1AckToSome,
@@ -62,6 +69,8 @@ impl CrashPoint {
         CrashPoint::ViewChangeFlush,
         CrashPoint::InstallFanout,
         CrashPoint::RelayFanout,
+        CrashPoint::PersistInterrupted,
+        CrashPoint::PersistedBeforeSend,
     ];
 
     /// Its name in reports.
@@ -79,7 +88,14 @@ impl CrashPoint {
             CrashPoint::ViewChangeFlush => "view-change-flush",
             CrashPoint::InstallFanout => "leader-after-k-of-n-installs",
             CrashPoint::RelayFanout => "coordinator-after-k-of-n-relays",
+            CrashPoint::PersistInterrupted => "persist-interrupted",
+            CrashPoint::PersistedBeforeSend => "after-persist-before-send",
         }
+    }
+
+    /// Whether only a member keeping durable state reaches it.
+    pub fn durable_only(self) -> bool {
+        matches!(self, CrashPoint::PersistInterrupted | CrashPoint::PersistedBeforeSend)
     }
 
     /// Index in [`CrashPoint::ALL`].
@@ -119,7 +135,8 @@ impl Seen {
 /// the step that led from `before` to `now` (the node's status after it) is
 /// the one `point` names; `None` when it is not. `pick(n)` draws a number in
 /// `1..n` for a partial send; `failed_step` says the node's last local step
-/// answered with a failure.
+/// answered with a failure, `persisted` that the step wrote durable state.
+#[allow(clippy::too_many_arguments)]
 pub fn trigger(
     point: CrashPoint,
     id: NodeId,
@@ -127,6 +144,7 @@ pub fn trigger(
     now: &Status,
     sends: usize,
     failed_step: bool,
+    persisted: bool,
     pick: impl FnOnce(usize) -> usize,
 ) -> Option<usize> {
     let change = now.protocol.as_ref().filter(|p| p.kind == "param-change");
@@ -160,5 +178,6 @@ pub fn trigger(
             let in_view = now.phase != Phase::ViewChange && !before.view_change && after.view == before.view;
             partial(relaying && in_view && after.acked_by_all > before.acked_by_all)
         }
+        CrashPoint::PersistInterrupted | CrashPoint::PersistedBeforeSend => persisted.then_some(0),
     }
 }

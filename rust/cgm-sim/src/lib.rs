@@ -8,6 +8,7 @@
 pub mod campaign;
 pub mod check;
 pub mod crash;
+pub mod disk;
 pub mod heap;
 pub mod history;
 pub mod net;
@@ -15,6 +16,7 @@ pub mod world;
 
 pub use check::{Checker, Violation};
 pub use crash::CrashPoint;
+pub use disk::Disk;
 pub use history::HistoryLog;
 pub use net::{Net, NetFaults};
 pub use world::{checked_payload, sim_params, Host, Sim, SimConfig, SimNode};

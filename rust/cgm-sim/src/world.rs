@@ -3,6 +3,7 @@
 
 use crate::check::{Checker, Violation};
 use crate::crash::{self, CrashPoint, Seen};
+use crate::disk::{Disk, PERSIST_STEPS};
 use crate::history::HistoryLog;
 use crate::net::{Net, NetFaults};
 use cgm_core::{
@@ -32,6 +33,13 @@ pub struct SimConfig {
     pub veto_hook: bool,
     /// Simulated time between full invariant checks.
     pub check_every: Duration,
+    /// Whether every node keeps its state on its simulated disk
+    /// ([`crate::disk`]) and restarts from it.
+    pub durable: bool,
+    /// How long a write of the state takes (a durable node is blocked
+    /// meanwhile, as a host that syncs on its protocol thread is); zero
+    /// writes at once.
+    pub disk_latency: Duration,
     /// A deliberately broken rule every node runs with (see `cgm-core`'s flaws.rs).
     #[cfg(feature = "flaws")]
     pub flaw: Option<cgm_core::flaws::Flaw>,
@@ -48,9 +56,23 @@ impl SimConfig {
             faults: NetFaults::none(),
             veto_hook: true,
             check_every: Duration::from_millis(100),
+            durable: false,
+            disk_latency: Duration::ZERO,
             #[cfg(feature = "flaws")]
             flaw: None,
         }
+    }
+}
+
+/// Whether hosts write the state behind, without waiting for it (the host
+/// side of the `send-before-persist` flaw); a correct host blocks.
+fn background_writes(cfg: &SimConfig) -> bool {
+    #[cfg(feature = "flaws")]
+    return cfg.flaw == Some(cgm_core::flaws::Flaw::SendBeforePersist);
+    #[cfg(not(feature = "flaws"))]
+    {
+        let _ = cfg;
+        false
     }
 }
 
@@ -109,6 +131,14 @@ pub struct SimNode {
     armed: Option<(CrashPoint, Seen)>,
     /// Its host answered its last local step with a failure (a veto).
     failed_step: bool,
+    /// Its disk (used when the simulation is durable).
+    pub disk: Disk,
+    /// Why its last restart was refused (a damaged state file): it stays down.
+    pub refused: Option<String>,
+    /// A write of its state in progress: when it completes, the bytes, and
+    /// the datagrams of the step that wait for it (`None`: a write in the
+    /// background, which nothing waits for).
+    writing: Option<(Time, Vec<u8>, Option<Vec<cgm_core::Transmit>>)>,
 }
 
 /// The simulated world.
@@ -128,12 +158,16 @@ pub struct Sim {
     timers: BinaryHeap<Reverse<(Time, NodeId)>>,
     host_actions: BinaryHeap<Reverse<(Time, u64, NodeId, u64, Result<Vec<u8>, String>)>>,
     action_order: u64,
+    /// State writes in progress, by completion time.
+    writes: BinaryHeap<Reverse<(Time, NodeId)>>,
     next_check: Time,
     trace: std::collections::hash_map::DefaultHasher,
     /// Steps taken.
     pub steps: u64,
     /// Print every event (for replaying a failing seed).
     pub verbose: bool,
+    /// Outcomes reported to hosts (`Completed` events), all nodes.
+    pub reports: u64,
     /// Crash points that fired, in order: the node and the point.
     pub crashed_at: Vec<(NodeId, CrashPoint)>,
     /// Every host-visible event, as JSON Lines, when switched on.
@@ -152,10 +186,12 @@ impl Sim {
             timers: BinaryHeap::new(),
             host_actions: BinaryHeap::new(),
             action_order: 0,
+            writes: BinaryHeap::new(),
             next_check: Time(0),
             trace: Default::default(),
             steps: 0,
             verbose: std::env::var_os("CGM_SIM_VERBOSE").is_some(),
+            reports: 0,
             crashed_at: Vec::new(),
             history: HistoryLog::default(),
             cfg,
@@ -173,6 +209,9 @@ impl Sim {
                 paused_until: None,
                 armed: None,
                 failed_step: false,
+                disk: Disk::default(),
+                refused: None,
+                writing: None,
             });
             sim.restart(id);
         }
@@ -198,6 +237,12 @@ impl Sim {
         &mut self.nodes[id as usize - 1]
     }
 
+    /// Whether the node is blocked on a write of its state: what its last
+    /// step decided is not yet handed out (to the network or its host).
+    pub fn writing(&self, id: NodeId) -> bool {
+        self.nodes[id as usize - 1].writing.as_ref().is_some_and(|w| w.2.is_some())
+    }
+
     /// The node's status, taken locally.
     pub fn status(&self, id: NodeId) -> Status {
         self.core(id).status(self.now)
@@ -212,16 +257,25 @@ impl Sim {
     pub fn restart_all_for_limits(&mut self) {
         for id in self.ids() {
             self.nodes[id as usize - 1].inc = 0;
+            self.nodes[id as usize - 1].disk.wipe();
             self.restart(id);
         }
     }
 
-    /// Crashes a node: it stops at once, its state is gone.
+    /// Crashes a node: it stops at once; its state is gone, but for what its
+    /// disk holds in a durable simulation.
     pub fn crash(&mut self, id: NodeId) {
-        self.checker.crashed(id);
+        if !self.cfg.durable {
+            self.checker.crashed(id);
+        }
         let (now, inc) = (self.now.0, self.nodes[id as usize - 1].inc);
         self.history.life(now, id, inc, "crash");
-        let n = self.node(id);
+        let n = &mut self.nodes[id as usize - 1];
+        if let Some((_, bytes, _)) = n.writing.take() {
+            // Cut short: the write got through some of its steps.
+            n.disk.persist(bytes, self.rng.gen_range(0..PERSIST_STEPS));
+        }
+        n.disk.crash(&mut self.rng);
         n.core = None;
         n.deadline = None;
         n.paused_until = None;
@@ -280,25 +334,50 @@ impl Sim {
         self.nodes[id as usize - 1].paused_until.filter(|&t| t > self.now)
     }
 
-    /// (Re)starts a node with a new incarnation.
+    /// Deletes a node's state file, as an operator does to make a node with
+    /// a damaged disk rejoin afresh: what it held is gone.
+    pub fn wipe_disk(&mut self, id: NodeId) {
+        self.checker.crashed(id);
+        self.node(id).disk.wipe();
+    }
+
+    /// (Re)starts a node with a new incarnation; in a durable simulation,
+    /// from the state on its disk. A damaged state file is refused (see
+    /// [`cgm_core::Durable::decode`]): the node stays down, with the reason
+    /// in [`SimNode::refused`].
     pub fn restart(&mut self, id: NodeId) {
         let now = self.now;
+        let durable = self.cfg.durable;
         let n = &mut self.nodes[id as usize - 1];
+        let state = match n.disk.state().filter(|_| durable).map(cgm_core::Durable::decode) {
+            Some(Err(e)) => {
+                n.refused = Some(format!("node {id}: state file refused: {e}"));
+                n.core = None;
+                return;
+            }
+            Some(Ok(d)) => Some(d),
+            None => None,
+        };
+        n.refused = None;
         n.inc += 1;
         let mut cfg = Config::new(id, n.inc, (1..=self.cfg.nodes as NodeId).collect());
         cfg.quorum = self.cfg.quorum;
         cfg.params = self.cfg.params;
         cfg.veto_hook = self.cfg.veto_hook;
         cfg.limits = n.host.limits.clone();
+        cfg.durable = durable;
         #[cfg(feature = "flaws")]
         {
             cfg.flaw = self.cfg.flaw;
         }
-        n.core = Some(Core::new(cfg, now).expect("valid simulator configuration"));
+        n.core = Some(match &state {
+            Some(d) => Core::restore(cfg, d, now).expect("a node's own state restores"),
+            None => Core::new(cfg, now).expect("valid simulator configuration"),
+        });
         n.replies.clear();
         n.suspicions.clear();
         n.host.queued.clear();
-        self.checker.reset(id);
+        self.checker.reset(id, durable);
         self.history.life(now.0, id, n.inc, "restart");
         (id, now, "restart").hash(&mut self.trace);
         self.drain(id);
@@ -409,13 +488,27 @@ impl Sim {
             }
         };
         let action = self.host_actions.peek().map(|Reverse(a)| a.0);
-        let next = [self.net.next_time(), timer, action, Some(self.next_check)].into_iter().flatten().min();
+        let write = self.writes.peek().map(|Reverse((t, _))| *t);
+        let next = [self.net.next_time(), timer, action, write, Some(self.next_check)].into_iter().flatten().min();
         let Some(next) = next.filter(|&t| t <= end) else { return Ok(false) };
         self.now = self.now.max(next);
         self.steps += 1;
         if self.next_check <= self.now {
             self.next_check = self.now + self.cfg.check_every;
             self.check()?;
+        } else if write == Some(next) {
+            let Reverse((t, id)) = self.writes.pop().expect("peeked");
+            let n = &mut self.nodes[id as usize - 1];
+            if let Some((_, bytes, held)) = n.writing.take_if(|(at, _, _)| *at == t) {
+                n.disk.persist(bytes, PERSIST_STEPS);
+                // The state is on disk: what the step held back goes out.
+                if let Some(held) = held {
+                    for tx in held {
+                        self.transmit(id, tx);
+                    }
+                    self.drain_checked(id)?;
+                }
+            }
         } else if let Some(d) = self.net.pop_due(self.now) {
             if let Some(t) = self.resumes(d.to) {
                 self.net.requeue(d, t);
@@ -484,29 +577,65 @@ impl Sim {
         let now = self.now;
         let n = &mut self.nodes[id as usize - 1];
         let Some(core) = n.core.as_mut() else { return Ok(()) };
+        if n.writing.as_ref().is_some_and(|w| w.2.is_some()) {
+            // Blocked on its disk; it hands out the rest once the write is done.
+            return Ok(());
+        }
         // Events never feed back into the core synchronously (host answers are
-        // scheduled), so the step's datagrams can be taken first, then its events.
+        // scheduled), so the step's datagrams can be taken first, then its
+        // events. What the core hands out before its state is persisted
+        // leaves first (a correct core hands out nothing then).
         let mut sends = Vec::new();
         while let Some(t) = core.poll_transmit() {
             sends.push(t);
         }
+        let early = sends.len();
+        let persist = core.poll_persist().map(|d| d.encode());
+        while let Some(t) = core.poll_transmit() {
+            sends.push(t);
+        }
+        let latency = self.cfg.disk_latency;
         let mut crash_after = None;
         if let Some((point, before)) = n.armed {
             let status = core.status(now);
             let rng = &mut self.rng;
-            crash_after =
-                crash::trigger(point, id, before, &status, sends.len(), n.failed_step, |k| rng.gen_range(1..k)).map(|k| (point, k));
+            let persisted = persist.is_some();
+            crash_after = crash::trigger(point, id, before, &status, sends.len(), n.failed_step, persisted, |k| rng.gen_range(1..k))
+                .map(|k| (point, k));
             n.armed = Some((point, Seen::of(&status)));
         }
-        let keep = crash_after.map_or(sends.len(), |(_, k)| k);
-        for t in sends.into_iter().take(keep) {
-            let to = match t.dest {
-                Dest::Node(to) => to,
-                Dest::Source(tok) => tok as NodeId,
-            };
-            if (1..=self.cfg.nodes as NodeId).contains(&to) {
-                self.net.send(&mut self.rng, now, id, to, t.bytes);
+        let mut blocked = false;
+        if let Some(bytes) = persist {
+            match crash_after {
+                // Interrupted, the write gets through one to three of its steps.
+                Some((CrashPoint::PersistInterrupted, _)) => n.disk.persist(bytes, self.rng.gen_range(1..PERSIST_STEPS)),
+                _ if latency.is_zero() || crash_after.is_some() => n.disk.persist(bytes, PERSIST_STEPS),
+                _ if background_writes(&self.cfg) => {
+                    // The flawed host writes behind, and goes on meanwhile.
+                    let done = now + latency;
+                    n.writing = Some((done, bytes, None));
+                    self.writes.push(Reverse((done, id)));
+                }
+                _ => {
+                    let done = now + latency;
+                    n.writing = Some((done, bytes, Some(sends.split_off(early))));
+                    n.paused_until = Some(n.paused_until.map_or(done, |t| t.max(done)));
+                    self.writes.push(Reverse((done, id)));
+                    blocked = true;
+                }
             }
+        }
+        // A crash at a persistence step lets out only what left before it.
+        let keep = match crash_after {
+            Some((p, _)) if p.durable_only() => early,
+            Some((_, k)) => k,
+            None => sends.len(),
+        };
+        for t in sends.into_iter().take(keep) {
+            self.transmit(id, t);
+        }
+        if blocked {
+            return Ok(());
         }
         if let Some((point, k)) = crash_after {
             if self.verbose {
@@ -531,6 +660,17 @@ impl Sim {
         Ok(())
     }
 
+    /// Puts a datagram of node `id` on the network.
+    fn transmit(&mut self, id: NodeId, t: cgm_core::Transmit) {
+        let to = match t.dest {
+            Dest::Node(to) => to,
+            Dest::Source(tok) => tok as NodeId,
+        };
+        if (1..=self.cfg.nodes as NodeId).contains(&to) {
+            self.net.send(&mut self.rng, self.now, id, to, t.bytes);
+        }
+    }
+
     fn on_event(&mut self, id: NodeId, ev: Event) -> Result<(), Violation> {
         if self.verbose {
             println!("{} node {id}: {ev:?}", self.now);
@@ -538,6 +678,7 @@ impl Sim {
         let (now, inc) = (self.now.0, self.nodes[id as usize - 1].inc);
         match ev {
             Event::Completed(o) => {
+                self.reports += 1;
                 (id, o.seq, o.pid, o.committed).hash(&mut self.trace);
                 self.history.outcome(now, id, inc, &o, false, self.checker.era);
                 self.checker.completed(id, &o, now)?;
@@ -555,7 +696,10 @@ impl Sim {
                     self.checker.transferred(id);
                 }
                 let nodes = &self.nodes;
-                let live = |m: Member| nodes.get(m.id as usize - 1).is_some_and(|n| n.core.is_some() && n.inc == m.inc);
+                // Every member of a view with quorum accepted it, so on
+                // stable storage every one holds it, up or down.
+                let durable = self.cfg.durable;
+                let live = |m: Member| durable || nodes.get(m.id as usize - 1).is_some_and(|n| n.core.is_some() && n.inc == m.inc);
                 self.checker.installed(view, &members, quorum, live);
             }
             Event::Suspected { member, reason } => self.node(id).suspicions.push((member, reason)),

@@ -375,7 +375,7 @@ fn main() {
 fn broken_check(f: cgm_core::flaws::Flaw) -> &'static str {
     use cgm_core::flaws::Flaw;
     match f {
-        Flaw::ReportOnDecision => "finality",
+        Flaw::ReportOnDecision | Flaw::SendBeforePersist => "finality",
         Flaw::StaleProposals | Flaw::FatesWindow => "exactly once",
         Flaw::IgnoreFailures => "validity",
         Flaw::KeepRolledBackValues => "values do not follow the outcome",
