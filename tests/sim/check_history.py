@@ -21,7 +21,9 @@ object has ``t_us``, ``node``, ``inc`` and ``event``):
   ``committed``, ``generation``, ``learned``, ``era``;
 - ``view``: ``epoch``, ``leader``, ``members``, ``quorum``, ``transferred``;
 - ``values``: ``generation``, ``values`` {canonical-name: number};
-- ``restart`` (new incarnation ``inc``, empty state) and ``crash``.
+- ``restart`` (new incarnation ``inc``: empty state, or, for a member that
+  keeps durable state, the state on its disk, and then a ``values`` event
+  with the values its host starts with follows at once) and ``crash``.
 
 Checks (the tag printed with each violation):
 

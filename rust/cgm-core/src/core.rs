@@ -90,6 +90,7 @@ impl Core {
             return Err(Error::InvalidConfig(format!("the state's lineage holds node {}, which is not a configured node", m.id)));
         }
         state.params.validate()?;
+        state.told.1.validate()?;
         cfg.durable = true;
         Core::build(cfg, now, Some(state))
     }
@@ -117,7 +118,7 @@ impl Core {
         let quorum = !cfg.quorum || cfg.nodes.len() == 1;
         let mut tuning = Tuning::new(cfg.params);
         if let Some(d) = state {
-            tuning.take(d.params, d.generation);
+            tuning.take(d.told.1, d.told.0);
         }
         let mut core = Core {
             tuning,
@@ -586,6 +587,7 @@ impl Core {
             next_round: 0,
             params: self.tuning.committed(),
             generation: self.tuning.generation,
+            told: (self.tuning.generation, self.tuning.committed()),
             reported_generation: 0,
         };
         self.mem.save(&mut d);

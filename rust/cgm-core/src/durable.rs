@@ -51,10 +51,17 @@ pub struct Durable {
     pub(crate) completed: u64,
     pub(crate) last_outcome: Option<Outcome>,
     pub(crate) next_round: u64,
+    /// The committed parameters and generation as of `completed`: a
+    /// decision not yet reported may be in them, which the lineage may still
+    /// supersede, so they go to view change reports only.
     pub(crate) params: Params,
     pub(crate) generation: u64,
-    /// The generation the host was last told (every member of its view had
-    /// decided it): no group of this cluster can have a lower one.
+    /// The values and generation the host was last told (final): a
+    /// restarted member runs these until a view with quorum hands it the
+    /// lineage's.
+    pub(crate) told: (u64, Params),
+    /// The highest generation the host was told: no group of this cluster
+    /// can have a lower one.
     pub(crate) reported_generation: u64,
 }
 
@@ -89,14 +96,15 @@ impl Durable {
         self.incarnation
     }
 
-    /// The committed parameters.
+    /// The parameters a restarted member starts with: the last committed
+    /// values its host was told.
     pub fn params(&self) -> &Params {
-        &self.params
+        &self.told.1
     }
 
-    /// The committed parameters' generation.
+    /// Their generation.
     pub fn generation(&self) -> u64 {
-        self.generation
+        self.told.0
     }
 
     /// The highest protocol sequence decided.
@@ -184,6 +192,7 @@ mod tests {
             next_round: 30,
             params: Params::default(),
             generation: 2,
+            told: (2, Params::default()),
             reported_generation: 2,
         }
     }

@@ -164,7 +164,7 @@ impl Engine {
             told: d.completed,
             next_round: d.next_round,
             last_outcome: d.last_outcome.clone(),
-            told_values: Some((d.generation, d.params)),
+            told_values: Some(d.told),
             reported_generation: d.reported_generation,
             ..Engine::default()
         }
@@ -175,6 +175,9 @@ impl Engine {
         d.completed = self.completed;
         d.last_outcome.clone_from(&self.last_outcome);
         d.next_round = self.current_round();
+        if let Some(told) = self.told_values {
+            d.told = told;
+        }
         d.reported_generation = self.reported_generation;
     }
 

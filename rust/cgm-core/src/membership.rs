@@ -115,6 +115,12 @@ pub(crate) struct Membership {
     pub(crate) damping: Damping,
     /// Whether this member's state is on stable storage (`Config::durable`).
     durable: bool,
+    /// Restarted from stable storage: the parameters and generation it had
+    /// decided, which its reports carry until a view with quorum hands it
+    /// the lineage's. Meanwhile it runs the values its host was last told:
+    /// a decision never reported may be superseded by the lineage, and its
+    /// values must never be told as that generation's.
+    restored: Option<(Params, u64)>,
 }
 
 impl Membership {
@@ -141,6 +147,7 @@ impl Membership {
             yielded_at: None,
             damping: Damping::default(),
             durable: false,
+            restored: None,
         }
     }
 
@@ -160,11 +167,15 @@ impl Membership {
             m.accepted = d.accepted.clone();
         }
         m.durable = true;
+        m.restored = Some((d.params, d.generation));
         m
     }
 
     /// What of this member's views it must keep on stable storage.
     pub(crate) fn save(&self, d: &mut Durable) {
+        if let Some((params, generation)) = self.restored {
+            (d.params, d.generation) = (params, generation);
+        }
         d.promised = self.promised;
         d.primary = self.primary;
         d.primary_members.clone_from(&self.primary_members);
@@ -457,13 +468,8 @@ impl Membership {
     /// with the views it accepted installed.
     fn report(&self, cx: &mut Cx<'_>) -> Report {
         let Some(top) = self.accepted.last() else {
-            return self.report_of(
-                cx.eng,
-                (self.primary, self.primary_members.clone()),
-                cx.tuning.committed(),
-                cx.tuning.generation,
-                Vec::new(),
-            );
+            let (params, generation) = self.restored.unwrap_or((cx.tuning.committed(), cx.tuning.generation));
+            return self.report_of(cx.eng, (self.primary, self.primary_members.clone()), params, generation, Vec::new());
         };
         let mut eng = cx.eng.copy_without_history();
         let (mut events, mut counters) = (VecDeque::new(), Counters::default());
@@ -969,6 +975,7 @@ impl Membership {
 
     /// Takes the lineage state a view with quorum hands its members.
     fn take_view_state(&mut self, cx: &mut Cx<'_>, nv: &NewView) {
+        self.restored = None;
         self.primary = nv.vid;
         self.primary_members = nv.members.clone();
         take_lineage(cx.eng, cx.cfg.id, nv, &mut cx.net.events, &mut cx.net.counters);

@@ -379,6 +379,10 @@ impl Sim {
         n.host.queued.clear();
         self.checker.reset(id, durable);
         self.history.life(now.0, id, n.inc, "restart");
+        if let Some(d) = &state {
+            // A host restarted from its state starts from the values it holds.
+            self.history.values(now.0, id, n.inc, d.generation(), d.params(), self.checker.era);
+        }
         (id, now, "restart").hash(&mut self.trace);
         self.drain(id);
     }
