@@ -215,6 +215,74 @@ fn five_processes_form_retune_roll_back_survive_a_kill_and_rejoin_with_current_p
     c.wait_view(1, 1, N as usize - 1);
 }
 
+/// Issue 17: a whole-cluster restart (every process killed with -9, back
+/// in another order) resumes at the committed retune and its generation, not
+/// the values of the files; a damaged state file is refused at start, naming
+/// the file, and left as it is.
+#[test]
+fn a_whole_cluster_restart_keeps_a_committed_retune_and_a_damaged_state_file_is_refused() {
+    let mut c = Cluster::new("restart");
+    for id in 1..=N {
+        c.start(id);
+    }
+    for id in 1..=N {
+        c.wait_view(1, id, N as usize);
+    }
+    let (out, o) = c.set(2, &["heartbeat-interval=300ms"]);
+    assert!(out.status.success(), "set failed: {}", String::from_utf8_lossy(&out.stderr));
+    let retune = o.unwrap();
+    assert!(retune.committed);
+
+    // A power cut: every process at once; back in reverse order, one by one.
+    for id in 1..=N {
+        c.kill9(id);
+    }
+    for id in (1..=N).rev() {
+        c.start(id);
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    for id in 1..=N {
+        let s = c.wait_view(1, id, N as usize);
+        assert_eq!(s.params.get(Param::HeartbeatInterval), 300, "member {id} lost the retune");
+        assert_eq!(s.generation, retune.generation, "member {id}");
+    }
+    let log = std::fs::read_to_string(c.dir.join("node1.log")).unwrap();
+    assert!(log.contains("keeps its state in"), "{log}");
+    // It goes on: the next change takes the next generation.
+    let (out, o) = c.set(4, &["send-window-size=40"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(o.unwrap().generation, retune.generation + 1);
+
+    // One bit flipped in node 2's state file: refused at start, file untouched.
+    c.kill9(2);
+    let file = c.dir.join("cgm-state-2").join(cgm_runtime::STATE_FILE);
+    let mut bytes = std::fs::read(&file).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x10;
+    std::fs::write(&file, &bytes).unwrap();
+    c.start(2);
+    let mut p = c.procs[1].take().unwrap();
+    let end = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(st) = p.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < end, "a node with a corrupt state file kept running");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(!status.success());
+    let log = std::fs::read_to_string(c.dir.join("node2.log")).unwrap();
+    assert!(log.contains(file.to_str().unwrap()) && log.contains("checksum mismatch"), "{log}");
+    assert_eq!(std::fs::read(&file).unwrap(), bytes, "the damaged state file was replaced");
+
+    // Moved away, the node rejoins as a new member and takes the committed values.
+    std::fs::rename(&file, file.with_extension("damaged")).unwrap();
+    c.start(2);
+    let s = c.wait_view(1, 2, N as usize);
+    assert_eq!(s.params.get(Param::SendWindowSize), 40);
+    assert_eq!(s.generation, retune.generation + 1);
+}
+
 #[test]
 fn a_member_blocked_on_a_held_lock_answers_a_query_naming_the_lock() {
     let mut c = Cluster::new("lock");

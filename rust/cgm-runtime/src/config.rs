@@ -82,6 +82,11 @@ pub struct NodeConfig {
     pub max_jobs: usize,
     /// IP multicast instead of unicast for member traffic, if set.
     pub multicast: Option<Multicast>,
+    /// Where the node keeps its durable state (the file `state` in it):
+    /// the committed parameters and generation, the lineage the quorum rule
+    /// needs, and its promises; a restarted node resumes from it. `None`:
+    /// state in memory only, lost at a restart.
+    pub state_dir: Option<PathBuf>,
 }
 
 /// The IP multicast transport option: every datagram for other members goes
@@ -114,6 +119,7 @@ impl NodeConfig {
             veto_timeout: Duration::from_secs(5),
             max_jobs: 4,
             multicast: None,
+            state_dir: None,
         }
     }
 
@@ -161,6 +167,7 @@ impl NodeConfig {
         c.limits = self.limits.clone();
         c.veto_hook = self.veto_hook;
         c.veto_timeout = self.veto_timeout;
+        c.durable = self.state_dir.is_some();
         c
     }
 
@@ -196,7 +203,8 @@ impl NodeConfig {
         Ok(())
     }
 
-    /// Loads a TOML configuration file; a relative `key_file` is relative to the file.
+    /// Loads a TOML configuration file; a relative `key_file` or `state_dir`
+    /// is relative to the file.
     ///
     /// # Errors
     /// Unreadable file, TOML syntax, unknown keys, bad values (each naming file,
@@ -252,6 +260,13 @@ impl NodeConfig {
                 _ => p,
             };
             c.key = Some(Key::load(&p).map_err(|m| at(k.span(), "key_file", m))?);
+        }
+        if let Some(d) = &raw.state_dir {
+            let p = PathBuf::from(d);
+            c.state_dir = Some(match path.and_then(Path::parent) {
+                Some(dir) if p.is_relative() => dir.join(p),
+                _ => p,
+            });
         }
         if let Some(q) = &raw.quorum {
             c.quorum = match q.get_ref().as_str() {
@@ -330,6 +345,7 @@ struct RawConfig {
     node_id: Spanned<NodeId>,
     bind: Option<Spanned<String>>,
     key_file: Option<Spanned<String>>,
+    state_dir: Option<String>,
     insecure: Option<bool>,
     encrypt: Option<bool>,
     quorum: Option<Spanned<String>>,

@@ -18,6 +18,7 @@ mod locks;
 mod member;
 mod node;
 mod ports;
+mod state;
 mod transport;
 
 pub use auth::{new_incarnation, Key};
@@ -29,3 +30,4 @@ pub use locks::LockGuard;
 pub use member::JobFn;
 pub use node::{Node, ParamsView};
 pub use ports::free_ports;
+pub use state::STATE_FILE;

@@ -87,9 +87,32 @@ pub(crate) struct Started {
 pub(crate) fn start(cfg: NodeConfig) -> Result<Started, Error> {
     let bind = cfg.bind_addr().ok_or_else(|| crate::config::ConfigError::field("bind", "no address to bind"))?;
     let sock = crate::transport::bind(bind).map_err(|e| Error::Io(format!("cannot bind {bind}: {e}")))?;
-    let inc = new_incarnation();
+    let (state, saved) = match &cfg.state_dir {
+        Some(dir) => {
+            let (sd, saved) = crate::state::StateDir::open(dir)?;
+            (Some(sd), saved)
+        }
+        None => (None, None),
+    };
+    // Above every incarnation a previous life wrote, whatever the clock says.
+    let inc = new_incarnation().max(saved.as_ref().map_or(0, |d| d.incarnation() + 1));
     let start = Instant::now();
-    let core = Core::new(cfg.core_config(inc), Time(0))?;
+    let core = match &saved {
+        Some(d) => {
+            let core = Core::restore(cfg.core_config(inc), d, Time(0))?;
+            let (view, members) = d.lineage();
+            log::info!(
+                "node {}: resumed from {}: parameters of generation {}, protocols up to {}, lineage view {view} of members {:?}",
+                cfg.node_id,
+                state.as_ref().expect("read from it").file().display(),
+                d.generation(),
+                d.completed(),
+                members.iter().map(|m| m.id).collect::<Vec<_>>()
+            );
+            core
+        }
+        None => Core::new(cfg.core_config(inc), Time(0))?,
+    };
     let events = EventQueue::new().map_err(|e| Error::Io(format!("cannot create the event socket pair: {e}")))?;
     let shared = Arc::new(Shared { events, locks: Arc::default(), jobs: Mutex::default(), closed: AtomicBool::new(false) });
     let mut reader_socks = vec![sock.try_clone().map_err(|e| Error::Io(e.to_string()))?];
@@ -126,6 +149,8 @@ pub(crate) fn start(cfg: NodeConfig) -> Result<Started, Error> {
         jobs_queued: VecDeque::new(),
         leaving: None,
         out: Vec::with_capacity(2_048),
+        state,
+        halted: false,
     };
     let id = cfg.node_id;
     let main = std::thread::Builder::new()
@@ -158,6 +183,10 @@ struct Member {
     jobs_queued: VecDeque<(u64, String)>,
     leaving: Option<(Sender<()>, Instant)>,
     out: Vec<u8>,
+    /// Where the member's durable state is written, if it keeps one.
+    state: Option<crate::state::StateDir>,
+    /// The state could not be written: the member hands out nothing more.
+    halted: bool,
 }
 
 /// Operator addresses remembered for answers.
@@ -353,10 +382,14 @@ impl Member {
         }
     }
 
-    /// Sends what the core wants sent and handles its events, until both are empty.
+    /// Persists the member's state when it changed, then sends what the core
+    /// wants sent and handles its events, until both are empty.
     fn drain(&mut self) {
         loop {
             let mut progressed = false;
+            if !self.persist() {
+                return;
+            }
             while let Some(t) = self.core.poll_transmit() {
                 progressed = true;
                 let to = match t.dest {
@@ -386,6 +419,26 @@ impl Member {
                 self.shared.locks.release_member(&name, token);
             }
         }
+    }
+
+    /// Writes the durable state the core hands out, if any; false (and the
+    /// member halted) when it cannot: nothing that depends on an unwritten
+    /// state may leave, so the member stops taking part.
+    fn persist(&mut self) -> bool {
+        if self.halted {
+            return false;
+        }
+        let (Some(sd), Some(d)) = (&self.state, self.core.poll_persist()) else { return true };
+        if let Err(e) = sd.write(&d) {
+            log::error!(
+                "node {}: cannot write its state file {}: {e}; the node stops taking part (restart it once the disk is fixed)",
+                self.core.id(),
+                sd.file().display()
+            );
+            self.halted = true;
+            return false;
+        }
+        true
     }
 
     fn on_event(&mut self, e: Event) {

@@ -25,7 +25,8 @@ const BENCH_LOCK: &str = "bench";
 
 /// Runs the selected benchmarks (all when `only` is empty) with `samples`
 /// samples per latency figure and prints one table.
-pub fn run(samples: usize, only: &[String]) -> Result<ExitCode, String> {
+pub fn run(samples: usize, only: &[String], no_state: bool) -> Result<ExitCode, String> {
+    NO_STATE.set(no_state).expect("run once");
     if let Some(bad) = only.iter().find(|b| !ALL.contains(&b.as_str())) {
         return Err(format!("unknown benchmark {bad:?}; known: {}", ALL.join(", ")));
     }
@@ -299,6 +300,10 @@ fn machine() -> String {
     format!("machine: {cpu}, {cores} cores, Linux {}; cgm {}", kernel.trim(), env!("CARGO_PKG_VERSION"))
 }
 
+/// Whether the benchmark's members keep no state on disk (`--no-state`);
+/// by default each keeps it, as `cgm node` does.
+static NO_STATE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
 /// A cluster of `n` members on loopback: member 1 in this process, the others
 /// `cgm node` children.
 struct Cluster {
@@ -331,7 +336,8 @@ impl Cluster {
             let _ = writeln!(text, "{} = {v}", p.name());
         }
         for id in 1..=n {
-            std::fs::write(dir.join(format!("node{id}.toml")), format!("node_id = {id}\n{text}")).map_err(|e| e.to_string())?;
+            let state = if NO_STATE.get() == Some(&true) { String::new() } else { format!("state_dir = \"state-{id}\"\n") };
+            std::fs::write(dir.join(format!("node{id}.toml")), format!("node_id = {id}\n{state}{text}")).map_err(|e| e.to_string())?;
         }
         let cfg = NodeConfig::load(&dir.join("node1.toml")).map_err(|e| e.to_string())?;
         let node = Node::start(cfg).map_err(|e| e.to_string())?;
@@ -366,6 +372,9 @@ impl Cluster {
     fn spawn(&mut self, id: NodeId) -> Result<(), String> {
         let mut cmd = Command::new(exe()?);
         cmd.arg("node").arg("-c").arg(self.dir.join(format!("node{id}.toml"))).stdout(Stdio::null());
+        if NO_STATE.get() == Some(&true) {
+            cmd.arg("--no-state");
+        }
         if self.hold_lock == Some(id) {
             cmd.args(["--hold-lock", BENCH_LOCK]);
         }

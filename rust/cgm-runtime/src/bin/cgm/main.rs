@@ -40,6 +40,14 @@ enum Cmd {
         /// status queries to a blocked member, and for benchmarks.
         #[arg(long, value_name = "NAME")]
         hold_lock: Option<String>,
+        /// Keep the node's durable state (committed parameters, lineage) in
+        /// DIR. Default: the config's `state_dir`, else `cgm-state-<node id>`
+        /// next to the configuration file.
+        #[arg(long, value_name = "DIR", conflicts_with = "no_state")]
+        state_dir: Option<PathBuf>,
+        /// Keep no state on disk: a restart forgets the committed values.
+        #[arg(long)]
+        no_state: bool,
     },
     /// Measure latency and throughput of a local cluster of separate processes
     /// against the UDP ping-pong floor (see BENCHMARKS.md).
@@ -50,6 +58,9 @@ enum Cmd {
         /// Run only these benchmarks: floor, round, change, query, throughput, crash.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
+        /// Members keep no state on disk (by default each keeps it, as `cgm node` does).
+        #[arg(long)]
+        no_state: bool,
     },
     /// Echo every UDP datagram back to its sender (the benchmark's floor peer).
     #[command(hide = true)]
@@ -150,8 +161,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.cmd {
         Cmd::Demo { nodes } => demo::run(nodes),
-        Cmd::Node { config, hold_lock } => run_node(&config, hold_lock.as_deref()),
-        Cmd::Bench { samples, only } => bench::run(samples, &only),
+        Cmd::Node { config, hold_lock, state_dir, no_state } => run_node(&config, hold_lock.as_deref(), state_dir, no_state),
+        Cmd::Bench { samples, only, no_state } => bench::run(samples, &only, no_state),
         Cmd::BenchEcho { bind } => bench::echo(bind),
         Cmd::Status { config, member, format, json, timeout } => {
             status(&config, member, if json { Format::Json } else { format }, Duration::from_secs_f64(timeout))
@@ -188,14 +199,26 @@ fn client_for(cfg: &NodeConfig, member: Option<NodeId>) -> Result<(Client, std::
     Ok((c, addr, member))
 }
 
-fn run_node(path: &std::path::Path, hold_lock: Option<&str>) -> CmdResult {
-    let cfg = load(path)?;
+fn run_node(path: &std::path::Path, hold_lock: Option<&str>, state_dir: Option<PathBuf>, no_state: bool) -> CmdResult {
+    let mut cfg = load(path)?;
+    if no_state {
+        cfg.state_dir = None;
+    } else if state_dir.is_some() || cfg.state_dir.is_none() {
+        let dir = std::path::absolute(path).ok().and_then(|p| p.parent().map(std::path::Path::to_path_buf)).unwrap_or_default();
+        let next_to_config = || dir.join(format!("cgm-state-{}", cfg.node_id));
+        cfg.state_dir = Some(state_dir.unwrap_or_else(next_to_config));
+    }
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop)).map_err(|e| format!("cannot handle signals: {e}"))?;
     }
+    let cfg_state = cfg.state_dir.clone();
     let node = Node::start(cfg).map_err(|e| e.to_string())?;
     let _held = hold_lock.map(|name| node.lock(name));
+    match &cfg_state {
+        Some(dir) => println!("node {} keeps its state in {}", node.id(), dir.display()),
+        None => println!("node {} keeps no state on disk (--no-state): a restart forgets the committed values", node.id()),
+    }
     println!("node {} running; SIGINT or SIGTERM leaves the group", node.id());
     while !stop.load(Ordering::Acquire) {
         while let Some(ev) = node.next_event(Some(Duration::from_millis(100))) {
