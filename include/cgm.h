@@ -339,6 +339,7 @@ typedef struct cgm_change_outcome cgm_change_outcome;
  * - `cgm_config_set_param`: an initial parameter value
  * - `cgm_config_set_limit`: a node-local upper bound for a parameter
  * - `cgm_config_set_veto_hook`, `cgm_config_set_veto_timeout`: ask the host about every change
+ * - `cgm_config_set_state_dir`: keep durable state in a directory
  * - `cgm_config_free`
  */
 typedef struct cgm_config cgm_config;
@@ -903,6 +904,26 @@ cgm_result cgm_config_set_key(struct cgm_config *config, const uint8_t *key, siz
  * Does not take ownership of its arguments. Thread-safety: see `cgm_config`.
  */
 cgm_result cgm_config_set_key_file(struct cgm_config *config, const char *path);
+
+/**
+ * Makes the node keep its durable state in the directory `path` (created,
+ * mode 0700, if missing): the committed parameters and generation, the
+ * lineage its quorum needs, its promises. A node started again with the
+ * same directory resumes from it; without one, state is in memory only and
+ * a restart forgets the committed values. Starting fails with
+ * `CGM_RESULT_INVALID_ARGUMENT` when the directory holds a damaged state
+ * file (named in `cgm_last_error_message`), which is left as it is.
+ *
+ * - `config`: the configuration to change.
+ * - `path`: the directory, NUL-terminated; NULL keeps no state on disk.
+ *
+ * Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT` for a NULL `config`;
+ * `CGM_RESULT_INVALID_ARGUMENT` for a path that is not UTF-8 (the
+ * configuration is unchanged).
+ *
+ * Does not take ownership of its arguments. Thread-safety: see `cgm_config`.
+ */
+cgm_result cgm_config_set_state_dir(struct cgm_config *config, const char *path);
 
 /**
  * Runs the node without authentication when `insecure` is true. A node

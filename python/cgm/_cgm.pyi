@@ -44,6 +44,7 @@ class Node:
         veto_timeout: float = 5.0,
         max_jobs: int = 4,
         bind: Optional[str] = None,
+        state_dir: Optional[str] = None,
     ) -> Node: ...
     @staticmethod
     def from_file(path: str) -> Node: ...

@@ -298,6 +298,10 @@ class Config:
     cluster ``key`` (32 bytes) or ``key_file``, or set ``insecure=True``.
     ``params`` and ``limits`` map a :class:`Param` (or its name) to a value.
     ``veto_hook=True`` makes every change ask this host (``Node.set_veto_hook``).
+    ``state_dir`` is where the node keeps its durable state (the committed
+    parameters and generation, the lineage its quorum needs); a node started
+    again with the same ``state_dir`` resumes from it. ``None`` keeps state
+    in memory only: a restart forgets the committed values.
     """
 
     node_id: int
@@ -314,6 +318,7 @@ class Config:
     veto_timeout: Seconds = 5.0
     max_jobs: int = 4
     bind: Optional[str] = None
+    state_dir: Optional[Union[str, "os.PathLike[str]"]] = None
 
     def _native_kwargs(self) -> Dict[str, Any]:
         def want(name: str, v: object, *tys: type) -> None:
@@ -337,6 +342,7 @@ class Config:
         if self.bind is not None:
             want("bind", self.bind, str)
         key_file = None if self.key_file is None else os.fspath(self.key_file)
+        state_dir = None if self.state_dir is None else os.fspath(self.state_dir)
         return dict(
             node_id=self.node_id,
             nodes=nodes,
@@ -352,6 +358,7 @@ class Config:
             veto_timeout=seconds(self.veto_timeout, "veto_timeout"),
             max_jobs=self.max_jobs,
             bind=self.bind,
+            state_dir=state_dir,
         )
 
 

@@ -291,3 +291,41 @@ def test_node_from_a_toml_file_and_native_logs_reach_python_logging(tmp_path: "o
         with open(path, "a") as f:
             f.write("bogus-key = 1\n")
         cgm.Node.from_file(path)
+
+
+def test_a_node_with_a_state_dir_restarts_with_its_committed_values_and_refuses_a_damaged_state(tmp_path: "os.PathLike[str]") -> None:
+    import socket
+
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    state = os.path.join(os.fspath(tmp_path), "state")
+    config = cgm.Config(node_id=1, nodes={1: f"127.0.0.1:{port}"}, insecure=True, state_dir=state)
+    with cgm.Node(config) as node:
+        node.wait_ready(5.0)
+        outcome = node.propose(Param.SEND_WINDOW_SIZE, 40)
+        assert outcome.committed
+    # Started again from the same directory: the committed value and its generation.
+    with cgm.Node(config) as node:
+        node.wait_ready(5.0)
+        p = node.params()
+        assert p["effective"][Param.SEND_WINDOW_SIZE] == 40
+        assert p["configured"][Param.SEND_WINDOW_SIZE] == 64
+        assert p["generation"] == outcome.generation
+    # A damaged state file is refused, named, and left as it is.
+    path = os.path.join(state, "state")
+    with open(path, "r+b") as f:
+        f.seek(20)
+        byte = f.read(1)
+        f.seek(20)
+        f.write(bytes([byte[0] ^ 0x40]))
+    with open(path, "rb") as f:
+        damaged = f.read()
+    with pytest.raises(cgm.InvalidArgument, match="checksum mismatch") as info:
+        cgm.Node(config)
+    assert path in str(info.value)
+    with open(path, "rb") as f:
+        assert f.read() == damaged
+    with pytest.raises(TypeError):
+        cgm.Node(cgm.Config(node_id=1, nodes={1: f"127.0.0.1:{port}"}, insecure=True, state_dir=5))  # type: ignore[arg-type]

@@ -32,6 +32,7 @@ use std::time::Duration;
 /// - `cgm_config_set_param`: an initial parameter value
 /// - `cgm_config_set_limit`: a node-local upper bound for a parameter
 /// - `cgm_config_set_veto_hook`, `cgm_config_set_veto_timeout`: ask the host about every change
+/// - `cgm_config_set_state_dir`: keep durable state in a directory
 /// - `cgm_config_free`
 pub struct cgm_config {
     _private: [u8; 0],
@@ -163,6 +164,31 @@ pub extern "C" fn cgm_config_set_key_file(config: *mut cgm_config, path: *const 
         let bytes = std::fs::read(path).map_err(|e| fail(CGM_RESULT_IO, format!("cannot read key file {path}: {e}")))?;
         let k = Key::from_bytes(&bytes).map_err(|e| invalid(format!("{path}: {e}")))?;
         c.key = Some(k);
+        Ok(())
+    })
+}
+
+/// Makes the node keep its durable state in the directory `path` (created,
+/// mode 0700, if missing): the committed parameters and generation, the
+/// lineage its quorum needs, its promises. A node started again with the
+/// same directory resumes from it; without one, state is in memory only and
+/// a restart forgets the committed values. Starting fails with
+/// `CGM_RESULT_INVALID_ARGUMENT` when the directory holds a damaged state
+/// file (named in `cgm_last_error_message`), which is left as it is.
+///
+/// - `config`: the configuration to change.
+/// - `path`: the directory, NUL-terminated; NULL keeps no state on disk.
+///
+/// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT` for a NULL `config`;
+/// `CGM_RESULT_INVALID_ARGUMENT` for a path that is not UTF-8 (the
+/// configuration is unchanged).
+///
+/// Does not take ownership of its arguments. Thread-safety: see `cgm_config`.
+#[no_mangle]
+pub extern "C" fn cgm_config_set_state_dir(config: *mut cgm_config, path: *const c_char) -> cgm_result {
+    boundary(|| {
+        let c = borrow_mut(config)?;
+        c.state_dir = if path.is_null() { None } else { Some(cstr(path, "path")?.into()) };
         Ok(())
     })
 }

@@ -217,6 +217,9 @@ pub extern "C" fn cgm_core_new_from_config(
     boundary(|| {
         let out = handle::out(out, "out")?;
         let c = borrow(config)?;
+        if c.state_dir.is_some() {
+            return Err(invalid("state_dir: a sans-IO core keeps no state on disk (cgm_node_start does); clear it with cgm_config_set_state_dir(config, NULL)"));
+        }
         let core = Core::new(c.core_config(incarnation), now(now_us))?;
         out.write(handle::into_ptr(CoreObj { core, pending: None }));
         Ok(())

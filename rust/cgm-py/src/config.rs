@@ -41,6 +41,8 @@ pub(crate) struct NodeArgs {
     pub(crate) max_jobs: usize,
     /// The address to bind, if not this node's configured one.
     pub(crate) bind: Option<String>,
+    /// Where the node keeps its durable state, if anywhere.
+    pub(crate) state_dir: Option<PathBuf>,
 }
 
 impl NodeArgs {
@@ -70,6 +72,7 @@ impl NodeArgs {
         cfg.veto_hook = self.veto_hook;
         cfg.veto_timeout = seconds(py, self.veto_timeout)?;
         cfg.max_jobs = self.max_jobs;
+        cfg.state_dir = self.state_dir;
         if let Some(b) = self.bind {
             cfg.bind = Some(b.parse::<SocketAddr>().map_err(|e| error(py, ResultCode::InvalidArgument, format!("bind {b:?}: {e}")))?);
         }

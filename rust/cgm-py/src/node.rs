@@ -65,7 +65,7 @@ impl PyNode {
     #[new]
     #[pyo3(signature = (node_id, nodes, *, cluster = "cgm", key = None, key_file = None, insecure = false, encrypt = false,
                         quorum = true, params = Vec::new(), limits = Vec::new(), veto_hook = false, veto_timeout = 5.0,
-                        max_jobs = 4, bind = None))]
+                        max_jobs = 4, bind = None, state_dir = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -83,6 +83,7 @@ impl PyNode {
         veto_timeout: f64,
         max_jobs: usize,
         bind: Option<String>,
+        state_dir: Option<PathBuf>,
     ) -> PyResult<PyNode> {
         let cluster = cluster.to_string();
         let args = NodeArgs {
@@ -100,6 +101,7 @@ impl PyNode {
             veto_timeout,
             max_jobs,
             bind,
+            state_dir,
         };
         PyNode::started(py, args.config(py)?)
     }
