@@ -451,7 +451,7 @@ typedef struct cgm_node cgm_node;
  * - `cgm_status_peer_count`, `cgm_status_peer`, `cgm_status_peer_queue`: per other member
  * - `cgm_status_link_count`, `cgm_status_link`: heartbeat links
  * - `cgm_status_damped_count`, `cgm_status_damped`: members held out for flapping
- * - `cgm_status_param`, `cgm_status_generation`: parameters
+ * - `cgm_status_param`, `cgm_status_limit`, `cgm_status_generation`: parameters and local limits
  * - `cgm_status_counter` (and `cgm_counter_name`): drop and activity counters
  * - `cgm_status_to_json`: all of it as JSON
  * - `cgm_status_free`
@@ -1965,6 +1965,25 @@ cgm_result cgm_status_param(const struct cgm_status *status,
                             cgm_param param,
                             uint64_t *effective,
                             uint64_t *configured);
+
+/**
+ * The member's local limit for a parameter (`[limits]` in its file,
+ * `cgm_config_set_limit`): a change above it fails that member's apply.
+ *
+ * - `status`: the status to read.
+ * - `param`: a `CGM_PARAM_*` number.
+ * - `has_limit`: receives whether the member has a limit for it.
+ * - `limit`: receives the limit (in the parameter's unit), 0 without one.
+ *
+ * Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
+ * `CGM_RESULT_INVALID_PARAMETER` for an unknown parameter.
+ *
+ * Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
+ */
+cgm_result cgm_status_limit(const struct cgm_status *status,
+                            cgm_param param,
+                            bool *has_limit,
+                            uint64_t *limit);
 
 /**
  * The member's parameter generation: it grows with every committed change,

@@ -138,6 +138,9 @@ class Status:
     links: Tuple[LinkStatus, ...]
     params: Mapping[Param, int] = dataclasses.field(hash=False)
     configured: Mapping[Param, int] = dataclasses.field(hash=False)
+    """The member's own file's values: what it would start a new cluster with."""
+    limits: Mapping[Param, int] = dataclasses.field(hash=False)
+    """The member's local limits (``[limits]``): a change above one fails its apply."""
     generation: int
     switch_over_pending: bool
     counters: Mapping[str, int] = dataclasses.field(hash=False)
@@ -188,6 +191,7 @@ class Status:
             links=tuple(LinkStatus(**x) for x in d["links"]),
             params=_frozen_map(param_dict(d["params"])),
             configured=_frozen_map(param_dict(d["configured"])),
+            limits=_frozen_map(param_dict(d.get("limits", {}))),
             generation=d["generation"],
             switch_over_pending=d["switch_over_pending"],
             counters=_frozen_map(d["counters"]),

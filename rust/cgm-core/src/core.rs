@@ -86,7 +86,8 @@ impl Core {
                 cfg.incarnation, state.incarnation
             )));
         }
-        if let Some(m) = state.lineage().1.iter().find(|m| !cfg.nodes.contains(&m.id)) {
+        let lineage = state.primary_members.iter().chain(state.accepted.iter().flat_map(|nv| &nv.members));
+        if let Some(m) = lineage.clone().find(|m| !cfg.nodes.contains(&m.id)) {
             return Err(Error::InvalidConfig(format!("the state's lineage holds node {}, which is not a configured node", m.id)));
         }
         state.params.validate()?;
@@ -294,6 +295,7 @@ impl Core {
             links: self.ring.links(),
             params: self.tuning.params,
             configured: self.cfg.params,
+            limits: self.cfg.limits.clone(),
             generation: self.tuning.generation,
             counters,
             // Only a view with quorum holds anyone out.
@@ -589,6 +591,7 @@ impl Core {
             generation: self.tuning.generation,
             told: (self.tuning.generation, self.tuning.committed()),
             reported_generation: 0,
+            fates: Vec::new(),
         };
         self.mem.save(&mut d);
         self.eng.save(&mut d);
@@ -608,6 +611,7 @@ impl Core {
             completed: self.eng.completed,
             params: self.tuning.committed(),
             generation: self.tuning.generation,
+            told: self.eng.told_values,
             reported_generation: self.eng.reported_generation,
         })
     }

@@ -9,8 +9,9 @@
 //! - its promise to a view change leader (so it never reports to a lower one);
 //! - the views with quorum it accepted and the last one it installed, with
 //!   their members (the lineage the quorum rule needs);
-//! - the highest protocol it decided, that outcome, and the committed
-//!   parameters and generation.
+//! - the highest protocol it decided, that outcome, the committed parameters
+//!   and generation, and the fates of decided proposals whose proposers may
+//!   not know them yet.
 //!
 //! The rule that makes this enough: the core hands out no datagram and no
 //! event while its durable state differs from the last one the host
@@ -26,7 +27,7 @@
 //! [`StateError`]; nothing is ever guessed from a damaged file.
 
 use crate::ids::{Incarnation, Member, NodeId, Outcome, ViewId};
-use crate::messages::NewView;
+use crate::messages::{Decided, NewView};
 use crate::params::Params;
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +64,10 @@ pub struct Durable {
     /// The highest generation the host was told: no group of this cluster
     /// can have a lower one.
     pub(crate) reported_generation: u64,
+    /// Decided proposals whose proposers may not know their fate yet (the
+    /// fates table): a proposer cut off while every member that decided its
+    /// proposal restarted must still learn it, not run it again.
+    pub(crate) fates: Vec<Decided>,
 }
 
 /// Why a state file cannot be used. The file is left as it is.
@@ -172,6 +177,7 @@ pub(crate) struct Mark {
     pub(crate) completed: u64,
     pub(crate) params: Params,
     pub(crate) generation: u64,
+    pub(crate) told: Option<(u64, Params)>,
     pub(crate) reported_generation: u64,
 }
 
@@ -194,6 +200,7 @@ mod tests {
             generation: 2,
             told: (2, Params::default()),
             reported_generation: 2,
+            fates: Vec::new(),
         }
     }
 

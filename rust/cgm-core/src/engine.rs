@@ -166,6 +166,7 @@ impl Engine {
             last_outcome: d.last_outcome.clone(),
             told_values: Some(d.told),
             reported_generation: d.reported_generation,
+            fates: { let mut f = Fates::default(); f.replace(&d.fates); f },
             ..Engine::default()
         }
     }
@@ -179,6 +180,7 @@ impl Engine {
             d.told = told;
         }
         d.reported_generation = self.reported_generation;
+        d.fates = self.fates.all();
     }
 
     /// The global round this member works on (or starts next).

@@ -165,9 +165,9 @@ impl Membership {
             m.primary = d.primary;
             m.primary_members = d.primary_members.clone();
             m.accepted = d.accepted.clone();
+            m.restored = Some((d.params, d.generation));
         }
         m.durable = true;
-        m.restored = Some((d.params, d.generation));
         m
     }
 
@@ -800,7 +800,7 @@ impl Membership {
             self.install(cx, nv, now);
             return;
         }
-        if nv.generation < cx.eng.reported_generation {
+        if cx.cfg.quorum && nv.generation < cx.eng.reported_generation {
             // Every generation a host was told is on the disk of every member
             // of the view that decided it, and every later view with quorum
             // carries it: a lineage behind it is another history (a state
@@ -1108,19 +1108,27 @@ pub fn decide_view(
     } else if top == ViewId::default() {
         false
     } else {
-        // A majority of a view's members: in the same incarnation, or
-        // restarted with the lineage on stable storage (it still holds what
-        // it promised and accepted there); none of a view never installed (a
-        // first start, which needed every node).
-        let carried = |m: &Member| {
-            members.iter().any(|n| n.id == m.id && (n.inc == m.inc || reports.get(&n.id).is_some_and(|r| r.durable && r.primary == top)))
+        // A majority of a view's members in the same incarnation; none of a
+        // view never installed (a first start, which needed every node).
+        let same = |m: &Member| members.contains(m);
+        let held = |view: &[Member], carried: &dyn Fn(&Member) -> bool| {
+            !view.is_empty() && view.iter().filter(|m| carried(m)).count() * 2 > view.len()
         };
-        let held = |view: &[Member]| !view.is_empty() && view.iter().filter(|m| carried(m)).count() * 2 > view.len();
+        // For the lineage's top view, a member restarted with that view on
+        // stable storage counts too: `primary == top` on a durable report
+        // means the file was written by the life the view lists (a life
+        // without the file has no lineage, or accepted the view itself), so
+        // it still holds what that life promised and accepted there. Not
+        // for the views before it: a life in between may have run without
+        // the file and promised nothing it remembers.
+        let restarted = |m: &Member| {
+            same(m) || members.iter().any(|n| n.id == m.id && reports.get(&n.id).is_some_and(|r| r.durable && r.primary == top))
+        };
         // A lineage some member installed was accepted by all its members;
         // one only accepted may have lost to a view gathered at the same time
         // from the same ancestors, so the new view must hold a majority of
         // each of them too, as a leader re-proposing it would.
-        members.len() * 2 > nodes.len() && held(&reports[&base_ids[0]].primary_members) && ancestors.iter().all(|a| held(a))
+        members.len() * 2 > nodes.len() && held(&reports[&base_ids[0]].primary_members, &restarted) && ancestors.iter().all(|a| held(a, &same))
     };
     let next_round = reports.values().map(|r| r.next_round).max().unwrap_or(1).max(1);
     let lineage_top = base_reports().next().map(|r| r.primary_members.clone()).unwrap_or_default();

@@ -453,6 +453,13 @@ impl LocalLimits {
         self.limits.push((p, max));
     }
 
+    /// Every limit set, in parameter order.
+    pub fn all(&self) -> Vec<(Param, u64)> {
+        let mut v = self.limits.clone();
+        v.sort_unstable();
+        v
+    }
+
     /// The limit for `p`, if any.
     pub fn get(&self, p: Param) -> Option<u64> {
         self.limits.iter().find(|&&(q, _)| q == p).map(|&(_, v)| v)

@@ -128,6 +128,7 @@ pub fn status_to_json(s: &Status) -> Value {
         })).collect::<Vec<_>>(),
         "params": params_to_json(&s.params),
         "configured": params_to_json(&s.configured),
+        "limits": s.limits.all().into_iter().map(|(p, v)| (p.name().to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
         "generation": s.generation,
         "switch_over_pending": s.switch_over_pending(),
         "counters": serde_json::to_value(s.counters).expect("counters serialise"),
@@ -199,6 +200,18 @@ fn params_from_json(v: Option<&Value>, what: &'static str) -> Result<Params, Sch
         .map(|(p, x)| Ok((p, x.as_u64().ok_or_else(|| f.bad(p.name(), "a number"))?)))
         .collect::<Result<_, SchemaError>>()?;
     Params::default().with_changes(&changes).map_err(|e| SchemaError(format!("{what}: {e}")))
+}
+
+fn limits_from_json(v: Option<&Value>) -> Result<crate::params::LocalLimits, SchemaError> {
+    let mut limits = crate::params::LocalLimits::default();
+    let Some(v) = v else { return Ok(limits) };
+    let f = Fields::of(v, "limits")?;
+    for &p in &Param::ALL {
+        if let Some(x) = f.get(p.name()) {
+            limits.set(p, x.as_u64().ok_or_else(|| f.bad(p.name(), "a number"))?);
+        }
+    }
+    Ok(limits)
 }
 
 fn phase_from(name: Option<&str>) -> Result<Phase, SchemaError> {
@@ -340,6 +353,7 @@ pub fn status_from_json(v: &Value) -> Result<Status, SchemaError> {
         links,
         params: params_from_json(f.get("params"), "params")?,
         configured: params_from_json(f.get("configured"), "configured")?,
+        limits: limits_from_json(f.get("limits"))?,
         generation: f.u64("generation")?,
         counters,
         damped,
@@ -424,6 +438,11 @@ mod tests {
             links: vec![LinkStatus { peer: 3, outgoing: true, misses: 1, interval_ms: 100, switch_over_pending: true }],
             params,
             configured: Params::default(),
+            limits: {
+                let mut l = crate::params::LocalLimits::default();
+                l.set(Param::MaxFragmentSize, 1_200);
+                l
+            },
             generation: 4,
             counters: Counters { retransmits: 12, queries_answered: 3, ..Counters::default() },
             damped: vec![DampedStatus { id: 3, inc: 71, exclusions: 4, until: Time(7_400_000) }],

@@ -213,8 +213,11 @@ pub struct Status {
     pub links: Vec<LinkStatus>,
     /// Effective parameters.
     pub params: Params,
-    /// Parameters from its configuration.
+    /// Parameters from its configuration (its own file: the values it would
+    /// start a new cluster with; the committed ones are `params`).
     pub configured: Params,
+    /// Its local limits (`[limits]`): a change above one fails its apply.
+    pub limits: crate::params::LocalLimits,
     /// Parameter generation.
     pub generation: u64,
     /// Counters.

@@ -38,7 +38,7 @@ use std::sync::OnceLock;
 /// - `cgm_status_peer_count`, `cgm_status_peer`, `cgm_status_peer_queue`: per other member
 /// - `cgm_status_link_count`, `cgm_status_link`: heartbeat links
 /// - `cgm_status_damped_count`, `cgm_status_damped`: members held out for flapping
-/// - `cgm_status_param`, `cgm_status_generation`: parameters
+/// - `cgm_status_param`, `cgm_status_limit`, `cgm_status_generation`: parameters and local limits
 /// - `cgm_status_counter` (and `cgm_counter_name`): drop and activity counters
 /// - `cgm_status_to_json`: all of it as JSON
 /// - `cgm_status_free`
@@ -846,6 +846,30 @@ pub extern "C" fn cgm_status_param(status: *const cgm_status, param: cgm_param, 
         let p = self::param(param)?;
         effective.write(s.params.get(p));
         configured.write(s.configured.get(p));
+        Ok(())
+    })
+}
+
+/// The member's local limit for a parameter (`[limits]` in its file,
+/// `cgm_config_set_limit`): a change above it fails that member's apply.
+///
+/// - `status`: the status to read.
+/// - `param`: a `CGM_PARAM_*` number.
+/// - `has_limit`: receives whether the member has a limit for it.
+/// - `limit`: receives the limit (in the parameter's unit), 0 without one.
+///
+/// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
+/// `CGM_RESULT_INVALID_PARAMETER` for an unknown parameter.
+///
+/// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
+#[no_mangle]
+pub extern "C" fn cgm_status_limit(status: *const cgm_status, param: cgm_param, has_limit: *mut bool, limit: *mut u64) -> cgm_result {
+    boundary(|| {
+        let (has_limit, limit) = (out(has_limit, "has_limit")?, out(limit, "limit")?);
+        let s = &borrow(status)?.status;
+        let l = s.limits.get(self::param(param)?);
+        has_limit.write(l.is_some());
+        limit.write(l.unwrap_or(0));
         Ok(())
     })
 }

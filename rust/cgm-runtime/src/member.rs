@@ -109,6 +109,18 @@ pub(crate) fn start(cfg: NodeConfig) -> Result<Started, Error> {
                 d.completed(),
                 members.iter().map(|m| m.id).collect::<Vec<_>>()
             );
+            let differ: Vec<String> = cgm_core::Param::ALL
+                .iter()
+                .filter(|&&p| d.params().get(p) != cfg.params.get(p))
+                .map(|&p| format!("{} = {} (file: {})", p.name(), p.format_value(d.params().get(p)), p.format_value(cfg.params.get(p))))
+                .collect();
+            if !differ.is_empty() {
+                log::warn!(
+                    "node {}: runs the committed values of its state, not its file's (a file's global values only start a new cluster): {}",
+                    cfg.node_id,
+                    differ.join(", ")
+                );
+            }
             core
         }
         None => Core::new(cfg.core_config(inc), Time(0))?,
@@ -421,6 +433,25 @@ impl Member {
         }
     }
 
+    /// Says, when the values in force differ from this node's file, that the
+    /// file's global values only start a new cluster.
+    fn note_file_differs(&self, generation: u64, params: &cgm_core::Params) {
+        let file = &self.core.config().params;
+        let differ: Vec<String> = cgm_core::Param::ALL
+            .iter()
+            .filter(|&&p| params.get(p) != file.get(p))
+            .map(|&p| format!("{} = {} (file: {})", p.name(), p.format_value(params.get(p)), p.format_value(file.get(p))))
+            .collect();
+        if !differ.is_empty() {
+            log::info!(
+                "node {}: the cluster's committed values (generation {generation}) differ from this node's file, which only \
+                 starts a new cluster: {}",
+                self.core.id(),
+                differ.join(", ")
+            );
+        }
+    }
+
     /// Writes the durable state the core hands out, if any; false (and the
     /// member halted) when it cannot: nothing that depends on an unwritten
     /// state may leave, so the member stops taking part.
@@ -509,7 +540,7 @@ impl Member {
                     let _ = tx.send(Err(Error::Timeout { pid: None }));
                 }
             }
-            Event::ParamsChanged { .. } => {}
+            Event::ParamsChanged { generation, params } => self.note_file_differs(generation, &params),
         }
     }
 }

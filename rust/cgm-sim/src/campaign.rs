@@ -297,6 +297,12 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
         fired = sim.crashed_at.len();
         restarts.retain(|&(t, id)| {
             if t <= sim.now {
+                // Now and then a durable member comes back with an empty
+                // disk (replaced, or its damaged file moved away): a fresh
+                // life that must not count for what the old one promised.
+                if durable && rng.gen_bool(0.05) {
+                    sim.wipe_disk(id);
+                }
                 sim.restart(id);
                 false
             } else {

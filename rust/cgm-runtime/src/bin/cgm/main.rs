@@ -329,6 +329,7 @@ fn params(path: &std::path::Path, member: Option<NodeId>, all: bool, json: bool)
                     "generation": s.generation,
                     "switch_over_pending": s.switch_over_pending(),
                     "configured": Param::ALL.iter().map(|p| (p.name(), s.configured.get(*p))).collect::<std::collections::BTreeMap<_, _>>(),
+                    "limits": s.limits.all().into_iter().map(|(p, v)| (p.name(), v)).collect::<std::collections::BTreeMap<_, _>>(),
                     "effective": Param::ALL.iter().map(|p| (p.name(), s.params.get(*p))).collect::<std::collections::BTreeMap<_, _>>(),
                 })
             })

@@ -14,27 +14,55 @@ pub fn status_table(s: &Status) -> String {
 /// Parameters of one or several members; a column per member, differences flagged.
 pub fn params_table(members: &[&Status]) -> String {
     let mut o = String::new();
-    let _ = write!(o, "  {:<34} {:>15}", "parameter", "configured");
+    let _ = write!(o, "  {:<34}", "parameter");
     for s in members {
-        let _ = write!(o, " {:>15}", format!("member {}", s.node));
+        let _ = write!(o, " {:<24}", format!("member {}", s.node));
     }
     let _ = writeln!(o);
+    let (mut files, mut limits) = (false, false);
     for p in Param::ALL {
-        let _ = write!(o, "  {:<34} {:>15}", p.name(), p.format_value(members[0].configured.get(p)));
+        let _ = write!(o, "  {:<34}", p.name());
         let first = members[0].params.get(p);
-        let mut differs = false;
+        let (mut differs, mut file_differs) = (false, false);
         for s in members {
-            differs |= s.params.get(p) != first;
-            let _ = write!(o, " {:>15}", p.format_value(s.params.get(p)));
+            let effective = s.params.get(p);
+            differs |= effective != first;
+            let mut cell = p.format_value(effective);
+            if s.configured.get(p) != effective {
+                file_differs = true;
+                let _ = write!(cell, " (file {})", p.format_value(s.configured.get(p)));
+            }
+            if let Some(l) = s.limits.get(p) {
+                limits = true;
+                let _ = write!(cell, " (limit {})", p.format_value(l));
+            }
+            let _ = write!(o, " {cell:<24}");
         }
-        let _ = writeln!(o, "{}", if differs { "   <-- DIFFERS" } else { "" });
+        files |= file_differs;
+        let flag = if differs {
+            "   <-- DIFFERS"
+        } else if file_differs {
+            "   <-- a file differs"
+        } else {
+            ""
+        };
+        let _ = writeln!(o, "{}", flag.trim_end_matches(' '));
     }
     if members.len() > 1 {
-        let _ = write!(o, "  {:<34} {:>15}", "generation", "");
+        let _ = write!(o, "  {:<34}", "generation");
         for s in members {
-            let _ = write!(o, " {:>15}", s.generation);
+            let _ = write!(o, " {:<24}", s.generation);
         }
         let _ = writeln!(o);
+    }
+    if files {
+        let _ = writeln!(
+            o,
+            "(file X): the member's own file sets X; the value in force is the cluster's committed one (a file's global values only start a new cluster)"
+        );
+    }
+    if limits {
+        let _ = writeln!(o, "(limit X): the member's [limits]: a change above X fails its apply and rolls back everywhere");
     }
     o
 }
