@@ -284,6 +284,17 @@ pub const REPORTED_FINALITY: &str =
 /// the lineage.
 pub const ONE_LINEAGE: &str = "one lineage: every view with quorum installed descends from every earlier one";
 
+/// The name of the `sometimes` property of [`ChangeModel::durable`] mode
+/// that a restarted member rejoins: it installs a view with quorum with a
+/// member that never crashed.
+pub const DURABLE_REJOIN: &str = "reachable (durable): a restarted member rejoins a view with quorum with a member that never crashed";
+
+/// The name of the `sometimes` property of [`ChangeModel::durable`] mode
+/// that every member crashed, and restarted members resumed the lineage in a
+/// view with quorum that holds the outcome a host was told before.
+pub const DURABLE_EVERY_CRASH: &str =
+    "reachable (durable): every member crashes, and restarted members resume the lineage with quorum, holding the outcome reported before";
+
 /// The node id of member index `i`.
 fn node(i: usize) -> NodeId {
     NodeId::try_from(i + 1).expect("three members")
@@ -294,14 +305,15 @@ fn index(id: NodeId) -> usize {
     usize::try_from(id).expect("a small node id") - 1
 }
 
-/// Member index `i` as a view member (one incarnation: nobody restarts).
-fn member(i: usize) -> Member {
-    Member { id: node(i), inc: 1 }
+/// Member index `i` as a view member in incarnation `inc` (1 until it
+/// restarts, see [`Action::Restart`]).
+fn member(i: usize, inc: u64) -> Member {
+    Member { id: node(i), inc }
 }
 
-/// Members (indices) as view members.
-fn members(of: &[usize]) -> Vec<Member> {
-    of.iter().map(|&j| member(j)).collect()
+/// Members (indices) in their incarnations `incs` as view members.
+fn members(of: &[usize], incs: &[u64]) -> Vec<Member> {
+    of.iter().zip(incs).map(|(&j, &inc)| member(j, inc)).collect()
 }
 
 /// The sequenced entry of the change, as `Engine::progress` makes it.
@@ -395,11 +407,19 @@ pub enum Variant {
     /// `Engine::keep_for_relay`, `Engine::keep_marks` and `Engine::relay_acks`).
     /// Checked in [`ChangeModel::relayed`] mode.
     RelayWhileFenced,
+    /// A durable member sends its `Done` marks before its decision is on
+    /// stable storage: the persist is a later step of its own
+    /// ([`Action::Persist`]), so a crash in between loses the decision from
+    /// disk though the others heard it (the code's `send-before-persist`
+    /// flaw, instead of `Core::poll_persist` holding every datagram and
+    /// event back until the host persisted). Checked in
+    /// [`ChangeModel::durable`] mode.
+    PersistAfterSend,
 }
 
 impl Variant {
     /// Every variant, the code's first.
-    pub const ALL: [Variant; 11] = [
+    pub const ALL: [Variant; 12] = [
         Variant::Code,
         Variant::NoPooling,
         Variant::IgnoreCompleted,
@@ -411,6 +431,7 @@ impl Variant {
         Variant::InstallOnDecide,
         Variant::ReportOnDecision,
         Variant::RelayWhileFenced,
+        Variant::PersistAfterSend,
     ];
 }
 
@@ -509,8 +530,15 @@ pub struct Reported {
 pub struct Primary {
     /// Its id.
     pub id: ViewId,
-    /// Its members (indices).
-    pub members: Vec<usize>,
+    /// Its members, in the incarnations it holds them.
+    pub members: Vec<Member>,
+}
+
+impl Primary {
+    /// Whether it holds member index `i` (in any incarnation).
+    fn holds(&self, i: usize) -> bool {
+        self.members.iter().any(|m| index(m.id) == i)
+    }
 }
 
 /// The view a member has installed (`Membership::view`) and the lineage its
@@ -521,6 +549,8 @@ pub struct MemberView {
     pub id: ViewId,
     /// Its members (indices).
     pub members: Vec<usize>,
+    /// Their incarnations, in the same order.
+    pub incs: Vec<u64>,
     /// Whether it has quorum.
     pub quorum: bool,
     /// The views with quorum whose state the member took, oldest first. The
@@ -536,6 +566,37 @@ impl MemberView {
     fn primary(&self) -> &Primary {
         self.lineage.last().expect("every member starts in a view with quorum")
     }
+
+    /// The incarnation in which it holds member index `j`, if it does.
+    fn inc_of(&self, j: usize) -> Option<u64> {
+        self.members.iter().position(|&k| k == j).map(|p| self.incs[p])
+    }
+}
+
+/// What a durable member has on stable storage (`cgm_core::Durable`), as
+/// the host last persisted it (`Core::poll_persist`; `Membership::save`,
+/// `Engine::save`): what [`Action::Restart`] rebuilds the member from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Persisted {
+    /// The incarnation that wrote it (`Durable::incarnation`).
+    pub inc: u64,
+    /// Its promise (`Durable::promised`).
+    pub promised: ViewId,
+    /// The views with quorum it installed, the last one its primary
+    /// (`Durable::primary`, `primary_members`; the model keeps the ones
+    /// before, see [`MemberView::lineage`]).
+    pub lineage: Vec<Primary>,
+    /// The views with quorum it accepted and had not installed (`Durable::accepted`).
+    pub accepted: Vec<NewViewMsg>,
+    /// Its decision, if it completed the change (`Durable::completed`,
+    /// `Durable::last_outcome`).
+    pub decided: Option<Decision>,
+    /// The committed values and generation (`Tuning::committed`, or what
+    /// it restored and has not handed on: `Durable::params`, `generation`).
+    pub values: (Params, u64),
+    /// The values and generation its host was last told (`Durable::told`,
+    /// `Durable::reported_generation`).
+    pub told: (Params, u64),
 }
 
 /// One member's state.
@@ -588,11 +649,40 @@ pub struct MemberState {
     /// The views with quorum it accepted and has not installed, oldest first
     /// (`Membership::accepted`).
     pub accepted: Vec<NewViewMsg>,
+    /// Its incarnation (`Config::incarnation`): 1, and one more at each
+    /// [`Action::Restart`].
+    pub inc: u64,
+    /// The incarnation of the leader it promised (`Membership::promised_inc`).
+    pub promised_inc: u64,
+    /// Whether it waits for the fate of its proposal (`Engine::outstanding`):
+    /// the proposer, until it restarts (volatile).
+    pub outstanding: bool,
+    /// Restarted from stable storage and not yet handed the lineage's state
+    /// by a view with quorum: the values and generation it had decided,
+    /// which its reports carry (`Membership::restored`); meanwhile it runs
+    /// the values its host was last told.
+    pub restored: Option<(Params, u64)>,
+    /// The values and generation its host was last told (`Engine::told_values`;
+    /// kept in [`ChangeModel::durable`] mode only).
+    pub told: (Params, u64),
+    /// In [`ChangeModel::durable`] mode, its state on stable storage as last
+    /// persisted (`Core::poll_persist`); `None` without durable state.
+    pub persisted: Option<Box<Persisted>>,
+    /// [`Variant::PersistAfterSend`]: it decided and sent its marks, and
+    /// its host has not persisted yet ([`Action::Persist`]).
+    pub unpersisted: bool,
 }
 
 impl MemberState {
     fn new(setup: Setup, view: MemberView) -> MemberState {
         MemberState {
+            inc: 1,
+            promised_inc: 1,
+            outstanding: false,
+            restored: None,
+            told: (Params::default(), 0),
+            persisted: None,
+            unpersisted: false,
             setup,
             crashed: false,
             phase: Phase::Idle,
@@ -657,6 +747,7 @@ impl MemberState {
     /// accepted one were installed, as in the code.
     fn take_view_state(&mut self, i: usize, nv: &NewViewMsg) {
         self.view.lineage.clone_from(&nv.lineage);
+        self.restored = None;
         let in_lineage = nv.base.contains(&i);
         // `Engine::settle_unreported`: the view builds on this member's state,
         // so what it decided is the lineage's: final.
@@ -668,6 +759,12 @@ impl MemberState {
             if matches!(self.phase, Phase::Running { .. }) || (in_lineage && !self.completed()) {
                 self.decided = Some(Decision { committed, by });
                 self.phase = Phase::Done;
+                // A host told an outcome before (restarted, its disk lost
+                // what it was told: [`Variant::PersistAfterSend`]) and now
+                // another one.
+                if self.reported.is_some_and(|r| r.committed != committed) {
+                    self.overruled = true;
+                }
                 self.reported = Some(Reported { committed, by: Teller::Resolved });
             } else if self.decided.is_some_and(|d| d.committed != committed) {
                 if self.reported.is_some() {
@@ -680,8 +777,26 @@ impl MemberState {
             }
             // `Event::OutcomeLearned`: the proposer's proposal is outstanding
             // until its host is told its fate.
-            if i == PROPOSER && self.reported.is_none() {
+            if i == PROPOSER && self.outstanding && self.reported.is_none() {
                 self.reported = Some(Reported { committed, by: Teller::Learned });
+            }
+        } else if !in_lineage && self.completed() {
+            // Only with restarts: the lineage resolves nothing for the change
+            // this member completed outside it. Either every member of the
+            // lineage completed it (`NewView::fates`), or none of them knows
+            // it (they restarted and lost it): `Engine::install` takes the
+            // lineage's `completed`, and what this member decided and did
+            // not report is dropped (`Engine::settle_unreported`).
+            let same = nv.fate.is_some() && self.decided.map(|d| d.committed) == nv.fate;
+            if !same {
+                if self.reported.is_some() {
+                    self.overruled = true;
+                } else if let Some(committed) = nv.fate {
+                    self.decided = Some(Decision { committed, by: Decider::Adopted });
+                } else {
+                    self.decided = None;
+                    self.phase = Phase::Idle;
+                }
             }
         }
         if matches!(self.phase, Phase::Running { .. }) {
@@ -691,6 +806,41 @@ impl MemberState {
         self.old_params = None;
         self.params = nv.params;
         self.generation = nv.generation;
+        // `take_lineage`: `Engine::tell_values`.
+        if self.persisted.is_some() {
+            self.told = (nv.params, nv.generation);
+        }
+    }
+
+    /// `Core::poll_persist` with `Membership::save` and `Engine::save`: the
+    /// host writes the member's durable state (in [`ChangeModel::durable`]
+    /// mode; deferred while [`MemberState::unpersisted`]).
+    fn persist(&mut self) {
+        if self.unpersisted {
+            return;
+        }
+        let Some(p) = self.persisted.as_mut() else { return };
+        **p = Persisted {
+            inc: self.inc,
+            promised: self.promised,
+            lineage: self.view.lineage.clone(),
+            accepted: self.accepted.clone(),
+            decided: self.decided.filter(|_| self.phase == Phase::Done),
+            values: self.restored.unwrap_or((self.old_params.unwrap_or(self.params), self.generation)),
+            told: self.told,
+        };
+    }
+
+    /// Whether it is settled: not in the middle of the change, nor restarted
+    /// and waiting for a view with quorum to hand it the lineage's values.
+    fn settled(&self) -> bool {
+        !matches!(self.phase, Phase::Running { .. }) && self.restored.is_none()
+    }
+
+    /// The values its decisions stand for: those it runs, or, restarted and
+    /// not yet handed the lineage's, those it restored (which it reports).
+    fn values(&self) -> (Params, u64) {
+        self.restored.unwrap_or((self.params, self.generation))
     }
 
     /// `Membership::accept`: a view whose lineage holds member `i` builds on the
@@ -797,6 +947,9 @@ pub struct Gathering {
     pub vid: ViewId,
     /// The members it gathers (indices).
     pub members: Vec<usize>,
+    /// Their incarnations, in the same order (a `Prepare` to an earlier
+    /// incarnation is dropped: `Core::handle_datagram`'s `to_inc` check).
+    pub incs: Vec<u64>,
     /// Each reporting member's state when it reported, until the leader
     /// decides (the [`Report`] is built from it then, as `Membership::report`
     /// builds it when the `Prepare` arrives).
@@ -816,15 +969,19 @@ pub struct NewViewMsg {
     pub vid: ViewId,
     /// Its members (indices).
     pub members: Vec<usize>,
+    /// Their incarnations, in the same order.
+    pub incs: Vec<u64>,
     /// Whether it has quorum.
     pub quorum: bool,
     /// The lineage (indices).
     pub base: Vec<usize>,
     /// The members of the views a view built on this one before it is
     /// installed must hold a majority of (`NewView::ancestors`).
-    pub ancestors: Vec<Vec<usize>>,
+    pub ancestors: Vec<Vec<Member>>,
     /// The outcome resolved for the change, if any (`NewView::resolved`).
     pub resolved: Option<bool>,
+    /// The lineage's decision of the change, if it has one (`NewView::fates`).
+    pub fate: Option<bool>,
     /// The parameters every member takes.
     pub params: Params,
     /// Their generation.
@@ -848,15 +1005,17 @@ impl NewViewMsg {
         let indices = |of: &[Member]| of.iter().map(|m| index(m.id)).collect::<Vec<usize>>();
         let mut lineage = base_lineage.to_vec();
         if nv.quorum {
-            lineage.push(Primary { id: nv.vid, members: indices(&nv.members) });
+            lineage.push(Primary { id: nv.vid, members: nv.members.clone() });
         }
         NewViewMsg {
             vid: nv.vid,
             members: indices(&nv.members),
+            incs: nv.members.iter().map(|m| m.inc).collect(),
             quorum: nv.quorum,
             base: nv.base.iter().map(|&id| index(id)).collect(),
-            ancestors: nv.ancestors.iter().map(|a| indices(a)).collect(),
+            ancestors: nv.ancestors.clone(),
             resolved: outcome,
+            fate: nv.fates.iter().find(|d| d.seq == 1).map(|d| d.committed),
             params: nv.params,
             generation: nv.generation,
             adopted,
@@ -886,6 +1045,8 @@ pub struct State {
     pub crashes: u8,
     /// False suspicions so far.
     pub suspicions: u8,
+    /// Restarts so far ([`ChangeModel::durable`] mode).
+    pub restarts: u8,
 }
 
 impl State {
@@ -893,14 +1054,27 @@ impl State {
     /// view it does not suspect (a crashed member is suspected by everyone).
     fn candidates(&self, i: usize) -> Vec<usize> {
         let m = &self.members[i];
-        m.view.members.iter().copied().filter(|&j| !self.members[j].crashed && !m.suspects[j]).collect()
+        m.view.members.iter().copied().filter(|&j| !self.gone(i, j) && !m.suspects[j]).collect()
+    }
+
+    /// Whether member `j` of member `i`'s view is gone: crashed, or
+    /// restarted since (a new incarnation replaces the one the view holds:
+    /// `Core::learn_incarnation`, `Net::replace_peer`).
+    fn gone(&self, i: usize, j: usize) -> bool {
+        self.members[j].crashed || self.members[i].view.inc_of(j).is_some_and(|inc| inc != self.members[j].inc)
+    }
+
+    /// The current incarnations of members `of`.
+    fn incs(&self, of: &[usize]) -> Vec<u64> {
+        of.iter().map(|&j| self.members[j].inc).collect()
     }
 
     /// `Membership::maybe_lead`: whether member `i` starts a view change of
     /// `members`: it is the lowest of them, and it does not already gather
     /// exactly them.
     fn would_lead(&self, i: usize, members: &[usize]) -> bool {
-        members.first() == Some(&i) && self.gatherings[i].as_ref().is_none_or(|g| g.members != members)
+        members.first() == Some(&i)
+            && self.gatherings[i].as_ref().is_none_or(|g| g.members != members || g.incs != self.incs(members))
     }
 
     /// `Membership::start_gathering`: the id of the next view change member `i` leads.
@@ -915,7 +1089,7 @@ impl State {
     fn awaits(&self, i: usize) -> bool {
         let m = &self.members[i];
         let leader = index(m.promised.leader);
-        m.fenced() && leader != i && !self.members[leader].crashed && !m.suspects[leader]
+        m.fenced() && leader != i && !self.members[leader].crashed && self.members[leader].inc == m.promised_inc && !m.suspects[leader]
     }
 
     /// Whether member `i` was left out of its lineage while alive: some
@@ -923,7 +1097,7 @@ impl State {
     /// member, it decides alone until it rejoins (out of scope).
     fn excluded(&self, i: usize) -> bool {
         let mine = &self.members[i].view.lineage;
-        self.members.iter().flat_map(|m| &m.view.lineage).any(|p| !p.members.contains(&i) && !mine.contains(p))
+        self.members.iter().flat_map(|m| &m.view.lineage).any(|p| !p.holds(i) && !mine.contains(p))
     }
 
     /// The live members of the lineage (not excluded).
@@ -946,6 +1120,22 @@ pub enum Action {
     },
     /// A member crashes.
     Crash(usize),
+    /// [`ChangeModel::durable`] mode: a crashed member restarts from what it
+    /// persisted, with a new incarnation, in a view of its own without
+    /// quorum (`Core::restore`, `Membership::restore`, `Engine::restore`).
+    Restart(usize),
+    /// [`ChangeModel::durable`] mode: the lowest of the members of its view
+    /// it does not suspect and a restarted member `with` outside it (in a
+    /// view without quorum) leads view change `vid` of them all: the join
+    /// of a restarted member (`Membership::on_join`, `Membership::maybe_lead`).
+    Join {
+        /// The restarted member (index).
+        with: usize,
+        /// The view change (its leader is `vid.leader`).
+        vid: ViewId,
+    },
+    /// [`Variant::PersistAfterSend`]: the host of a member persists, late.
+    Persist(usize),
     /// The leader of `vid` suspects the crashed members of its view and
     /// starts a view change without them.
     Lead {
@@ -1006,6 +1196,9 @@ impl fmt::Display for Action {
             Action::Answer { member, approve: true } => write!(f, "host {} approves", node(member)),
             Action::Answer { member, approve: false } => write!(f, "host {} vetoes", node(member)),
             Action::Crash(i) => write!(f, "{} crashes", node(i)),
+            Action::Restart(i) => write!(f, "{} restarts from its disk", node(i)),
+            Action::Join { with, vid } => write!(f, "{} leads view change {vid} to take in restarted {}", vid.leader, node(with)),
+            Action::Persist(i) => write!(f, "host {} persists", node(i)),
             Action::Lead { vid } => write!(f, "{} leads view change {vid}", vid.leader),
             Action::Suspect { of, vid } => write!(f, "{} suspects {} (falsely) and leads view change {vid}", vid.leader, node(of)),
             Action::Prepare { member, vid } => write!(f, "{} reports to {vid}", node(member)),
@@ -1038,13 +1231,37 @@ pub struct ChangeModel {
     pub relay: bool,
     /// The [`Setup`]s each member's host is explored with.
     pub setups: &'static [Setup],
+    /// Restarts allowed per run: with any, members keep durable state
+    /// (`Config::durable`) and a crashed member may restart from it
+    /// ([`Action::Restart`]); 0: a crash is for good.
+    pub max_restarts: u8,
 }
 
 impl ChangeModel {
     /// The model of `variant` with up to two faults, crashes or false
     /// suspicions.
     pub fn new(variant: Variant) -> ChangeModel {
-        ChangeModel { variant, max_faults: 2, max_suspicions: 2, relay: variant == Variant::RelayWhileFenced, setups: &Setup::ALL }
+        ChangeModel {
+            variant,
+            max_faults: 2,
+            max_suspicions: 2,
+            relay: variant == Variant::RelayWhileFenced,
+            setups: &Setup::ALL,
+            max_restarts: 0,
+        }
+    }
+
+    /// The model of `variant` with durable members: up to three crashes
+    /// (every member at once included) and two restarts from stable
+    /// storage, hosts that apply at once or refuse the change by a local
+    /// limit ([`Setup::Plain`], [`Setup::Tight`]), no false suspicion.
+    pub fn durable(variant: Variant) -> ChangeModel {
+        ChangeModel { max_faults: 3, max_suspicions: 0, setups: &[Setup::Plain], max_restarts: 2, ..ChangeModel::new(variant) }
+    }
+
+    /// Whether members keep durable state.
+    fn is_durable(&self) -> bool {
+        self.max_restarts > 0
     }
 
     /// The model of `variant` with ACKs and marks relayed through the
@@ -1204,6 +1421,12 @@ impl ChangeModel {
             _ => round_verdict(&statuses).is_ok(),
         };
         self.conclude(m, committed);
+        // `Core::poll_persist`: the decision is on disk before the marks
+        // leave; with the flaw, the host persists in a later step.
+        if self.variant == Variant::PersistAfterSend && m.persisted.is_some() {
+            m.unpersisted = true;
+        }
+        m.persist();
         // No ACK that reaches a member that completed the change changes it
         // (a relaying coordinator passed each on as it came in): only what
         // the others decided counts now.
@@ -1261,6 +1484,9 @@ impl ChangeModel {
         let Some(d) = m.decided else { return };
         if m.view.members.iter().all(|&j| j == i || m.heard_done[j]) {
             m.reported = Some(Reported { committed: d.committed, by: Teller::Marks });
+            if m.persisted.is_some() {
+                m.told = (m.params, m.generation);
+            }
             m.heard_done = [false; MEMBERS];
             if !(self.relay && Self::coordinator(s, i) == i) {
                 s.net.retain(|msg| msg.to() != i);
@@ -1295,7 +1521,7 @@ impl ChangeModel {
         for nv in &m.accepted {
             as_if.take_view_state(i, nv);
         }
-        Self::report_of(i, &as_if, top.ancestors.iter().map(|a| members(a)).collect())
+        Self::report_of(i, &as_if, top.ancestors.clone())
     }
 
     /// `Membership::report_of` with `Engine::running_report`: the report of member
@@ -1325,7 +1551,7 @@ impl ChangeModel {
         Report {
             view: m.view.id,
             primary: primary.id,
-            primary_members: members(&primary.members),
+            primary_members: primary.members.clone(),
             ancestors,
             completed: u64::from(m.completed()),
             last_outcome: decided.map(|d| {
@@ -1335,7 +1561,7 @@ impl ChangeModel {
                     pid: e.pid,
                     kind: e.body.kind().to_string(),
                     committed: d.committed,
-                    generation: m.generation,
+                    generation: m.restored.map_or(m.generation, |r| r.1),
                     reason: round_verdict(&statuses).err(),
                     statuses,
                 }
@@ -1343,19 +1569,19 @@ impl ChangeModel {
             running,
             pending: Vec::new(),
             next_round,
-            params: m.old_params.unwrap_or(m.params),
-            generation: m.generation,
+            params: m.restored.map_or(m.old_params.unwrap_or(m.params), |r| r.0),
+            generation: m.restored.map_or(m.generation, |r| r.1),
             fates: decided
                 .map(|d| Decided {
                     pid: e.pid,
                     seq: e.seq,
                     kind: e.body.kind().to_string(),
                     committed: d.committed,
-                    generation: m.generation,
+                    generation: m.restored.map_or(m.generation, |r| r.1),
                 })
                 .into_iter()
                 .collect(),
-            durable: false,
+            durable: m.persisted.is_some(),
         }
     }
 
@@ -1363,7 +1589,8 @@ impl ChangeModel {
     /// fenced at once, with its own report.
     fn start_gathering(&self, s: &mut State, i: usize, members: Vec<usize>) {
         let vid = s.next_vid(i);
-        s.gatherings[i] = Some(Gathering { vid, members, reports: BTreeMap::new(), decided: false, accepted_by: BTreeSet::new() });
+        let incs = s.incs(&members);
+        s.gatherings[i] = Some(Gathering { vid, members, incs, reports: BTreeMap::new(), decided: false, accepted_by: BTreeSet::new() });
         self.on_prepare_ack(s, i, i);
     }
 
@@ -1373,6 +1600,9 @@ impl ChangeModel {
     fn on_prepare_ack(&self, s: &mut State, l: usize, j: usize) {
         let g = s.gatherings[l].as_mut().expect("a view change is under way");
         s.members[j].promised = g.vid;
+        s.members[j].promised_inc = s.members[l].inc;
+        // `Core::poll_persist`: the promise is on disk before the report leaves.
+        s.members[j].persist();
         g.reports.insert(j, s.members[j].clone());
         if g.reports.len() == g.members.len() {
             self.decide(s, l);
@@ -1399,7 +1629,7 @@ impl ChangeModel {
     fn decide(&self, s: &mut State, l: usize) {
         let g = s.gatherings[l].as_mut().expect("a view change is under way");
         let snapshots = std::mem::take(&mut g.reports);
-        let (vid, view) = (g.vid, g.members.clone());
+        let (vid, view, incs) = (g.vid, g.members.clone(), g.incs.clone());
         let mut reports: BTreeMap<NodeId, Report> = snapshots.iter().map(|(&j, m)| (node(j), Self::report(j, m))).collect();
         let adopted = reports.values().any(|r| r.completed > 0);
         match self.variant {
@@ -1416,7 +1646,7 @@ impl ChangeModel {
         let nodes: Vec<NodeId> = (0..MEMBERS).map(node).collect();
         let (params, generation) = (s.members[l].params, s.members[l].generation);
         let decide = |reports: &BTreeMap<NodeId, Report>| {
-            let nv = decide_view(&nodes, true, vid, members(&view), reports, params, generation);
+            let nv = decide_view(&nodes, true, vid, members(&view, &incs), reports, params, generation);
             // The lineage it builds on: that of the reports from its top.
             let top = reports.values().map(|r| r.primary).max().expect("the leader reports");
             let base = snapshots.values().map(MemberState::reported_lineage).find(|l| l.last().is_some_and(|p| p.id == top));
@@ -1424,14 +1654,14 @@ impl ChangeModel {
         };
         let pooled = decide(&reports);
         let mut own = None;
-        for &j in &view {
+        for (&j, &inc) in view.iter().zip(&incs) {
             let nv = match self.variant {
                 Variant::NoPooling => decide(&reports.iter().filter(|(id, _)| **id == node(j)).map(|(id, r)| (*id, r.clone())).collect()),
                 _ => pooled.clone(),
             };
             if j == l {
                 own = Some(nv);
-            } else if !s.members[j].crashed {
+            } else if !s.members[j].crashed && s.members[j].inc == inc {
                 s.new_views.insert((j, vid), nv);
             }
         }
@@ -1440,6 +1670,7 @@ impl ChangeModel {
             return Self::install(s, l, &own);
         }
         s.members[l].accept(l, own);
+        s.members[l].persist();
         s.gatherings[l].as_mut().expect("still gathering").decided = true;
         Self::on_accepted(s, l, l, vid);
     }
@@ -1454,8 +1685,15 @@ impl ChangeModel {
         if self.installs_at_once(&nv) {
             return Self::install(s, j, &nv);
         }
+        // A lineage behind a generation its host was told is refused
+        // (durable mode: `Engine::reported_generation`).
+        if s.members[j].persisted.is_some() && nv.generation < s.members[j].told.1 {
+            return;
+        }
         let vid = nv.vid;
         s.members[j].accept(j, nv);
+        // `Core::poll_persist`: the acceptance is on disk before `Accepted` leaves.
+        s.members[j].persist();
         if !s.members[index(vid.leader)].crashed {
             s.accepts.insert((vid, j));
         }
@@ -1471,7 +1709,7 @@ impl ChangeModel {
             return;
         }
         let g = s.gatherings[l].take().expect("checked above");
-        for &k in g.members.iter().filter(|&&k| k != l && !s.members[k].crashed) {
+        for (&k, _) in g.members.iter().zip(&g.incs).filter(|&(&k, &inc)| k != l && !s.members[k].crashed && s.members[k].inc == inc) {
             s.installs.insert((vid, k));
         }
         Self::install_accepted(s, l);
@@ -1507,6 +1745,7 @@ impl ChangeModel {
         let m = &mut s.members[j];
         m.view.id = nv.vid;
         m.view.members.clone_from(&nv.members);
+        m.view.incs.clone_from(&nv.incs);
         m.view.quorum = nv.quorum;
         if m.promised <= nv.vid {
             m.promised = nv.vid;
@@ -1520,6 +1759,46 @@ impl ChangeModel {
             m.take_view_state(j, nv);
         }
     }
+
+    /// `Core::restore` with `Membership::restore` and `Engine::restore`:
+    /// crashed member `i` comes back from what it persisted, and nothing
+    /// else: a new incarnation, in a view of its own without quorum
+    /// numbered past its promise (so it is not fenced), holding the lineage
+    /// and the views it accepted, its decision if it had one (the change
+    /// done, nothing running), the values it had decided for its reports
+    /// and those its host was last told to run. Rounds, statuses, marks,
+    /// suspicions and its proposal's wait (`Engine::outstanding`) are lost.
+    /// What its host was told ([`MemberState::reported`]) is the host's
+    /// record, which the properties keep.
+    fn restart(s: &mut State, i: usize) {
+        let m = &mut s.members[i];
+        let p = (**m.persisted.as_ref().expect("only a durable member restarts")).clone();
+        let inc = p.inc + 1;
+        let id = ViewId { epoch: p.promised.epoch + 1, leader: node(i) };
+        m.crashed = false;
+        m.inc = inc;
+        m.phase = if p.decided.is_some() { Phase::Done } else { Phase::Idle };
+        m.last_ack = [0; MEMBERS];
+        m.missing = 0;
+        // Its own status stays as the record of what it applied, which
+        // validity reads; nothing else reads it once the change stopped
+        // running here (the others' statuses are lost).
+        m.round2 = std::array::from_fn(|j| if j == i { m.round2[i] } else { None });
+        (m.params, m.generation) = p.told;
+        m.told = p.told;
+        m.old_params = None;
+        m.decided = p.decided;
+        m.heard_done = [false; MEMBERS];
+        m.view = MemberView { id, members: vec![i], incs: vec![inc], quorum: false, lineage: p.lineage };
+        m.promised = id;
+        m.promised_inc = inc;
+        m.suspects = [false; MEMBERS];
+        m.accepted = p.accepted;
+        m.outstanding = false;
+        m.restored = Some(p.values);
+        m.unpersisted = false;
+        s.restarts += 1;
+    }
 }
 
 impl Model for ChangeModel {
@@ -1532,13 +1811,28 @@ impl Model for ChangeModel {
         let setups = self.setups;
         let id = ViewId { epoch: 1, leader: 1 };
         let everyone: Vec<usize> = (0..MEMBERS).collect();
-        let view = MemberView { id, members: everyone.clone(), quorum: true, lineage: vec![Primary { id, members: everyone }] };
+        let all = members(&everyone, &[1; MEMBERS]);
+        let view = MemberView { id, members: everyone, incs: vec![1; MEMBERS], quorum: true, lineage: vec![Primary { id, members: all }] };
         let mut out = Vec::new();
         for &a in setups {
             for &b in setups {
                 for &c in setups {
                     let mut s = State {
-                        members: [a, b, c].map(|setup| MemberState::new(setup, view.clone())),
+                        members: [a, b, c].map(|setup| {
+                            let mut m = MemberState::new(setup, view.clone());
+                            if self.is_durable() {
+                                m.persisted = Some(Box::new(Persisted {
+                                    inc: 1,
+                                    promised: id,
+                                    lineage: m.view.lineage.clone(),
+                                    accepted: Vec::new(),
+                                    decided: None,
+                                    values: (Params::default(), 0),
+                                    told: (Params::default(), 0),
+                                }));
+                            }
+                            m
+                        }),
                         net: [Msg::Sequenced { to: 1 }, Msg::Sequenced { to: 2 }].into_iter().collect(),
                         gatherings: [None, None, None],
                         new_views: BTreeMap::new(),
@@ -1546,7 +1840,9 @@ impl Model for ChangeModel {
                         installs: BTreeSet::new(),
                         crashes: 0,
                         suspicions: 0,
+                        restarts: 0,
                     };
+                    s.members[PROPOSER].outstanding = true;
                     self.start_protocol(&mut s, 0);
                     out.push(s);
                 }
@@ -1561,7 +1857,13 @@ impl Model for ChangeModel {
                 actions.push(Action::Deliver(msg));
             }
         }
+        if s.restarts < self.max_restarts {
+            actions.extend((0..MEMBERS).filter(|&i| s.members[i].crashed).map(Action::Restart));
+        }
         for (i, m) in s.members.iter().enumerate().filter(|(_, m)| !m.crashed) {
+            if m.unpersisted {
+                actions.push(Action::Persist(i));
+            }
             if m.phase == (Phase::Running { index: 1, vetting: true }) {
                 actions.push(Action::Answer { member: i, approve: true });
                 actions.push(Action::Answer { member: i, approve: false });
@@ -1573,14 +1875,28 @@ impl Model for ChangeModel {
             // `Membership::maybe_lead` on suspecting a crashed member: unless a
             // live leader's view change is under way for it.
             let candidates = s.candidates(i);
-            let crash_seen = m.view.members.iter().any(|&j| s.members[j].crashed);
+            let crash_seen = m.view.members.iter().any(|&j| s.gone(i, j));
             if crash_seen && s.would_lead(i, &candidates) && !s.awaits(i) {
                 actions.push(Action::Lead { vid: s.next_vid(i) });
+            }
+            // A restarted member in a view without quorum, outside this
+            // member's view, is taken in by the lowest of them all.
+            if self.is_durable() && !s.awaits(i) {
+                for j in (0..MEMBERS).filter(|&j| {
+                    let r = &s.members[j];
+                    j != i && !r.crashed && r.inc > 1 && !r.view.quorum && r.view.id != m.view.id && !candidates.contains(&j)
+                }) {
+                    let mut with: Vec<usize> = candidates.iter().copied().chain([j]).collect();
+                    with.sort_unstable();
+                    if s.would_lead(i, &with) {
+                        actions.push(Action::Join { with: j, vid: s.next_vid(i) });
+                    }
+                }
             }
             // `Membership::suspect`, then `Membership::maybe_lead`: only a suspicion that
             // makes the member lead changes anything in this scope.
             if fault_left && s.suspicions < self.max_suspicions && s.members.iter().all(|m| m.setup == Setup::Plain) {
-                for &j in m.view.members.iter().filter(|&&j| j != i && !s.members[j].crashed && !m.suspects[j]) {
+                for &j in m.view.members.iter().filter(|&&j| j != i && !s.gone(i, j) && !m.suspects[j]) {
                     let without: Vec<usize> = candidates.iter().copied().filter(|&k| k != j).collect();
                     if s.would_lead(i, &without) {
                         actions.push(Action::Suspect { of: j, vid: s.next_vid(i) });
@@ -1590,7 +1906,8 @@ impl Model for ChangeModel {
             // `Membership::on_prepare`: a leader from outside the view may only be
             // merging it in (a lower id than its coordinator); a `Prepare`
             // below the promise is refused.
-            for g in s.gatherings.iter().flatten().filter(|g| !g.decided && g.members.contains(&i) && !g.reports.contains_key(&i)) {
+            let gathers_me = |g: &&Gathering| g.members.iter().zip(&g.incs).any(|(&j, &inc)| j == i && inc == m.inc);
+            for g in s.gatherings.iter().flatten().filter(|g| !g.decided && gathers_me(g) && !g.reports.contains_key(&i)) {
                 let leader = index(g.vid.leader);
                 if !m.view.members.contains(&leader) && m.view.quorum && leader > m.view.members[0] {
                     continue;
@@ -1649,6 +1966,18 @@ impl Model for ChangeModel {
                 s.accepts.retain(|&(vid, _)| index(vid.leader) != i);
                 s.installs.retain(|&(_, to)| to != i);
             }
+            Action::Restart(i) => Self::restart(&mut s, i),
+            Action::Join { with, vid } => {
+                let i = index(vid.leader);
+                let mut members = last.candidates(i);
+                members.push(with);
+                members.sort_unstable();
+                self.start_gathering(&mut s, i, members);
+            }
+            Action::Persist(i) => {
+                s.members[i].unpersisted = false;
+                s.members[i].persist();
+            }
             Action::Lead { vid } => {
                 let i = index(vid.leader);
                 self.start_gathering(&mut s, i, last.candidates(i));
@@ -1679,6 +2008,12 @@ impl Model for ChangeModel {
                 Self::on_install(&mut s, member, vid);
             }
         }
+        // `Core::poll_persist`: whatever else a step changed of a member's
+        // durable state (an install, a report to its host) is on disk before
+        // its next output.
+        for m in s.members.iter_mut().filter(|m| !m.crashed) {
+            m.persist();
+        }
         Some(s)
     }
 
@@ -1687,7 +2022,7 @@ impl Model for ChangeModel {
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
-        vec![
+        let mut properties = vec![
             Property::always("agreement: no two live members of the lineage decide differently", |_, s: &State| {
                 let decided: Vec<bool> = s.lineage_members().filter_map(|m| m.decided).map(|d| d.committed).collect();
                 decided.windows(2).all(|w| w[0] == w[1])
@@ -1703,14 +2038,14 @@ impl Model for ChangeModel {
             }),
             Property::always("values follow the outcome: commit holds the new values, rollback restores the old", |_, s: &State| {
                 s.members.iter().all(|m| match m.decided {
-                    Some(d) if d.committed => m.params == new_params() && m.generation == 1,
-                    Some(_) => m.params == Params::default() && m.generation == 0,
+                    Some(d) if d.committed => m.values() == (new_params(), 1),
+                    Some(_) => m.values() == (Params::default(), 0),
                     None => true,
                 })
             }),
             Property::always("settled live members of the lineage hold identical values", |_, s: &State| {
                 let settled: Vec<(Params, u64)> =
-                    s.lineage_members().filter(|m| !matches!(m.phase, Phase::Running { .. })).map(|m| (m.params, m.generation)).collect();
+                    s.lineage_members().filter(|m| m.settled()).map(|m| (m.params, m.generation)).collect();
                 settled.windows(2).all(|w| w[0] == w[1])
             }),
             Property::always("no completed outcome is overruled by a view change", |_, s: &State| s.members.iter().all(|m| !m.overruled)),
@@ -1725,7 +2060,9 @@ impl Model for ChangeModel {
                 let values = if outcome { (new_params(), 1) } else { (Params::default(), 0) };
                 told.all(|c| c == outcome)
                     && s.members.iter().enumerate().all(|(i, m)| alone(i, m) || m.decided.is_none_or(|d| d.committed == outcome))
-                    && s.lineage_members().filter(|m| !matches!(m.phase, Phase::Running { .. })).all(|m| (m.params, m.generation) == values)
+                    && s.lineage_members().filter(|m| m.settled()).all(|m| (m.params, m.generation) == values)
+                    // A restarted member's host runs what it was told.
+                    && s.members.iter().all(|m| m.persisted.is_none() || m.reported.is_none_or(|r| r.committed != outcome) || m.told == values)
             }),
             Property::sometimes("reachable: every member commits", |_, s: &State| {
                 s.members.iter().all(|m| m.decided.is_some_and(|d| d.committed && d.by == Decider::LastRound))
@@ -1777,7 +2114,24 @@ impl Model for ChangeModel {
                 let lineage_rollback = s.lineage_members().any(|m| m.decided.is_some_and(|d| !d.committed));
                 excluded_commit && lineage_rollback
             }),
-        ]
+        ];
+        if self.is_durable() {
+            properties.extend([
+                Property::sometimes(DURABLE_REJOIN, |_, s: &State| {
+                    s.members.iter().any(|r| {
+                        !r.crashed && r.inc > 1 && r.view.quorum && r.view.members.iter().any(|&j| s.members[j].inc == 1 && !s.members[j].crashed)
+                    })
+                }),
+                Property::sometimes(DURABLE_EVERY_CRASH, |_, s: &State| {
+                    let every_crashed = s.members.iter().all(|m| m.crashed || m.inc > 1);
+                    let told = s.members.iter().find_map(|m| m.reported).map(|r| r.committed);
+                    every_crashed
+                        && told.is_some()
+                        && s.members.iter().any(|m| !m.crashed && m.inc > 1 && m.view.quorum && m.decided.map(|d| d.committed) == told)
+                }),
+            ]);
+        }
+        properties
     }
 }
 
