@@ -158,6 +158,7 @@ fn relaying_while_fenced_changes_no_outcome_among_three_members() {
 /// back from its disk (its promise, lineage, acceptances and decision), is
 /// taken in by a view change, and the lineage goes on with what was decided.
 #[test]
+#[ignore = "work in progress: the durable state space (3 crashes, 2 restarts) exceeds 11 GB; must be bounded first"]
 fn durable_members_lose_no_reported_outcome_when_every_member_crashes_and_restarts() {
     let run = ChangeModel::durable(Variant::Code).check(1);
     summary(&run);
@@ -176,6 +177,7 @@ fn durable_members_lose_no_reported_outcome_when_every_member_crashes_and_restar
 /// the others hear it and report, it crashes before it persists, and a view
 /// change of restarted members resumes the lineage without the decision.
 #[test]
+#[ignore = "work in progress: the durable state space (3 crashes, 2 restarts) exceeds 11 GB; must be bounded first"]
 fn persisting_after_sending_loses_a_reported_outcome() {
     must_fail_in(ChangeModel::durable(Variant::PersistAfterSend), &[REPORTED_FINALITY, ONE_LINEAGE, "no completed outcome is overruled"]);
 }
