@@ -2,7 +2,9 @@
 //! implements it, checked exhaustively with [stateright] for three members
 //! with up to two faults (crashes, false suspicions) and a network that
 //! loses, reorders and duplicates messages, with ACKs sent member to member
-//! or relayed through the coordinator, up to what each member's host is told.
+//! or relayed through the coordinator, up to what each member's host is told;
+//! and, with durable members ([`ChangeModel::durable`]), every member crashing
+//! at once (a power cut) after any step and restarting from its disk.
 //!
 //! This crate is proof documentation: it states what the change protocol
 //! guarantees and under which faults, shows by an exhaustive search of every
@@ -43,6 +45,12 @@
 //! | [`Action::Accepted`]: an acceptance reaches the leader; with every member's, it sends `Install` and installs | `Membership::on_accepted`, `Membership::install_accepted` |
 //! | [`Action::Install`]: the `Install` reaches a member whose last accepted view it is: it takes the state of the views that one builds on, then installs it | `Membership::on_install`, `Membership::install_accepted`, `Membership::install`, `Membership::take_view_state`, `resolve`, `Engine::install` |
 //! | installing a view with quorum: a member of its lineage (`NewView::base`) reports what it decided and had not reported; one outside it drops that and takes the lineage's outcome; a member the view resolves the change for reports that; the proposer learns the fate of its proposal | `take_lineage`: `Engine::settle_unreported`, `resolve` (`Event::Completed`, `Engine::adopt`), `learn_decided` (`Event::OutcomeLearned`) |
+//! | durable mode: after every step, and inside a step before the output that depends on it (a promise before the report, an acceptance before `Accepted`, a decision before the `Done` marks), each live member's [`Persisted`] state is rewritten from its state | `Core::poll_persist` (nothing leaves the core until the host took it) → `Membership::save` (promise, primary, its members, accepted views), `Engine::save` (completed, last outcome, committed values, what the host was told) |
+//! | [`Action::PowerCut`]: every live member crashes at once, after any step (at most one member crashed alone before) | a power cut: every node process dies, unsynced writes lost (the host persisted before anything left) |
+//! | [`Action::Restart`]: a crashed member comes back from its [`Persisted`] state only, in a new incarnation, alone in a view without quorum, its decision and restored values kept for its reports, running the values its host was last told | `Core::restore` → `Membership::restore` (`Membership::restored`), `Engine::restore` (`Engine::told_values`, `Engine::reported_generation`) |
+//! | [`Action::Join`]: the lowest of a view's members and a restarted member outside it gather a view change of them all; the leader drops `Prepare`s to an old incarnation; the view has quorum if a majority of the lineage's top view is carried: the same incarnation, or restarted with that view on its disk (`Report::durable`) | `Membership::on_join`, `Membership::maybe_lead`, `Core::learn_incarnation`, `Core::handle_datagram` (`to_inc`); [`cgm_core::decide_view`]'s `carried` closure (called here) |
+//! | a durable member refuses a `NewView` whose generation is behind what its host was told | `Engine::reported_generation` in `Membership::on_new_view` |
+//! | [`Action::Persist`] ([`Variant::PersistAfterSend`] only): the host persists late, after the marks left | the `send-before-persist` flaw (`cgm_sim` durable scenarios) |
 //!
 //! The decisions that make the protocol safe are not re-implemented: the
 //! model calls [`cgm_core::round_verdict`] (the last round's verdict, on
@@ -57,6 +65,43 @@
 //! [`MemberView::lineage`] records every view with quorum whose state a
 //! member took (the code keeps only the last), to state that views with
 //! quorum never fork ([`ONE_LINEAGE`]).
+//!
+//! # Persistence points, and what the durable mode bounds
+//!
+//! In [`ChangeModel::durable`] mode every member keeps a [`Persisted`]
+//! copy of what the code's `cgm_core::Durable` holds: its incarnation, its
+//! promise, the lineage it installed (the code keeps the top view and its
+//! members; the model the whole lineage, as [`MemberView::lineage`]), the
+//! views it accepted, its decision if it completed the change, the values
+//! it committed and those its host was last told. The code's rule is that
+//! `Core::poll_persist` hands the host the new durable state before any
+//! datagram or event that depends on it, and the host writes it before
+//! draining them; the model rewrites a live member's copy inside the step
+//! right before the output that depends on it (the promise before the
+//! report, the acceptance before `Accepted`, the decision before the `Done`
+//! marks) and at the end of every step (an install, what the host was
+//! told). So a crash between any two steps finds on disk everything that
+//! left the member. [`Variant::PersistAfterSend`] defers the write after a
+//! decision to a later step ([`Action::Persist`]), as the code's
+//! `send-before-persist` flaw did, and the checker finds a told outcome
+//! lost. The copy is not part of the view change leader's report snapshots
+//! (nothing reads a disk there).
+//!
+//! The durable state space with crashes and restarts at any point exceeds
+//! 11 GB, so the mode is bounded to the scenario the claim is about,
+//! every member crashing at once: at most one member crashes alone
+//! ([`Action::Crash`]), then, after any step, a power cut
+//! ([`Action::PowerCut`]) crashes every live member; restarts come only
+//! after it, one per member (nobody crashes after it), and after it one
+//! view change runs at a time (a member leads, by [`Action::Join`] or
+//! [`Action::Lead`], only when no view change is under way and no
+//! `NewView`, `Accepted` or `Install` is in flight): competing leaders are
+//! checked without durable state, and with them after the power cut the
+//! space passes 8 GB again. Members apply at once or refuse by a local
+//! limit ([`Setup::Plain`], [`Setup::Tight`]; a veto hook adds states and
+//! nothing a disk keeps), no false suspicion; ACKs member to member and,
+//! in a second check, relayed. A restart before the power cut (a member
+//! rejoining live ones) is not explored: with it the space passes 8 GB.
 //!
 //! # What the model abstracts, and why that is sound
 //!
@@ -110,9 +155,10 @@
 //!   paths are explored with crashes. Three faults, or false suspicions with
 //!   every setup, multiply the states beyond this crate's budget (three
 //!   faults with plain hosts alone exceed 1.3 million states against
-//!   270,000 for two). A restart with a new incarnation, a join, and the
-//!   forced re-run of an unchanged membership (a leader outside the view
-//!   went silent) are out of scope.
+//!   270,000 for two). Outside [`ChangeModel::durable`] mode a crash is for
+//!   good; there, restarts with a new incarnation and joins are explored
+//!   after a power cut (see above). The forced re-run of an unchanged
+//!   membership (a leader outside the view went silent) is out of scope.
 //! - **One protocol** runs (sequence 1, global rounds 1 and 2). Earlier and
 //!   later protocols, ACKs ahead (`Engine::ack_horizon`) and state transfer to
 //!   joiners do not enter a parameter change's decision.
@@ -158,7 +204,8 @@
 //! a lineage has the same two members, and a view holding a majority of its
 //! lineage's top holds a majority of each ancestor. The rule binds when a
 //! lineage's views hold other incarnations (restarts) or more members
-//! (joins), both out of scope.
+//! (joins), which only the durable mode explores, with the code's rule and
+//! no variant without it.
 //!
 //! # What is proven (for [`Variant::Code`])
 //!
@@ -187,6 +234,13 @@
 //!   settled live member of the lineage holds its values.
 //!
 //! Both with ACKs member to member and with [`ChangeModel::relayed`] ACKs.
+//! In [`ChangeModel::durable`] mode the same properties hold when every
+//! member crashes at once after any step and restarts from its disk (and a
+//! restarted member whose host was told an outcome runs its values), and it
+//! is reachable that the restarted members resume the lineage with quorum
+//! holding the outcome a host was told ([`DURABLE_EVERY_CRASH`]), and that a
+//! member left out while crashed rejoins with its disk behind
+//! ([`DURABLE_REJOIN`]).
 //!
 //! These are reachable (properties `sometimes`, showing the search is not
 //! vacuous): a commit everywhere, a rollback everywhere after a failed apply,
@@ -285,9 +339,11 @@ pub const REPORTED_FINALITY: &str =
 pub const ONE_LINEAGE: &str = "one lineage: every view with quorum installed descends from every earlier one";
 
 /// The name of the `sometimes` property of [`ChangeModel::durable`] mode
-/// that a restarted member rejoins: it installs a view with quorum with a
-/// member that never crashed.
-pub const DURABLE_REJOIN: &str = "reachable (durable): a restarted member rejoins a view with quorum with a member that never crashed";
+/// that a member whose disk is behind rejoins: it crashed alone, the others
+/// installed a view with quorum without it, and after the power cut it
+/// restarted and installed a view with quorum of that lineage.
+pub const DURABLE_REJOIN: &str =
+    "reachable (durable): a member left out while crashed restarts with its disk behind and rejoins the lineage with quorum";
 
 /// The name of the `sometimes` property of [`ChangeModel::durable`] mode
 /// that every member crashed, and restarted members resumed the lineage in a
@@ -665,8 +721,12 @@ pub struct MemberState {
     /// The values and generation its host was last told (`Engine::told_values`;
     /// kept in [`ChangeModel::durable`] mode only).
     pub told: (Params, u64),
+    /// Whether it keeps durable state (`Config::durable`: [`ChangeModel::durable`] mode).
+    pub durable: bool,
     /// In [`ChangeModel::durable`] mode, its state on stable storage as last
-    /// persisted (`Core::poll_persist`); `None` without durable state.
+    /// persisted (`Core::poll_persist`); `None` without durable state, and
+    /// in the snapshots a view change leader keeps of the reports (nothing
+    /// reads a disk there: fewer distinct states).
     pub persisted: Option<Box<Persisted>>,
     /// [`Variant::PersistAfterSend`]: it decided and sent its marks, and
     /// its host has not persisted yet ([`Action::Persist`]).
@@ -681,6 +741,7 @@ impl MemberState {
             outstanding: false,
             restored: None,
             told: (Params::default(), 0),
+            durable: false,
             persisted: None,
             unpersisted: false,
             setup,
@@ -807,7 +868,7 @@ impl MemberState {
         self.params = nv.params;
         self.generation = nv.generation;
         // `take_lineage`: `Engine::tell_values`.
-        if self.persisted.is_some() {
+        if self.durable {
             self.told = (nv.params, nv.generation);
         }
     }
@@ -1047,6 +1108,8 @@ pub struct State {
     pub suspicions: u8,
     /// Restarts so far ([`ChangeModel::durable`] mode).
     pub restarts: u8,
+    /// Whether the power cut happened ([`Action::PowerCut`]).
+    pub cut: bool,
 }
 
 impl State {
@@ -1064,6 +1127,12 @@ impl State {
         self.members[j].crashed || self.members[i].view.inc_of(j).is_some_and(|inc| inc != self.members[j].inc)
     }
 
+    /// Whether no view change is under way: nobody gathers, and no
+    /// `NewView`, `Accepted` or `Install` is in flight.
+    fn quiet(&self) -> bool {
+        self.gatherings.iter().all(Option::is_none) && self.new_views.is_empty() && self.accepts.is_empty() && self.installs.is_empty()
+    }
+
     /// The current incarnations of members `of`.
     fn incs(&self, of: &[usize]) -> Vec<u64> {
         of.iter().map(|&j| self.members[j].inc).collect()
@@ -1073,8 +1142,7 @@ impl State {
     /// `members`: it is the lowest of them, and it does not already gather
     /// exactly them.
     fn would_lead(&self, i: usize, members: &[usize]) -> bool {
-        members.first() == Some(&i)
-            && self.gatherings[i].as_ref().is_none_or(|g| g.members != members || g.incs != self.incs(members))
+        members.first() == Some(&i) && self.gatherings[i].as_ref().is_none_or(|g| g.members != members || g.incs != self.incs(members))
     }
 
     /// `Membership::start_gathering`: the id of the next view change member `i` leads.
@@ -1120,6 +1188,9 @@ pub enum Action {
     },
     /// A member crashes.
     Crash(usize),
+    /// [`ChangeModel::durable`] mode: every live member crashes at once (a
+    /// power cut), after any step.
+    PowerCut,
     /// [`ChangeModel::durable`] mode: a crashed member restarts from what it
     /// persisted, with a new incarnation, in a view of its own without
     /// quorum (`Core::restore`, `Membership::restore`, `Engine::restore`).
@@ -1196,6 +1267,7 @@ impl fmt::Display for Action {
             Action::Answer { member, approve: true } => write!(f, "host {} approves", node(member)),
             Action::Answer { member, approve: false } => write!(f, "host {} vetoes", node(member)),
             Action::Crash(i) => write!(f, "{} crashes", node(i)),
+            Action::PowerCut => write!(f, "power cut: every live member crashes"),
             Action::Restart(i) => write!(f, "{} restarts from its disk", node(i)),
             Action::Join { with, vid } => write!(f, "{} leads view change {vid} to take in restarted {}", vid.leader, node(with)),
             Action::Persist(i) => write!(f, "host {} persists", node(i)),
@@ -1219,7 +1291,8 @@ pub struct ChangeModel {
     pub variant: Variant,
     /// Crashes and false suspicions allowed per run, together (two crashes
     /// leave one member, without quorum; two false suspicions let members 1
-    /// and 2 lead competing view changes).
+    /// and 2 lead competing view changes). With [`ChangeModel::power_cut`],
+    /// the single crashes before the power cut.
     pub max_faults: u8,
     /// False suspicions allowed per run (0: view changes start only for
     /// crashed members). They are explored in the runs where every host
@@ -1235,6 +1308,10 @@ pub struct ChangeModel {
     /// (`Config::durable`) and a crashed member may restart from it
     /// ([`Action::Restart`]); 0: a crash is for good.
     pub max_restarts: u8,
+    /// Durable mode bounded to the power cut ([`Action::PowerCut`]): at
+    /// most [`ChangeModel::max_faults`] single crashes before it, no crash
+    /// after it, and restarts only after it, at most one per member.
+    pub power_cut: bool,
 }
 
 impl ChangeModel {
@@ -1248,15 +1325,28 @@ impl ChangeModel {
             relay: variant == Variant::RelayWhileFenced,
             setups: &Setup::ALL,
             max_restarts: 0,
+            power_cut: false,
         }
     }
 
-    /// The model of `variant` with durable members: up to three crashes
-    /// (every member at once included) and two restarts from stable
-    /// storage, hosts that apply at once or refuse the change by a local
-    /// limit ([`Setup::Plain`], [`Setup::Tight`]), no false suspicion.
+    /// The model of `variant` with durable members, bounded to the power
+    /// cut: at most one member crashes alone, then, after any step, every
+    /// live member crashes at once ([`Action::PowerCut`]), and after that
+    /// every member may restart from stable storage, once
+    /// ([`Action::Restart`]), and rejoin ([`Action::Join`]), one view change
+    /// at a time; hosts that apply at once or refuse the change by a local
+    /// limit ([`Setup::Plain`], [`Setup::Tight`]), ACKs member to member
+    /// (set [`ChangeModel::relay`] for relayed ones), no false suspicion.
     pub fn durable(variant: Variant) -> ChangeModel {
-        ChangeModel { max_faults: 3, max_suspicions: 0, setups: &[Setup::Plain], max_restarts: 2, ..ChangeModel::new(variant) }
+        ChangeModel {
+            max_faults: 1,
+            max_suspicions: 0,
+            setups: &[Setup::Plain, Setup::Tight],
+            max_restarts: MEMBERS as u8,
+            power_cut: true,
+            relay: false,
+            ..ChangeModel::new(variant)
+        }
     }
 
     /// Whether members keep durable state.
@@ -1423,7 +1513,7 @@ impl ChangeModel {
         self.conclude(m, committed);
         // `Core::poll_persist`: the decision is on disk before the marks
         // leave; with the flaw, the host persists in a later step.
-        if self.variant == Variant::PersistAfterSend && m.persisted.is_some() {
+        if self.variant == Variant::PersistAfterSend && m.durable {
             m.unpersisted = true;
         }
         m.persist();
@@ -1484,7 +1574,7 @@ impl ChangeModel {
         let Some(d) = m.decided else { return };
         if m.view.members.iter().all(|&j| j == i || m.heard_done[j]) {
             m.reported = Some(Reported { committed: d.committed, by: Teller::Marks });
-            if m.persisted.is_some() {
+            if m.durable {
                 m.told = (m.params, m.generation);
             }
             m.heard_done = [false; MEMBERS];
@@ -1581,7 +1671,7 @@ impl ChangeModel {
                 })
                 .into_iter()
                 .collect(),
-            durable: m.persisted.is_some(),
+            durable: m.durable,
         }
     }
 
@@ -1603,7 +1693,10 @@ impl ChangeModel {
         s.members[j].promised_inc = s.members[l].inc;
         // `Core::poll_persist`: the promise is on disk before the report leaves.
         s.members[j].persist();
-        g.reports.insert(j, s.members[j].clone());
+        // The leader keeps what the report is built from, not the disk.
+        let mut snapshot = s.members[j].clone();
+        snapshot.persisted = None;
+        g.reports.insert(j, snapshot);
         if g.reports.len() == g.members.len() {
             self.decide(s, l);
         }
@@ -1687,7 +1780,7 @@ impl ChangeModel {
         }
         // A lineage behind a generation its host was told is refused
         // (durable mode: `Engine::reported_generation`).
-        if s.members[j].persisted.is_some() && nv.generation < s.members[j].told.1 {
+        if s.members[j].durable && nv.generation < s.members[j].told.1 {
             return;
         }
         let vid = nv.vid;
@@ -1760,6 +1853,16 @@ impl ChangeModel {
         }
     }
 
+    /// A crash: member `i` stops, and what is addressed to it is dropped.
+    fn crash(s: &mut State, i: usize) {
+        s.members[i].crashed = true;
+        s.net.retain(|m| m.to() != i);
+        s.gatherings[i] = None;
+        s.new_views.retain(|&(to, _), _| to != i);
+        s.accepts.retain(|&(vid, _)| index(vid.leader) != i);
+        s.installs.retain(|&(_, to)| to != i);
+    }
+
     /// `Core::restore` with `Membership::restore` and `Engine::restore`:
     /// crashed member `i` comes back from what it persisted, and nothing
     /// else: a new incarnation, in a view of its own without quorum
@@ -1821,6 +1924,7 @@ impl Model for ChangeModel {
                         members: [a, b, c].map(|setup| {
                             let mut m = MemberState::new(setup, view.clone());
                             if self.is_durable() {
+                                m.durable = true;
                                 m.persisted = Some(Box::new(Persisted {
                                     inc: 1,
                                     promised: id,
@@ -1841,6 +1945,7 @@ impl Model for ChangeModel {
                         crashes: 0,
                         suspicions: 0,
                         restarts: 0,
+                        cut: false,
                     };
                     s.members[PROPOSER].outstanding = true;
                     self.start_protocol(&mut s, 0);
@@ -1857,8 +1962,13 @@ impl Model for ChangeModel {
                 actions.push(Action::Deliver(msg));
             }
         }
-        if s.restarts < self.max_restarts {
+        // Bounded to the power cut: restarts only after it (every member
+        // once: nobody crashes after it).
+        if s.restarts < self.max_restarts && (s.cut || !self.power_cut) {
             actions.extend((0..MEMBERS).filter(|&i| s.members[i].crashed).map(Action::Restart));
+        }
+        if self.power_cut && !s.cut {
+            actions.push(Action::PowerCut);
         }
         for (i, m) in s.members.iter().enumerate().filter(|(_, m)| !m.crashed) {
             if m.unpersisted {
@@ -1868,7 +1978,7 @@ impl Model for ChangeModel {
                 actions.push(Action::Answer { member: i, approve: true });
                 actions.push(Action::Answer { member: i, approve: false });
             }
-            let fault_left = s.crashes + s.suspicions < self.max_faults;
+            let fault_left = s.crashes + s.suspicions < self.max_faults && !s.cut;
             if fault_left {
                 actions.push(Action::Crash(i));
             }
@@ -1876,12 +1986,15 @@ impl Model for ChangeModel {
             // live leader's view change is under way for it.
             let candidates = s.candidates(i);
             let crash_seen = m.view.members.iter().any(|&j| s.gone(i, j));
-            if crash_seen && s.would_lead(i, &candidates) && !s.awaits(i) {
+            // Bounded to the power cut: after it, one view change at a time
+            // (competing leaders are checked without durable state).
+            let may_lead = !(self.power_cut && s.cut) || s.quiet();
+            if may_lead && crash_seen && s.would_lead(i, &candidates) && !s.awaits(i) {
                 actions.push(Action::Lead { vid: s.next_vid(i) });
             }
             // A restarted member in a view without quorum, outside this
             // member's view, is taken in by the lowest of them all.
-            if self.is_durable() && !s.awaits(i) {
+            if self.is_durable() && may_lead && !s.awaits(i) {
                 for j in (0..MEMBERS).filter(|&j| {
                     let r = &s.members[j];
                     j != i && !r.crashed && r.inc > 1 && !r.view.quorum && r.view.id != m.view.id && !candidates.contains(&j)
@@ -1958,13 +2071,14 @@ impl Model for ChangeModel {
             Action::Answer { member, approve: true } => self.apply_change(&mut s, member),
             Action::Answer { member, approve: false } => self.send_ack(&mut s, member, Some(Status::Failed)),
             Action::Crash(i) => {
-                s.members[i].crashed = true;
                 s.crashes += 1;
-                s.net.retain(|m| m.to() != i);
-                s.gatherings[i] = None;
-                s.new_views.retain(|&(to, _), _| to != i);
-                s.accepts.retain(|&(vid, _)| index(vid.leader) != i);
-                s.installs.retain(|&(_, to)| to != i);
+                Self::crash(&mut s, i);
+            }
+            Action::PowerCut => {
+                s.cut = true;
+                for i in (0..MEMBERS).filter(|&i| !last.members[i].crashed) {
+                    Self::crash(&mut s, i);
+                }
             }
             Action::Restart(i) => Self::restart(&mut s, i),
             Action::Join { with, vid } => {
@@ -2044,8 +2158,7 @@ impl Model for ChangeModel {
                 })
             }),
             Property::always("settled live members of the lineage hold identical values", |_, s: &State| {
-                let settled: Vec<(Params, u64)> =
-                    s.lineage_members().filter(|m| m.settled()).map(|m| (m.params, m.generation)).collect();
+                let settled: Vec<(Params, u64)> = s.lineage_members().filter(|m| m.settled()).map(|m| (m.params, m.generation)).collect();
                 settled.windows(2).all(|w| w[0] == w[1])
             }),
             Property::always("no completed outcome is overruled by a view change", |_, s: &State| s.members.iter().all(|m| !m.overruled)),
@@ -2062,7 +2175,7 @@ impl Model for ChangeModel {
                     && s.members.iter().enumerate().all(|(i, m)| alone(i, m) || m.decided.is_none_or(|d| d.committed == outcome))
                     && s.lineage_members().filter(|m| m.settled()).all(|m| (m.params, m.generation) == values)
                     // A restarted member's host runs what it was told.
-                    && s.members.iter().all(|m| m.persisted.is_none() || m.reported.is_none_or(|r| r.committed != outcome) || m.told == values)
+                    && s.members.iter().all(|m| !m.durable || m.reported.is_none_or(|r| r.committed != outcome) || m.told == values)
             }),
             Property::sometimes("reachable: every member commits", |_, s: &State| {
                 s.members.iter().all(|m| m.decided.is_some_and(|d| d.committed && d.by == Decider::LastRound))
@@ -2118,9 +2231,10 @@ impl Model for ChangeModel {
         if self.is_durable() {
             properties.extend([
                 Property::sometimes(DURABLE_REJOIN, |_, s: &State| {
-                    s.members.iter().any(|r| {
-                        !r.crashed && r.inc > 1 && r.view.quorum && r.view.members.iter().any(|&j| s.members[j].inc == 1 && !s.members[j].crashed)
-                    })
+                    s.members
+                        .iter()
+                        .enumerate()
+                        .any(|(i, r)| !r.crashed && r.inc > 1 && r.view.quorum && r.view.lineage.iter().any(|p| !p.holds(i)))
                 }),
                 Property::sometimes(DURABLE_EVERY_CRASH, |_, s: &State| {
                     let every_crashed = s.members.iter().all(|m| m.crashed || m.inc > 1);
