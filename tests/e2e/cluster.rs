@@ -41,6 +41,10 @@ impl Cluster {
             "cluster = \"e2e\"\nnode_id = {id}\nkey_file = \"cluster.key\"\nquorum = \"majority\"\n\
              [params]\nheartbeat-interval = \"100ms\"\nheartbeat-timeout = \"400ms\"\nheartbeat-ack-timeout = \"400ms\"\nmax-message-retry-time = \"2s\"\n"
         );
+        if id == 2 {
+            // A file that disagrees with the others: the cluster runs the committed 64.
+            t.push_str("send-window-size = 32\n");
+        }
         if id == N {
             // This host's NIC takes no fragment over 1200 bytes: changes beyond fail here.
             t.push_str("[limits]\nmax-fragment-size = 1200\n");
@@ -155,6 +159,12 @@ fn five_processes_form_retune_roll_back_survive_a_kill_and_rejoin_with_current_p
     }
     let out = run(&["params", "-c", c.config(1).to_str().unwrap(), "--all-members"]);
     assert!(out.status.success(), "params differ: {}", String::from_utf8_lossy(&out.stdout));
+    // Each member's own file and limits beside the value in force, disagreements flagged.
+    let table = String::from_utf8_lossy(&out.stdout);
+    let line = |name: &str| table.lines().find(|l| l.trim_start().starts_with(name)).unwrap_or_default().to_string();
+    assert!(line("send-window-size").contains("(file 32") && line("send-window-size").contains("<-- a file differs"), "{table}");
+    assert!(line("max-fragment-size").contains("(limit 1200"), "{table}");
+    assert!(line("heartbeat-interval").contains("200ms (file 100ms)"), "{table}");
 
     // Invalid values are refused before anything is sent, naming the parameter and range.
     let (out, _) = c.set(1, &["send-window-size=0"]);
