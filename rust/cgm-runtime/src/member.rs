@@ -112,11 +112,11 @@ pub(crate) fn start(cfg: NodeConfig) -> Result<Started, Error> {
             let differ: Vec<String> = cgm_core::Param::ALL
                 .iter()
                 .filter(|&&p| d.params().get(p) != cfg.params.get(p))
-                .map(|&p| format!("{} = {} (file: {})", p.name(), p.format_value(d.params().get(p)), p.format_value(cfg.params.get(p))))
+                .map(|&p| format!("{} = {} (configured: {})", p.name(), p.format_value(d.params().get(p)), p.format_value(cfg.params.get(p))))
                 .collect();
             if !differ.is_empty() {
                 log::warn!(
-                    "node {}: runs the committed values of its state, not its file's (a file's global values only start a new cluster): {}",
+                    "node {}: runs the committed values of its state, not its configuration's (a configuration's global values only start a new cluster): {}",
                     cfg.node_id,
                     differ.join(", ")
                 );
@@ -440,12 +440,12 @@ impl Member {
         let differ: Vec<String> = cgm_core::Param::ALL
             .iter()
             .filter(|&&p| params.get(p) != file.get(p))
-            .map(|&p| format!("{} = {} (file: {})", p.name(), p.format_value(params.get(p)), p.format_value(file.get(p))))
+            .map(|&p| format!("{} = {} (configured: {})", p.name(), p.format_value(params.get(p)), p.format_value(file.get(p))))
             .collect();
         if !differ.is_empty() {
             log::info!(
-                "node {}: the cluster's committed values (generation {generation}) differ from this node's file, which only \
-                 starts a new cluster: {}",
+                "node {}: the cluster's committed values (generation {generation}) differ from this node's configuration, \
+                 whose global values only start a new cluster: {}",
                 self.core.id(),
                 differ.join(", ")
             );

@@ -1,7 +1,8 @@
 //! `cgm demo`: a local cluster on loopback showing, step by step, ordered peer
 //! protocols, status queries answered while a member is blocked, a
 //! cluster-wide heartbeat retune with link-by-link switch-over, a vetoed change
-//! rolled back everywhere, and a view change when a member stops.
+//! rolled back everywhere, a view change when a member stops, and the whole
+//! cluster restarting from its state directories with the retune in force.
 
 use crate::render;
 use cgm_runtime::cgm_core::{AppProtocol, Param, Resource, Waiting};
@@ -27,8 +28,8 @@ pub fn run(n: u32) -> Result<ExitCode, String> {
     let ports = cgm_runtime::free_ports(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), n as usize)
         .map_err(|e| format!("cannot find free loopback ports: {e}"))?;
     let vetoer = n;
-    let mut nodes = Vec::new();
-    for id in 1..=n {
+    let dir = std::env::temp_dir().join(format!("cgm-demo-{}", std::process::id()));
+    let config = |id: u32| -> Result<NodeConfig, String> {
         let mut cfg = NodeConfig::new(id, "demo");
         for (i, p) in ports.iter().enumerate() {
             cfg.add_node(i as u32 + 1, &format!("127.0.0.1:{p}")).map_err(|e| e.to_string())?;
@@ -39,7 +40,12 @@ pub fn run(n: u32) -> Result<ExitCode, String> {
             .with_changes(&[(Param::HeartbeatInterval, 100), (Param::HeartbeatTimeout, 400), (Param::HeartbeatAckTimeout, 400)])
             .map_err(|e| e.to_string())?;
         cfg.veto_hook = id == vetoer;
-        nodes.push(Arc::new(Node::start(cfg).map_err(|e| e.to_string())?));
+        cfg.state_dir = Some(dir.join(format!("node{id}")));
+        Ok(cfg)
+    };
+    let mut nodes = Vec::new();
+    for id in 1..=n {
+        nodes.push(Arc::new(Node::start(config(id)?).map_err(|e| e.to_string())?));
     }
     // The host of the last node answers its veto hook on its own thread: its
     // policy refuses any change of the send window.
@@ -61,6 +67,8 @@ pub fn run(n: u32) -> Result<ExitCode, String> {
     for node in &nodes {
         node.shutdown();
     }
+    let r = r.and_then(|()| restart(n, &config));
+    let _ = std::fs::remove_dir_all(&dir);
     r?;
     println!("\ndemo finished in {:.1}s", t0.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
@@ -190,6 +198,36 @@ fn script(nodes: &[Arc<Node>], vetoer: u32) -> Result<(), String> {
     println!("member 1: view {} members {ids:?} quorum {}", s.view, s.quorum);
     let o = first.run_protocol(AppProtocol { payload: b"after".to_vec().into(), rounds: 2, wait: None }, T).map_err(e)?;
     println!("a two-round protocol completed among the survivors as seq {} ({} ACKs per round)", o.seq, o.statuses.len());
+    Ok(())
+}
+
+/// Step 7: every member stopped; they come back in reverse order from their
+/// state directories, and the retune is in force at its generation.
+fn restart(n: u32, config: &dyn Fn(u32) -> Result<NodeConfig, String>) -> Result<(), String> {
+    step(7, "every member stopped; back in reverse order, each from its state directory");
+    let e = |e: Error| e.to_string();
+    let mut nodes = Vec::new();
+    for id in (1..=n).rev() {
+        nodes.push(Node::start(config(id)?).map_err(e)?);
+    }
+    let last = &nodes[n as usize - 1];
+    last.wait_members(n as usize, T).map_err(|e| format!("the restarted members did not form a view: {e}"))?;
+    for node in nodes.iter().rev() {
+        let s = node.status().map_err(e)?;
+        println!(
+            "  member {}: generation {} heartbeat-interval {}ms (its configuration says {}ms)",
+            s.node,
+            s.generation,
+            s.params.get(Param::HeartbeatInterval),
+            s.configured.get(Param::HeartbeatInterval)
+        );
+    }
+    println!("the committed retune survived the restart of every member: it is in force at its generation, not the values of the configuration");
+    let o = last.run_protocol(AppProtocol { payload: b"again".to_vec().into(), rounds: 1, wait: None }, T).map_err(e)?;
+    println!("and the cluster goes on: a protocol completed as seq {}, after the last one before the restart", o.seq);
+    for node in &nodes {
+        node.shutdown();
+    }
     Ok(())
 }
 
