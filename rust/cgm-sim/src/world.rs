@@ -337,8 +337,14 @@ impl Sim {
     /// Deletes a node's state file, as an operator does to make a node with
     /// a damaged disk rejoin afresh: what it held is gone.
     pub fn wipe_disk(&mut self, id: NodeId) {
+        self.restore_disk(id, Disk::default());
+    }
+
+    /// Puts an older copy of a node's disk back (a backup restored): what
+    /// it held since is gone, for the checker too.
+    pub fn restore_disk(&mut self, id: NodeId, disk: Disk) {
         self.checker.crashed(id);
-        self.node(id).disk.wipe();
+        self.node(id).disk = disk;
     }
 
     /// (Re)starts a node with a new incarnation; in a durable simulation,
