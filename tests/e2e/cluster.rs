@@ -70,6 +70,17 @@ impl Cluster {
         self.procs[id as usize - 1] = Some(child);
     }
 
+    /// Starts every node and waits until each is in a view of all of them.
+    fn start_all(&mut self) {
+        for id in 1..=N {
+            self.start(id);
+        }
+        for id in 1..=N {
+            let s = self.wait_view(1, id, N as usize);
+            assert_eq!(s.node, id);
+        }
+    }
+
     fn kill9(&mut self, id: u32) {
         let mut c = self.procs[id as usize - 1].take().expect("running");
         c.kill().unwrap();
@@ -128,13 +139,7 @@ fn key_of(dir: &Path) -> Key {
 #[test]
 fn five_processes_form_retune_roll_back_survive_a_kill_and_rejoin_with_current_parameters() {
     let mut c = Cluster::new("main");
-    for id in 1..=N {
-        c.start(id);
-    }
-    for id in 1..=N {
-        let s = c.wait_view(1, id, N as usize);
-        assert_eq!(s.node, id);
-    }
+    c.start_all();
 
     // A committed change, with units, on every member.
     let (out, o) = c.set(1, &["heartbeat-interval=200ms", "heartbeat-timeout=800ms", "heartbeat-ack-timeout=800ms"]);
@@ -232,12 +237,7 @@ fn five_processes_form_retune_roll_back_survive_a_kill_and_rejoin_with_current_p
 #[test]
 fn a_whole_cluster_restart_keeps_a_committed_retune_and_a_damaged_state_file_is_refused() {
     let mut c = Cluster::new("restart");
-    for id in 1..=N {
-        c.start(id);
-    }
-    for id in 1..=N {
-        c.wait_view(1, id, N as usize);
-    }
+    c.start_all();
     let (out, o) = c.set(2, &["heartbeat-interval=300ms"]);
     assert!(out.status.success(), "set failed: {}", String::from_utf8_lossy(&out.stderr));
     let retune = o.unwrap();
@@ -316,12 +316,7 @@ fn kill_9_in_a_loop_while_changes_run_loses_no_committed_change() {
         (x % u64::from(n)) as u32
     };
     let mut c = Cluster::new("killloop");
-    for id in 1..=N {
-        c.start(id);
-    }
-    for id in 1..=N {
-        c.wait_view(1, id, N as usize);
-    }
+    c.start_all();
     let start_gen = c.status(1, 1).unwrap().generation;
     let (mut committed, mut unknown) = (Vec::new(), 0u64);
     for i in 0..iterations {

@@ -109,11 +109,7 @@ pub(crate) fn start(cfg: NodeConfig) -> Result<Started, Error> {
                 d.completed(),
                 members.iter().map(|m| m.id).collect::<Vec<_>>()
             );
-            let differ: Vec<String> = cgm_core::Param::ALL
-                .iter()
-                .filter(|&&p| d.params().get(p) != cfg.params.get(p))
-                .map(|&p| format!("{} = {} (configured: {})", p.name(), p.format_value(d.params().get(p)), p.format_value(cfg.params.get(p))))
-                .collect();
+            let differ = differences(d.params(), &cfg.params);
             if !differ.is_empty() {
                 log::warn!(
                     "node {}: runs the committed values of its state, not its configuration's (a configuration's global values only start a new cluster): {}",
@@ -170,6 +166,16 @@ pub(crate) fn start(cfg: NodeConfig) -> Result<Started, Error> {
         .spawn(move || member.run(inbound, cmd_rx, granted_rx, local_rx))
         .map_err(|e| Error::Io(format!("cannot start the member thread: {e}")))?;
     Ok(Started { shared, cmd: cmd_tx, thread: main })
+}
+
+/// The parameters whose value in force differs from the configured one, as
+/// `name = in force (configured: value)` for a log line.
+fn differences(in_force: &cgm_core::Params, configured: &cgm_core::Params) -> Vec<String> {
+    cgm_core::Param::ALL
+        .iter()
+        .filter(|&&p| in_force.get(p) != configured.get(p))
+        .map(|&p| format!("{} = {} (configured: {})", p.name(), p.format_value(in_force.get(p)), p.format_value(configured.get(p))))
+        .collect()
 }
 
 /// The member thread's state.
@@ -436,12 +442,7 @@ impl Member {
     /// Says, when the values in force differ from this node's file, that the
     /// file's global values only start a new cluster.
     fn note_file_differs(&self, generation: u64, params: &cgm_core::Params) {
-        let file = &self.core.config().params;
-        let differ: Vec<String> = cgm_core::Param::ALL
-            .iter()
-            .filter(|&&p| params.get(p) != file.get(p))
-            .map(|&p| format!("{} = {} (configured: {})", p.name(), p.format_value(params.get(p)), p.format_value(file.get(p))))
-            .collect();
+        let differ = differences(params, &self.core.config().params);
         if !differ.is_empty() {
             log::info!(
                 "node {}: the cluster's committed values (generation {generation}) differ from this node's configuration, \
