@@ -11,6 +11,12 @@
 //!   every member, commits (the generation grows; the heartbeat values then
 //!   switch over link by link, see `ring.rs`) or undoes the local apply.
 //!
+//! A key rotation is a change of one value, the key members send with
+//! ([`Params::key`]), and runs the same way with its own local steps: in
+//! round 1 the host loads the new key (the member then accepts datagrams
+//! under both), in round 2 the member sends under the new key (staged as any
+//! applied value); the verdict keeps it or goes back to the old key.
+//!
 //! A view change that resolves the change in flight hands every member the
 //! lineage's values and generation ([`Tuning::take`]).
 
@@ -18,6 +24,7 @@ use crate::config::Config;
 use crate::ids::{AckStatus, NodeId};
 use crate::params::{Param, Params};
 use crate::time::Time;
+use std::collections::BTreeMap;
 
 /// The verdict on a protocol's last round, from the status of every member
 /// of its view: it commits unless some status is a failure, and then the
@@ -61,12 +68,18 @@ pub(crate) struct Tuning {
     pub(crate) generation: u64,
     /// The values before the change in flight was applied here.
     staged: Option<Params>,
+    /// The key files this member loaded for key rotations, by fingerprint:
+    /// a rotation's new key from its round 1 until it is decided, and the
+    /// key in force since. A restarted member loads them again.
+    pub(crate) keys: BTreeMap<u64, String>,
+    /// Grows whenever `keys` changes (the durable mark compares it).
+    pub(crate) keys_version: u64,
 }
 
 impl Tuning {
     /// Values `params` at generation 0.
     pub(crate) fn new(params: Params) -> Tuning {
-        Tuning { params, generation: 0, staged: None }
+        Tuning { params, generation: 0, staged: None, keys: BTreeMap::new(), keys_version: 0 }
     }
 
     /// The values of the last committed change: those in force, or, while a
@@ -116,6 +129,45 @@ impl Tuning {
         self.params = params;
         self.generation = generation;
         self.staged = None;
+        self.retire_keys();
+    }
+
+    /// Round 1 of a key rotation: the host loaded the key `fingerprint`
+    /// from `path`; datagrams under it are accepted from now on.
+    pub(crate) fn load_key(&mut self, fingerprint: u64, path: &str) {
+        if self.keys.insert(fingerprint, path.to_string()).as_deref() != Some(path) {
+            self.keys_version += 1;
+        }
+    }
+
+    /// Round 2 of a key rotation: this member sends under the new key,
+    /// staging the values with the old one until the verdict.
+    pub(crate) fn apply_key(&mut self, fingerprint: u64) {
+        self.staged = Some(self.params);
+        self.params = self.params.with_key(fingerprint);
+    }
+
+    /// Forgets the loaded keys neither in force nor committed: a decided
+    /// rotation's loser. Datagrams still on their way under it are the
+    /// host's to accept for a grace period (see [`crate::Core::keys`]).
+    pub(crate) fn retire_keys(&mut self) {
+        let keep = [self.params.key(), self.committed().key()];
+        let before = self.keys.len();
+        self.keys.retain(|fp, _| keep.contains(fp));
+        if self.keys.len() != before {
+            self.keys_version += 1;
+        }
+    }
+
+    /// The fingerprints of the keys datagrams are accepted under: the one
+    /// in force, the committed one, and those loaded; sorted, 0 (no key)
+    /// left out.
+    pub(crate) fn accepting(&self) -> Vec<u64> {
+        let mut v: Vec<u64> = [self.params.key(), self.committed().key()].into_iter().chain(self.keys.keys().copied()).collect();
+        v.retain(|&k| k != 0);
+        v.sort_unstable();
+        v.dedup();
+        v
     }
 }
 

@@ -119,7 +119,10 @@ impl Core {
         let quorum = !cfg.quorum || cfg.nodes.len() == 1;
         let mut tuning = Tuning::new(cfg.params);
         if let Some(d) = state {
-            tuning.take(d.told.1, d.told.0);
+            // Not `take`: a rotation's new key loaded before the crash stays
+            // accepted until a view decides the rotation.
+            (tuning.params, tuning.generation) = (d.told.1, d.told.0);
+            tuning.keys = d.keys.iter().cloned().collect();
         }
         let mut core = Core {
             tuning,
@@ -163,6 +166,31 @@ impl Core {
     /// The configuration it was started with.
     pub fn config(&self) -> &Config {
         &self.cfg
+    }
+
+    /// The cluster keys this member sends and accepts datagrams under, by
+    /// fingerprint. The host seals every datagram under `sending` and opens
+    /// those under any of `accepting`; a key that leaves `accepting` may
+    /// still have datagrams on their way, so the host should accept it a
+    /// little longer (the runtime: a second).
+    pub fn keys(&self) -> crate::status::KeyStatus {
+        crate::status::KeyStatus {
+            sending: self.tuning.params.key(),
+            committed: self.tuning.committed().key(),
+            accepting: self.tuning.accepting(),
+        }
+    }
+
+    /// A number that changes whenever [`Core::keys`] does (cheap to compare
+    /// after every input).
+    pub fn keys_mark(&self) -> (u64, u64, u64) {
+        (self.tuning.params.key(), self.tuning.committed().key(), self.tuning.keys_version)
+    }
+
+    /// The path of the file this member loaded the key of fingerprint
+    /// `fingerprint` from, for a key rotation.
+    pub fn key_file(&self, fingerprint: u64) -> Option<&str> {
+        self.tuning.keys.get(&fingerprint).map(String::as_str)
     }
 
     /// Effective parameters.
@@ -297,6 +325,7 @@ impl Core {
             configured: self.cfg.params,
             limits: self.cfg.limits.clone(),
             generation: self.tuning.generation,
+            keys: self.keys(),
             counters,
             // Only a view with quorum holds anyone out.
             damped: if self.mem.view.quorum { self.mem.damping.status(now) } else { Vec::new() },
@@ -324,6 +353,18 @@ impl Core {
     pub fn propose_change(&mut self, now: Time, txid: Option<u64>, changes: &[(Param, u64)]) -> Result<ProposalId, Error> {
         self.tuning.params.with_changes(changes)?;
         self.propose(now, txid, crate::ids::ProtocolBody::Change(changes.to_vec()))
+    }
+
+    /// Proposes a key rotation to the key of fingerprint `rotation.fingerprint`,
+    /// which every member loads from `rotation.path` (the host answers the
+    /// [`crate::Resource::Key`] wait of round 1).
+    ///
+    /// # Errors
+    /// [`Error::InvalidProtocol`] for fingerprint 0, an empty or relative
+    /// path, or the key already in force; see [`Core::propose`].
+    pub fn propose_key_rotation(&mut self, now: Time, txid: Option<u64>, rotation: crate::ids::KeyRotation) -> Result<ProposalId, Error> {
+        check_rotation(&rotation, self.tuning.params.key())?;
+        self.propose(now, txid, crate::ids::ProtocolBody::RotateKey(rotation))
     }
 
     /// Proposes a peer protocol. The coordinator sequences it; every member runs it
@@ -431,9 +472,9 @@ impl Core {
             Frame::ChallengeRequest { req } if h.to == self.cfg.id => {
                 return self.operators.on_challenge_request(&mut self.net, Dest::Source(source), h.from_inc, req, now)
             }
-            Frame::ChangeRequest { req, txid, nonce, changes } if h.to == self.cfg.id => {
+            Frame::ChangeRequest { req, txid, nonce, body } if h.to == self.cfg.id => {
                 let (dest, from_inc, to_inc) = (Dest::Source(source), h.from_inc, h.to_inc);
-                let r = ChangeRequest { dest, from_inc, to_inc, req, txid, nonce, changes };
+                let r = ChangeRequest { dest, from_inc, to_inc, req, txid, nonce, body };
                 return self.on_change_request(r, now);
             }
             Frame::StatusQuery { .. } | Frame::ChangeRequest { .. } | Frame::ChallengeRequest { .. } => {
@@ -592,6 +633,7 @@ impl Core {
             told: (self.tuning.generation, self.tuning.committed()),
             reported_generation: 0,
             fates: Vec::new(),
+            keys: self.tuning.keys.iter().map(|(k, p)| (*k, p.clone())).collect(),
         };
         self.mem.save(&mut d);
         self.eng.save(&mut d);
@@ -613,6 +655,7 @@ impl Core {
             generation: self.tuning.generation,
             told: self.eng.told_values,
             reported_generation: self.eng.reported_generation,
+            keys: self.tuning.keys_version,
         })
     }
 
@@ -755,7 +798,14 @@ impl Core {
         if admitted == Admitted::Propose {
             // Refused before it ran (invalid values, no quorum): the
             // challenge stays free, so the tool's retry can run it.
-            if let Err(e) = self.propose_change(now, Some(r.txid), &r.changes) {
+            let proposed = match &r.body {
+                crate::ids::ProtocolBody::Change(changes) => self.propose_change(now, Some(r.txid), changes),
+                crate::ids::ProtocolBody::RotateKey(k) => self.propose_key_rotation(now, Some(r.txid), k.clone()),
+                crate::ids::ProtocolBody::App(_) => {
+                    Err(Error::InvalidProtocol("operator tools run parameter changes and key rotations only".into()))
+                }
+            };
+            if let Err(e) = proposed {
                 crate::operator::refuse(&mut self.net, &r, e.to_string());
                 return;
             }
@@ -769,4 +819,24 @@ impl Core {
         self.net.replace_peer(id, inc);
         self.eng.progress.track(id);
     }
+}
+
+/// Checks a key rotation before it is proposed, against the key in force.
+///
+/// # Errors
+/// [`Error::InvalidProtocol`] saying what is wrong.
+fn check_rotation(r: &crate::ids::KeyRotation, in_force: u64) -> Result<(), Error> {
+    if in_force == 0 {
+        return Err(Error::InvalidProtocol("this cluster runs without a key (insecure): there is no key to rotate".into()));
+    }
+    if r.fingerprint == 0 {
+        return Err(Error::InvalidProtocol("a key rotation needs the new key's fingerprint".into()));
+    }
+    if !r.path.starts_with('/') {
+        return Err(Error::InvalidProtocol(format!("the new key file must be an absolute path, the same on every node: {:?}", r.path)));
+    }
+    if r.fingerprint == in_force {
+        return Err(Error::InvalidProtocol(format!("the key {:016x} is already the cluster's key", r.fingerprint)));
+    }
+    Ok(())
 }

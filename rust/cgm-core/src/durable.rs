@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 /// The bytes that open every state file.
 pub const STATE_MAGIC: [u8; 8] = *b"CGMSTATE";
 /// The state file format this build writes and reads.
-pub const STATE_FORMAT: u16 = 1;
+pub const STATE_FORMAT: u16 = 2;
 const HEADER: usize = 8 + 2 + 4 + 4;
 
 /// A member's durable state: what it must still know after a crash. Written
@@ -68,6 +68,10 @@ pub struct Durable {
     /// fates table): a proposer cut off while every member that decided its
     /// proposal restarted must still learn it, not run it again.
     pub(crate) fates: Vec<Decided>,
+    /// The key files it loaded for key rotations, by fingerprint: the
+    /// active key once rotated, and a rotation's new key from its first
+    /// round until it is decided (the group may send under it by then).
+    pub(crate) keys: Vec<(u64, String)>,
 }
 
 /// Why a state file cannot be used. The file is left as it is.
@@ -110,6 +114,17 @@ impl Durable {
     /// Their generation.
     pub fn generation(&self) -> u64 {
         self.told.0
+    }
+
+    /// The fingerprint of the key its host last ran under (the active key).
+    pub fn key(&self) -> u64 {
+        self.told.1.key()
+    }
+
+    /// The key files it loaded for key rotations, by fingerprint: a restarted
+    /// member loads them again (the active key may be one of them).
+    pub fn key_files(&self) -> &[(u64, String)] {
+        &self.keys
     }
 
     /// The highest protocol sequence decided.
@@ -179,6 +194,7 @@ pub(crate) struct Mark {
     pub(crate) generation: u64,
     pub(crate) told: Option<(u64, Params)>,
     pub(crate) reported_generation: u64,
+    pub(crate) keys: u64,
 }
 
 #[cfg(test)]
@@ -201,6 +217,7 @@ mod tests {
             told: (2, Params::default()),
             reported_generation: 2,
             fates: Vec::new(),
+            keys: vec![(0x1234, "/etc/cgm/new.key".into())],
         }
     }
 

@@ -625,7 +625,36 @@ impl Engine {
                 RoundTwo::AskVeto(deadline) => self.wait_on(cx, Resource::Veto, Some(deadline), now),
                 RoundTwo::Apply => self.apply_change(cx, now),
             },
+            (ProtocolBody::RotateKey(_), 0) => self.wait_on(cx, Resource::Key, None, now),
+            (ProtocolBody::RotateKey(k), _) => {
+                // Every member loaded the key (round 1 all OK): every one
+                // accepts it, so sending under it is safe. Otherwise nobody
+                // switches and the verdict undoes the rotation.
+                let members = self.running.as_ref().map(|r| r.members.clone()).unwrap_or_default();
+                let status = match self.round_failures(round - 1, &members) {
+                    None => {
+                        cx.tuning.apply_key(k.fingerprint);
+                        AckStatus::Ok(ByteBuf::new())
+                    }
+                    Some(why) => AckStatus::Failed(format!("not every member loaded the key ({why})")),
+                };
+                self.send_ack(cx, status, now);
+            }
         }
+    }
+
+    /// Why round `round` of the running protocol failed, naming each member
+    /// whose status there is a failure or missing; `None` when all are OK.
+    fn round_failures(&self, round: u64, members: &[NodeId]) -> Option<String> {
+        let failed: Vec<String> = members
+            .iter()
+            .filter_map(|id| match self.acks.get(&(round, *id)) {
+                Some(AckStatus::Ok(_)) => None,
+                Some(AckStatus::Failed(why)) => Some(format!("member {id}: {why}")),
+                _ => Some(format!("member {id}: no status")),
+            })
+            .collect();
+        (!failed.is_empty()).then(|| failed.join("; "))
     }
 
     fn wait_on(&mut self, cx: &mut Cx<'_>, resource: Resource, deadline: Option<Time>, now: Time) {
@@ -657,6 +686,7 @@ impl Engine {
             return Err(Error::UnknownToken(token));
         }
         match (resource.clone(), result) {
+            (Resource::Key, Ok(fp)) => self.key_loaded(cx, fp, now),
             (Resource::Veto, Ok(_)) => self.apply_change(cx, now),
             (Resource::Veto, Err(reason)) => self.send_ack(cx, AckStatus::Failed(format!("vetoed: {reason}")), now),
             (_, Ok(bytes)) => self.send_ack(cx, AckStatus::Ok(ByteBuf::from(bytes)), now),
@@ -689,6 +719,21 @@ impl Engine {
         let status = match cx.tuning.apply(changes) {
             Ok(()) => AckStatus::Ok(ByteBuf::new()),
             Err(why) => AckStatus::Failed(why),
+        };
+        self.send_ack(cx, status, now);
+    }
+
+    /// Round 1 of the running key rotation: the host answered that it
+    /// loaded a key of fingerprint `fp` (little endian); ACKs it, or the
+    /// failure when it is not the rotation's key.
+    fn key_loaded(&mut self, cx: &mut Cx<'_>, fp: Vec<u8>, now: Time) {
+        let r = self.running.as_ref().expect("a protocol is running");
+        let ProtocolBody::RotateKey(k) = &r.entry.body else { unreachable!("only rotations load keys") };
+        let status = if fp == k.fingerprint.to_le_bytes() {
+            cx.tuning.load_key(k.fingerprint, &k.path);
+            AckStatus::Ok(ByteBuf::from(fp))
+        } else {
+            AckStatus::Failed(format!("the key loaded from {} is not of fingerprint {:016x}", k.path, k.fingerprint))
         };
         self.send_ack(cx, status, now);
     }
@@ -947,11 +992,18 @@ impl Engine {
         now: Time,
     ) {
         let mut values = None;
-        if let ProtocolBody::Change(changes) = &entry.body {
-            values = cx.tuning.conclude(committed, cx.cfg.flawed("keep-rolled-back-values"));
-            if committed {
-                cx.ring.on_params_committed(cx.tuning, changes, now);
+        match &entry.body {
+            ProtocolBody::Change(changes) => {
+                values = cx.tuning.conclude(committed, cx.cfg.flawed("keep-rolled-back-values"));
+                if committed {
+                    cx.ring.on_params_committed(cx.tuning, changes, now);
+                }
             }
+            ProtocolBody::RotateKey(_) => {
+                values = cx.tuning.conclude(committed, false);
+                cx.tuning.retire_keys();
+            }
+            ProtocolBody::App(_) => {}
         }
         self.completed = self.completed.max(entry.seq);
         let o = Outcome {

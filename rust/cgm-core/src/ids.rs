@@ -63,6 +63,10 @@ pub enum Resource {
     Host,
     /// The host's veto hook deciding on a parameter change.
     Veto,
+    /// The host loading the new key of a key rotation (its first round): it
+    /// answers the key's fingerprint once it accepts datagrams under the
+    /// key, or why it cannot load it.
+    Key,
 }
 
 impl fmt::Display for Resource {
@@ -72,6 +76,7 @@ impl fmt::Display for Resource {
             Resource::Job(n) => write!(f, "job {n:?}"),
             Resource::Host => f.write_str("host step"),
             Resource::Veto => f.write_str("veto hook"),
+            Resource::Key => f.write_str("key file"),
         }
     }
 }
@@ -94,6 +99,19 @@ pub enum ProtocolBody {
     App(AppProtocol),
     /// A transactional parameter change (two ACK rounds).
     Change(Vec<(Param, u64)>),
+    /// A key rotation (two ACK rounds): the cluster key becomes the one of
+    /// this fingerprint. The key itself never travels.
+    RotateKey(KeyRotation),
+}
+
+/// The new key of a key rotation: where every member finds it and what its
+/// fingerprint is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRotation {
+    /// The key's fingerprint (see the runtime's `Key::fingerprint`); never 0.
+    pub fingerprint: u64,
+    /// The path of the key file, the same on every node.
+    pub path: String,
 }
 
 impl ProtocolBody {
@@ -101,7 +119,7 @@ impl ProtocolBody {
     pub fn rounds(&self) -> u8 {
         match self {
             ProtocolBody::App(a) => a.rounds.max(1),
-            ProtocolBody::Change(_) => 2,
+            ProtocolBody::Change(_) | ProtocolBody::RotateKey(_) => 2,
         }
     }
 
@@ -110,7 +128,14 @@ impl ProtocolBody {
         match self {
             ProtocolBody::App(_) => "app",
             ProtocolBody::Change(_) => "param-change",
+            ProtocolBody::RotateKey(_) => "key-rotation",
         }
+    }
+
+    /// Whether an outcome of this kind, committed, grows the generation: the
+    /// protocols that change the values of [`crate::Params`].
+    pub fn moves_generation(kind: &str) -> bool {
+        kind == "param-change" || kind == "key-rotation"
     }
 }
 
@@ -139,7 +164,7 @@ pub struct Outcome {
     pub seq: u64,
     /// Its proposal.
     pub pid: ProposalId,
-    /// Its kind ("app" or "param-change").
+    /// Its kind ("app", "param-change" or "key-rotation").
     pub kind: String,
     /// Whether it completed (committed) rather than rolled back or abandoned.
     pub committed: bool,

@@ -1188,6 +1188,11 @@ pub fn decide_view(
                 }
                 Err(e) => (false, Some(e.to_string())),
             },
+            ProtocolBody::RotateKey(k) if all_ok => {
+                nv.params = nv.params.with_key(k.fingerprint);
+                nv.generation += 1;
+                (true, None)
+            }
             _ => {
                 let failed: Vec<String> = statuses
                     .iter()
@@ -1231,8 +1236,7 @@ pub fn decide_view(
 /// with an empty status from every member of the view it ran in, so its
 /// outcome follows from its entry, exactly as its completers recorded it.
 fn acked_ahead_outcomes(base: &[&Report], last: &Outcome) -> Vec<Outcome> {
-    // A committed change is the only protocol that moves the generation.
-    let generation = last.generation - u64::from(last.kind == "param-change" && last.committed);
+    let generation = last.generation - u64::from(ProtocolBody::moves_generation(&last.kind) && last.committed);
     let mut found: BTreeMap<u64, Outcome> = BTreeMap::new();
     for r in base.iter().filter(|r| r.completed + 1 < last.seq) {
         let Some(rr) = &r.running else { continue };

@@ -394,8 +394,8 @@ pub enum Frame {
         /// Request id chosen by the asker.
         req: u64,
     },
-    /// An operator tool asks a member to run a parameter change, addressed
-    /// to the member's incarnation (the header's `to_inc`).
+    /// An operator tool asks a member to run a parameter change or a key
+    /// rotation, addressed to the member's incarnation (the header's `to_inc`).
     ChangeRequest {
         /// Request id chosen by the tool.
         req: u64,
@@ -403,8 +403,8 @@ pub enum Frame {
         txid: u64,
         /// The nonce of a challenge the member issued ([`Frame::Challenge`]).
         nonce: u64,
-        /// The change.
-        changes: Vec<(Param, u64)>,
+        /// The change or rotation (an application protocol is refused).
+        body: ProtocolBody,
     },
     /// The member's answer to [`Frame::ChangeRequest`].
     ChangeReply {

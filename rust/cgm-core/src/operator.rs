@@ -17,10 +17,9 @@
 //! refused.
 
 use crate::engine::Engine;
-use crate::ids::{Incarnation, Member, NodeId, ProposalId};
+use crate::ids::{Incarnation, Member, NodeId, ProposalId, ProtocolBody};
 use crate::messages::Frame;
 use crate::net::{Dest, Net};
-use crate::params::Param;
 use crate::time::Time;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -78,7 +77,7 @@ pub(crate) struct ChangeRequest {
     pub(crate) req: u64,
     pub(crate) txid: u64,
     pub(crate) nonce: u64,
-    pub(crate) changes: Vec<(Param, u64)>,
+    pub(crate) body: ProtocolBody,
 }
 
 /// What a change request admitted by [`Operators::admit`] needs.

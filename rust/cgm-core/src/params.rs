@@ -279,27 +279,31 @@ pub enum ParamError {
     },
 }
 
-/// A complete, valid set of the eleven parameter values, each in its unit.
-/// Decoding (from the wire, a report, a status) validates it like any other
-/// way of making one: a set that breaks a range or a cross-parameter rule
-/// does not decode.
+/// The values a cluster commits by transaction: a complete, valid set of the
+/// eleven parameter values, each in its unit, and the fingerprint of the
+/// cluster key members send with ([`Params::key`], changed by a key
+/// rotation, never by a parameter change). Decoding (from the wire, a
+/// report, a status) validates it like any other way of making one: a set
+/// that breaks a range or a cross-parameter rule does not decode.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "RawParams")]
 pub struct Params {
     values: [u64; PARAM_COUNT],
+    key: u64,
 }
 
 /// The encoded form of [`Params`], validated into one when decoded.
 #[derive(Deserialize)]
 struct RawParams {
     values: [u64; PARAM_COUNT],
+    key: u64,
 }
 
 impl TryFrom<RawParams> for Params {
     type Error = ParamError;
 
     fn try_from(raw: RawParams) -> Result<Params, ParamError> {
-        let p = Params { values: raw.values };
+        let p = Params { values: raw.values, key: raw.key };
         p.validate()?;
         Ok(p)
     }
@@ -311,7 +315,7 @@ impl Default for Params {
         for s in &SPECS {
             values[s.param as usize] = s.default;
         }
-        Params { values }
+        Params { values, key: 0 }
     }
 }
 
@@ -321,6 +325,7 @@ impl fmt::Debug for Params {
         for p in Param::ALL {
             m.entry(&p.name(), &self.get(p));
         }
+        m.entry(&"key", &format_args!("{:016x}", self.key));
         m.finish()
     }
 }
@@ -329,6 +334,19 @@ impl Params {
     /// The value of `p`, in its unit.
     pub fn get(&self, p: Param) -> u64 {
         self.values[p as usize]
+    }
+
+    /// The fingerprint of the cluster key members send with (0: none, an
+    /// insecure cluster). See [`Params::with_key`].
+    pub fn key(&self) -> u64 {
+        self.key
+    }
+
+    /// The same values with the key of fingerprint `key`: what a node starts
+    /// with (the fingerprint of its configured key) and what a committed key
+    /// rotation puts in force.
+    pub fn with_key(&self, key: u64) -> Params {
+        Params { key, ..*self }
     }
 
     /// A duration parameter as a [`Duration`].

@@ -45,6 +45,7 @@ fn resource_json(r: &Resource) -> Value {
         Resource::Job(n) => json!({"kind": "job", "name": n}),
         Resource::Host => json!({"kind": "host", "name": null}),
         Resource::Veto => json!({"kind": "veto", "name": null}),
+        Resource::Key => json!({"kind": "key", "name": null}),
     }
 }
 
@@ -130,6 +131,13 @@ pub fn status_to_json(s: &Status) -> Value {
         "configured": params_to_json(&s.configured),
         "limits": s.limits.all().into_iter().map(|(p, v)| (p.name().to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
         "generation": s.generation,
+        "keys": json!({
+            "sending": fingerprint(s.keys.sending),
+            "committed": fingerprint(s.keys.committed),
+            "configured": fingerprint(s.configured.key()),
+            "accepting": s.keys.accepting.iter().map(|&k| fingerprint(k)).collect::<Vec<_>>(),
+            "rotating": s.keys.rotating(),
+        }),
         "switch_over_pending": s.switch_over_pending(),
         "counters": serde_json::to_value(s.counters).expect("counters serialise"),
         "damped": s.damped.iter().map(|d| json!({
@@ -190,6 +198,38 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// A key fingerprint as JSON: 16 hex digits, `null` for none (0).
+pub fn fingerprint(k: u64) -> Value {
+    if k == 0 {
+        Value::Null
+    } else {
+        json!(format!("{k:016x}"))
+    }
+}
+
+fn fingerprint_from(v: Option<&Value>, what: &str) -> Result<u64, SchemaError> {
+    match v {
+        None | Some(Value::Null) => Ok(0),
+        Some(Value::String(h)) => u64::from_str_radix(h, 16).map_err(|_| SchemaError(format!("{what}: {h:?} is not a key fingerprint"))),
+        Some(other) => Err(SchemaError(format!("{what}: {other} is not a key fingerprint"))),
+    }
+}
+
+/// The `keys` section of a status, and the configured key's fingerprint.
+fn keys_from_json(v: Option<&Value>) -> Result<(crate::status::KeyStatus, u64), SchemaError> {
+    let Some(v) = v else { return Ok(Default::default()) };
+    let accepting = match v.get("accepting") {
+        Some(Value::Array(a)) => a.iter().map(|k| fingerprint_from(Some(k), "keys.accepting")).collect::<Result<_, _>>()?,
+        _ => Vec::new(),
+    };
+    let keys = crate::status::KeyStatus {
+        sending: fingerprint_from(v.get("sending"), "keys.sending")?,
+        committed: fingerprint_from(v.get("committed"), "keys.committed")?,
+        accepting,
+    };
+    Ok((keys, fingerprint_from(v.get("configured"), "keys.configured")?))
+}
+
 fn params_from_json(v: Option<&Value>, what: &'static str) -> Result<Params, SchemaError> {
     let Some(v) = v else { return Ok(Params::default()) };
     let f = Fields::of(v, what)?;
@@ -230,6 +270,7 @@ fn waiting_from(v: &Value) -> Result<Waiting, SchemaError> {
         "job" => Waiting::Local(Resource::Job(name()?)),
         "host" => Waiting::Local(Resource::Host),
         "veto" => Waiting::Local(Resource::Veto),
+        "key" => Waiting::Local(Resource::Key),
         other => return Err(SchemaError(format!("unknown waiting kind {other:?}"))),
     })
 }
@@ -261,6 +302,7 @@ pub fn status_from_json(v: &Value) -> Result<Status, SchemaError> {
     let before = |us: u64| Time(at.0.saturating_sub(us));
     let node: NodeId = f.small("node")?;
     let inc = f.u64("incarnation")?;
+    let (keys, configured_key) = keys_from_json(f.get("keys"))?;
     let view = match f.get("view") {
         Some(v) => {
             let g = Fields::of(v, "view")?;
@@ -351,10 +393,11 @@ pub fn status_from_json(v: &Value) -> Result<Status, SchemaError> {
         waiting_since: f.opt_u64("waited_us")?.map(before),
         peers,
         links,
-        params: params_from_json(f.get("params"), "params")?,
-        configured: params_from_json(f.get("configured"), "configured")?,
+        params: params_from_json(f.get("params"), "params")?.with_key(keys.sending),
+        configured: params_from_json(f.get("configured"), "configured")?.with_key(configured_key),
         limits: limits_from_json(f.get("limits"))?,
         generation: f.u64("generation")?,
+        keys,
         counters,
         damped,
     })
@@ -408,7 +451,7 @@ mod tests {
 
     /// A status with every field set, as a member waiting on a lock would send.
     fn busy() -> Status {
-        let params = Params::default().with_changes(&[(Param::SendWindowSize, 32)]).unwrap();
+        let params = Params::default().with_changes(&[(Param::SendWindowSize, 32)]).unwrap().with_key(0xbeef);
         Status {
             node: 2,
             inc: 77,
@@ -437,13 +480,14 @@ mod tests {
             ],
             links: vec![LinkStatus { peer: 3, outgoing: true, misses: 1, interval_ms: 100, switch_over_pending: true }],
             params,
-            configured: Params::default(),
+            configured: Params::default().with_key(0xcafe),
             limits: {
                 let mut l = crate::params::LocalLimits::default();
                 l.set(Param::MaxFragmentSize, 1_200);
                 l
             },
             generation: 4,
+            keys: crate::status::KeyStatus { sending: 0xbeef, committed: 0xcafe, accepting: vec![0xbeef, 0xcafe] },
             counters: Counters { retransmits: 12, queries_answered: 3, ..Counters::default() },
             damped: vec![DampedStatus { id: 3, inc: 71, exclusions: 4, until: Time(7_400_000) }],
         }
@@ -453,7 +497,7 @@ mod tests {
     fn a_status_reply_reads_back_as_the_status_sent() {
         let s = busy();
         assert_eq!(decode_status(&encode_status(&s)).unwrap(), s);
-        for waiting in [Waiting::Acks(vec![1, 3]), Waiting::NewView(1), Waiting::Local(Resource::Host)] {
+        for waiting in [Waiting::Acks(vec![1, 3]), Waiting::NewView(1), Waiting::Local(Resource::Host), Waiting::Local(Resource::Key)] {
             let s = Status { waiting: Some(waiting), ..busy() };
             assert_eq!(decode_status(&encode_status(&s)).unwrap(), s);
         }

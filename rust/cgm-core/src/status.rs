@@ -218,12 +218,34 @@ pub struct Status {
     pub configured: Params,
     /// Its local limits (`[limits]`): a change above one fails its apply.
     pub limits: crate::params::LocalLimits,
-    /// Parameter generation.
+    /// Generation of the committed values (parameters and key).
     pub generation: u64,
+    /// Its cluster keys.
+    pub keys: KeyStatus,
     /// Counters.
     pub counters: Counters,
     /// Members held out for flapping, with what is left of their backoff.
     pub damped: Vec<DampedStatus>,
+}
+
+/// A member's cluster keys, by fingerprint (0: none, an insecure cluster).
+/// The key it was configured with is `Status::configured`'s.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyStatus {
+    /// The key it sends under (`Status::params`' key).
+    pub sending: u64,
+    /// The key of the last committed values (the active key).
+    pub committed: u64,
+    /// The keys it accepts datagrams under, sorted.
+    pub accepting: Vec<u64>,
+}
+
+impl KeyStatus {
+    /// Whether a key rotation is in progress here: a new key is loaded
+    /// beside the active one, or sent under before its verdict.
+    pub fn rotating(&self) -> bool {
+        self.accepting.len() > 1 || self.sending != self.committed
+    }
 }
 
 impl Status {

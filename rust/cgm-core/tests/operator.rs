@@ -2,7 +2,7 @@
 //! datagrams: a change request is bound to a challenge, so a captured one
 //! never runs twice, and a slow one is never refused mid-flight.
 
-use cgm_core::ids::{AppProtocol, Outcome, Resource};
+use cgm_core::ids::{AppProtocol, Outcome, ProtocolBody, Resource};
 use cgm_core::messages::Frame;
 use cgm_core::query::operator_datagram;
 use cgm_core::{wire, Config, Core, Event, Param, Time, CHALLENGE_LIFETIME};
@@ -44,13 +44,13 @@ fn a_captured_change_request_never_runs_again_however_many_requests_follow_or_if
     let mut core = member(100);
     let mut now = Time(1_000);
     // Without a challenge: refused, nothing proposed.
-    let bare = Frame::ChangeRequest { req: 2, txid: 5, nonce: 0, changes: vec![(Param::SendWindowSize, 10)] };
+    let bare = Frame::ChangeRequest { req: 2, txid: 5, nonce: 0, body: ProtocolBody::Change(vec![(Param::SendWindowSize, 10)]) };
     let (_, e) = reply(&ask(&mut core, now, 100, &bare));
     assert!(e.unwrap().contains("challenge"));
     assert_eq!(core.generation(), 0);
     // With one: committed once.
     let nonce = challenge(&mut core, now);
-    let captured = Frame::ChangeRequest { req: 3, txid: 6, nonce, changes: vec![(Param::SendWindowSize, 11)] };
+    let captured = Frame::ChangeRequest { req: 3, txid: 6, nonce, body: ProtocolBody::Change(vec![(Param::SendWindowSize, 11)]) };
     let (o, _) = reply(&ask(&mut core, now, 100, &captured));
     assert!(o.unwrap().committed);
     assert_eq!(core.generation(), 1);
@@ -58,7 +58,7 @@ fn a_captured_change_request_never_runs_again_however_many_requests_follow_or_if
     for txid in 100..400 {
         now = now + Duration::from_millis(10);
         let nonce = challenge(&mut core, now);
-        let f = Frame::ChangeRequest { req: txid, txid, nonce, changes: vec![(Param::SendWindowSize, 20 + txid % 2)] };
+        let f = Frame::ChangeRequest { req: txid, txid, nonce, body: ProtocolBody::Change(vec![(Param::SendWindowSize, 20 + txid % 2)]) };
         assert!(reply(&ask(&mut core, now, 100, &f)).0.is_some());
     }
     let generation = core.generation();
@@ -79,7 +79,7 @@ fn a_captured_change_request_never_runs_again_however_many_requests_follow_or_if
         &mut restarted,
         Time(0),
         100,
-        &Frame::ChangeRequest { req: 3, txid: 6, nonce: 1, changes: vec![(Param::SendWindowSize, 11)] },
+        &Frame::ChangeRequest { req: 3, txid: 6, nonce: 1, body: ProtocolBody::Change(vec![(Param::SendWindowSize, 11)]) },
     ));
     assert!(o.is_none() && e.is_some());
     assert_eq!(restarted.generation(), 0);
@@ -102,7 +102,7 @@ fn a_tool_re_sending_a_change_that_outlives_its_challenge_gets_its_outcome_not_a
         })
         .expect("the protocol waits on the lock");
     let nonce = challenge(&mut core, now);
-    let request = Frame::ChangeRequest { req: 4, txid: 7, nonce, changes: vec![(Param::SendWindowSize, 12)] };
+    let request = Frame::ChangeRequest { req: 4, txid: 7, nonce, body: ProtocolBody::Change(vec![(Param::SendWindowSize, 12)]) };
     assert_eq!(reply(&ask(&mut core, now, 100, &request)), (None, None), "queued behind the lock: no answer yet");
     // The tool keeps re-sending, past the challenge's lifetime.
     for _ in 0..3 {
