@@ -72,14 +72,21 @@ pub(crate) struct Tuning {
     /// a rotation's new key from its round 1 until it is decided, and the
     /// key in force since. A restarted member loads them again.
     pub(crate) keys: BTreeMap<u64, String>,
-    /// Grows whenever `keys` changes (the durable mark compares it).
+    /// Grows whenever `keys` or `retired` change (the durable mark compares it).
     pub(crate) keys_version: u64,
+    /// The fingerprints of keys the cluster rotated away from, as this
+    /// member saw it, newest last (at most [`RETIRED_MEMORY`]): a restarted
+    /// member configured with one of them knows its file is stale.
+    pub(crate) retired: Vec<u64>,
 }
+
+/// Retired key fingerprints a member remembers.
+pub(crate) const RETIRED_MEMORY: usize = 32;
 
 impl Tuning {
     /// Values `params` at generation 0.
     pub(crate) fn new(params: Params) -> Tuning {
-        Tuning { params, generation: 0, staged: None, keys: BTreeMap::new(), keys_version: 0 }
+        Tuning { params, generation: 0, staged: None, keys: BTreeMap::new(), keys_version: 0, retired: Vec::new() }
     }
 
     /// The values of the last committed change: those in force, or, while a
@@ -126,6 +133,7 @@ impl Tuning {
     /// Takes the values and generation a view with quorum hands its members;
     /// a change staged here is superseded.
     pub(crate) fn take(&mut self, params: Params, generation: u64) {
+        self.retire(self.committed().key(), params.key());
         self.params = params;
         self.generation = generation;
         self.staged = None;
@@ -145,6 +153,19 @@ impl Tuning {
     pub(crate) fn apply_key(&mut self, fingerprint: u64) {
         self.staged = Some(self.params);
         self.params = self.params.with_key(fingerprint);
+    }
+
+    /// Records that the committed key went from `old` to `new` (nothing when
+    /// they are the same).
+    pub(crate) fn retire(&mut self, old: u64, new: u64) {
+        if old != new && old != 0 {
+            self.retired.retain(|&k| k != old && k != new);
+            self.retired.push(old);
+            if self.retired.len() > RETIRED_MEMORY {
+                self.retired.remove(0);
+            }
+            self.keys_version += 1;
+        }
     }
 
     /// Forgets the loaded keys neither in force nor committed: a decided

@@ -121,8 +121,9 @@ impl Core {
         if let Some(d) = state {
             // Not `take`: a rotation's new key loaded before the crash stays
             // accepted until a view decides the rotation.
-            (tuning.params, tuning.generation) = (d.told.1, d.told.0);
+            (tuning.params, tuning.generation) = (d.told.1.with_key(restart_key(cfg.params.key(), d)), d.told.0);
             tuning.keys = d.keys.iter().cloned().collect();
+            tuning.retired.clone_from(&d.retired);
         }
         let mut core = Core {
             tuning,
@@ -634,6 +635,7 @@ impl Core {
             reported_generation: 0,
             fates: Vec::new(),
             keys: self.tuning.keys.iter().map(|(k, p)| (*k, p.clone())).collect(),
+            retired: self.tuning.retired.clone(),
         };
         self.mem.save(&mut d);
         self.eng.save(&mut d);
@@ -818,6 +820,32 @@ impl Core {
     fn replace_peer(&mut self, id: NodeId, inc: Incarnation) {
         self.net.replace_peer(id, inc);
         self.eng.progress.track(id);
+    }
+}
+
+/// The key a member restarted from `state` sends under, when configured
+/// with the key `configured`: the active key of its state, unless the
+/// configured one is a key the state never knew (neither active, loaded nor
+/// retired), which an operator gave it after rotations it missed while down.
+fn restart_key(configured: u64, state: &Durable) -> u64 {
+    let active = state.key();
+    let known = configured == active || state.retired.contains(&configured) || state.keys.iter().any(|(k, _)| *k == configured);
+    if known || configured == 0 {
+        if configured != active && configured != 0 {
+            log::warn!(
+                "node {}: the configured key {configured:016x} is not the cluster's active key {active:016x} (it is one the cluster \
+                 rotated away from, or the new key of a rotation not decided): running under {active:016x}",
+                state.node
+            );
+        }
+        active
+    } else {
+        log::warn!(
+            "node {}: the configured key {configured:016x} is new to this member's state (active key {active:016x}): running \
+             under the configured key, as for a member that missed a key rotation while down",
+            state.node
+        );
+        configured
     }
 }
 

@@ -72,6 +72,8 @@ pub struct Durable {
     /// active key once rotated, and a rotation's new key from its first
     /// round until it is decided (the group may send under it by then).
     pub(crate) keys: Vec<(u64, String)>,
+    /// The keys the cluster rotated away from, newest last.
+    pub(crate) retired: Vec<u64>,
 }
 
 /// Why a state file cannot be used. The file is left as it is.
@@ -218,6 +220,7 @@ mod tests {
             reported_generation: 2,
             fates: Vec::new(),
             keys: vec![(0x1234, "/etc/cgm/new.key".into())],
+            retired: vec![0x99],
         }
     }
 

@@ -999,8 +999,12 @@ impl Engine {
                     cx.ring.on_params_committed(cx.tuning, changes, now);
                 }
             }
-            ProtocolBody::RotateKey(_) => {
+            ProtocolBody::RotateKey(k) => {
+                let old = cx.tuning.committed().key();
                 values = cx.tuning.conclude(committed, false);
+                if committed {
+                    cx.tuning.retire(old, k.fingerprint);
+                }
                 cx.tuning.retire_keys();
             }
             ProtocolBody::App(_) => {}
