@@ -17,7 +17,7 @@ then a summary.  Exit status: 0 when every file holds, 1 on any violation,
 The schema (one JSON object per line, in the order events happened; every
 object has ``t_us``, ``node``, ``inc`` and ``event``):
 
-- ``outcome``: ``seq``, ``pid`` ("NODE:TXID"), ``kind`` (param-change|app),
+- ``outcome``: ``seq``, ``pid`` ("NODE:TXID"), ``kind`` (param-change|key-rotation|app),
   ``committed``, ``generation``, ``learned``, ``era``;
 - ``view``: ``epoch``, ``leader``, ``members``, ``quorum``, ``transferred``;
 - ``values``: ``generation``, ``values`` {canonical-name: number};
@@ -45,14 +45,14 @@ Promises of the project
       increasing seq; a view with transferred=true resets the position.
   P4  values: within an era every values event at a generation carries
       identical values; per (node, inc, era), the generation of each committed
-      learned:false param-change outcome is one more than the member's previous
+      learned:false change outcome (param-change or key-rotation) is one more than the member's previous
       committed change (the chain restarts after a transfer). The chain may
       pass over the generation of a change the member was told as its own
       proposal's fate (learned:true, committed): the host is told a fate once
       (P1L), so the member does not report that change again when it
       completes it (first seen with cgm-sim of 2026-12-06, swarm seed
       20793009 line 167).
-  P5  validity: every committed param-change outcome at generation g in era e
+  P5  validity: every committed change outcome at generation g in era e
       is matched by some values event at generation g in era e (checked at end
       of file).
 
@@ -85,7 +85,7 @@ Extra checks (each holds for any correct run; see the notes)
       only transfers that change the generation are reported.
   G2  sequence/generation coherence (end of file, per era): ordering the
       distinct seqs reported in an era, the generation before a protocol
-      (its generation, minus one for a committed param-change) is never below
+      (its generation, minus one for a committed change) is never below
       the generation after an earlier one.  Parameter generations cannot go
       backwards along the total order, and a committed change must advance it.
 
@@ -108,7 +108,10 @@ import json
 import os
 import sys
 
-KINDS = ("param-change", "app")
+KINDS = ("param-change", "key-rotation", "app")
+# The kinds whose committed outcome grows the generation (a parameter change,
+# a key rotation: both change the values, the key's fingerprint among them).
+CHANGES = ("param-change", "key-rotation")
 EVENTS = ("outcome", "view", "values", "restart", "crash")
 
 
@@ -331,11 +334,11 @@ class FileChecker:
             else:
                 m.fate_pid[(era, pid)] = (line, learned)
 
-        if committed and kind == "param-change":
+        if committed and kind in CHANGES:
             self.committed_changes.setdefault((era, gen), line)
 
         if learned:
-            if committed and kind == "param-change":
+            if committed and kind in CHANGES:
                 m.learned_gens.add((era, gen))
             return
 
@@ -398,7 +401,7 @@ class FileChecker:
             if m.unreported is not None and m.unreported != silent:
                 m.unreported = None  # the first outcome after the transfer has been judged
             # P4: the member's committed changes advance the generation one by one.
-            if committed and kind == "param-change":
+            if committed and kind in CHANGES:
                 prev = m.chain
                 told = all((era, g) in m.learned_gens for g in range(prev[1] + 1, gen)) if prev is not None else True
                 if not transfer and prev is not None and prev[0] in (None, era) and (gen <= prev[1] or not told):
@@ -424,7 +427,7 @@ class FileChecker:
         # G2 sequence/generation coherence per era.
         per_era = {}
         for (era, seq), (pid, kind, committed, gen, line) in self.by_seq.items():
-            per_era.setdefault(era, []).append((seq, gen, committed and kind == "param-change", line, pid))
+            per_era.setdefault(era, []).append((seq, gen, committed and kind in CHANGES, line, pid))
         for era, rows in per_era.items():
             rows.sort()
             after = None

@@ -312,6 +312,24 @@ class Checks(unittest.TestCase):
         h.outcome(1, 10, "1:8", kind="param-change", generation=3, learned=True)
         self.assertViolation(h, "P5", len(h.events))
 
+    def test_p5_and_p4_hold_key_rotations_to_the_rules_of_changes(self):
+        h = good()
+        # A committed rotation moves the generation: its values carry the new key.
+        rotated = dict(V2, key=77)
+        for n in (1, 2, 3):
+            h.t += 1
+            h.values(n, 3, rotated, t=h.t).outcome(n, 9, "2:9", kind="key-rotation", generation=3, t=h.t)
+        rc, out = run(h.events)
+        self.assertEqual(rc, 0, out)
+        # One member holding another key at that generation breaks P4.
+        h.t += 1
+        h.values(3, 3, dict(V2, key=78), t=h.t)
+        self.assertIn("[P4]", run(h.events)[1])
+        # A committed rotation nobody reports values for breaks P5.
+        h = good()
+        h.outcome(1, 9, "1:9", kind="key-rotation", generation=3, learned=True)
+        self.assertViolation(h, "P5", len(h.events))
+
     # -- extra checks ------------------------------------------------------
     def test_s1_time_goes_back(self):
         h = good()

@@ -81,7 +81,7 @@ pub(crate) struct Tuning {
 }
 
 /// Retired key fingerprints a member remembers.
-pub(crate) const RETIRED_MEMORY: usize = 32;
+pub(crate) const RETIRED_MEMORY: usize = 1_024;
 
 impl Tuning {
     /// Values `params` at generation 0.

@@ -188,6 +188,30 @@ impl Core {
         (self.tuning.params.key(), self.tuning.committed().key(), self.tuning.keys_version)
     }
 
+    /// The host found, in its key directory, the key of fingerprint
+    /// `fingerprint` (file `path`) that opens datagrams of configured nodes
+    /// this member could not open: the cluster rotated to it while this
+    /// member was away. It is accepted from now on (and kept in the durable
+    /// state) until a view hands this member the lineage's key; then, if it
+    /// is not that key, it is dropped.
+    ///
+    /// # Errors
+    /// [`Error::InvalidProtocol`] for fingerprint 0.
+    pub fn adopt_key(&mut self, fingerprint: u64, path: &str) -> Result<(), Error> {
+        if fingerprint == 0 {
+            return Err(Error::InvalidProtocol("a key fingerprint is never 0".into()));
+        }
+        log::warn!("node {}: adopted the key {fingerprint:016x} of {path}: members send under it", self.cfg.id);
+        self.tuning.load_key(fingerprint, path);
+        Ok(())
+    }
+
+    /// Whether this member is outside the group: in a view without quorum,
+    /// or alone (what a host checks before it looks for a key it lacks).
+    pub fn outside(&self) -> bool {
+        !self.mem.view.quorum || self.mem.view.members.len() == 1
+    }
+
     /// The path of the file this member loaded the key of fingerprint
     /// `fingerprint` from, for a key rotation.
     pub fn key_file(&self, fingerprint: u64) -> Option<&str> {

@@ -625,7 +625,12 @@ impl Engine {
                 RoundTwo::AskVeto(deadline) => self.wait_on(cx, Resource::Veto, Some(deadline), now),
                 RoundTwo::Apply => self.apply_change(cx, now),
             },
-            (ProtocolBody::RotateKey(_), 0) => self.wait_on(cx, Resource::Key, None, now),
+            (ProtocolBody::RotateKey(k), 0) => {
+                if cx.cfg.flawed("switch-key-early") {
+                    cx.tuning.apply_key(k.fingerprint);
+                }
+                self.wait_on(cx, Resource::Key, None, now);
+            }
             (ProtocolBody::RotateKey(k), _) => {
                 // Every member loaded the key (round 1 all OK): every one
                 // accepts it, so sending under it is safe. Otherwise nobody

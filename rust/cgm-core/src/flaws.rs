@@ -29,11 +29,14 @@ pub enum Flaw {
     /// A durable member sends before its state is persisted: a crash of
     /// every member loses a decision some host was told (finality breaks).
     SendBeforePersist,
+    /// A key rotation switches a member's sending in its first round,
+    /// before every member loaded the key: datagrams are refused.
+    SwitchKeyEarly,
 }
 
 impl Flaw {
     /// Every flaw.
-    pub const ALL: [Flaw; 7] = [
+    pub const ALL: [Flaw; 8] = [
         Flaw::ReportOnDecision,
         Flaw::StaleProposals,
         Flaw::FatesWindow,
@@ -41,6 +44,7 @@ impl Flaw {
         Flaw::KeepRolledBackValues,
         Flaw::MinorityDecides,
         Flaw::SendBeforePersist,
+        Flaw::SwitchKeyEarly,
     ];
 
     /// Its command-line name.
@@ -53,6 +57,7 @@ impl Flaw {
             Flaw::KeepRolledBackValues => "keep-rolled-back-values",
             Flaw::MinorityDecides => "minority-decides",
             Flaw::SendBeforePersist => "send-before-persist",
+            Flaw::SwitchKeyEarly => "switch-key-early",
         }
     }
 

@@ -154,8 +154,11 @@ pub struct SeedReport {
     pub protocols: u64,
     /// Parameter changes committed (final generation).
     pub generation: u64,
-    /// Parameter changes proposed and accepted for sequencing.
+    /// Parameter changes and key rotations proposed and accepted for sequencing.
     pub changes_proposed: u64,
+    /// Datagrams sealed under a key their receiver did not hold (a member
+    /// back after missing a rotation, before it finds the new key).
+    pub key_refused: u64,
     /// Simulated time.
     pub simulated: Duration,
     /// How many times each crash point fired, indexed as [`CrashPoint::ALL`].
@@ -193,6 +196,9 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
     let max_delay = cfg.faults.max_delay;
     let durable = c.durable.unwrap_or(seed % 2 == 1);
     cfg.durable = durable;
+    // A datagram under a key its receiver does not hold is dropped, as the
+    // runtime does: rotations must not cost the group a member.
+    cfg.strict_keys = true;
     // The points a volatile member reaches (the durable ones come last).
     let points = if durable { &CrashPoint::ALL[..] } else { &CrashPoint::ALL[..CrashPoint::ALL.len() - 2] };
     #[cfg(feature = "flaws")]
@@ -217,6 +223,7 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
 
     let mut accepted: Vec<(NodeId, u64, ProposalId)> = Vec::new();
     let mut changes_proposed = 0;
+    let mut rotations = 0;
     let mut restarts: Vec<(Time, NodeId)> = Vec::new();
     let mut heal_at: Option<Time> = None;
     let mut fired = 0;
@@ -240,6 +247,19 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
                 let payload = checked_payload(&mut rng, len);
                 if let Ok(pid) = sim.propose_app(who, rng.gen_range(1..=3), wait, &payload) {
                     accepted.push((who, sim.nodes[who as usize - 1].inc, pid));
+                }
+            } else if roll < 0.47 && c.changes {
+                // A key rotation; now and then one host lacks the key file
+                // (the rotation is undone everywhere).
+                rotations += 1;
+                let key = crate::world::SIM_KEY + rotations;
+                if rng.gen_bool(0.2) {
+                    let lacking: NodeId = rng.gen_range(1..=nodes as NodeId);
+                    sim.nodes[lacking as usize - 1].host.keys_missing.insert(key);
+                }
+                if let Ok(pid) = sim.propose_key_rotation(who, key) {
+                    accepted.push((who, sim.nodes[who as usize - 1].inc, pid));
+                    changes_proposed += 1;
                 }
             } else if roll < 0.65 && c.changes {
                 let change = random_change(&mut rng);
@@ -320,6 +340,9 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
     sim.resume_all();
     for id in sim.ids() {
         sim.disarm(id);
+        // The operator places the key files some hosts lacked: a member
+        // away while the group rotated to one of them finds it now.
+        sim.nodes[id as usize - 1].host.keys_missing.clear();
     }
     for &(id, _) in &sim.crashed_at[fired..] {
         restarts.push((sim.now, id));
@@ -376,6 +399,7 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
         protocols: sim.checker.highest_seq,
         generation: first.generation,
         changes_proposed,
+        key_refused: sim.key_refused,
         simulated: Duration::from_micros(sim.now.0),
         crash_points,
         settle,

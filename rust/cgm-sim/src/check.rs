@@ -210,7 +210,7 @@ impl Checker {
         if o.seq <= h.last {
             return Err(Violation { at_us, what: format!("node {node} completed seq {} after seq {}", o.seq, h.last) });
         }
-        if o.kind == "param-change" && o.committed && !o.statuses.iter().all(|(_, s)| matches!(s, AckStatus::Ok(_))) {
+        if cgm_core::ProtocolBody::moves_generation(&o.kind) && o.committed && !o.statuses.iter().all(|(_, s)| matches!(s, AckStatus::Ok(_))) {
             return Err(Violation { at_us, what: format!("validity: node {node} committed a change without every member's OK: {o:?}") });
         }
         if !self.ran.entry(node).or_default().insert(o.pid) {
@@ -228,15 +228,15 @@ impl Checker {
 
     /// Records the values each member holds at its generation and checks that
     /// a member never holds two sets of values at one generation (a rollback
-    /// restores the exact old values). Members in the middle of a change's
-    /// local apply (its round 2) hold the new values tentatively and are
-    /// skipped.
+    /// restores the exact old values, and the old key). Members in the
+    /// middle of a change's local apply or a rotation's switch (round 2) hold
+    /// the new values tentatively and are skipped.
     ///
     /// # Errors
     /// A member at a generation it held before, with other values.
     pub fn record_generations(&mut self, statuses: &[Status], at_us: u64) -> Result<(), Violation> {
         for s in statuses {
-            if s.protocol.as_ref().is_some_and(|p| p.kind == "param-change" && p.round_index >= 1) {
+            if s.protocol.as_ref().is_some_and(|p| cgm_core::ProtocolBody::moves_generation(&p.kind) && p.round_index >= 1) {
                 continue;
             }
             let h = self.histories.entry(s.node).or_default();

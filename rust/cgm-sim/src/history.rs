@@ -6,7 +6,7 @@
 //! `event`:
 //!
 //! - `{"event": "outcome", "seq", "pid": "NODE:TXID", "kind":
-//!   "param-change"|"app", "committed", "generation", "learned", "era"}`: an
+//!   "param-change"|"key-rotation"|"app", "committed", "generation", "learned", "era"}`: an
 //!   outcome reported to the host, as a protocol this member completed
 //!   (`learned: false`) or as the fate of its own proposal decided while it
 //!   was cut off (`learned: true`); `era` counts the times the cluster lost
@@ -14,7 +14,8 @@
 //! - `{"event": "view", "epoch", "leader", "members": [ids], "quorum",
 //!   "transferred"}`: a view installed;
 //! - `{"event": "values", "generation", "values": {canonical-name: number},
-//!   "era"}`: the values in force, whenever they differ from what the host
+//!   "era"}`: the values in force (the key's fingerprint among them, as
+//!   `"key"`), whenever they differ from what the host
 //!   was last told: after a committed change or a rollback is reported, and
 //!   after a state transfer;
 //! - `{"event": "restart"}` and `{"event": "crash"}`.
@@ -74,7 +75,8 @@ impl HistoryLog {
 
     /// The values in force changed.
     pub fn values(&mut self, t_us: u64, node: NodeId, inc: u64, generation: u64, params: &Params, era: u64) {
-        let values: Map<String, Value> = Param::ALL.iter().map(|&p| (p.name().to_string(), params.get(p).into())).collect();
+        let mut values: Map<String, Value> = Param::ALL.iter().map(|&p| (p.name().to_string(), params.get(p).into())).collect();
+        values.insert("key".into(), params.key().into());
         self.write(t_us, node, inc, "values", object(json!({ "generation": generation, "values": values, "era": era })));
     }
 

@@ -19,4 +19,4 @@ pub use crash::CrashPoint;
 pub use disk::Disk;
 pub use history::HistoryLog;
 pub use net::{Net, NetFaults};
-pub use world::{checked_payload, sim_params, Host, Sim, SimConfig, SimNode};
+pub use world::{checked_payload, sim_params, Host, Sim, SimConfig, SimNode, KEY_GRACE, SIM_KEY};

@@ -39,6 +39,8 @@ pub struct InFlight {
     pub from: NodeId,
     /// Receiver.
     pub to: NodeId,
+    /// The fingerprint of the key the sender sealed it under (0: none).
+    pub key: u64,
     /// Bytes.
     pub bytes: Vec<u8>,
 }
@@ -69,7 +71,7 @@ impl Net {
     }
 
     /// Sends one datagram at `now`, applying loss, duplication, delay and cuts.
-    pub fn send(&mut self, rng: &mut ChaCha8Rng, now: Time, from: NodeId, to: NodeId, bytes: Vec<u8>) {
+    pub fn send(&mut self, rng: &mut ChaCha8Rng, now: Time, from: NodeId, to: NodeId, key: u64, bytes: Vec<u8>) {
         self.sent += 1;
         self.bytes += bytes.len() as u64;
         self.max_datagram = self.max_datagram.max(bytes.len());
@@ -82,7 +84,7 @@ impl Net {
             let (lo, hi) = (self.faults.min_delay.as_micros() as u64, self.faults.max_delay.as_micros() as u64);
             let delay = if hi > lo { rng.gen_range(lo..=hi) } else { lo };
             self.order += 1;
-            self.queue.push(Reverse(InFlight { at: Time(now.0 + delay), order: self.order, from, to, bytes: bytes.clone() }));
+            self.queue.push(Reverse(InFlight { at: Time(now.0 + delay), order: self.order, from, to, key, bytes: bytes.clone() }));
         }
     }
 

@@ -40,10 +40,25 @@ pub struct SimConfig {
     /// meanwhile, as a host that syncs on its protocol thread is); zero
     /// writes at once.
     pub disk_latency: Duration,
+    /// Whether a datagram sealed under a key its receiver does not accept
+    /// (nor retired less than [`KEY_GRACE`] ago) is dropped, as the runtime
+    /// refuses it; either way it is counted in [`Sim::key_refused`].
+    pub strict_keys: bool,
     /// A deliberately broken rule every node runs with (see `cgm-core`'s flaws.rs).
     #[cfg(feature = "flaws")]
     pub flaw: Option<cgm_core::flaws::Flaw>,
 }
+
+/// How long a host still accepts a key its core stopped accepting (the
+/// runtime's grace for datagrams on their way).
+pub const KEY_GRACE: Duration = Duration::from_secs(1);
+/// Where every simulated host keeps the key of `fingerprint`.
+fn key_path(fingerprint: u64) -> String {
+    format!("/etc/cgm/{fingerprint:016x}.key")
+}
+
+/// The fingerprint of the key every simulated node is configured with.
+pub const SIM_KEY: u64 = 0x5eed_0000_0000_0001;
 
 impl SimConfig {
     /// `nodes` nodes, fast heartbeat parameters, a perfect network.
@@ -58,6 +73,7 @@ impl SimConfig {
             check_every: Duration::from_millis(100),
             durable: false,
             disk_latency: Duration::ZERO,
+            strict_keys: false,
             #[cfg(feature = "flaws")]
             flaw: None,
         }
@@ -87,6 +103,7 @@ pub fn sim_params() -> Params {
             (Param::MaxMessageRetryTime, 1_000),
         ])
         .expect("valid simulator parameters")
+        .with_key(SIM_KEY)
 }
 
 /// What a simulated host does with local waits.
@@ -102,6 +119,9 @@ pub struct Host {
     pub delay: Duration,
     /// Waits queued behind a held lock or blocked job.
     pub queued: Vec<(u64, Resource)>,
+    /// Fingerprints of keys whose file this host lacks: a rotation to one
+    /// fails its first round here.
+    pub keys_missing: BTreeSet<u64>,
     /// Local limits given to the node at (re)start.
     pub limits: LocalLimits,
 }
@@ -135,6 +155,13 @@ pub struct SimNode {
     pub disk: Disk,
     /// Why its last restart was refused (a damaged state file): it stays down.
     pub refused: Option<String>,
+    /// The keys its host accepts datagrams under: its core's, and those
+    /// the core stopped accepting, until their grace ends.
+    keys: Vec<(u64, Option<Time>)>,
+    /// The key each node was last heard under: datagrams to it go under
+    /// that key while this node's core accepts it (link by link, as the
+    /// runtime seals them).
+    heard: BTreeMap<NodeId, u64>,
     /// A write of its state in progress: when it completes, the bytes, and
     /// the datagrams of the step that wait for it (`None`: a write in the
     /// background, which nothing waits for).
@@ -172,6 +199,9 @@ pub struct Sim {
     pub crashed_at: Vec<(NodeId, CrashPoint)>,
     /// Every host-visible event, as JSON Lines, when switched on.
     pub history: HistoryLog,
+    /// Datagrams sealed under a key their receiver did not accept (dropped
+    /// when [`SimConfig::strict_keys`]).
+    pub key_refused: u64,
 }
 
 impl Sim {
@@ -194,6 +224,7 @@ impl Sim {
             reports: 0,
             crashed_at: Vec::new(),
             history: HistoryLog::default(),
+            key_refused: 0,
             cfg,
         };
         for id in 1..=sim.cfg.nodes as NodeId {
@@ -211,6 +242,8 @@ impl Sim {
                 failed_step: false,
                 disk: Disk::default(),
                 refused: None,
+                keys: Vec::new(),
+                heard: BTreeMap::new(),
                 writing: None,
             });
             sim.restart(id);
@@ -383,11 +416,13 @@ impl Sim {
         n.replies.clear();
         n.suspicions.clear();
         n.host.queued.clear();
+        n.keys.clear();
+        n.heard.clear();
         self.checker.reset(id, durable);
         self.history.life(now.0, id, n.inc, "restart");
-        if let Some(d) = &state {
+        if let (Some(_), Some(core)) = (&state, &n.core) {
             // A host restarted from its state starts from the values it holds.
-            self.history.values(now.0, id, n.inc, d.generation(), d.params(), self.checker.era);
+            self.history.values(now.0, id, n.inc, core.generation(), core.params(), self.checker.era);
         }
         (id, now, "restart").hash(&mut self.trace);
         self.drain(id);
@@ -425,6 +460,18 @@ impl Sim {
         r
     }
 
+    /// Proposes at `id` a key rotation to the key of fingerprint `fingerprint`.
+    ///
+    /// # Errors
+    /// As [`Core::propose_key_rotation`].
+    pub fn propose_key_rotation(&mut self, id: NodeId, fingerprint: u64) -> Result<ProposalId, Error> {
+        let now = self.now;
+        let rotation = cgm_core::KeyRotation { fingerprint, path: key_path(fingerprint) };
+        let r = self.nodes[id as usize - 1].core.as_mut().ok_or(Error::Left)?.propose_key_rotation(now, None, rotation);
+        self.drain(id);
+        r
+    }
+
     /// Asks `from` to query `to`'s status over the network; runs until answered
     /// or `limit` passes.
     ///
@@ -453,7 +500,7 @@ impl Sim {
     fn release_queued(&mut self, id: NodeId) {
         let queued = std::mem::take(&mut self.node(id).host.queued);
         for (token, res) in queued {
-            self.on_wait(id, token, res);
+            self.on_wait(id, token, res, 0);
         }
     }
 
@@ -526,6 +573,29 @@ impl Sim {
             }
             (d.from, d.to, d.at, d.bytes.len()).hash(&mut self.trace);
             let now = self.now;
+            let n = &mut self.nodes[d.to as usize - 1];
+            if let Some(core) = n.core.as_mut().filter(|c| d.key != 0 && c.outside() && !n.host.keys_missing.contains(&d.key)) {
+                // Every key file is on every host (but those it lacks): an
+                // outsider that cannot open a datagram looks there.
+                if !n.keys.iter().any(|&(k, until)| k == d.key && until.is_none_or(|t| t > now)) {
+                    core.adopt_key(d.key, &key_path(d.key)).expect("a key fingerprint");
+                    self.sync_keys(d.to);
+                }
+            }
+            let n = &mut self.nodes[d.to as usize - 1];
+            if n.core.is_some() && d.key != 0 {
+                if n.keys.iter().any(|&(k, until)| k == d.key && until.is_none_or(|t| t > now)) {
+                    n.heard.insert(d.from, d.key);
+                } else {
+                    self.key_refused += 1;
+                    if self.verbose {
+                        println!("{now} node {}: refused a datagram of node {} sealed under key {:016x}", d.to, d.from, d.key);
+                    }
+                    if self.cfg.strict_keys {
+                        return Ok(true);
+                    }
+                }
+            }
             if let Some(core) = self.nodes[d.to as usize - 1].core.as_mut() {
                 core.handle_datagram(now, u64::from(d.from), &d.bytes);
                 self.drain_checked(d.to)?;
@@ -641,6 +711,7 @@ impl Sim {
             Some((_, k)) => k,
             None => sends.len(),
         };
+        self.sync_keys(id);
         for t in sends.into_iter().take(keep) {
             self.transmit(id, t);
         }
@@ -670,6 +741,23 @@ impl Sim {
         Ok(())
     }
 
+    /// Takes the keys node `id`'s core accepts now; those it stopped
+    /// accepting stay accepted for [`KEY_GRACE`].
+    fn sync_keys(&mut self, id: NodeId) {
+        let now = self.now;
+        let n = &mut self.nodes[id as usize - 1];
+        let Some(core) = n.core.as_ref() else { return };
+        let accepting = core.keys().accepting;
+        let mut keys: Vec<(u64, Option<Time>)> = accepting.iter().map(|&k| (k, None)).collect();
+        for &(k, until) in &n.keys {
+            let until = until.unwrap_or(now + KEY_GRACE);
+            if !accepting.contains(&k) && until > now {
+                keys.push((k, Some(until)));
+            }
+        }
+        n.keys = keys;
+    }
+
     /// Puts a datagram of node `id` on the network.
     fn transmit(&mut self, id: NodeId, t: cgm_core::Transmit) {
         let to = match t.dest {
@@ -677,7 +765,10 @@ impl Sim {
             Dest::Source(tok) => tok as NodeId,
         };
         if (1..=self.cfg.nodes as NodeId).contains(&to) {
-            self.net.send(&mut self.rng, self.now, id, to, t.bytes);
+            let n = &self.nodes[id as usize - 1];
+            let accepted = |k: &u64| n.keys.iter().any(|&(a, until)| a == *k && until.is_none());
+            let key = n.heard.get(&to).copied().filter(accepted).or(n.core.as_ref().map(|c| c.params().key())).unwrap_or(0);
+            self.net.send(&mut self.rng, self.now, id, to, key, t.bytes);
         }
     }
 
@@ -722,7 +813,11 @@ impl Sim {
                         });
                     }
                 }
-                self.on_wait(id, token, resource)
+                let rotation = match &body {
+                    cgm_core::ProtocolBody::RotateKey(k) => k.fingerprint,
+                    _ => 0,
+                };
+                self.on_wait(id, token, resource, rotation)
             }
             Event::WaitCancelled { token } => {
                 self.node(id).host.queued.retain(|(t, _)| *t != token);
@@ -741,12 +836,16 @@ impl Sim {
         Ok(())
     }
 
-    fn on_wait(&mut self, id: NodeId, token: u64, resource: Resource) {
+    /// A local wait of node `id`'s protocol (`rotation`: the new key's
+    /// fingerprint, when the protocol is a key rotation).
+    fn on_wait(&mut self, id: NodeId, token: u64, resource: Resource, rotation: u64) {
         let host = &mut self.nodes[id as usize - 1].host;
         let result = match &resource {
             Resource::Lock(name) if host.locks_held.contains(name) => None,
             Resource::Job(name) if host.jobs_blocked.contains(name) => None,
             Resource::Veto => Some(host.veto.clone().map_or(Ok(Vec::new()), Err)),
+            Resource::Key if host.keys_missing.contains(&rotation) => Some(Err(format!("no key file of fingerprint {rotation:016x}"))),
+            Resource::Key => Some(Ok(rotation.to_le_bytes().to_vec())),
             _ => Some(Ok(id.to_le_bytes().to_vec())),
         };
         match result {
