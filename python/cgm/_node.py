@@ -233,6 +233,29 @@ class Node:
             raise InvalidArgument(f"txid {txid} is out of range")
         return ChangeOutcome._from_native(self._native.propose(pairs, txid, seconds(timeout)))
 
+    def rotate_key(self, key_file: Union[str, "os.PathLike[str]"], *, timeout: Seconds = 10.0, txid: Optional[int] = None) -> ChangeOutcome:
+        """Rotates the cluster key by transaction to the key in ``key_file``
+        and returns the outcome, committed on every member::
+
+            node.rotate_key("/etc/cgm/cluster-2.key")
+
+        Place the file (32 bytes, as ``cgm keygen`` or
+        :func:`cgm.generate_key` make) at that path on every node first,
+        beside the first key file. In round 1 every member loads it and
+        accepts datagrams under both keys; in round 2 every member sends under
+        the new one. Raises :class:`cgm.RolledBack` (a member could not load
+        it: undone on every member, the old key stays; ``.outcome`` names
+        the member), :class:`cgm.InvalidArgument` (the file is not a key, the
+        cluster has no key, or the key is already in force; nothing sent),
+        :class:`cgm.NoQuorum`, :class:`cgm.Timeout` (the rotation goes on).
+        The key itself never travels; ``Status.keys`` shows fingerprints.
+        """
+        if not isinstance(key_file, (str, os.PathLike)):
+            raise TypeError(f"key_file is a path, not {type(key_file).__name__}")
+        if txid is not None and (isinstance(txid, bool) or not isinstance(txid, int)):
+            raise TypeError(f"txid is an int, not {type(txid).__name__}")
+        return ChangeOutcome._from_native(self._native.rotate_key(os.fspath(key_file), txid, seconds(timeout)))
+
     def outcome(self, proposal: Tuple[int, int], timeout: Seconds = 5.0) -> Outcome:
         """Waits for the outcome of a proposal (``Timeout.proposal``).
 

@@ -143,6 +143,11 @@ class Status:
     """The member's local limits (``[limits]``): a change above one fails its apply."""
     generation: int
     switch_over_pending: bool
+    keys: Mapping[str, Any] = dataclasses.field(hash=False)
+    """The member's cluster keys by fingerprint (16 hex digits, ``None``
+    without a key): ``committed`` (the active key), ``sending``,
+    ``configured`` (its own key file's), ``accepting`` (a tuple) and
+    ``rotating`` (a key rotation is in progress on it)."""
     counters: Mapping[str, int] = dataclasses.field(hash=False)
     damped: Tuple[DampedStatus, ...]
     text: str = dataclasses.field(repr=False, compare=False)
@@ -194,6 +199,7 @@ class Status:
             limits=_frozen_map(param_dict(d.get("limits", {}))),
             generation=d["generation"],
             switch_over_pending=d["switch_over_pending"],
+            keys=_frozen_map({**d["keys"], "accepting": tuple(d["keys"]["accepting"])}),
             counters=_frozen_map(d["counters"]),
             damped=tuple(
                 DampedStatus(id=x["id"], incarnation=x["incarnation"], exclusions=x["exclusions"], remaining=x["remaining_us"] / 1e6)

@@ -319,6 +319,18 @@ impl fmt::Display for Status {
                 human(self.at.saturating_since(p.started))
             )?;
         }
+        if self.keys.committed != 0 {
+            let hex = |k: &u64| format!("{k:016x}");
+            let mut line = format!("key {}", hex(&self.keys.committed));
+            if self.keys.rotating() {
+                let others: Vec<String> = self.keys.accepting.iter().filter(|k| **k != self.keys.committed).map(hex).collect();
+                line += &format!("  ROTATING: sending under {}, accepting also [{}]", hex(&self.keys.sending), others.join(" "));
+            }
+            if self.configured.key() != self.keys.committed {
+                line += &format!("  (key_file holds {})", hex(&self.configured.key()));
+            }
+            writeln!(f, "{line}")?;
+        }
         match &self.waiting {
             Some(Waiting::Acks(m)) if !m.is_empty() => writeln!(
                 f,

@@ -164,6 +164,7 @@ pub extern "C" fn cgm_config_set_key_file(config: *mut cgm_config, path: *const 
         let bytes = std::fs::read(path).map_err(|e| fail(CGM_RESULT_IO, format!("cannot read key file {path}: {e}")))?;
         let k = Key::from_bytes(&bytes).map_err(|e| invalid(format!("{path}: {e}")))?;
         c.key = Some(k);
+        c.key_file = Some(std::path::absolute(path).unwrap_or_else(|_| path.into()));
         Ok(())
     })
 }

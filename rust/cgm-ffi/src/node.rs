@@ -365,6 +365,41 @@ pub extern "C" fn cgm_propose_params(
     })
 }
 
+/// Rotates the cluster key by transaction to the key in the file
+/// `key_file`: in round 1 every member loads the file at that path (its
+/// absolute form) and accepts datagrams under both keys; in round 2 every
+/// member sends under the new key; a member that cannot load the file fails
+/// round 1 and the rotation is undone everywhere (the old key stays). Place
+/// the file, 32 bytes as `cgm keygen` writes, at the same path on every node
+/// first, beside the first key file (a member away during the rotation looks
+/// for it there). The key itself never travels; its fingerprint does.
+///
+/// - `node`: the node proposing.
+/// - `key_file`: path of the new key file (NUL-terminated UTF-8).
+/// - `timeout_ms`: how long to wait for the outcome, in milliseconds.
+/// - `out`: receives the outcome.
+///
+/// Results: `CGM_RESULT_OK` when every member sends under the new key;
+/// `CGM_RESULT_ROLLED_BACK` (a member could not load it: the outcome names
+/// it and why), undone on every member; `CGM_RESULT_INVALID_ARGUMENT` for a
+/// file that does not read as a key, an insecure cluster, or the key already
+/// in force (nothing is sent); `CGM_RESULT_NO_QUORUM`;
+/// `CGM_RESULT_BACKPRESSURE`; `CGM_RESULT_TIMEOUT` (the rotation goes on);
+/// `CGM_RESULT_NULL_ARGUMENT`; `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_SHUT_DOWN`.
+/// `*out` is written on `CGM_RESULT_OK` and `CGM_RESULT_ROLLED_BACK`.
+///
+/// Does not take ownership of its arguments; the caller owns `*out` and frees
+/// it with `cgm_change_outcome_free`. Thread-safety: see `cgm_node`.
+#[no_mangle]
+pub extern "C" fn cgm_rotate_key(node: *const cgm_node, key_file: *const c_char, timeout_ms: u32, out: *mut *mut cgm_change_outcome) -> cgm_result {
+    boundary(|| {
+        let out = handle::out(out, "out")?;
+        let path = handle::cstr(key_file, "key_file")?;
+        let h = live(node)?;
+        finish(h.node.rotate_key(std::path::Path::new(path), None, ms(timeout_ms)), out)
+    })
+}
+
 /// The value of a parameter in force on this node.
 ///
 /// - `node`: the node.

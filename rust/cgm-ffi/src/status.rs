@@ -102,6 +102,10 @@ pub const CGM_WAITING_HOST: u32 = 4;
 pub const CGM_WAITING_VETO: u32 = 5;
 /// Waiting for a new view from the view-change leader.
 pub const CGM_WAITING_NEW_VIEW: u32 = 6;
+/// Waiting to load the new key of a key rotation (its first round). A node
+/// loads it itself; a sans-IO core's host answers the wait with the key's
+/// 8-byte little-endian fingerprint once it accepts datagrams under it.
+pub const CGM_WAITING_KEY: u32 = 7;
 
 /// Counter: datagrams that did not decode.
 pub const CGM_COUNTER_MALFORMED: u32 = 0;
@@ -150,6 +154,7 @@ pub(crate) fn resource_kind(r: &Resource) -> u32 {
         Resource::Job(_) => CGM_WAITING_JOB,
         Resource::Host => CGM_WAITING_HOST,
         Resource::Veto => CGM_WAITING_VETO,
+        Resource::Key => CGM_WAITING_KEY,
     }
 }
 
@@ -870,6 +875,32 @@ pub extern "C" fn cgm_status_limit(status: *const cgm_status, param: cgm_param, 
         let l = s.limits.get(self::param(param)?);
         has_limit.write(l.is_some());
         limit.write(l.unwrap_or(0));
+        Ok(())
+    })
+}
+
+/// The member's cluster keys, by fingerprint (the first 8 bytes of a
+/// SHA-256 of the key, as a number; 0 when the cluster runs without a key):
+///
+/// - `status`: the status to read.
+/// - `committed`: receives the active key's fingerprint (that of the last
+///   committed values).
+/// - `sending`: receives the fingerprint of the key it sends under (the new
+///   key's, in a rotation's second round).
+/// - `rotating`: receives whether a key rotation is in progress on it (a new
+///   key is loaded beside the active one, or sent under before its verdict).
+///
+/// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`.
+///
+/// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
+#[no_mangle]
+pub extern "C" fn cgm_status_key(status: *const cgm_status, committed: *mut u64, sending: *mut u64, rotating: *mut bool) -> cgm_result {
+    boundary(|| {
+        let (committed, sending, rotating) = (out(committed, "committed")?, out(sending, "sending")?, out(rotating, "rotating")?);
+        let k = &borrow(status)?.status.keys;
+        committed.write(k.committed);
+        sending.write(k.sending);
+        rotating.write(k.rotating());
         Ok(())
     })
 }

@@ -56,7 +56,11 @@ impl NodeArgs {
         cfg.key = match (self.key, self.key_file) {
             (Some(_), Some(_)) => return Err(error(py, ResultCode::InvalidArgument, "give key or key_file, not both")),
             (Some(k), None) => Some(Key::from_bytes(&k).map_err(|m| error(py, ResultCode::InvalidArgument, format!("key: {m}")))?),
-            (None, Some(f)) => Some(Key::load(&f).map_err(|m| error(py, ResultCode::InvalidArgument, format!("key_file: {m}")))?),
+            (None, Some(f)) => {
+                let k = Key::load(&f).map_err(|m| error(py, ResultCode::InvalidArgument, format!("key_file: {m}")))?;
+                cfg.key_file = Some(std::path::absolute(&f).unwrap_or(f));
+                Some(k)
+            }
             (None, None) => None,
         };
         cfg.insecure = self.insecure;

@@ -168,6 +168,14 @@ impl PyNode {
         to_py(py, &schema::outcome_to_json(&o))
     }
 
+    #[pyo3(signature = (key_file, txid, timeout))]
+    fn rotate_key(&self, py: Python<'_>, key_file: std::path::PathBuf, txid: Option<u64>, timeout: f64) -> PyResult<Py<PyAny>> {
+        let n = self.get(py)?;
+        let t = seconds(py, timeout)?;
+        let o = py.detach(|| n.rotate_key(&key_file, txid, t)).map_err(|e| raise(py, e))?;
+        to_py(py, &schema::outcome_to_json(&o))
+    }
+
     /// Waits for the outcome of proposal (node, txid).
     fn outcome(&self, py: Python<'_>, node: u32, txid: u64, timeout: f64) -> PyResult<Py<PyAny>> {
         let n = self.get(py)?;

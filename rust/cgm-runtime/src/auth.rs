@@ -24,6 +24,15 @@
 //!   back across a restart, two starts in the same µs on two hosts) still
 //!   differ, except with probability 2^-64.
 //!
+//! # Several keys
+//!
+//! During a key rotation members accept datagrams under two keys. An
+//! envelope holds every key it loaded ([`Envelope::add_key`]), opens under
+//! those it accepts ([`Envelope::set_accepting`]) and seals under the key
+//! its caller names, which the member picks link by link: the key the peer
+//! was last heard under while it is accepted, else the cluster's. Keys are
+//! told apart by their [`Key::fingerprint`], never by the key itself.
+//!
 //! The incarnation orders a node's lives for its peers: a higher one
 //! supersedes (its older lives' datagrams are refused as replays), and a
 //! second instance claiming the incarnation of the one a peer already knows is
@@ -87,6 +96,15 @@ impl Key {
         Key::from_bytes(&b).map_err(|e| format!("{}: {e}", path.display()))
     }
 
+    /// The key's fingerprint: the first 8 bytes of SHA-256 over a label and
+    /// the key, as a number (shown as 16 hex digits). It names the key in
+    /// status, logs and key rotations without revealing it; never 0.
+    pub fn fingerprint(&self) -> u64 {
+        use sha2::{Digest, Sha256};
+        let d = Sha256::new().chain_update(b"libcgm key fingerprint v1\0").chain_update(self.0).finalize();
+        u64::from_be_bytes(d[..8].try_into().expect("8 bytes")).max(1)
+    }
+
     /// Writes the key to a new file with mode 0600.
     ///
     /// # Errors
@@ -104,6 +122,18 @@ impl Key {
     }
 }
 
+/// The key rotation to the key in the file `path`: its fingerprint and the
+/// file's absolute path (every member reads the file at that path).
+///
+/// # Errors
+/// [`crate::Error::Config`] naming the file, when it cannot be read or is
+/// not a key.
+pub fn key_rotation(path: &Path) -> Result<cgm_core::KeyRotation, crate::Error> {
+    let key = Key::load(path).map_err(|m| crate::config::ConfigError::field("key_file", m))?;
+    let path = std::path::absolute(path).map_err(|e| crate::config::ConfigError::field("key_file", format!("{}: {e}", path.display())))?;
+    Ok(cgm_core::KeyRotation { fingerprint: key.fingerprint(), path: path.to_string_lossy().into_owned() })
+}
+
 /// Why an incoming datagram was refused. It was dropped and counted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refusal {
@@ -119,9 +149,25 @@ pub enum Refusal {
     Replayed,
 }
 
-/// Seals and opens datagrams with the cluster key (or passes them through when insecure).
+/// A datagram opened by [`Envelope::open`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Opened {
+    /// The sending node (0: an operator tool).
+    pub sender: u32,
+    /// Its incarnation.
+    pub incarnation: u64,
+    /// The body's range in the buffer.
+    pub body: std::ops::Range<usize>,
+    /// The fingerprint of the key it was sealed under (0: insecure).
+    pub key: u64,
+}
+
+/// Seals and opens datagrams with the cluster keys (or passes them through when insecure).
 pub struct Envelope {
-    cipher: Option<XChaCha20Poly1305>,
+    /// Every key loaded, by fingerprint (empty: insecure).
+    ciphers: Vec<(u64, XChaCha20Poly1305)>,
+    /// The fingerprints of the keys datagrams are opened under.
+    accepting: Vec<u64>,
     encrypt: bool,
     sender: u32,
     incarnation: u64,
@@ -181,7 +227,8 @@ impl Envelope {
         let mut salt = [0u8; 8];
         getrandom::getrandom(&mut salt).expect("the operating system provides randomness");
         Envelope {
-            cipher: key.map(|k| XChaCha20Poly1305::new(AeadKey::from_slice(&k.0))),
+            ciphers: key.map(|k| (k.fingerprint(), cipher(k))).into_iter().collect(),
+            accepting: key.map(Key::fingerprint).into_iter().collect(),
             encrypt: encrypt && key.is_some(),
             sender,
             incarnation,
@@ -193,8 +240,56 @@ impl Envelope {
         }
     }
 
-    /// Seals `body` into `out` (cleared first).
+    /// Loads `key` (not yet accepted); returns its fingerprint.
+    pub fn add_key(&mut self, key: &Key) -> u64 {
+        let fp = key.fingerprint();
+        if !self.has_key(fp) {
+            self.ciphers.push((fp, cipher(key)));
+        }
+        fp
+    }
+
+    /// Whether the key of fingerprint `fp` is loaded.
+    pub fn has_key(&self, fp: u64) -> bool {
+        self.ciphers.iter().any(|(k, _)| *k == fp)
+    }
+
+    /// The fingerprints of the keys datagrams are opened under.
+    pub fn accepting(&self) -> &[u64] {
+        &self.accepting
+    }
+
+    /// Whether datagrams under the key of fingerprint `fp` are opened.
+    pub fn accepts(&self, fp: u64) -> bool {
+        self.accepting.contains(&fp)
+    }
+
+    /// Opens datagrams under the loaded keys of these fingerprints only
+    /// (the others stay loaded); keys not loaded are left out. An insecure
+    /// envelope ignores it.
+    pub fn set_accepting(&mut self, fps: &[u64]) {
+        if self.ciphers.is_empty() {
+            return;
+        }
+        self.accepting = fps.iter().copied().filter(|&fp| self.has_key(fp)).collect();
+        // Forget keys neither accepted nor the most recent few loaded.
+        let accepting = &self.accepting;
+        let mut spare = 0;
+        self.ciphers.retain(|(fp, _)| {
+            spare += usize::from(!accepting.contains(fp));
+            accepting.contains(fp) || spare <= MAX_SPARE_KEYS
+        });
+    }
+
+    /// Seals `body` into `out` (cleared first) under the first accepted key
+    /// (an envelope made with one key: that key).
     pub fn seal(&mut self, body: &[u8], out: &mut Vec<u8>) {
+        self.seal_under(0, body, out);
+    }
+
+    /// Seals `body` into `out` (cleared first) under the key of fingerprint
+    /// `key`, or the first accepted one when that key is not loaded.
+    pub fn seal_under(&mut self, key: u64, body: &[u8], out: &mut Vec<u8>) {
         self.counter += 1;
         out.clear();
         out.extend_from_slice(b"CA");
@@ -206,7 +301,9 @@ impl Envelope {
         out.extend_from_slice(&self.salt.to_le_bytes());
         out.extend_from_slice(body);
         let nonce = nonce(self.incarnation, self.counter, self.salt);
-        let tag = match &self.cipher {
+        let chosen = self.ciphers.iter().find(|(fp, _)| *fp == key);
+        let first = || self.accepting.first().and_then(|&a| self.ciphers.iter().find(|(fp, _)| *fp == a));
+        let tag = match chosen.or_else(first).or(self.ciphers.first()).map(|(_, c)| c) {
             None => Tag::default(),
             Some(c) if self.encrypt => {
                 let (head, rest) = out.split_at_mut(HEADER);
@@ -217,12 +314,31 @@ impl Envelope {
         out.extend_from_slice(&tag);
     }
 
-    /// Opens a datagram in place: verifies it, rejects replays, decrypts; returns
-    /// the sender, its incarnation and the body's range in `buf`.
+    /// Opens a datagram in place under an accepted key: verifies it, rejects
+    /// replays, decrypts.
     ///
     /// # Errors
-    /// A [`Refusal`]; no replay state changes for a forged datagram.
-    pub fn open(&mut self, buf: &mut [u8]) -> Result<(u32, u64, std::ops::Range<usize>), Refusal> {
+    /// A [`Refusal`]; no replay state changes for a forged datagram, and
+    /// its bytes are left as they were.
+    pub fn open(&mut self, buf: &mut [u8]) -> Result<Opened, Refusal> {
+        self.open_under(buf, false)
+    }
+
+    /// As [`Envelope::open`], under any loaded key, accepted or not (a
+    /// member that lacks the cluster's key looks for it so).
+    ///
+    /// # Errors
+    /// As [`Envelope::open`].
+    pub fn open_any(&mut self, buf: &mut [u8]) -> Result<Opened, Refusal> {
+        self.open_under(buf, true)
+    }
+
+    /// The sender a datagram claims, before anything is verified.
+    pub fn claimed_sender(buf: &[u8]) -> Option<u32> {
+        (buf.len() >= OVERHEAD && &buf[0..2] == b"CA").then(|| u32::from_le_bytes(buf[4..8].try_into().expect("4 bytes")))
+    }
+
+    fn open_under(&mut self, buf: &mut [u8], any: bool) -> Result<Opened, Refusal> {
         if buf.len() < OVERHEAD || &buf[0..2] != b"CA" {
             return Err(Refusal::Malformed);
         }
@@ -235,26 +351,29 @@ impl Envelope {
         let counter = u64::from_le_bytes(buf[16..24].try_into().expect("8 bytes"));
         let salt = u64::from_le_bytes(buf[24..32].try_into().expect("8 bytes"));
         let end = buf.len() - TAG;
-        if let Some(c) = &self.cipher {
+        let mut key = 0;
+        if !self.ciphers.is_empty() {
             if encrypted != self.encrypt {
                 return Err(Refusal::Forged);
             }
             let tag = *Tag::from_slice(&buf[end..]);
             let n = nonce(inc, counter, salt);
-            let ok = if encrypted {
-                let (head, rest) = buf[..end].split_at_mut(HEADER);
-                c.decrypt_in_place_detached(&n, head, rest, &tag).is_ok()
-            } else {
-                c.decrypt_in_place_detached(&n, &buf[..end], &mut [], &tag).is_ok()
-            };
-            if !ok {
-                return Err(Refusal::Forged);
-            }
+            // The AEAD verifies before it decrypts: a key that fails leaves
+            // the bytes as they were for the next.
+            let opened = self.ciphers.iter().filter(|(fp, _)| any || self.accepting.contains(fp)).find(|(_, c)| {
+                if encrypted {
+                    let (head, rest) = buf[..end].split_at_mut(HEADER);
+                    c.decrypt_in_place_detached(&n, head, rest, &tag).is_ok()
+                } else {
+                    c.decrypt_in_place_detached(&n, &buf[..end], &mut [], &tag).is_ok()
+                }
+            });
+            key = opened.ok_or(Refusal::Forged)?.0;
         }
         if !self.fresh(sender, (inc, salt), counter) {
             return Err(Refusal::Replayed);
         }
-        Ok((sender, inc, HEADER..end))
+        Ok(Opened { sender, incarnation: inc, body: HEADER..end, key })
     }
 
     /// Replay check for an authenticated (sender, instance, counter), where an
@@ -282,6 +401,14 @@ impl Envelope {
         }
         self.windows.entry((sender, instance.0, instance.1)).or_default().accept(counter)
     }
+}
+
+/// Keys kept loaded beyond those accepted (a rotation's old key after its
+/// grace, keys found in the key directory).
+const MAX_SPARE_KEYS: usize = 4;
+
+fn cipher(k: &Key) -> XChaCha20Poly1305 {
+    XChaCha20Poly1305::new(AeadKey::from_slice(&k.0))
 }
 
 fn nonce(inc: u64, counter: u64, salt: u64) -> XNonce {
@@ -329,8 +456,8 @@ mod tests {
             a.seal(b"hello", &mut d);
             assert_eq!(encrypt, !d.windows(5).any(|w| w == b"hello"));
             let mut copy = d.clone();
-            let (s, inc, r) = b.open(&mut d).unwrap();
-            assert_eq!((s, inc, &d[r]), (1, 100, &b"hello"[..]));
+            let o = b.open(&mut d).unwrap();
+            assert_eq!((o.sender, o.incarnation, &d[o.body], o.key), (1, 100, &b"hello"[..], Key([7; 32]).fingerprint()));
             assert_eq!(b.open(&mut copy), Err(Refusal::Replayed));
         }
     }

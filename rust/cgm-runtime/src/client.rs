@@ -1,5 +1,6 @@
-//! The operator side: status queries and parameter changes sent to a member
-//! by a tool that is not a member (`cgm status`, `cgm set`). Requests are
+//! The operator side: status queries, parameter changes and key rotations
+//! sent to a member by a tool that is not a member (`cgm status`, `cgm set`,
+//! `cgm rotate-key`). Requests are
 //! authenticated with the cluster key and retried until answered. A change
 //! is bound to the member that runs it: the tool first takes a challenge from
 //! it, then sends the change with the challenge's nonce, addressed to the
@@ -12,7 +13,7 @@ use crate::error::Error;
 use cgm_core::query::{operator_datagram, QueryCollector};
 use cgm_core::messages::Frame;
 use cgm_core::wire::{self, Header};
-use cgm_core::{NodeId, Outcome, Param, ProposalId, Status};
+use cgm_core::{KeyRotation, NodeId, Outcome, Param, ProposalId, ProtocolBody, Status};
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
@@ -62,7 +63,7 @@ impl Client {
                 Err(e) => return Err(Error::Io(e.to_string())),
             };
             let mut d = self.buf[..n].to_vec();
-            let Ok((_, _, range)) = self.envelope.open(&mut d) else {
+            let Ok(crate::auth::Opened { body: range, .. }) = self.envelope.open(&mut d) else {
                 continue;
             };
             let Ok((h, frame)) = wire::decode_frame(&d[range]) else {
@@ -94,7 +95,25 @@ impl Client {
     }
 
     /// Asks member `member` at `addr` to run a parameter change under `txid`
-    /// and waits for its outcome.
+    /// and waits for its outcome (see [`Client::run`]).
+    ///
+    /// # Errors
+    /// As [`Client::run`].
+    pub fn change(&mut self, addr: SocketAddr, member: NodeId, changes: &[(Param, u64)], txid: u64, timeout: Duration) -> Result<Outcome, Error> {
+        self.run(addr, member, ProtocolBody::Change(changes.to_vec()), txid, timeout)
+    }
+
+    /// Asks member `member` at `addr` to run a key rotation to the key in
+    /// `rotation` under `txid` and waits for its outcome (see [`Client::run`]).
+    ///
+    /// # Errors
+    /// As [`Client::run`].
+    pub fn rotate_key(&mut self, addr: SocketAddr, member: NodeId, rotation: KeyRotation, txid: u64, timeout: Duration) -> Result<Outcome, Error> {
+        self.run(addr, member, ProtocolBody::RotateKey(rotation), txid, timeout)
+    }
+
+    /// Asks member `member` at `addr` to run a parameter change or a key
+    /// rotation under `txid` and waits for its outcome.
     ///
     /// # Errors
     /// [`Error::Refused`] when the member refuses it before it starts (invalid
@@ -103,19 +122,12 @@ impl Client {
     /// reached (nothing can have run), with the proposal's id once the request
     /// was sent (its outcome is unknown: it may still run, once; calling again
     /// with the same `txid` learns it); [`Error::Io`].
-    pub fn change(
-        &mut self,
-        addr: SocketAddr,
-        member: NodeId,
-        changes: &[(Param, u64)],
-        txid: u64,
-        timeout: Duration,
-    ) -> Result<Outcome, Error> {
+    pub fn run(&mut self, addr: SocketAddr, member: NodeId, body: ProtocolBody, txid: u64, timeout: Duration) -> Result<Outcome, Error> {
         let end = Instant::now() + timeout;
         let (member_inc, nonce) = self.challenge(addr, member, end)?;
         let req = self.next_req;
         self.next_req += 1;
-        let frame = Frame::ChangeRequest { req, txid, nonce, changes: changes.to_vec() };
+        let frame = Frame::ChangeRequest { req, txid, nonce, body };
         while Instant::now() < end {
             self.send(addr, member, member_inc, &frame)?;
             let until = (Instant::now() + Duration::from_millis(250)).min(end);

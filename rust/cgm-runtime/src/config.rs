@@ -64,6 +64,10 @@ pub struct NodeConfig {
     pub nodes: Vec<(NodeId, SocketAddr)>,
     /// The cluster key (32 bytes).
     pub key: Option<Key>,
+    /// The file the key was read from, if it came from one: its directory
+    /// is where this node looks for a key the cluster rotated to while it
+    /// was away (a key file of a rotation sits beside the first one).
+    pub key_file: Option<PathBuf>,
     /// Run without authentication; must be set explicitly.
     pub insecure: bool,
     /// Encrypt payloads as well as authenticating them.
@@ -110,6 +114,7 @@ impl NodeConfig {
             bind: None,
             nodes: Vec::new(),
             key: None,
+            key_file: None,
             insecure: false,
             encrypt: false,
             quorum: true,
@@ -163,7 +168,7 @@ impl NodeConfig {
     pub fn core_config(&self, incarnation: Incarnation) -> cgm_core::Config {
         let mut c = cgm_core::Config::new(self.node_id, incarnation, self.nodes.iter().map(|(id, _)| *id).collect());
         c.quorum = self.quorum;
-        c.params = self.params;
+        c.params = self.params.with_key(self.key.as_ref().map_or(0, Key::fingerprint));
         c.limits = self.limits.clone();
         c.veto_hook = self.veto_hook;
         c.veto_timeout = self.veto_timeout;
@@ -260,6 +265,7 @@ impl NodeConfig {
                 _ => p,
             };
             c.key = Some(Key::load(&p).map_err(|m| at(k.span(), "key_file", m))?);
+            c.key_file = Some(std::path::absolute(&p).unwrap_or(p));
         }
         if let Some(d) = &raw.state_dir {
             let p = PathBuf::from(d);

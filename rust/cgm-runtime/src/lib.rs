@@ -18,10 +18,10 @@ mod locks;
 mod member;
 mod node;
 mod ports;
-mod state;
+pub mod state;
 mod transport;
 
-pub use auth::{new_incarnation, Key};
+pub use auth::{key_rotation, new_incarnation, Key};
 pub use cgm_core;
 pub use config::{ConfigError, Multicast, NodeConfig};
 pub use error::{Error, ResultCode};

@@ -12,7 +12,7 @@
 //! The [`Node`](crate::Node) handle talks to it only through [`Cmd`]s in its
 //! mailbox and the [`Shared`] state (events, locks, job bodies, closed flag).
 
-use crate::auth::{new_incarnation, Envelope, Refusal};
+use crate::auth::{new_incarnation, Envelope, Key, Opened, Refusal};
 use crate::config::NodeConfig;
 use crate::error::Error;
 use crate::events::{EventQueue, NodeEvent};
@@ -121,6 +121,11 @@ pub(crate) fn start(cfg: NodeConfig) -> Result<Started, Error> {
         }
         None => Core::new(cfg.core_config(inc), Time(0))?,
     };
+    let mut envelope = Envelope::new(cfg.key.as_ref(), cfg.encrypt, cfg.node_id, inc);
+    if let Some(d) = &saved {
+        load_state_keys(&mut envelope, d, &core, state.as_ref().expect("read from it").file())?;
+    }
+    envelope.set_accepting(&core.keys().accepting);
     let events = EventQueue::new().map_err(|e| Error::Io(format!("cannot create the event socket pair: {e}")))?;
     let shared = Arc::new(Shared { events, locks: Arc::default(), jobs: Mutex::default(), closed: AtomicBool::new(false) });
     let mut reader_socks = vec![sock.try_clone().map_err(|e| Error::Io(e.to_string()))?];
@@ -138,8 +143,15 @@ pub(crate) fn start(cfg: NodeConfig) -> Result<Started, Error> {
     let (granted_tx, granted_rx) = inbound.mailbox();
     let (local_tx, local_rx) = inbound.mailbox();
     let member = Member {
+        keys_mark: (0, 0, 0),
         core,
-        envelope: Envelope::new(cfg.key.as_ref(), cfg.encrypt, cfg.node_id, inc),
+        envelope,
+        heard: BTreeMap::new(),
+        accepting: Vec::new(),
+        retiring: Vec::new(),
+        key_dir: cfg.key_file.as_deref().and_then(std::path::Path::parent).map(std::path::Path::to_path_buf),
+        dir_scanned: None,
+        dir_keys: BTreeMap::new(),
         sock,
         addrs: cfg.nodes.iter().copied().collect(),
         group: cfg.multicast.map(|m| m.group),
@@ -160,12 +172,46 @@ pub(crate) fn start(cfg: NodeConfig) -> Result<Started, Error> {
         state,
         halted: false,
     };
+    let mut member = member;
+    member.sync_keys();
     let id = cfg.node_id;
     let main = std::thread::Builder::new()
         .name(format!("cgm-member-{id}"))
         .spawn(move || member.run(inbound, cmd_rx, granted_rx, local_rx))
         .map_err(|e| Error::Io(format!("cannot start the member thread: {e}")))?;
     Ok(Started { shared, cmd: cmd_tx, thread: main })
+}
+
+/// Loads the key files a restarted member's state names (a rotation's keys);
+/// the key it runs under must be among them or be the configured one.
+///
+/// # Errors
+/// [`Error::Config`] naming the key and where it was looked for, when the key
+/// the member runs under is not available.
+fn load_state_keys(envelope: &mut Envelope, d: &cgm_core::Durable, core: &Core, state_file: &std::path::Path) -> Result<(), Error> {
+    for (fp, path) in d.key_files() {
+        match Key::load(std::path::Path::new(path)) {
+            Ok(k) if k.fingerprint() == *fp => {
+                envelope.add_key(&k);
+            }
+            Ok(k) => log::warn!("node {}: the key file {path} holds key {:016x}, no longer key {fp:016x}", d.node(), k.fingerprint()),
+            Err(e) => log::warn!("node {}: key {fp:016x}: {e}", d.node()),
+        }
+    }
+    let sending = core.keys().sending;
+    if sending != 0 && !envelope.has_key(sending) {
+        let file = d.key_files().iter().find(|(fp, _)| *fp == sending).map_or("no key file".to_string(), |(_, p)| format!("key file {p}"));
+        return Err(crate::config::ConfigError::field(
+            "key_file",
+            format!(
+                "the cluster's key is {sending:016x} (per the state file {}), but it is not available ({file}): put that key \
+                 file back, or set key_file to it",
+                state_file.display()
+            ),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// The parameters whose value in force differs from the configured one, as
@@ -178,15 +224,39 @@ fn differences(in_force: &cgm_core::Params, configured: &cgm_core::Params) -> Ve
         .collect()
 }
 
+/// How long a key the core stopped accepting is still accepted: datagrams
+/// sealed under it before the rotation's verdict may still be on their way.
+const KEY_GRACE: Duration = Duration::from_secs(1);
+/// How often a member outside the group looks in its key directory for a
+/// key it lacks, at most.
+const KEY_SCAN_EVERY: Duration = Duration::from_secs(1);
+
 /// The member thread's state.
 struct Member {
     core: Core,
     envelope: Envelope,
+    /// The core's key mark when the envelope last took its keys.
+    keys_mark: (u64, u64, u64),
+    /// The key each member was last heard under: datagrams to it go under
+    /// that key while it is accepted (link by link during a rotation).
+    heard: BTreeMap<NodeId, u64>,
+    /// The keys the core accepts (those a datagram may be sealed under).
+    accepting: Vec<u64>,
+    /// Keys the core stopped accepting, still opened until these instants.
+    retiring: Vec<(u64, Instant)>,
+    /// The directory of the configured key file, where the keys of
+    /// rotations are placed.
+    key_dir: Option<std::path::PathBuf>,
+    /// When the key directory was last read.
+    dir_scanned: Option<Instant>,
+    /// Keys found there, by fingerprint.
+    dir_keys: BTreeMap<u64, std::path::PathBuf>,
     sock: UdpSocket,
     addrs: BTreeMap<NodeId, SocketAddr>,
     /// The multicast group every member datagram goes to, if that option is on.
     group: Option<SocketAddr>,
-    sources: VecDeque<(u64, SocketAddr)>,
+    /// Operator tools heard from: token, address, and the key they seal under.
+    sources: VecDeque<(u64, SocketAddr, u64)>,
     next_source: u64,
     start: Instant,
     shared: Arc<Shared>,
@@ -250,6 +320,9 @@ impl Member {
                 self.core.handle_timeout(now);
             }
             self.drain();
+            if self.retiring.first().is_some_and(|(_, until)| *until <= Instant::now()) {
+                self.sync_keys();
+            }
             if let Some((_, since)) = &self.leaving {
                 if self.core.is_flushed() || since.elapsed() > Duration::from_secs(1) {
                     let (tx, _) = self.leaving.take().expect("checked above");
@@ -269,7 +342,12 @@ impl Member {
     }
 
     fn on_datagram(&mut self, addr: SocketAddr, bytes: &mut [u8]) {
-        let (sender, inc, range) = match self.envelope.open(bytes) {
+        let opened = match self.envelope.open(bytes) {
+            Ok(x) => Ok(x),
+            Err(Refusal::Forged) => self.find_key(bytes).ok_or(Refusal::Forged),
+            Err(r) => Err(r),
+        };
+        let Opened { sender, incarnation: inc, body: range, key } = match opened {
             Ok(x) => x,
             Err(r) => {
                 let why = match r {
@@ -306,17 +384,83 @@ impl Member {
             }
             Err(_) => return self.core.note_dropped(Dropped::Malformed),
         }
-        let source = if sender == 0 { self.remember_source(addr) } else { u64::from(sender) };
+        let source = if sender == 0 {
+            self.remember_source(addr, key)
+        } else {
+            if self.heard.get(&sender) != Some(&key) {
+                self.heard.insert(sender, key);
+            }
+            u64::from(sender)
+        };
         let now = self.now();
         self.core.handle_datagram(now, source, body);
     }
 
-    fn remember_source(&mut self, addr: SocketAddr) -> u64 {
-        if let Some((t, _)) = self.sources.iter().find(|(_, a)| *a == addr) {
+    /// A datagram no accepted key opens, from a configured node while this
+    /// member is outside the group: the cluster may have rotated its key
+    /// while this member was away. Looks for the key among the key files of
+    /// its key directory (read again at most every [`KEY_SCAN_EVERY`]); the
+    /// key that opens it is adopted.
+    fn find_key(&mut self, bytes: &mut [u8]) -> Option<Opened> {
+        let dir = self.key_dir.as_ref()?;
+        let from = Envelope::claimed_sender(bytes)?;
+        if from == 0 || !self.addrs.contains_key(&from) || !self.core.outside() {
+            return None;
+        }
+        if self.dir_scanned.is_none_or(|t| t.elapsed() >= KEY_SCAN_EVERY) {
+            self.dir_scanned = Some(Instant::now());
+            let files = std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path());
+            for path in files.filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() == 32)) {
+                if let Ok(k) = Key::load(&path) {
+                    let fp = self.envelope.add_key(&k);
+                    self.dir_keys.insert(fp, path);
+                }
+            }
+        }
+        let opened = self.envelope.open_any(bytes).ok()?;
+        if let Some(path) = self.dir_keys.get(&opened.key) {
+            let _ = self.core.adopt_key(opened.key, &path.to_string_lossy());
+            self.sync_keys();
+        }
+        Some(opened)
+    }
+
+    /// Gives the envelope the keys the core accepts now; a key the core
+    /// stopped accepting stays accepted for [`KEY_GRACE`].
+    fn sync_keys(&mut self) {
+        let now = Instant::now();
+        self.keys_mark = self.core.keys_mark();
+        let accepting = self.core.keys().accepting;
+        for &fp in self.envelope.accepting() {
+            if !accepting.contains(&fp) && !self.retiring.iter().any(|(k, _)| *k == fp) {
+                self.retiring.push((fp, now + KEY_GRACE));
+            }
+        }
+        self.retiring.retain(|(fp, until)| *until > now && !accepting.contains(fp));
+        let all: Vec<u64> = accepting.iter().copied().chain(self.retiring.iter().map(|(fp, _)| *fp)).collect();
+        self.envelope.set_accepting(&all);
+        self.accepting = accepting;
+    }
+
+    /// The key a datagram to `dest` goes under: the one its receiver was
+    /// last heard under while the core accepts it, else the cluster's. A key
+    /// only in its grace is never chosen: two members would keep each other
+    /// on it until it ends, and what is on its way then is refused.
+    fn key_for(&self, dest: Dest) -> u64 {
+        let heard = match dest {
+            Dest::Node(id) => self.heard.get(&id).copied(),
+            Dest::Source(tok) => self.sources.iter().find(|(s, _, _)| *s == tok).map(|(_, _, k)| *k),
+        };
+        heard.filter(|k| self.accepting.contains(k)).unwrap_or_else(|| self.core.params().key())
+    }
+
+    fn remember_source(&mut self, addr: SocketAddr, key: u64) -> u64 {
+        if let Some((t, _, k)) = self.sources.iter_mut().find(|(_, a, _)| *a == addr) {
+            *k = key;
             return *t;
         }
         self.next_source += 1;
-        self.sources.push_back((self.next_source, addr));
+        self.sources.push_back((self.next_source, addr, key));
         if self.sources.len() > MAX_SOURCES {
             self.sources.pop_front();
         }
@@ -341,6 +485,7 @@ impl Member {
                 let r = match body {
                     ProtocolBody::Change(changes) => self.core.propose_change(now, txid, &changes),
                     ProtocolBody::App(app) => self.core.propose_app(now, txid, app),
+                    ProtocolBody::RotateKey(k) => self.core.propose_key_rotation(now, txid, k),
                 };
                 let _ = tx.send(r.map_err(Error::from));
             }
@@ -412,10 +557,11 @@ impl Member {
                 progressed = true;
                 let to = match t.dest {
                     Dest::Node(id) => self.group.or_else(|| self.addrs.get(&id).copied()),
-                    Dest::Source(tok) => self.sources.iter().find(|(s, _)| *s == tok).map(|(_, a)| *a),
+                    Dest::Source(tok) => self.sources.iter().find(|(s, _, _)| *s == tok).map(|(_, a, _)| *a),
                 };
                 if let Some(to) = to {
-                    self.envelope.seal(&t.bytes, &mut self.out);
+                    let key = self.key_for(t.dest);
+                    self.envelope.seal_under(key, &t.bytes, &mut self.out);
                     if let Err(e) = self.sock.send_to(&self.out, to) {
                         log::debug!("node {}: send to {to} failed: {e}", self.core.id());
                     }
@@ -428,6 +574,9 @@ impl Member {
             if !progressed {
                 break;
             }
+        }
+        if self.core.keys_mark() != self.keys_mark {
+            self.sync_keys();
         }
         // A lock is held only while its protocol is the one running.
         let running = self.core.current_protocol();
@@ -473,6 +622,22 @@ impl Member {
         true
     }
 
+    /// Round 1 of a key rotation: loads the new key from its file and
+    /// answers its fingerprint, or why it cannot.
+    fn load_rotation_key(&mut self, k: &cgm_core::KeyRotation) -> Result<Vec<u8>, String> {
+        let key = Key::load(std::path::Path::new(&k.path))?;
+        let fp = key.fingerprint();
+        if fp != k.fingerprint {
+            return Err(format!(
+                "the key file {} holds key {fp:016x}, not the rotation's key {:016x} (the files differ between nodes?)",
+                k.path, k.fingerprint
+            ));
+        }
+        self.envelope.add_key(&key);
+        log::info!("node {}: loaded key {fp:016x} from {}; accepting it beside the current key", self.core.id(), k.path);
+        Ok(fp.to_le_bytes().to_vec())
+    }
+
     fn on_event(&mut self, e: Event) {
         let now = self.now();
         match e {
@@ -513,16 +678,23 @@ impl Member {
                 Resource::Veto => {
                     let changes = match body {
                         ProtocolBody::Change(c) => c,
-                        ProtocolBody::App(_) => Vec::new(),
+                        _ => Vec::new(),
                     };
                     self.shared.events.push(NodeEvent::VetoRequest { token, changes });
                 }
                 Resource::Host => {
                     let payload = match body {
                         ProtocolBody::App(a) => a.payload.into_vec(),
-                        ProtocolBody::Change(_) => Vec::new(),
+                        _ => Vec::new(),
                     };
                     self.shared.events.push(NodeEvent::StepRequest { token, seq, round_index, payload });
+                }
+                Resource::Key => {
+                    let result = match body {
+                        ProtocolBody::RotateKey(k) => self.load_rotation_key(&k),
+                        _ => Err("not a key rotation".into()),
+                    };
+                    let _ = self.core.complete_wait(now, token, result);
                 }
             },
             Event::WaitCancelled { token } => {
@@ -541,7 +713,12 @@ impl Member {
                     let _ = tx.send(Err(Error::Timeout { pid: None }));
                 }
             }
-            Event::ParamsChanged { generation, params } => self.note_file_differs(generation, &params),
+            Event::ParamsChanged { generation, params } => {
+                if params.key() != self.keys_mark.1 && params.key() != 0 {
+                    log::info!("node {}: the cluster key is {:016x} from generation {generation}", self.core.id(), params.key());
+                }
+                self.note_file_differs(generation, &params);
+            }
         }
     }
 }

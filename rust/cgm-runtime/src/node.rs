@@ -162,6 +162,27 @@ impl Node {
         }
     }
 
+    /// Rotates the cluster key to the key in the file `key_file` by
+    /// transaction and waits for the outcome: every member loads the file at
+    /// this path (its absolute form), accepts both keys, then sends under the
+    /// new one; if a member cannot load it, the rotation is undone everywhere
+    /// and the old key stays. Place the file on every node first, beside the
+    /// first key file.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a key file that does not read; [`Error::Core`]
+    /// with `InvalidProtocol` for an insecure cluster or the key already in
+    /// force, `NoQuorum`, `Backpressure`; [`Error::RolledBack`] with the
+    /// outcome when undone; [`Error::Timeout`] naming the proposal, which goes on.
+    pub fn rotate_key(&self, key_file: &std::path::Path, txid: Option<u64>, timeout: Duration) -> Result<Outcome, Error> {
+        let o = self.run(ProtocolBody::RotateKey(crate::auth::key_rotation(key_file)?), txid, timeout)?;
+        if o.committed {
+            Ok(o)
+        } else {
+            Err(Error::from_outcome(o))
+        }
+    }
+
     /// Runs an application-defined peer protocol and waits for its outcome
     /// (`committed` is false if a member's step failed or a view change abandoned it).
     ///

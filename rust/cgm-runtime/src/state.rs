@@ -17,6 +17,21 @@ use std::path::{Path, PathBuf};
 /// The state file's name inside the state directory.
 pub const STATE_FILE: &str = "state";
 
+/// The cluster key a node's state directory says is in force, when it is
+/// not `configured` (the node's `key_file`) and its file is at hand: what an
+/// operator tool reading that node's configuration seals under after a key
+/// rotation. `None` when the state says `configured` is in force, or holds
+/// no state, or the key's file is missing.
+pub fn active_key(dir: &Path, configured: Option<&crate::Key>) -> Option<crate::Key> {
+    let d = Durable::decode(&std::fs::read(dir.join(STATE_FILE)).ok()?).ok()?;
+    let active = d.key();
+    if active == 0 || configured.is_some_and(|k| k.fingerprint() == active) {
+        return None;
+    }
+    let (_, path) = d.key_files().iter().find(|(fp, _)| *fp == active)?;
+    crate::Key::load(Path::new(path)).ok().filter(|k| k.fingerprint() == active)
+}
+
 /// An open state directory.
 #[derive(Debug)]
 pub(crate) struct StateDir {

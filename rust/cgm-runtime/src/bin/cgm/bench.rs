@@ -17,7 +17,9 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 /// The benchmarks `cgm bench --only` accepts.
-pub const ALL: [&str; 6] = ["floor", "round", "change", "query", "throughput", "crash"];
+pub const ALL: [&str; 7] = ["floor", "round", "change", "query", "throughput", "rotation", "crash"];
+/// Key rotations in a row in the rotation benchmark.
+const ROTATIONS: usize = 100;
 
 const T: Duration = Duration::from_secs(20);
 /// The lock member 2 holds in the query benchmark.
@@ -37,7 +39,7 @@ pub fn run(samples: usize, only: &[String], no_state: bool) -> Result<ExitCode, 
     println!("{}", machine());
     let floor = udp_floor(samples.max(10_000))?;
     println!("floor: UDP ping-pong between two processes on loopback, round trip p50 {} p99 {}\n", us(floor.p50), us(floor.p99));
-    let mut table = Table { floor: floor.p50, rows: Vec::new() };
+    let mut table = Table { floor: floor.p50, rows: Vec::new(), notes: Vec::new() };
     if wanted("floor") {
         table.row("UDP ping-pong round trip (the floor)", 2, &floor, None);
     }
@@ -87,7 +89,19 @@ pub fn run(samples: usize, only: &[String], no_state: bool) -> Result<ExitCode, 
     if wanted("throughput") {
         let c = Cluster::start(3, &[], None)?;
         let (count, elapsed) = throughput(&c.node, samples * 10)?;
-        table.rate("ordered one-round protocols, one initiator", 3, count, elapsed, 50_000.0);
+        table.rate("ordered one-round protocols, one initiator", 3, count, elapsed, Some(50_000.0));
+    }
+    if wanted("rotation") {
+        let c = Cluster::start(5, &[], None)?;
+        let (count, elapsed) = throughput(&c.node, samples * 5)?;
+        table.rate("ordered one-round protocols, one initiator", 5, count, elapsed, None);
+        let r = rotations_under_load(&c, samples * 5)?;
+        table.rate(&format!("  the same during {ROTATIONS} key rotations in a row"), 5, r.protocols, r.elapsed, None);
+        table.row("  key rotation committed on all, under that load", 5, &r.latency, None);
+        table.note(format!(
+            "{ROTATIONS} key rotations under load: {} committed; datagrams refused by the 5 members meanwhile: {} (target 0)",
+            r.committed, r.refused
+        ));
     }
     if wanted("crash") {
         let hb = [(Param::HeartbeatInterval, 10), (Param::HeartbeatTimeout, 30), (Param::HeartbeatAckTimeout, 30)];
@@ -129,6 +143,7 @@ impl Summary {
 struct Table {
     floor: Duration,
     rows: Vec<String>,
+    notes: Vec<String>,
 }
 
 impl Table {
@@ -142,14 +157,19 @@ impl Table {
         self.rows.push(format!("{what:<48} {members:>2}  {:>7}  {:>10}  {:>10}  {ratio:>7.1}x  {target}", s.n, us(s.p50), us(s.p99)));
     }
 
-    fn rate(&mut self, what: &str, members: u32, count: usize, elapsed: Duration, target: f64) {
+    fn rate(&mut self, what: &str, members: u32, count: usize, elapsed: Duration, target: Option<f64>) {
         let rate = count as f64 / elapsed.as_secs_f64();
-        let met = if rate >= target { "met" } else { "not met" };
+        let target = target.map_or(String::new(), |t| format!(">= {t:.0}/s  {}", if rate >= t { "met" } else { "not met" }));
         self.rows.push(format!(
-            "{what:<48} {members:>2}  {count:>7}  {rate:>8.0}/s  in {:>6.2} s  {:>8}  >= {target:.0}/s  {met}",
+            "{what:<48} {members:>2}  {count:>7}  {rate:>8.0}/s  in {:>6.2} s  {:>8}  {target}",
             elapsed.as_secs_f64(),
             ""
         ));
+    }
+
+    /// A line of its own under the table.
+    fn note(&mut self, text: String) {
+        self.notes.push(text);
     }
 }
 
@@ -158,6 +178,9 @@ impl std::fmt::Display for Table {
         writeln!(f, "{:<48} {:>2}  {:>7}  {:>10}  {:>10}  {:>8}  target", "benchmark", "n", "samples", "p50", "p99", "p50/floor")?;
         for r in &self.rows {
             writeln!(f, "{}", r.trim_end())?;
+        }
+        for n in &self.notes {
+            writeln!(f, "{n}")?;
         }
         Ok(())
     }
@@ -194,6 +217,64 @@ fn wait_until(mut ready: impl FnMut() -> Result<bool, String>) -> Result<(), Str
         std::thread::sleep(Duration::from_millis(5));
     }
     Ok(())
+}
+
+/// What [`rotations_under_load`] measured.
+struct RotationRun {
+    /// Protocols committed while the rotations ran.
+    protocols: usize,
+    elapsed: Duration,
+    committed: usize,
+    latency: Summary,
+    /// Datagrams the members refused meanwhile (authentication failures).
+    refused: u64,
+}
+
+/// Runs [`ROTATIONS`] key rotations in a row from member 1 (each to a fresh
+/// key file beside the first) while batches of `batch` protocols run from it
+/// too, until the last rotation ends.
+fn rotations_under_load(c: &Cluster, batch: usize) -> Result<RotationRun, String> {
+    let refused = |c: &Cluster| -> Result<u64, String> {
+        let mut total = c.node.status().map_err(|e| e.to_string())?.counters.auth_failed;
+        for id in 2..=5 {
+            total += c.node.query_status(id, T).map_err(|e| e.to_string())?.counters.auth_failed;
+        }
+        Ok(total)
+    };
+    let files: Vec<PathBuf> = (0..ROTATIONS).map(|i| c.dir.join(format!("rotated-{i}.key"))).collect();
+    for f in &files {
+        Key::generate().write_new(f)?;
+    }
+    let before = refused(c)?;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let start = Instant::now();
+    let (rotated, protocols) = std::thread::scope(|s| {
+        let rotator = s.spawn(|| {
+            let mut times = Vec::with_capacity(ROTATIONS);
+            let mut committed = 0;
+            for f in &files {
+                let t = Instant::now();
+                match c.node.rotate_key(f, None, T) {
+                    Ok(_) => committed += 1,
+                    Err(e) => eprintln!("cgm bench: a key rotation did not commit: {e}"),
+                }
+                times.push(t.elapsed());
+            }
+            done.store(true, std::sync::atomic::Ordering::Release);
+            (committed, times)
+        });
+        let mut protocols = 0;
+        while !done.load(std::sync::atomic::Ordering::Acquire) {
+            protocols += throughput(&c.node, batch)?.0;
+        }
+        Ok::<_, String>((rotator.join().map_err(|_| "the rotating thread panicked".to_string())?, protocols))
+    })?;
+    let elapsed = start.elapsed();
+    // Past the grace of the last retired key, then count.
+    std::thread::sleep(Duration::from_millis(1_200));
+    let after = refused(c)?;
+    let (committed, times) = rotated;
+    Ok(RotationRun { protocols, elapsed, committed, latency: Summary::of(times), refused: after - before })
 }
 
 /// Proposes `count` one-round protocols in batches of 1,024 (at most four

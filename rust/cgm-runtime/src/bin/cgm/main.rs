@@ -55,7 +55,7 @@ enum Cmd {
         /// Samples per latency figure (p50 and p99 are taken over them).
         #[arg(long, default_value_t = 2_000)]
         samples: usize,
-        /// Run only these benchmarks: floor, round, change, query, throughput, crash.
+        /// Run only these benchmarks: floor, round, change, query, throughput, rotation, crash.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
         /// Members keep no state on disk (by default each keeps it, as `cgm node` does).
@@ -110,6 +110,33 @@ enum Cmd {
         /// Changes, e.g. heartbeat-interval=500ms send-window-size=32.
         #[arg(required = true)]
         changes: Vec<String>,
+    },
+    /// Rotate the cluster key by transaction: every member loads the key file
+    /// (place it at the same path on every node first), accepts both keys,
+    /// then sends under the new one; undone everywhere if a member cannot load
+    /// it. Exits 0 committed, 1 undone, 2 refused before it ran, 3 outcome
+    /// unknown (timed out after sending).
+    RotateKey {
+        /// A node configuration file.
+        #[arg(short, long)]
+        config: PathBuf,
+        /// The new key file (32 bytes, e.g. from `cgm keygen`), at this path
+        /// on every node; keep it beside the first key file, where a member
+        /// away during the rotation finds it.
+        #[arg(long)]
+        key_file: PathBuf,
+        /// The member that runs the rotation (default: the file's node_id).
+        #[arg(long)]
+        member: Option<NodeId>,
+        /// Transaction id (as for `cgm set`).
+        #[arg(long)]
+        txid: Option<u64>,
+        /// Seconds to wait for the outcome.
+        #[arg(long, default_value_t = 10.0)]
+        timeout: f64,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Show configured and effective parameters.
     Params {
@@ -170,6 +197,9 @@ fn main() -> ExitCode {
         Cmd::Set { config, member, txid, timeout, json, changes } => {
             set(&config, member, txid, Duration::from_secs_f64(timeout), json, &changes)
         }
+        Cmd::RotateKey { config, key_file, member, txid, timeout, json } => {
+            rotate_key(&config, &key_file, member, txid, Duration::from_secs_f64(timeout), json)
+        }
         Cmd::Params { config, member, all_members, json } => params(&config, member, all_members, json),
         Cmd::Watch { config, member, interval, count } => watch(&config, member, interval, count),
         Cmd::Keygen { output } => Key::generate().write_new(&output).map(|()| {
@@ -192,6 +222,26 @@ fn load(path: &std::path::Path) -> Result<NodeConfig, String> {
     NodeConfig::load(path).map_err(|e| e.to_string())
 }
 
+/// The state directory `cgm node` uses for the configuration at `path`: the
+/// file's `state_dir`, else `cgm-state-<node id>` beside the file.
+fn default_state_dir(path: &std::path::Path, cfg: &NodeConfig) -> PathBuf {
+    cfg.state_dir.clone().unwrap_or_else(|| {
+        let dir = std::path::absolute(path).ok().and_then(|p| p.parent().map(std::path::Path::to_path_buf)).unwrap_or_default();
+        dir.join(format!("cgm-state-{}", cfg.node_id))
+    })
+}
+
+/// A node's configuration as an operator tool uses it: after a key rotation
+/// its `key_file` may hold a retired key, so the tool takes the key in force
+/// from the node's state directory when it has one.
+fn load_operator(path: &std::path::Path) -> Result<NodeConfig, String> {
+    let mut cfg = load(path)?;
+    if let Some(k) = cgm_runtime::state::active_key(&default_state_dir(path, &cfg), cfg.key.as_ref()) {
+        cfg.key = Some(k);
+    }
+    Ok(cfg)
+}
+
 fn client_for(cfg: &NodeConfig, member: Option<NodeId>) -> Result<(Client, std::net::SocketAddr, NodeId), String> {
     let member = member.unwrap_or(cfg.node_id);
     let addr = cfg.addr_of(member).ok_or_else(|| format!("member {member} is not in the configuration"))?;
@@ -203,10 +253,8 @@ fn run_node(path: &std::path::Path, hold_lock: Option<&str>, state_dir: Option<P
     let mut cfg = load(path)?;
     if no_state {
         cfg.state_dir = None;
-    } else if state_dir.is_some() || cfg.state_dir.is_none() {
-        let dir = std::path::absolute(path).ok().and_then(|p| p.parent().map(std::path::Path::to_path_buf)).unwrap_or_default();
-        let next_to_config = || dir.join(format!("cgm-state-{}", cfg.node_id));
-        cfg.state_dir = Some(state_dir.unwrap_or_else(next_to_config));
+    } else {
+        cfg.state_dir = Some(state_dir.unwrap_or_else(|| default_state_dir(path, &cfg)));
     }
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -245,7 +293,7 @@ fn run_node(path: &std::path::Path, hold_lock: Option<&str>, state_dir: Option<P
 }
 
 fn status(path: &std::path::Path, member: Option<NodeId>, format: Format, timeout: Duration) -> CmdResult {
-    let cfg = load(path)?;
+    let cfg = load_operator(path)?;
     let (mut c, addr, member) = client_for(&cfg, member)?;
     let s = c.query_status(addr, member, timeout).map_err(|e| format!("member {member} at {addr}: {e}"))?;
     match format {
@@ -270,7 +318,7 @@ fn parse_changes(args: &[String]) -> Result<Vec<(Param, u64)>, String> {
 
 fn set(path: &std::path::Path, member: Option<NodeId>, txid: Option<u64>, timeout: Duration, json: bool, args: &[String]) -> CmdResult {
     let changes = parse_changes(args)?;
-    let cfg = load(path)?;
+    let cfg = load_operator(path)?;
     // Static validation before anything is sent: ranges here, cross-parameter
     // rules against the member's current values there.
     for (p, v) in &changes {
@@ -278,6 +326,21 @@ fn set(path: &std::path::Path, member: Option<NodeId>, txid: Option<u64>, timeou
     }
     let (mut c, addr, member) = client_for(&cfg, member)?;
     let txid = txid.unwrap_or_else(cgm_runtime::new_incarnation);
+    let r = c.change(addr, member, &changes, txid, timeout);
+    report_outcome(r, member, txid, timeout, json, "cgm set", "the same changes")
+}
+
+/// Prints the outcome of an operator's change or rotation and picks the exit
+/// code: 0 committed, 1 rolled back, 3 outcome unknown; an error otherwise.
+fn report_outcome(
+    r: Result<cgm_runtime::cgm_core::Outcome, Error>,
+    member: NodeId,
+    txid: u64,
+    timeout: Duration,
+    json: bool,
+    command: &str,
+    again: &str,
+) -> CmdResult {
     let show = |o: &cgm_runtime::cgm_core::Outcome| {
         if json {
             println!("{:#}", cgm_runtime::cgm_core::schema::outcome_to_json(o));
@@ -285,7 +348,7 @@ fn set(path: &std::path::Path, member: Option<NodeId>, txid: Option<u64>, timeou
             print!("{}", render::outcome_table(o));
         }
     };
-    match c.change(addr, member, &changes, txid, timeout) {
+    match r {
         Ok(o) => {
             show(&o);
             Ok(ExitCode::SUCCESS)
@@ -297,7 +360,7 @@ fn set(path: &std::path::Path, member: Option<NodeId>, txid: Option<u64>, timeou
         Err(Error::Timeout { pid: Some(_) }) => {
             eprintln!(
                 "cgm: member {member}: no outcome within {timeout:?}: unknown whether transaction {txid} commits \
-                 (it runs at most once); run `cgm set --member {member} --txid {txid}` with the same changes to learn its outcome"
+                 (it runs at most once); run `{command} --member {member} --txid {txid}` with {again} to learn its outcome"
             );
             Ok(ExitCode::from(3))
         }
@@ -305,8 +368,26 @@ fn set(path: &std::path::Path, member: Option<NodeId>, txid: Option<u64>, timeou
     }
 }
 
+fn rotate_key(path: &std::path::Path, key_file: &std::path::Path, member: Option<NodeId>, txid: Option<u64>, timeout: Duration, json: bool) -> CmdResult {
+    let cfg = load_operator(path)?;
+    let rotation = cgm_runtime::key_rotation(key_file).map_err(|e| e.to_string())?;
+    let (mut c, addr, member) = client_for(&cfg, member)?;
+    let txid = txid.unwrap_or_else(cgm_runtime::new_incarnation);
+    if !json {
+        println!("rotating the cluster key to {:016x} ({}) through member {member}", rotation.fingerprint, rotation.path);
+    }
+    let r = c.rotate_key(addr, member, rotation, txid, timeout);
+    if r.is_ok() && !json {
+        println!(
+            "every member sends under the new key. Members that keep a state directory find it there at a restart; \
+             point key_file at it on the others, and delete the old key file from every node"
+        );
+    }
+    report_outcome(r, member, txid, timeout, json, "cgm rotate-key", "the same key file")
+}
+
 fn params(path: &std::path::Path, member: Option<NodeId>, all: bool, json: bool) -> CmdResult {
-    let cfg = load(path)?;
+    let cfg = load_operator(path)?;
     let targets: Vec<NodeId> = if all { cfg.nodes.iter().map(|(id, _)| *id).collect() } else { vec![member.unwrap_or(cfg.node_id)] };
     let mut statuses = Vec::new();
     let mut unreachable = Vec::new();
@@ -352,7 +433,7 @@ fn params(path: &std::path::Path, member: Option<NodeId>, all: bool, json: bool)
 }
 
 fn watch(path: &std::path::Path, member: Option<NodeId>, interval: u64, count: Option<u64>) -> CmdResult {
-    let cfg = load(path)?;
+    let cfg = load_operator(path)?;
     let (mut c, addr, member) = client_for(&cfg, member)?;
     let mut n = 0;
     loop {
