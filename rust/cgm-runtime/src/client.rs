@@ -41,6 +41,15 @@ impl Client {
         Ok(Client { sock, envelope: Envelope::new(key, encrypt, 0, inc), inc, next_req: 1, buf: vec![0; 65_536] })
     }
 
+    /// Opens answers under `key` too (the tool still seals under its first
+    /// key): a tool running a key rotation is answered under the new key.
+    pub fn accept_key(&mut self, key: &Key) {
+        let fp = self.envelope.add_key(key);
+        let mut accepting = self.envelope.accepting().to_vec();
+        accepting.push(fp);
+        self.envelope.set_accepting(&accepting);
+    }
+
     fn send(&mut self, addr: SocketAddr, member: NodeId, member_inc: u64, frame: &Frame) -> Result<(), Error> {
         let body = operator_datagram(member, member_inc, self.inc, frame);
         let mut out = Vec::new();

@@ -372,6 +372,8 @@ fn rotate_key(path: &std::path::Path, key_file: &std::path::Path, member: Option
     let cfg = load_operator(path)?;
     let rotation = cgm_runtime::key_rotation(key_file).map_err(|e| e.to_string())?;
     let (mut c, addr, member) = client_for(&cfg, member)?;
+    // The member answers under the new key once the rotation committed.
+    c.accept_key(&Key::load(key_file)?);
     let txid = txid.unwrap_or_else(cgm_runtime::new_incarnation);
     if !json {
         println!("rotating the cluster key to {:016x} ({}) through member {member}", rotation.fingerprint, rotation.path);
