@@ -160,6 +160,13 @@
 #define CGM_WAITING_NEW_VIEW 6
 
 /**
+ * Waiting to load the new key of a key rotation (its first round). A node
+ * loads it itself; a sans-IO core's host answers the wait with the key's
+ * 8-byte little-endian fingerprint once it accepts datagrams under it.
+ */
+#define CGM_WAITING_KEY 7
+
+/**
  * Counter: datagrams that did not decode.
  */
 #define CGM_COUNTER_MALFORMED 0
@@ -1057,6 +1064,22 @@ cgm_result cgm_config_load_file(const char *path, struct cgm_config **out);
 cgm_result cgm_config_node_id(const struct cgm_config *config, uint32_t *out);
 
 /**
+ * The fingerprint of a cluster key: the number `cgm_status_key` and the
+ * `cgm status` table show for it (the first 8 bytes of a SHA-256 over a
+ * label and the key). It names the key without revealing it; never 0.
+ *
+ * - `key`: the key bytes.
+ * - `len`: must be `CGM_KEY_LEN` (32).
+ * - `out`: receives the fingerprint.
+ *
+ * Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
+ * `CGM_RESULT_INVALID_ARGUMENT` for another length.
+ *
+ * Thread-safety: callable from any thread at any time.
+ */
+cgm_result cgm_key_fingerprint(const uint8_t *key, size_t len, uint64_t *out);
+
+/**
  * Frees a configuration. NULL is fine; freeing twice is not.
  *
  * Thread-safety: not while another thread uses the same configuration.
@@ -1264,6 +1287,38 @@ cgm_result cgm_propose_params(const struct cgm_node *node,
                               size_t n,
                               uint32_t timeout_ms,
                               struct cgm_change_outcome **out);
+
+/**
+ * Rotates the cluster key by transaction to the key in the file
+ * `key_file`: in round 1 every member loads the file at that path (its
+ * absolute form) and accepts datagrams under both keys; in round 2 every
+ * member sends under the new key; a member that cannot load the file fails
+ * round 1 and the rotation is undone everywhere (the old key stays). Place
+ * the file, 32 bytes as `cgm keygen` writes, at the same path on every node
+ * first, beside the first key file (a member away during the rotation looks
+ * for it there). The key itself never travels; its fingerprint does.
+ *
+ * - `node`: the node proposing.
+ * - `key_file`: path of the new key file (NUL-terminated UTF-8).
+ * - `timeout_ms`: how long to wait for the outcome, in milliseconds.
+ * - `out`: receives the outcome.
+ *
+ * Results: `CGM_RESULT_OK` when every member sends under the new key;
+ * `CGM_RESULT_ROLLED_BACK` (a member could not load it: the outcome names
+ * it and why), undone on every member; `CGM_RESULT_INVALID_ARGUMENT` for a
+ * file that does not read as a key, an insecure cluster, or the key already
+ * in force (nothing is sent); `CGM_RESULT_NO_QUORUM`;
+ * `CGM_RESULT_BACKPRESSURE`; `CGM_RESULT_TIMEOUT` (the rotation goes on);
+ * `CGM_RESULT_NULL_ARGUMENT`; `CGM_RESULT_BAD_HANDLE`; `CGM_RESULT_SHUT_DOWN`.
+ * `*out` is written on `CGM_RESULT_OK` and `CGM_RESULT_ROLLED_BACK`.
+ *
+ * Does not take ownership of its arguments; the caller owns `*out` and frees
+ * it with `cgm_change_outcome_free`. Thread-safety: see `cgm_node`.
+ */
+cgm_result cgm_rotate_key(const struct cgm_node *node,
+                          const char *key_file,
+                          uint32_t timeout_ms,
+                          struct cgm_change_outcome **out);
 
 /**
  * The value of a parameter in force on this node.
@@ -1984,6 +2039,27 @@ cgm_result cgm_status_limit(const struct cgm_status *status,
                             cgm_param param,
                             bool *has_limit,
                             uint64_t *limit);
+
+/**
+ * The member's cluster keys, by fingerprint (the first 8 bytes of a
+ * SHA-256 of the key, as a number; 0 when the cluster runs without a key):
+ *
+ * - `status`: the status to read.
+ * - `committed`: receives the active key's fingerprint (that of the last
+ *   committed values).
+ * - `sending`: receives the fingerprint of the key it sends under (the new
+ *   key's, in a rotation's second round).
+ * - `rotating`: receives whether a key rotation is in progress on it (a new
+ *   key is loaded beside the active one, or sent under before its verdict).
+ *
+ * Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`.
+ *
+ * Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
+ */
+cgm_result cgm_status_key(const struct cgm_status *status,
+                          uint64_t *committed,
+                          uint64_t *sending,
+                          bool *rotating);
 
 /**
  * The member's parameter generation: it grows with every committed change,

@@ -329,3 +329,35 @@ def test_a_node_with_a_state_dir_restarts_with_its_committed_values_and_refuses_
         assert f.read() == damaged
     with pytest.raises(TypeError):
         cgm.Node(cgm.Config(node_id=1, nodes={1: f"127.0.0.1:{port}"}, insecure=True, state_dir=5))  # type: ignore[arg-type]
+
+
+def test_the_cluster_key_rotates_by_transaction_and_every_member_runs_under_the_new_key(
+    cluster3: cgm.LocalCluster, tmp_path: "os.PathLike[str]"
+) -> None:
+    before = cluster3[1].query_status().keys
+    assert before["committed"] == before["sending"] == before["configured"]
+    assert before["accepting"] == (before["committed"],) and not before["rotating"]
+    path = os.path.join(os.fspath(tmp_path), "cluster-2.key")
+    with open(path, "wb") as f:
+        f.write(cgm.generate_key())
+    outcome = cluster3[0].rotate_key(path)
+    assert outcome.committed and outcome.kind == "key-rotation"
+    for node in cluster3:
+        k = cluster3[0].query_status(node.id).keys
+        assert k["committed"] == k["sending"] != before["committed"]
+        assert k["configured"] == before["configured"]
+        assert not k["rotating"]
+    assert "key " + cluster3[2].status().keys["committed"] in str(cluster3[2].status())
+    # Refused before anything is sent: not a key, the key in force, not a path.
+    short = os.path.join(os.fspath(tmp_path), "short.key")
+    with open(short, "wb") as f:
+        f.write(b"too short")
+    with pytest.raises(cgm.InvalidArgument, match="32 bytes"):
+        cluster3[0].rotate_key(short)
+    with pytest.raises(cgm.InvalidArgument, match="already the cluster's key"):
+        cluster3[0].rotate_key(path)
+    with pytest.raises(cgm.InvalidArgument, match="nonexistent"):
+        cluster3[0].rotate_key("/nonexistent/cgm.key")
+    with pytest.raises(TypeError):
+        cluster3[0].rotate_key(42)  # type: ignore[arg-type]
+    assert cluster3[0].status().generation == outcome.generation

@@ -374,6 +374,31 @@ pub extern "C" fn cgm_config_node_id(config: *const cgm_config, out: *mut u32) -
     })
 }
 
+/// The fingerprint of a cluster key: the number `cgm_status_key` and the
+/// `cgm status` table show for it (the first 8 bytes of a SHA-256 over a
+/// label and the key). It names the key without revealing it; never 0.
+///
+/// - `key`: the key bytes.
+/// - `len`: must be `CGM_KEY_LEN` (32).
+/// - `out`: receives the fingerprint.
+///
+/// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
+/// `CGM_RESULT_INVALID_ARGUMENT` for another length.
+///
+/// Thread-safety: callable from any thread at any time.
+#[no_mangle]
+pub extern "C" fn cgm_key_fingerprint(key: *const u8, len: usize, out: *mut u64) -> cgm_result {
+    boundary(|| {
+        let out = handle::out(out, "out")?;
+        if key.is_null() {
+            return Err(handle::null("key"));
+        }
+        let k = Key::from_bytes(handle::slice(key, len, "key")?).map_err(invalid)?;
+        out.write(k.fingerprint());
+        Ok(())
+    })
+}
+
 /// Frees a configuration. NULL is fine; freeing twice is not.
 ///
 /// Thread-safety: not while another thread uses the same configuration.

@@ -93,7 +93,9 @@ pub fn run(samples: usize, only: &[String], no_state: bool) -> Result<ExitCode, 
     }
     if wanted("rotation") {
         let c = Cluster::start(5, &[], None)?;
-        let (count, elapsed) = throughput(&c.node, samples * 5)?;
+        let idle = rotations(&c, "idle", 20)?;
+        table.row("key rotation committed on all (idle group)", 5, &Summary::of(idle.1), None);
+        let (count, elapsed) = throughput(&c.node, samples * 50)?;
         table.rate("ordered one-round protocols, one initiator", 5, count, elapsed, None);
         let r = rotations_under_load(&c, samples * 5)?;
         table.rate(&format!("  the same during {ROTATIONS} key rotations in a row"), 5, r.protocols, r.elapsed, None);
@@ -230,9 +232,9 @@ struct RotationRun {
     refused: u64,
 }
 
-/// Runs [`ROTATIONS`] key rotations in a row from member 1 (each to a fresh
-/// key file beside the first) while batches of `batch` protocols run from it
-/// too, until the last rotation ends.
+/// Runs [`ROTATIONS`] key rotations in a row from member 1 ([`rotations`])
+/// while batches of `batch` protocols run from it too, until the last
+/// rotation ends.
 fn rotations_under_load(c: &Cluster, batch: usize) -> Result<RotationRun, String> {
     let refused = |c: &Cluster| -> Result<u64, String> {
         let mut total = c.node.status().map_err(|e| e.to_string())?.counters.auth_failed;
@@ -241,33 +243,20 @@ fn rotations_under_load(c: &Cluster, batch: usize) -> Result<RotationRun, String
         }
         Ok(total)
     };
-    let files: Vec<PathBuf> = (0..ROTATIONS).map(|i| c.dir.join(format!("rotated-{i}.key"))).collect();
-    for f in &files {
-        Key::generate().write_new(f)?;
-    }
     let before = refused(c)?;
     let done = std::sync::atomic::AtomicBool::new(false);
     let start = Instant::now();
     let (rotated, protocols) = std::thread::scope(|s| {
         let rotator = s.spawn(|| {
-            let mut times = Vec::with_capacity(ROTATIONS);
-            let mut committed = 0;
-            for f in &files {
-                let t = Instant::now();
-                match c.node.rotate_key(f, None, T) {
-                    Ok(_) => committed += 1,
-                    Err(e) => eprintln!("cgm bench: a key rotation did not commit: {e}"),
-                }
-                times.push(t.elapsed());
-            }
+            let r = rotations(c, "loaded", ROTATIONS);
             done.store(true, std::sync::atomic::Ordering::Release);
-            (committed, times)
+            r
         });
         let mut protocols = 0;
         while !done.load(std::sync::atomic::Ordering::Acquire) {
             protocols += throughput(&c.node, batch)?.0;
         }
-        Ok::<_, String>((rotator.join().map_err(|_| "the rotating thread panicked".to_string())?, protocols))
+        Ok::<_, String>((rotator.join().map_err(|_| "the rotating thread panicked".to_string())??, protocols))
     })?;
     let elapsed = start.elapsed();
     // Past the grace of the last retired key, then count.
@@ -275,6 +264,25 @@ fn rotations_under_load(c: &Cluster, batch: usize) -> Result<RotationRun, String
     let after = refused(c)?;
     let (committed, times) = rotated;
     Ok(RotationRun { protocols, elapsed, committed, latency: Summary::of(times), refused: after - before })
+}
+
+/// Runs `n` key rotations in a row from member 1, each to a fresh key file
+/// beside the first (named after `tag`); how many committed, and how long
+/// each took.
+fn rotations(c: &Cluster, tag: &str, n: usize) -> Result<(usize, Vec<Duration>), String> {
+    let mut times = Vec::with_capacity(n);
+    let mut committed = 0;
+    for i in 0..n {
+        let f = c.dir.join(format!("rotated-{tag}-{i}.key"));
+        Key::generate().write_new(&f)?;
+        let t = Instant::now();
+        match c.node.rotate_key(&f, None, T) {
+            Ok(_) => committed += 1,
+            Err(e) => eprintln!("cgm bench: a key rotation did not commit: {e}"),
+        }
+        times.push(t.elapsed());
+    }
+    Ok((committed, times))
 }
 
 /// Proposes `count` one-round protocols in batches of 1,024 (at most four
