@@ -239,8 +239,8 @@ class Node:
 
             node.rotate_key("/etc/cgm/cluster-2.key")
 
-        Place the file (32 bytes, as ``cgm keygen`` or
-        :func:`cgm.generate_key` make) at that path on every node first,
+        Place the file (32 random bytes, as ``cgm keygen`` writes) at that
+        path on every node first,
         beside the first key file. In round 1 every member loads it and
         accepts datagrams under both keys; in round 2 every member sends under
         the new one. Raises :class:`cgm.RolledBack` (a member could not load
