@@ -72,21 +72,20 @@ pub(crate) struct Tuning {
     /// a rotation's new key from its round 1 until it is decided, and the
     /// key in force since. A restarted member loads them again.
     pub(crate) keys: BTreeMap<u64, String>,
-    /// Grows whenever `keys` or `retired` change (the durable mark compares it).
+    /// Grows whenever `keys` changes (the durable mark compares it).
     pub(crate) keys_version: u64,
-    /// The fingerprints of keys the cluster rotated away from, as this
-    /// member saw it, newest last (at most [`RETIRED_MEMORY`]): a restarted
-    /// member configured with one of them knows its file is stale.
-    pub(crate) retired: Vec<u64>,
+    /// The fingerprint of the key this member was configured with: accepted
+    /// until it is retired (a member restarted from an old state, configured
+    /// with the key the cluster rotated to while it was down, hears the
+    /// group under it).
+    configured_key: u64,
 }
 
-/// Retired key fingerprints a member remembers.
-pub(crate) const RETIRED_MEMORY: usize = 1_024;
 
 impl Tuning {
     /// Values `params` at generation 0.
     pub(crate) fn new(params: Params) -> Tuning {
-        Tuning { params, generation: 0, staged: None, keys: BTreeMap::new(), keys_version: 0, retired: Vec::new() }
+        Tuning { params, generation: 0, staged: None, keys: BTreeMap::new(), keys_version: 0, configured_key: params.key() }
     }
 
     /// The values of the last committed change: those in force, or, while a
@@ -133,11 +132,10 @@ impl Tuning {
     /// Takes the values and generation a view with quorum hands its members;
     /// a change staged here is superseded.
     pub(crate) fn take(&mut self, params: Params, generation: u64) {
-        self.retire(self.committed().key(), params.key());
         self.params = params;
         self.generation = generation;
         self.staged = None;
-        self.retire_keys();
+        self.retire_keys(params.key());
     }
 
     /// Round 1 of a key rotation: the host loaded the key `fingerprint`
@@ -155,24 +153,14 @@ impl Tuning {
         self.params = self.params.with_key(fingerprint);
     }
 
-    /// Records that the committed key went from `old` to `new` (nothing when
-    /// they are the same).
-    pub(crate) fn retire(&mut self, old: u64, new: u64) {
-        if old != new && old != 0 {
-            self.retired.retain(|&k| k != old && k != new);
-            self.retired.push(old);
-            if self.retired.len() > RETIRED_MEMORY {
-                self.retired.remove(0);
-            }
-            self.keys_version += 1;
-        }
-    }
-
-    /// Forgets the loaded keys neither in force nor committed: a decided
-    /// rotation's loser. Datagrams still on their way under it are the
-    /// host's to accept for a grace period (see [`crate::Core::keys`]).
-    pub(crate) fn retire_keys(&mut self) {
-        let keep = [self.params.key(), self.committed().key()];
+    /// Forgets the files of loaded keys neither in force, nor committed, nor
+    /// `told` (the key of the values the host was last told, which a restart
+    /// runs under): a decided rotation's loser, a key retired since. The
+    /// keys accepted are [`Tuning::accepting`]'s; datagrams still on their
+    /// way under a key no longer accepted are the host's to accept for a
+    /// grace period (see [`crate::Core::keys`]).
+    pub(crate) fn retire_keys(&mut self, told: u64) {
+        let keep = [self.params.key(), self.committed().key(), told];
         let before = self.keys.len();
         self.keys.retain(|fp, _| keep.contains(fp));
         if self.keys.len() != before {
@@ -181,10 +169,11 @@ impl Tuning {
     }
 
     /// The fingerprints of the keys datagrams are accepted under: the one
-    /// in force, the committed one, and those loaded; sorted, 0 (no key)
-    /// left out.
-    pub(crate) fn accepting(&self) -> Vec<u64> {
-        let mut v: Vec<u64> = [self.params.key(), self.committed().key()].into_iter().chain(self.keys.keys().copied()).collect();
+    /// in force, the committed one, and the loaded and configured ones not
+    /// `retired`; sorted, 0 (no key) left out.
+    pub(crate) fn accepting(&self, retired: &[u64]) -> Vec<u64> {
+        let loaded = self.keys.keys().copied().chain([self.configured_key]).filter(|k| !retired.contains(k));
+        let mut v: Vec<u64> = [self.params.key(), self.committed().key()].into_iter().chain(loaded).collect();
         v.retain(|&k| k != 0);
         v.sort_unstable();
         v.dedup();

@@ -121,9 +121,8 @@ impl Core {
         if let Some(d) = state {
             // Not `take`: a rotation's new key loaded before the crash stays
             // accepted until a view decides the rotation.
-            (tuning.params, tuning.generation) = (d.told.1.with_key(restart_key(cfg.params.key(), d)), d.told.0);
+            (tuning.params, tuning.generation) = (d.told.1, d.told.0);
             tuning.keys = d.keys.iter().cloned().collect();
-            tuning.retired.clone_from(&d.retired);
         }
         let mut core = Core {
             tuning,
@@ -178,39 +177,46 @@ impl Core {
         crate::status::KeyStatus {
             sending: self.tuning.params.key(),
             committed: self.tuning.committed().key(),
-            accepting: self.tuning.accepting(),
+            accepting: self.tuning.accepting(&self.eng.retired),
         }
     }
 
     /// A number that changes whenever [`Core::keys`] does (cheap to compare
     /// after every input).
-    pub fn keys_mark(&self) -> (u64, u64, u64) {
-        (self.tuning.params.key(), self.tuning.committed().key(), self.tuning.keys_version)
+    pub fn keys_mark(&self) -> (u64, u64, u64, u64) {
+        let retired = self.eng.retired.last().copied().unwrap_or(0);
+        (self.tuning.params.key(), self.tuning.committed().key(), self.tuning.keys_version, retired)
     }
 
     /// The host found, in its key directory, the key of fingerprint
-    /// `fingerprint` (file `path`) that opens datagrams of configured nodes
-    /// this member could not open: the cluster rotated to it while this
-    /// member was away. It is accepted from now on (and kept in the durable
-    /// state) until a view hands this member the lineage's key; then, if it
-    /// is not that key, it is dropped.
+    /// `fingerprint` (file `path`) that this member lacks: one that opens
+    /// datagrams of configured nodes it could not open (the cluster rotated
+    /// to it while this member was away), or the key its values name. It is
+    /// accepted from now on (and kept in the durable state) until a view
+    /// hands this member the lineage's key; then, if it is not that key, it
+    /// is dropped.
     ///
     /// # Errors
-    /// [`Error::InvalidProtocol`] for fingerprint 0.
+    /// [`Error::InvalidProtocol`] for fingerprint 0 or a retired key.
     pub fn adopt_key(&mut self, fingerprint: u64, path: &str) -> Result<(), Error> {
         if fingerprint == 0 {
             return Err(Error::InvalidProtocol("a key fingerprint is never 0".into()));
+        }
+        if self.is_retired(fingerprint) {
+            return Err(Error::InvalidProtocol(format!("the key {fingerprint:016x} was retired: it is never taken again")));
         }
         log::warn!("node {}: adopted the key {fingerprint:016x} of {path}: members send under it", self.cfg.id);
         self.tuning.load_key(fingerprint, path);
         Ok(())
     }
 
-    /// Whether this member is outside the group: in a view without quorum,
-    /// or alone (what a host checks before it looks for a key it lacks).
-    pub fn outside(&self) -> bool {
-        !self.mem.view.quorum || self.mem.view.members.len() == 1
+    /// Whether the cluster rotated away from the key of fingerprint
+    /// `fingerprint`, as this member saw it: a retired key is never taken
+    /// again (see [`Core::adopt_key`]).
+    pub fn is_retired(&self, fingerprint: u64) -> bool {
+        self.eng.retired.contains(&fingerprint)
     }
+
 
     /// The path of the file this member loaded the key of fingerprint
     /// `fingerprint` from, for a key rotation.
@@ -388,7 +394,12 @@ impl Core {
     /// [`Error::InvalidProtocol`] for fingerprint 0, an empty or relative
     /// path, or the key already in force; see [`Core::propose`].
     pub fn propose_key_rotation(&mut self, now: Time, txid: Option<u64>, rotation: crate::ids::KeyRotation) -> Result<ProposalId, Error> {
-        check_rotation(&rotation, self.tuning.params.key())?;
+        // A retry of a known transaction gets its outcome, not a refusal
+        // (once committed, the key is the one in force).
+        let known = txid.map(|txid| ProposalId { node: self.cfg.id, txid }).is_some_and(|pid| self.eng.is_known(pid) || self.eng.outcome(pid).is_some());
+        if !known {
+            check_rotation(&rotation, self.tuning.params.key())?;
+        }
         self.propose(now, txid, crate::ids::ProtocolBody::RotateKey(rotation))
     }
 
@@ -659,7 +670,7 @@ impl Core {
             reported_generation: 0,
             fates: Vec::new(),
             keys: self.tuning.keys.iter().map(|(k, p)| (*k, p.clone())).collect(),
-            retired: self.tuning.retired.clone(),
+            retired: Vec::new(),
         };
         self.mem.save(&mut d);
         self.eng.save(&mut d);
@@ -844,32 +855,6 @@ impl Core {
     fn replace_peer(&mut self, id: NodeId, inc: Incarnation) {
         self.net.replace_peer(id, inc);
         self.eng.progress.track(id);
-    }
-}
-
-/// The key a member restarted from `state` sends under, when configured
-/// with the key `configured`: the active key of its state, unless the
-/// configured one is a key the state never knew (neither active, loaded nor
-/// retired), which an operator gave it after rotations it missed while down.
-fn restart_key(configured: u64, state: &Durable) -> u64 {
-    let active = state.key();
-    let known = configured == active || state.retired.contains(&configured) || state.keys.iter().any(|(k, _)| *k == configured);
-    if known || configured == 0 {
-        if configured != active && configured != 0 {
-            log::warn!(
-                "node {}: the configured key {configured:016x} is not the cluster's active key {active:016x} (it is one the cluster \
-                 rotated away from, or the new key of a rotation not decided): running under {active:016x}",
-                state.node
-            );
-        }
-        active
-    } else {
-        log::warn!(
-            "node {}: the configured key {configured:016x} is new to this member's state (active key {active:016x}): running \
-             under the configured key, as for a member that missed a key rotation while down",
-            state.node
-        );
-        configured
     }
 }
 

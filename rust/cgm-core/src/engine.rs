@@ -38,6 +38,8 @@ const OUTCOME_MEMORY: usize = 4_096;
 /// (sequence, committed, generation, reason) and lose the statuses, which
 /// the host was told with the outcome itself.
 const STATUS_MEMORY: usize = 16;
+/// Retired key fingerprints a member remembers.
+const RETIRED_MEMORY: usize = 1_024;
 
 /// Whether every round of a protocol is ACKed without a local step.
 fn needs_no_step(body: &ProtocolBody) -> bool {
@@ -119,6 +121,10 @@ pub(crate) struct Engine {
     /// The highest generation a host of this member was told, in this life
     /// or, restored from stable storage, an earlier one.
     pub(crate) reported_generation: u64,
+    /// The fingerprints of the keys the host ran under before the one it was
+    /// told last, newest last (at most [`RETIRED_MEMORY`]): the cluster
+    /// rotated away from them, and a retired key is never taken again.
+    pub(crate) retired: Vec<u64>,
     /// Proposal ids sequenced and not yet completed.
     sequenced: HashMap<ProposalId, u64>,
     /// This member's proposals not yet seen sequenced.
@@ -166,6 +172,7 @@ impl Engine {
             last_outcome: d.last_outcome.clone(),
             told_values: Some(d.told),
             reported_generation: d.reported_generation,
+            retired: d.retired.clone(),
             fates: { let mut f = Fates::default(); f.replace(&d.fates); f },
             ..Engine::default()
         }
@@ -180,6 +187,7 @@ impl Engine {
             d.told = told;
         }
         d.reported_generation = self.reported_generation;
+        d.retired.clone_from(&self.retired);
         d.fates = self.fates.all();
     }
 
@@ -343,10 +351,28 @@ impl Engine {
     /// Tells the host the values in force, when they differ from what it
     /// was last told.
     pub(crate) fn tell_values(&mut self, generation: u64, params: Params, events: &mut VecDeque<Event>) {
+        if let Some((_, old)) = self.told_values {
+            self.retire(old.key(), params.key());
+        }
         if self.told_values != Some((generation, params)) {
             self.told_values = Some((generation, params));
             self.reported_generation = self.reported_generation.max(generation);
             events.push_back(Event::ParamsChanged { generation, params });
+        }
+    }
+
+    /// Records that the key the host runs under went from `old` to `new`
+    /// (nothing when they are the same): `old` is retired. Only values told
+    /// to the host retire a key: a member cut off in a rotation's second
+    /// round may decide a rotation its group undoes (the blocking case of two
+    /// rounds), and must still take the old key back.
+    fn retire(&mut self, old: u64, new: u64) {
+        if old != new && old != 0 {
+            self.retired.retain(|&k| k != old && k != new);
+            self.retired.push(old);
+            if self.retired.len() > RETIRED_MEMORY {
+                self.retired.remove(0);
+            }
         }
     }
 
@@ -1004,13 +1030,9 @@ impl Engine {
                     cx.ring.on_params_committed(cx.tuning, changes, now);
                 }
             }
-            ProtocolBody::RotateKey(k) => {
-                let old = cx.tuning.committed().key();
+            ProtocolBody::RotateKey(_) => {
                 values = cx.tuning.conclude(committed, false);
-                if committed {
-                    cx.tuning.retire(old, k.fingerprint);
-                }
-                cx.tuning.retire_keys();
+                cx.tuning.retire_keys(self.told_values.map_or(0, |(_, p)| p.key()));
             }
             ProtocolBody::App(_) => {}
         }

@@ -87,11 +87,20 @@ impl Key {
         Ok(Key(k))
     }
 
-    /// Reads a key file (exactly 32 bytes).
+    /// Reads a key file (a regular file of exactly 32 bytes).
     ///
     /// # Errors
-    /// Unreadable file or wrong length, naming the file.
+    /// Unreadable file, not a regular file, or wrong length, naming the file.
     pub fn load(path: &Path) -> Result<Key, String> {
+        // Looked at before it is opened: a device or a FIFO named as a key
+        // file must not block the reader (a member thread loads keys).
+        let meta = std::fs::metadata(path).map_err(|e| format!("cannot read key file {}: {e}", path.display()))?;
+        if !meta.is_file() {
+            return Err(format!("{}: a key file is a regular file of 32 bytes", path.display()));
+        }
+        if meta.len() != 32 {
+            return Err(format!("{}: a cluster key is 32 bytes, got {}", path.display(), meta.len()));
+        }
         let b = std::fs::read(path).map_err(|e| format!("cannot read key file {}: {e}", path.display()))?;
         Key::from_bytes(&b).map_err(|e| format!("{}: {e}", path.display()))
     }
@@ -264,21 +273,16 @@ impl Envelope {
         self.accepting.contains(&fp)
     }
 
-    /// Opens datagrams under the loaded keys of these fingerprints only
-    /// (the others stay loaded); keys not loaded are left out. An insecure
+    /// Opens datagrams under the loaded keys of these fingerprints only, and
+    /// forgets every other key; keys not loaded are left out. An insecure
     /// envelope ignores it.
     pub fn set_accepting(&mut self, fps: &[u64]) {
         if self.ciphers.is_empty() {
             return;
         }
         self.accepting = fps.iter().copied().filter(|&fp| self.has_key(fp)).collect();
-        // Forget keys neither accepted nor the most recent few loaded.
         let accepting = &self.accepting;
-        let mut spare = 0;
-        self.ciphers.retain(|(fp, _)| {
-            spare += usize::from(!accepting.contains(fp));
-            accepting.contains(fp) || spare <= MAX_SPARE_KEYS
-        });
+        self.ciphers.retain(|(fp, _)| accepting.contains(fp));
     }
 
     /// Seals `body` into `out` (cleared first) under the first accepted key
@@ -324,13 +328,21 @@ impl Envelope {
         self.open_under(buf, false)
     }
 
-    /// As [`Envelope::open`], under any loaded key, accepted or not (a
-    /// member that lacks the cluster's key looks for it so).
+    /// As [`Envelope::open`], under one of `keys` instead of the accepted
+    /// ones (a member that lacks the cluster's key tries the candidates it
+    /// found so); `keys` are not loaded by it.
     ///
     /// # Errors
     /// As [`Envelope::open`].
-    pub fn open_any(&mut self, buf: &mut [u8]) -> Result<Opened, Refusal> {
-        self.open_under(buf, true)
+    pub fn open_with(&mut self, buf: &mut [u8], keys: &[&Key]) -> Result<Opened, Refusal> {
+        // No key to try is no key that opens it (not an insecure envelope).
+        if keys.is_empty() || self.ciphers.is_empty() {
+            return Err(Refusal::Forged);
+        }
+        let loaded = std::mem::replace(&mut self.ciphers, keys.iter().map(|k| (k.fingerprint(), cipher(k))).collect());
+        let r = self.open_under(buf, true);
+        self.ciphers = loaded;
+        r
     }
 
     /// The sender a datagram claims, before anything is verified.
@@ -402,10 +414,6 @@ impl Envelope {
         self.windows.entry((sender, instance.0, instance.1)).or_default().accept(counter)
     }
 }
-
-/// Keys kept loaded beyond those accepted (a rotation's old key after its
-/// grace, keys found in the key directory).
-const MAX_SPARE_KEYS: usize = 4;
 
 fn cipher(k: &Key) -> XChaCha20Poly1305 {
     XChaCha20Poly1305::new(AeadKey::from_slice(&k.0))

@@ -143,7 +143,7 @@ pub(crate) fn start(cfg: NodeConfig) -> Result<Started, Error> {
     let (granted_tx, granted_rx) = inbound.mailbox();
     let (local_tx, local_rx) = inbound.mailbox();
     let member = Member {
-        keys_mark: (0, 0, 0),
+        keys_mark: (0, 0, 0, 0),
         core,
         envelope,
         heard: BTreeMap::new(),
@@ -151,7 +151,7 @@ pub(crate) fn start(cfg: NodeConfig) -> Result<Started, Error> {
         retiring: Vec::new(),
         key_dir: cfg.key_file.as_deref().and_then(std::path::Path::parent).map(std::path::Path::to_path_buf),
         dir_scanned: None,
-        dir_keys: BTreeMap::new(),
+        dir_keys: Vec::new(),
         sock,
         addrs: cfg.nodes.iter().copied().collect(),
         group: cfg.multicast.map(|m| m.group),
@@ -173,6 +173,7 @@ pub(crate) fn start(cfg: NodeConfig) -> Result<Started, Error> {
         halted: false,
     };
     let mut member = member;
+    member.load_missing_keys();
     member.sync_keys();
     let id = cfg.node_id;
     let main = std::thread::Builder::new()
@@ -198,8 +199,11 @@ fn load_state_keys(envelope: &mut Envelope, d: &cgm_core::Durable, core: &Core, 
             Err(e) => log::warn!("node {}: key {fp:016x}: {e}", d.node()),
         }
     }
-    let sending = core.keys().sending;
-    if sending != 0 && !envelope.has_key(sending) {
+    // The key it runs under, or failing that one it accepts beside it (a
+    // key the operator configured since), must be at hand.
+    let keys = core.keys();
+    let sending = keys.sending;
+    if sending != 0 && !keys.accepting.iter().any(|fp| envelope.has_key(*fp)) {
         let file = d.key_files().iter().find(|(fp, _)| *fp == sending).map_or("no key file".to_string(), |(_, p)| format!("key file {p}"));
         return Err(crate::config::ConfigError::field(
             "key_file",
@@ -236,7 +240,7 @@ struct Member {
     core: Core,
     envelope: Envelope,
     /// The core's key mark when the envelope last took its keys.
-    keys_mark: (u64, u64, u64),
+    keys_mark: (u64, u64, u64, u64),
     /// The key each member was last heard under: datagrams to it go under
     /// that key while it is accepted (link by link during a rotation).
     heard: BTreeMap<NodeId, u64>,
@@ -249,8 +253,8 @@ struct Member {
     key_dir: Option<std::path::PathBuf>,
     /// When the key directory was last read.
     dir_scanned: Option<Instant>,
-    /// Keys found there, by fingerprint.
-    dir_keys: BTreeMap<u64, std::path::PathBuf>,
+    /// The keys found there: fingerprint, file, key.
+    dir_keys: Vec<(u64, std::path::PathBuf, Key)>,
     sock: UdpSocket,
     addrs: BTreeMap<NodeId, SocketAddr>,
     /// The multicast group every member datagram goes to, if that option is on.
@@ -396,33 +400,66 @@ impl Member {
         self.core.handle_datagram(now, source, body);
     }
 
-    /// A datagram no accepted key opens, from a configured node while this
-    /// member is outside the group: the cluster may have rotated its key
-    /// while this member was away. Looks for the key among the key files of
-    /// its key directory (read again at most every [`KEY_SCAN_EVERY`]); the
-    /// key that opens it is adopted.
+    /// A datagram no accepted key opens, from a configured node: the cluster
+    /// may have rotated its key while this member was away (down, cut off,
+    /// or in a view the others left). Tries the keys of its key directory
+    /// the cluster did not retire (read at most every [`KEY_SCAN_EVERY`]);
+    /// the one that opens it is adopted.
     fn find_key(&mut self, bytes: &mut [u8]) -> Option<Opened> {
-        let dir = self.key_dir.as_ref()?;
         let from = Envelope::claimed_sender(bytes)?;
-        if from == 0 || !self.addrs.contains_key(&from) || !self.core.outside() {
+        if from == 0 || !self.addrs.contains_key(&from) {
             return None;
         }
-        if self.dir_scanned.is_none_or(|t| t.elapsed() >= KEY_SCAN_EVERY) {
-            self.dir_scanned = Some(Instant::now());
-            let files = std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path());
-            for path in files.filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() == 32)) {
-                if let Ok(k) = Key::load(&path) {
-                    let fp = self.envelope.add_key(&k);
-                    self.dir_keys.insert(fp, path);
-                }
-            }
+        self.scan_key_dir();
+        let candidates: Vec<&Key> =
+            self.dir_keys.iter().filter(|(fp, _, _)| !self.core.is_retired(*fp) && !self.envelope.accepts(*fp)).map(|(_, _, k)| k).collect();
+        let opened = self.envelope.open_with(bytes, &candidates).ok()?;
+        self.take_dir_key(opened.key);
+        Some(opened)
+    }
+
+    /// Reads the key directory again if it was last read over
+    /// [`KEY_SCAN_EVERY`] ago: its regular files of 32 bytes.
+    fn scan_key_dir(&mut self) {
+        let Some(dir) = &self.key_dir else { return };
+        if self.dir_scanned.is_some_and(|t| t.elapsed() < KEY_SCAN_EVERY) {
+            return;
         }
-        let opened = self.envelope.open_any(bytes).ok()?;
-        if let Some(path) = self.dir_keys.get(&opened.key) {
-            let _ = self.core.adopt_key(opened.key, &path.to_string_lossy());
+        self.dir_scanned = Some(Instant::now());
+        let files = std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path());
+        self.dir_keys = files.filter_map(|p| Key::load(&p).ok().map(|k| (k.fingerprint(), p, k))).collect();
+    }
+
+    /// Loads the key of fingerprint `fp` from the key directory and tells
+    /// the core, which accepts it from then on (unless it was retired).
+    fn take_dir_key(&mut self, fp: u64) {
+        let Some((_, path, key)) = self.dir_keys.iter().find(|(k, _, _)| *k == fp) else { return };
+        if self.core.adopt_key(fp, &path.to_string_lossy()).is_ok() {
+            self.envelope.add_key(key);
             self.sync_keys();
         }
-        Some(opened)
+    }
+
+    /// Finds in the key directory the keys the core accepts but this member
+    /// never loaded: the cluster's key when a view hands it one this member
+    /// missed the rotation to (it restarted without its state meanwhile).
+    fn load_missing_keys(&mut self) {
+        let missing: Vec<u64> = self.core.keys().accepting.into_iter().filter(|fp| !self.envelope.has_key(*fp)).collect();
+        if missing.is_empty() {
+            return;
+        }
+        self.scan_key_dir();
+        for fp in missing {
+            if self.dir_keys.iter().any(|(k, _, _)| *k == fp) {
+                self.take_dir_key(fp);
+            } else if fp == self.core.params().key() {
+                log::warn!(
+                    "node {}: the cluster's key is {fp:016x}, which this node does not have{}: place its key file there",
+                    self.core.id(),
+                    self.key_dir.as_ref().map_or(String::new(), |d| format!(" in {}", d.display()))
+                );
+            }
+        }
     }
 
     /// Gives the envelope the keys the core accepts now; a key the core
@@ -576,6 +613,7 @@ impl Member {
             }
         }
         if self.core.keys_mark() != self.keys_mark {
+            self.load_missing_keys();
             self.sync_keys();
         }
         // A lock is held only while its protocol is the one running.

@@ -202,6 +202,10 @@ pub struct Sim {
     /// Datagrams sealed under a key their receiver did not accept (dropped
     /// when [`SimConfig::strict_keys`]).
     pub key_refused: u64,
+    /// Keys members took from their hosts' key files on meeting a datagram
+    /// they could not open (a member that missed a rotation; never needed
+    /// by members that took part in every rotation).
+    pub key_adopted: u64,
 }
 
 impl Sim {
@@ -225,6 +229,7 @@ impl Sim {
             crashed_at: Vec::new(),
             history: HistoryLog::default(),
             key_refused: 0,
+            key_adopted: 0,
             cfg,
         };
         for id in 1..=sim.cfg.nodes as NodeId {
@@ -574,11 +579,16 @@ impl Sim {
             (d.from, d.to, d.at, d.bytes.len()).hash(&mut self.trace);
             let now = self.now;
             let n = &mut self.nodes[d.to as usize - 1];
-            if let Some(core) = n.core.as_mut().filter(|c| d.key != 0 && c.outside() && !n.host.keys_missing.contains(&d.key)) {
-                // Every key file is on every host (but those it lacks): an
-                // outsider that cannot open a datagram looks there.
-                if !n.keys.iter().any(|&(k, until)| k == d.key && until.is_none_or(|t| t > now)) {
-                    core.adopt_key(d.key, &key_path(d.key)).expect("a key fingerprint");
+            if let Some(core) = n.core.as_mut().filter(|_| d.key != 0 && !n.host.keys_missing.contains(&d.key)) {
+                // Every key file is on every host (but those it lacks): a
+                // member that cannot open a datagram looks there, for a key
+                // the cluster did not retire.
+                let accepted = n.keys.iter().any(|&(k, until)| k == d.key && until.is_none_or(|t| t > now));
+                if !accepted && core.adopt_key(d.key, &key_path(d.key)).is_ok() {
+                    self.key_adopted += 1;
+                    if self.verbose {
+                        println!("{now} node {}: adopted key {:016x} to open a datagram of node {}", d.to, d.key, d.from);
+                    }
                     self.sync_keys(d.to);
                 }
             }

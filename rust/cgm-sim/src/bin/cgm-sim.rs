@@ -380,7 +380,7 @@ fn broken_check(f: cgm_core::flaws::Flaw) -> &'static str {
         Flaw::IgnoreFailures => "validity",
         Flaw::KeepRolledBackValues => "values do not follow the outcome",
         Flaw::MinorityDecides => "total order",
-        Flaw::SwitchKeyEarly => "refused",
+        Flaw::SwitchKeyEarly => "refused for their key",
     }
 }
 

@@ -61,7 +61,7 @@ pub fn run(n: u32) -> Result<ExitCode, String> {
             }
         })
     };
-    let r = script(&nodes, vetoer);
+    let r = script(&nodes, vetoer, &dir);
     stop.store(true, Ordering::Release);
     let _ = host.join();
     for node in &nodes {
@@ -74,7 +74,7 @@ pub fn run(n: u32) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn script(nodes: &[Arc<Node>], vetoer: u32) -> Result<(), String> {
+fn script(nodes: &[Arc<Node>], vetoer: u32, dir: &std::path::Path) -> Result<(), String> {
     let n = nodes.len() as u32;
     let e = |e: Error| e.to_string();
     let first = &nodes[0];
@@ -189,7 +189,19 @@ fn script(nodes: &[Arc<Node>], vetoer: u32) -> Result<(), String> {
     let refs: Vec<&_> = statuses.iter().collect();
     print!("{}", render::params_table(&refs));
 
-    step(6, &format!("member {} stops: the others install a new view and go on", n - 1));
+    step(6, "rotate the cluster key by transaction: load both, then send under the new one");
+    let file = dir.join("cluster-2.key");
+    Key::generate().write_new(&file)?;
+    println!("before: {}", first.status().map_err(e)?.to_string().lines().find(|l| l.starts_with("key ")).unwrap_or("no key"));
+    let o = nodes[2].rotate_key(&file, None, T).map_err(e)?;
+    print!("{}", render::outcome_table(&o));
+    for id in 1..=n {
+        let s = first.query_status(id, T).map_err(e)?;
+        println!("  member {id}: generation {} key {:016x}, accepting {} key(s)", s.generation, s.keys.committed, s.keys.accepting.len());
+    }
+    println!("round 1: every member loaded {} and accepted both keys; round 2: every member switched; the old key is retired", file.display());
+
+    step(7, &format!("member {} stops: the others install a new view and go on", n - 1));
     let gone = &nodes[n as usize - 2];
     gone.shutdown();
     first.wait_members(n as usize - 1, T).map_err(|e| format!("no new view: {e}"))?;
@@ -201,10 +213,11 @@ fn script(nodes: &[Arc<Node>], vetoer: u32) -> Result<(), String> {
     Ok(())
 }
 
-/// Step 7: every member stopped; they come back in reverse order from their
-/// state directories, and the retune is in force at its generation.
+/// Step 8: every member stopped; they come back in reverse order from their
+/// state directories, and the retune and the new key are in force at their
+/// generation.
 fn restart(n: u32, config: &dyn Fn(u32) -> Result<NodeConfig, String>) -> Result<(), String> {
-    step(7, "every member stopped; back in reverse order, each from its state directory");
+    step(8, "every member stopped; back in reverse order, each from its state directory");
     let e = |e: Error| e.to_string();
     let mut nodes = Vec::new();
     for id in (1..=n).rev() {
@@ -215,14 +228,18 @@ fn restart(n: u32, config: &dyn Fn(u32) -> Result<NodeConfig, String>) -> Result
     for node in nodes.iter().rev() {
         let s = node.status().map_err(e)?;
         println!(
-            "  member {}: generation {} heartbeat-interval {}ms (its configuration says {}ms)",
+            "  member {}: generation {} heartbeat-interval {}ms (its configuration says {}ms), key {:016x} (its configuration's {:016x})",
             s.node,
             s.generation,
             s.params.get(Param::HeartbeatInterval),
-            s.configured.get(Param::HeartbeatInterval)
+            s.configured.get(Param::HeartbeatInterval),
+            s.keys.committed,
+            s.configured.key()
         );
     }
-    println!("the committed retune survived the restart of every member: it is in force at its generation, not the values of the configuration");
+    println!(
+        "the committed retune and key survived the restart of every member: in force at their generation, not the values of the configuration"
+    );
     let o = last.run_protocol(AppProtocol { payload: b"again".to_vec().into(), rounds: 1, wait: None }, T).map_err(e)?;
     println!("and the cluster goes on: a protocol completed as seq {}, after the last one before the restart", o.seq);
     for node in &nodes {
