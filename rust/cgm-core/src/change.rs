@@ -236,6 +236,39 @@ mod tests {
     }
 
     #[test]
+    fn a_rotation_accepts_both_keys_until_its_verdict_and_keeps_only_the_files_it_still_needs() {
+        let (k1, k2, k3) = (11, 22, 33);
+        let mut t = Tuning::new(Params::default().with_key(k1));
+        assert_eq!(t.accepting(&[]), [k1]);
+        // Round 1: loaded; round 2: sent under, the old key staged.
+        t.load_key(k2, "/k2");
+        assert_eq!(t.accepting(&[]), [k1, k2]);
+        t.apply_key(k2);
+        assert_eq!((t.params.key(), t.committed().key()), (k2, k1));
+        assert_eq!(t.accepting(&[]), [k1, k2]);
+        // Committed; the host still runs under k1 until told: k1 has no file
+        // to keep (it is the configured one), k2's stays.
+        assert_eq!(t.conclude(true, false).map(|p| p.key()), Some(k2));
+        t.retire_keys(k1);
+        assert_eq!(t.keys.keys().copied().collect::<Vec<_>>(), [k2]);
+        // Once the host ran under k2, k1 is retired: no longer accepted.
+        assert_eq!(t.accepting(&[k1]), [k2]);
+        // A rotation undone: back to k2, k3's file forgotten.
+        t.load_key(k3, "/k3");
+        t.apply_key(k3);
+        assert_eq!(t.conclude(false, false).map(|p| p.key()), Some(k2));
+        t.retire_keys(k2);
+        assert_eq!(t.keys.keys().copied().collect::<Vec<_>>(), [k2]);
+        assert_eq!(t.accepting(&[k1]), [k2]);
+        // The told key's file is kept while the host runs under it.
+        t.load_key(k3, "/k3");
+        t.apply_key(k3);
+        t.conclude(true, false);
+        t.retire_keys(k2);
+        assert_eq!(t.keys.keys().copied().collect::<Vec<_>>(), [k2, k3]);
+    }
+
+    #[test]
     fn the_verdict_commits_unless_a_member_failed_and_names_every_failing_member() {
         let ok = AckStatus::Ok(Default::default());
         assert_eq!(round_verdict(&[(1, ok.clone()), (2, AckStatus::Received)]), Ok(()));

@@ -575,6 +575,57 @@ mod tests {
     }
 
     #[test]
+    fn an_envelope_opens_under_the_keys_it_accepts_only_and_seals_under_the_one_named() {
+        let (k1, k2, k3) = (Key([1; 32]), Key([2; 32]), Key([3; 32]));
+        let (f1, f2) = (k1.fingerprint(), k2.fingerprint());
+        assert_ne!(f1, f2);
+        let mut rx = Envelope::new(Some(&k1), true, 9, 1);
+        let mut tx = Envelope::new(Some(&k1), true, 1, 10);
+        let mut d = Vec::new();
+        // Loaded is not accepted.
+        tx.add_key(&k2);
+        tx.seal_under(f2, b"new", &mut d);
+        assert_eq!(rx.open(&mut d.clone()), Err(Refusal::Forged));
+        rx.add_key(&k2);
+        assert_eq!(rx.open(&mut d.clone()), Err(Refusal::Forged), "loaded but not accepted");
+        rx.set_accepting(&[f1, f2]);
+        assert_eq!(rx.open(&mut d).map(|o| o.key), Ok(f2));
+        // A key not loaded falls back to the first accepted one.
+        tx.seal_under(k3.fingerprint(), b"x", &mut d);
+        assert_eq!(rx.open(&mut d).map(|o| o.key), Ok(f1));
+        // Retired: forgotten, not kept loaded.
+        rx.set_accepting(&[f2]);
+        assert!(!rx.has_key(f1));
+        tx.seal_under(f1, b"old", &mut d);
+        assert_eq!(rx.open(&mut d.clone()), Err(Refusal::Forged));
+        // open_with tries the given keys only, and loads none of them.
+        assert_eq!(rx.open_with(&mut d.clone(), &[&k3]), Err(Refusal::Forged));
+        assert_eq!(rx.open_with(&mut d.clone(), &[]), Err(Refusal::Forged), "no key is not insecure");
+        assert_eq!(rx.open_with(&mut d, &[&k3, &k1]).map(|o| o.key), Ok(f1));
+        assert!(!rx.has_key(f1));
+        // The fingerprint names the key, never 0, and is stable.
+        assert_eq!(k1.fingerprint(), Key([1; 32]).fingerprint());
+        assert_ne!(k1.fingerprint(), 0);
+    }
+
+    #[test]
+    fn a_key_file_is_a_regular_file_of_32_bytes() {
+        let dir = std::env::temp_dir().join(format!("cgm-key-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.key");
+        std::fs::write(&good, [5u8; 32]).unwrap();
+        assert_eq!(Key::load(&good), Ok(Key([5; 32])));
+        std::fs::write(dir.join("short.key"), [5u8; 8]).unwrap();
+        assert!(Key::load(&dir.join("short.key")).unwrap_err().contains("32 bytes, got 8"));
+        // A device or a directory is refused before it is opened (reading
+        // /dev/zero would never end).
+        assert!(Key::load(Path::new("/dev/zero")).unwrap_err().contains("regular file"));
+        assert!(Key::load(&dir).unwrap_err().contains("regular file"));
+        assert!(Key::load(&dir.join("missing.key")).unwrap_err().contains("missing.key"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn the_window_accepts_reordering_and_refuses_the_too_old() {
         let mut w = Window::default();
         assert!(w.accept(5));

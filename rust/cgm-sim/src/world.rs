@@ -757,7 +757,10 @@ impl Sim {
         let now = self.now;
         let n = &mut self.nodes[id as usize - 1];
         let Some(core) = n.core.as_ref() else { return };
-        let accepting = core.keys().accepting;
+        // A key whose file the host lacks is not loaded, whatever the core
+        // accepts (the runtime loads keys from their files).
+        let mut accepting = core.keys().accepting;
+        accepting.retain(|k| !n.host.keys_missing.contains(k));
         let mut keys: Vec<(u64, Option<Time>)> = accepting.iter().map(|&k| (k, None)).collect();
         for &(k, until) in &n.keys {
             let until = until.unwrap_or(now + KEY_GRACE);
@@ -777,7 +780,12 @@ impl Sim {
         if (1..=self.cfg.nodes as NodeId).contains(&to) {
             let n = &self.nodes[id as usize - 1];
             let accepted = |k: &u64| n.keys.iter().any(|&(a, until)| a == *k && until.is_none());
-            let key = n.heard.get(&to).copied().filter(accepted).or(n.core.as_ref().map(|c| c.params().key())).unwrap_or(0);
+            // As the runtime seals: under the key the peer was last heard
+            // under while accepted, else the cluster's, else (its file
+            // missing) the first key loaded.
+            let own = n.core.as_ref().map(|c| c.params().key()).filter(|k| !n.host.keys_missing.contains(k));
+            let first = n.keys.iter().find(|(_, until)| until.is_none()).map(|(k, _)| *k);
+            let key = n.heard.get(&to).copied().filter(accepted).or(own).or(first).unwrap_or(0);
             self.net.send(&mut self.rng, self.now, id, to, key, t.bytes);
         }
     }

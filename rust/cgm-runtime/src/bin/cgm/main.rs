@@ -378,12 +378,18 @@ fn rotate_key(path: &std::path::Path, key_file: &std::path::Path, member: Option
     if !json {
         println!("rotating the cluster key to {:016x} ({}) through member {member}", rotation.fingerprint, rotation.path);
     }
+    let new_dir = std::path::absolute(key_file).ok().and_then(|p| p.parent().map(std::path::Path::to_path_buf));
+    let key_dir = cfg.key_file.as_deref().and_then(std::path::Path::parent);
+    if key_dir.is_some() && new_dir.as_deref() != key_dir {
+        eprintln!(
+            "cgm: warning: {} is not beside the key file {}: a member away during the rotation will not find it by itself",
+            key_file.display(),
+            cfg.key_file.as_deref().map(std::path::Path::display).map(|d| d.to_string()).unwrap_or_default()
+        );
+    }
     let r = c.rotate_key(addr, member, rotation, txid, timeout);
     if r.is_ok() && !json {
-        println!(
-            "every member sends under the new key. Members that keep a state directory find it there at a restart; \
-             point key_file at it on the others, and delete the old key file from every node"
-        );
+        println!("every member sends under the new key: now point key_file at it on every node, then delete the old key file");
     }
     report_outcome(r, member, txid, timeout, json, "cgm rotate-key", "the same key file")
 }

@@ -69,8 +69,9 @@ pub fn params_table(members: &[&Status]) -> String {
 
 /// An outcome, one line per member.
 pub fn outcome_table(o: &Outcome) -> String {
+    let what = if o.kind == "key-rotation" { "key rotation" } else { "change" };
     let mut s = format!(
-        "change {} (seq {}): {} at generation {}\n",
+        "{what} {} (seq {}): {} at generation {}\n",
         o.pid,
         o.seq,
         if o.committed { "COMMITTED on every member" } else { "ROLLED BACK on every member" },
