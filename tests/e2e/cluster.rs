@@ -366,9 +366,9 @@ fn the_cluster_key_rotates_by_transaction_survives_restarts_and_is_undone_where_
         assert_eq!(s.generation, gen0 + 1, "member {}", s.node);
         assert_eq!(s.configured.key(), old.fingerprint(), "member {}: its key_file still holds the old key", s.node);
     }
-    // The old key is retired (past its grace of a second for datagrams on
-    // their way): a tool holding only it gets no answer.
-    std::thread::sleep(Duration::from_millis(1_200));
+    // The old key is retired (past its grace of three seconds for datagrams
+    // on their way): a tool holding only it gets no answer.
+    std::thread::sleep(Duration::from_millis(3_200));
     let addr: std::net::SocketAddr = format!("127.0.0.1:{}", c.ports[0]).parse().unwrap();
     let mut stale = cgm_runtime::client::Client::new(Some(&old), false, addr).unwrap();
     assert!(stale.query_status(addr, 1, Duration::from_millis(500)).is_err(), "the retired key was accepted");

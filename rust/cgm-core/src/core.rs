@@ -18,6 +18,7 @@ use crate::messages::{Frame, Msg};
 use crate::net::{Dest, Dropped, Net, Transmit};
 use crate::operator::{Admitted, ChangeRequest, Operators};
 use crate::params::{Param, Params};
+use std::time::Duration;
 use crate::query::{self, QueryCollector};
 use crate::ring::Ring;
 use crate::status::{PeerStatus, Phase, Status};
@@ -210,6 +211,24 @@ impl Core {
         Ok(())
     }
 
+    /// Whether a host may look for a key it lacks to open a datagram of
+    /// configured node `from` it cannot open (see [`Core::adopt_key`]): this
+    /// member is outside the group (in a view without quorum, or alone), or
+    /// `from` has been silent for `silent`, longer than failure detection
+    /// takes ([`Core::silence`]: this member's view went stale while the
+    /// others rotated). A member in its group, hearing `from`, never does:
+    /// a key file lying around is then never a way in.
+    pub fn may_look_for_key(&self, silent: Duration) -> bool {
+        !self.mem.view.quorum || self.mem.view.members.len() == 1 || silent >= self.silence()
+    }
+
+    /// How long a member unheard is a member gone: the heartbeat timeout
+    /// times its failure threshold, at the values in force.
+    pub fn silence(&self) -> Duration {
+        let p = &self.tuning.params;
+        p.duration(Param::HeartbeatTimeout) * p.get(Param::HeartbeatFailureThreshold) as u32
+    }
+
     /// Whether the cluster rotated away from the key of fingerprint
     /// `fingerprint`, as this member saw it: a retired key is never taken
     /// again (see [`Core::adopt_key`]).
@@ -392,13 +411,13 @@ impl Core {
     ///
     /// # Errors
     /// [`Error::InvalidProtocol`] for fingerprint 0, an empty or relative
-    /// path, or the key already in force; see [`Core::propose`].
+    /// path, the key already in force or a retired one; see [`Core::propose`].
     pub fn propose_key_rotation(&mut self, now: Time, txid: Option<u64>, rotation: crate::ids::KeyRotation) -> Result<ProposalId, Error> {
         // A retry of a known transaction gets its outcome, not a refusal
         // (once committed, the key is the one in force).
         let known = txid.map(|txid| ProposalId { node: self.cfg.id, txid }).is_some_and(|pid| self.eng.is_known(pid) || self.eng.outcome(pid).is_some());
         if !known {
-            check_rotation(&rotation, self.tuning.params.key())?;
+            check_rotation(&rotation, self.tuning.params.key(), &self.eng.retired)?;
         }
         self.propose(now, txid, crate::ids::ProtocolBody::RotateKey(rotation))
     }
@@ -862,7 +881,7 @@ impl Core {
 ///
 /// # Errors
 /// [`Error::InvalidProtocol`] saying what is wrong.
-fn check_rotation(r: &crate::ids::KeyRotation, in_force: u64) -> Result<(), Error> {
+fn check_rotation(r: &crate::ids::KeyRotation, in_force: u64, retired: &[u64]) -> Result<(), Error> {
     if in_force == 0 {
         return Err(Error::InvalidProtocol("this cluster runs without a key (insecure): there is no key to rotate".into()));
     }
@@ -874,6 +893,12 @@ fn check_rotation(r: &crate::ids::KeyRotation, in_force: u64) -> Result<(), Erro
     }
     if r.fingerprint == in_force {
         return Err(Error::InvalidProtocol(format!("the key {:016x} is already the cluster's key", r.fingerprint)));
+    }
+    if retired.contains(&r.fingerprint) {
+        return Err(Error::InvalidProtocol(format!(
+            "the key {:016x} was the cluster's key before: a retired key is never taken again (make a new one: cgm keygen)",
+            r.fingerprint
+        )));
     }
     Ok(())
 }

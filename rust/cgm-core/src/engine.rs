@@ -651,6 +651,12 @@ impl Engine {
                 RoundTwo::AskVeto(deadline) => self.wait_on(cx, Resource::Veto, Some(deadline), now),
                 RoundTwo::Apply => self.apply_change(cx, now),
             },
+            // A key this member ran under before is never taken again; one
+            // member that retired it is enough to undo the rotation everywhere.
+            (ProtocolBody::RotateKey(k), 0) if self.retired.contains(&k.fingerprint) => {
+                let why = format!("the key {:016x} was retired here: a retired key is never taken again", k.fingerprint);
+                self.send_ack(cx, AckStatus::Failed(why), now);
+            }
             (ProtocolBody::RotateKey(k), 0) => {
                 if cx.cfg.flawed("switch-key-early") {
                     cx.tuning.apply_key(k.fingerprint);

@@ -177,6 +177,10 @@ pub struct Envelope {
     ciphers: Vec<(u64, XChaCha20Poly1305)>,
     /// The fingerprints of the keys datagrams are opened under.
     accepting: Vec<u64>,
+    /// Made with a key: then, holding no key (every one it was told to
+    /// accept is missing), it refuses every datagram and seals none; it never
+    /// falls back to passing datagrams unauthenticated.
+    secure: bool,
     encrypt: bool,
     sender: u32,
     incarnation: u64,
@@ -238,6 +242,7 @@ impl Envelope {
         Envelope {
             ciphers: key.map(|k| (k.fingerprint(), cipher(k))).into_iter().collect(),
             accepting: key.map(Key::fingerprint).into_iter().collect(),
+            secure: key.is_some(),
             encrypt: encrypt && key.is_some(),
             sender,
             incarnation,
@@ -274,10 +279,11 @@ impl Envelope {
     }
 
     /// Opens datagrams under the loaded keys of these fingerprints only, and
-    /// forgets every other key; keys not loaded are left out. An insecure
-    /// envelope ignores it.
+    /// forgets every other key; keys not loaded are left out (none loaded:
+    /// every datagram is refused, none sealed). An insecure envelope ignores
+    /// it.
     pub fn set_accepting(&mut self, fps: &[u64]) {
-        if self.ciphers.is_empty() {
+        if !self.secure {
             return;
         }
         self.accepting = fps.iter().copied().filter(|&fp| self.has_key(fp)).collect();
@@ -292,10 +298,14 @@ impl Envelope {
     }
 
     /// Seals `body` into `out` (cleared first) under the key of fingerprint
-    /// `key`, or the first accepted one when that key is not loaded.
+    /// `key`, or the first accepted one when that key is not loaded; `out`
+    /// stays empty when a secure envelope holds no key (nothing to send).
     pub fn seal_under(&mut self, key: u64, body: &[u8], out: &mut Vec<u8>) {
-        self.counter += 1;
         out.clear();
+        if self.secure && self.ciphers.is_empty() {
+            return;
+        }
+        self.counter += 1;
         out.extend_from_slice(b"CA");
         out.push(ENVELOPE_VERSION);
         out.push(if self.encrypt { FLAG_ENCRYPTED } else { 0 });
@@ -336,7 +346,7 @@ impl Envelope {
     /// As [`Envelope::open`].
     pub fn open_with(&mut self, buf: &mut [u8], keys: &[&Key]) -> Result<Opened, Refusal> {
         // No key to try is no key that opens it (not an insecure envelope).
-        if keys.is_empty() || self.ciphers.is_empty() {
+        if keys.is_empty() || !self.secure {
             return Err(Refusal::Forged);
         }
         let loaded = std::mem::replace(&mut self.ciphers, keys.iter().map(|k| (k.fingerprint(), cipher(k))).collect());
@@ -364,7 +374,7 @@ impl Envelope {
         let salt = u64::from_le_bytes(buf[24..32].try_into().expect("8 bytes"));
         let end = buf.len() - TAG;
         let mut key = 0;
-        if !self.ciphers.is_empty() {
+        if self.secure {
             if encrypted != self.encrypt {
                 return Err(Refusal::Forged);
             }
@@ -603,6 +613,14 @@ mod tests {
         assert_eq!(rx.open_with(&mut d.clone(), &[]), Err(Refusal::Forged), "no key is not insecure");
         assert_eq!(rx.open_with(&mut d, &[&k3, &k1]).map(|o| o.key), Ok(f1));
         assert!(!rx.has_key(f1));
+        // Holding no accepted key, a secure envelope refuses everything and
+        // seals nothing: never unauthenticated.
+        rx.set_accepting(&[k3.fingerprint()]);
+        assert!(!rx.has_key(f2));
+        tx.seal_under(f2, b"any", &mut d);
+        assert_eq!(rx.open(&mut d), Err(Refusal::Forged));
+        rx.seal_under(f2, b"out", &mut d);
+        assert!(d.is_empty(), "a keyless secure envelope sealed a datagram");
         // The fingerprint names the key, never 0, and is stable.
         assert_eq!(k1.fingerprint(), Key([1; 32]).fingerprint());
         assert_ne!(k1.fingerprint(), 0);

@@ -25,6 +25,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
 /// A job body registered by the host.
@@ -147,6 +148,7 @@ pub(crate) fn start(cfg: NodeConfig) -> Result<Started, Error> {
         core,
         envelope,
         heard: BTreeMap::new(),
+        key_tried: BTreeMap::new(),
         accepting: Vec::new(),
         retiring: Vec::new(),
         key_dir: cfg.key_file.as_deref().and_then(std::path::Path::parent).map(std::path::Path::to_path_buf),
@@ -230,10 +232,12 @@ fn differences(in_force: &cgm_core::Params, configured: &cgm_core::Params) -> Ve
 
 /// How long a key the core stopped accepting is still accepted: datagrams
 /// sealed under it before the rotation's verdict may still be on their way.
-const KEY_GRACE: Duration = Duration::from_secs(1);
-/// How often a member outside the group looks in its key directory for a
-/// key it lacks, at most.
+const KEY_GRACE: Duration = Duration::from_secs(3);
+/// How often a member reads its key directory again, at most.
 const KEY_SCAN_EVERY: Duration = Duration::from_secs(1);
+/// How often one node's datagrams make a member try the keys of its key
+/// directory, at most (a flood of forged datagrams costs little).
+const KEY_TRY_EVERY: Duration = Duration::from_millis(100);
 
 /// The member thread's state.
 struct Member {
@@ -241,9 +245,13 @@ struct Member {
     envelope: Envelope,
     /// The core's key mark when the envelope last took its keys.
     keys_mark: (u64, u64, u64, u64),
-    /// The key each member was last heard under: datagrams to it go under
-    /// that key while it is accepted (link by link during a rotation).
-    heard: BTreeMap<NodeId, u64>,
+    /// The key each member was last heard under, and when: datagrams to it
+    /// go under that key while it is accepted (link by link during a
+    /// rotation).
+    heard: BTreeMap<NodeId, (u64, Instant)>,
+    /// When each configured node's datagram last made this member look for
+    /// a key (at most every [`KEY_TRY_EVERY`] per node).
+    key_tried: BTreeMap<NodeId, Instant>,
     /// The keys the core accepts (those a datagram may be sealed under).
     accepting: Vec<u64>,
     /// Keys the core stopped accepting, still opened until these instants.
@@ -391,25 +399,30 @@ impl Member {
         let source = if sender == 0 {
             self.remember_source(addr, key)
         } else {
-            if self.heard.get(&sender) != Some(&key) {
-                self.heard.insert(sender, key);
-            }
+            self.heard.insert(sender, (key, Instant::now()));
             u64::from(sender)
         };
         let now = self.now();
         self.core.handle_datagram(now, source, body);
     }
 
-    /// A datagram no accepted key opens, from a configured node: the cluster
-    /// may have rotated its key while this member was away (down, cut off,
-    /// or in a view the others left). Tries the keys of its key directory
-    /// the cluster did not retire (read at most every [`KEY_SCAN_EVERY`]);
-    /// the one that opens it is adopted.
+    /// A datagram no accepted key opens, from a configured node, while this
+    /// member is outside the group or that node has been silent longer than
+    /// failure detection takes: the cluster may have rotated its key while
+    /// this member was away (down, cut off, or in a view the others left).
+    /// Tries the keys of its key directory it never saw retired (read at
+    /// most every [`KEY_SCAN_EVERY`]); the one that opens it is adopted.
     fn find_key(&mut self, bytes: &mut [u8]) -> Option<Opened> {
         let from = Envelope::claimed_sender(bytes)?;
         if from == 0 || !self.addrs.contains_key(&from) {
             return None;
         }
+        let now = Instant::now();
+        let silent = self.heard.get(&from).map_or(Duration::MAX, |(_, at)| now.duration_since(*at));
+        if !self.core.may_look_for_key(silent) || self.key_tried.get(&from).is_some_and(|t| now.duration_since(*t) < KEY_TRY_EVERY) {
+            return None;
+        }
+        self.key_tried.insert(from, now);
         self.scan_key_dir();
         let candidates: Vec<&Key> =
             self.dir_keys.iter().filter(|(fp, _, _)| !self.core.is_retired(*fp) && !self.envelope.accepts(*fp)).map(|(_, _, k)| k).collect();
@@ -426,7 +439,9 @@ impl Member {
             return;
         }
         self.dir_scanned = Some(Instant::now());
-        let files = std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path());
+        // A file others than its owner may write is no key of the operator's.
+        let private = |p: &std::path::Path| std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o022 == 0);
+        let files = std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()).filter(|p| private(p));
         self.dir_keys = files.filter_map(|p| Key::load(&p).ok().map(|k| (k.fingerprint(), p, k))).collect();
     }
 
@@ -485,7 +500,7 @@ impl Member {
     /// on it until it ends, and what is on its way then is refused.
     fn key_for(&self, dest: Dest) -> u64 {
         let heard = match dest {
-            Dest::Node(id) => self.heard.get(&id).copied(),
+            Dest::Node(id) => self.heard.get(&id).map(|(k, _)| *k),
             Dest::Source(tok) => self.sources.iter().find(|(s, _, _)| *s == tok).map(|(_, _, k)| *k),
         };
         heard.filter(|k| self.accepting.contains(k)).unwrap_or_else(|| self.core.params().key())
@@ -599,6 +614,11 @@ impl Member {
                 if let Some(to) = to {
                     let key = self.key_for(t.dest);
                     self.envelope.seal_under(key, &t.bytes, &mut self.out);
+                    if self.out.is_empty() {
+                        // No key at hand (load_missing_keys says which): lost,
+                        // as on a broken link, never sent unauthenticated.
+                        continue;
+                    }
                     if let Err(e) = self.sock.send_to(&self.out, to) {
                         log::debug!("node {}: send to {to} failed: {e}", self.core.id());
                     }

@@ -51,7 +51,7 @@ pub struct SimConfig {
 
 /// How long a host still accepts a key its core stopped accepting (the
 /// runtime's grace for datagrams on their way).
-pub const KEY_GRACE: Duration = Duration::from_secs(1);
+pub const KEY_GRACE: Duration = Duration::from_secs(3);
 /// Where every simulated host keeps the key of `fingerprint`.
 fn key_path(fingerprint: u64) -> String {
     format!("/etc/cgm/{fingerprint:016x}.key")
@@ -161,7 +161,7 @@ pub struct SimNode {
     /// The key each node was last heard under: datagrams to it go under
     /// that key while this node's core accepts it (link by link, as the
     /// runtime seals them).
-    heard: BTreeMap<NodeId, u64>,
+    heard: BTreeMap<NodeId, (u64, Time)>,
     /// A write of its state in progress: when it completes, the bytes, and
     /// the datagrams of the step that wait for it (`None`: a write in the
     /// background, which nothing waits for).
@@ -579,10 +579,13 @@ impl Sim {
             (d.from, d.to, d.at, d.bytes.len()).hash(&mut self.trace);
             let now = self.now;
             let n = &mut self.nodes[d.to as usize - 1];
-            if let Some(core) = n.core.as_mut().filter(|_| d.key != 0 && !n.host.keys_missing.contains(&d.key)) {
+            let silent = n.heard.get(&d.from).map_or(Duration::MAX, |(_, at)| now.saturating_since(*at));
+            let may_look = |c: &&mut Core| d.key != 0 && !n.host.keys_missing.contains(&d.key) && c.may_look_for_key(silent);
+            if let Some(core) = n.core.as_mut().filter(may_look) {
                 // Every key file is on every host (but those it lacks): a
-                // member that cannot open a datagram looks there, for a key
-                // the cluster did not retire.
+                // member outside the group, or that has not heard the sender
+                // for longer than failure detection takes, looks there for a
+                // key it never saw retired.
                 let accepted = n.keys.iter().any(|&(k, until)| k == d.key && until.is_none_or(|t| t > now));
                 if !accepted && core.adopt_key(d.key, &key_path(d.key)).is_ok() {
                     self.key_adopted += 1;
@@ -595,7 +598,7 @@ impl Sim {
             let n = &mut self.nodes[d.to as usize - 1];
             if n.core.is_some() && d.key != 0 {
                 if n.keys.iter().any(|&(k, until)| k == d.key && until.is_none_or(|t| t > now)) {
-                    n.heard.insert(d.from, d.key);
+                    n.heard.insert(d.from, (d.key, now));
                 } else {
                     self.key_refused += 1;
                     if self.verbose {
@@ -785,7 +788,7 @@ impl Sim {
             // missing) the first key loaded.
             let own = n.core.as_ref().map(|c| c.params().key()).filter(|k| !n.host.keys_missing.contains(k));
             let first = n.keys.iter().find(|(_, until)| until.is_none()).map(|(k, _)| *k);
-            let key = n.heard.get(&to).copied().filter(accepted).or(own).or(first).unwrap_or(0);
+            let key = n.heard.get(&to).map(|(k, _)| *k).filter(accepted).or(own).or(first).unwrap_or(0);
             self.net.send(&mut self.rng, self.now, id, to, key, t.bytes);
         }
     }

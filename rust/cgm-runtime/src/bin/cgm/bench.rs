@@ -260,7 +260,7 @@ fn rotations_under_load(c: &Cluster, batch: usize) -> Result<RotationRun, String
     })?;
     let elapsed = start.elapsed();
     // Past the grace of the last retired key, then count.
-    std::thread::sleep(Duration::from_millis(1_200));
+    std::thread::sleep(Duration::from_millis(3_200));
     let after = refused(c)?;
     let (committed, times) = rotated;
     Ok(RotationRun { protocols, elapsed, committed, latency: Summary::of(times), refused: after - before })
