@@ -135,11 +135,10 @@ impl Key {
 /// file's absolute path (every member reads the file at that path).
 ///
 /// # Errors
-/// [`crate::Error::Config`] naming the file, when it cannot be read or is
-/// not a key.
-pub fn key_rotation(path: &Path) -> Result<cgm_core::KeyRotation, crate::Error> {
-    let key = Key::load(path).map_err(|m| crate::config::ConfigError::field("key_file", m))?;
-    let path = std::path::absolute(path).map_err(|e| crate::config::ConfigError::field("key_file", format!("{}: {e}", path.display())))?;
+/// Why, naming the file, when it cannot be read or is not a key.
+pub fn key_rotation(path: &Path) -> Result<cgm_core::KeyRotation, String> {
+    let key = Key::load(path)?;
+    let path = std::path::absolute(path).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(cgm_core::KeyRotation { fingerprint: key.fingerprint(), path: path.to_string_lossy().into_owned() })
 }
 

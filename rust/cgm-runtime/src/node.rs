@@ -175,7 +175,8 @@ impl Node {
     /// force, `NoQuorum`, `Backpressure`; [`Error::RolledBack`] with the
     /// outcome when undone; [`Error::Timeout`] naming the proposal, which goes on.
     pub fn rotate_key(&self, key_file: &std::path::Path, txid: Option<u64>, timeout: Duration) -> Result<Outcome, Error> {
-        let o = self.run(ProtocolBody::RotateKey(crate::auth::key_rotation(key_file)?), txid, timeout)?;
+        let rotation = crate::auth::key_rotation(key_file).map_err(|m| crate::config::ConfigError::field("key_file", m))?;
+        let o = self.run(ProtocolBody::RotateKey(rotation), txid, timeout)?;
         if o.committed {
             Ok(o)
         } else {

@@ -370,7 +370,7 @@ fn report_outcome(
 
 fn rotate_key(path: &std::path::Path, key_file: &std::path::Path, member: Option<NodeId>, txid: Option<u64>, timeout: Duration, json: bool) -> CmdResult {
     let cfg = load_operator(path)?;
-    let rotation = cgm_runtime::key_rotation(key_file).map_err(|e| e.to_string())?;
+    let rotation = cgm_runtime::key_rotation(key_file)?;
     let (mut c, addr, member) = client_for(&cfg, member)?;
     // The member answers under the new key once the rotation committed.
     c.accept_key(&Key::load(key_file)?);
