@@ -53,8 +53,9 @@ Promises of the project
       completes it (first seen with cgm-sim of 2026-12-06, swarm seed
       20793009 line 167).
   P5  validity: every committed change outcome at generation g in era e
-      is matched by some values event at generation g in era e (checked at end
-      of file).
+      is matched by some values event at generation g in era e, or, for a fate
+      learned in era e, in the earlier era that decided it (checked at end of
+      file).
 
 Extra checks (each holds for any correct run; see the notes)
   S1  time order: t_us never decreases along the file (events are written in
@@ -335,7 +336,7 @@ class FileChecker:
                 m.fate_pid[(era, pid)] = (line, learned)
 
         if committed and kind in CHANGES:
-            self.committed_changes.setdefault((era, gen), line)
+            self.committed_changes.setdefault((era, gen), (line, pid, learned))
 
         if learned:
             if committed and kind in CHANGES:
@@ -420,8 +421,15 @@ class FileChecker:
             self.close_batch(m)
             self.settle_values(m, self.era)
         # P5 validity.
-        for (era, gen), line in sorted(self.committed_changes.items(), key=lambda kv: kv[1]):
-            if (era, gen) not in self.values_at:
+        for (era, gen), (line, pid, learned) in sorted(self.committed_changes.items(), key=lambda kv: kv[1][0]):
+            # A fate learned in era e may be that of a change decided in an
+            # earlier era: a member cut off when the state was lost kept it
+            # and carried it into the new lineage (fates table).
+            def decided_then(e):
+                r = self.by_pid.get((e, pid))
+                return r is not None and r[1] in CHANGES and r[2] and r[3] == gen and (e, gen) in self.values_at
+            earlier = learned and any(decided_then(e) for e in range(era))
+            if (era, gen) not in self.values_at and not earlier:
                 self.bad(line, "P5", "committed param-change at generation %d (era %d) but no member ever reports "
                          "values at generation %d in that era" % (gen, era, gen))
         # G2 sequence/generation coherence per era.

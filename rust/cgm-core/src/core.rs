@@ -219,7 +219,13 @@ impl Core {
     /// others rotated). A member in its group, hearing `from`, never does:
     /// a key file lying around is then never a way in.
     pub fn may_look_for_key(&self, silent: Duration) -> bool {
-        !self.mem.view.quorum || self.mem.view.members.len() == 1 || silent >= self.silence()
+        self.outside() || silent >= self.silence()
+    }
+
+    /// Whether this member is outside the group: in a view without quorum,
+    /// or alone.
+    pub fn outside(&self) -> bool {
+        !self.mem.view.quorum || self.mem.view.members.len() == 1
     }
 
     /// How long a member unheard is a member gone: the heartbeat timeout
@@ -874,6 +880,30 @@ impl Core {
     fn replace_peer(&mut self, id: NodeId, inc: Incarnation) {
         self.net.replace_peer(id, inc);
         self.eng.progress.track(id);
+    }
+}
+
+/// The key a host seals a datagram to one peer under, link by link: the key
+/// the peer was last heard under, if it was heard within `silence` and the
+/// key is among `accepting` (this member's core accepts it); else the key
+/// in force, but for a member `outside` its group ([`Core::outside`]),
+/// which tries the keys it accepts in turn, the key in force first, one per
+/// `attempt`: a group that rotated while it was away, or a member that
+/// missed the group's rotation, holds one of them and hears the next probe
+/// under it. (A member in its group never does: a rotation's new key is
+/// accepted before its peers load it.)
+pub fn link_key(in_force: u64, accepting: &[u64], heard: Option<(u64, Duration)>, silence: Duration, outside: bool, attempt: u64) -> u64 {
+    if let Some((k, silent)) = heard {
+        if silent < silence && accepting.contains(&k) {
+            return k;
+        }
+    }
+    if !outside {
+        return in_force;
+    }
+    match (attempt % (accepting.len() as u64 + 1)) as usize {
+        0 => in_force,
+        i => accepting[i - 1],
     }
 }
 

@@ -38,7 +38,7 @@ mod timers;
 mod trim;
 pub mod wire;
 
-pub use crate::core::Core;
+pub use crate::core::{link_key, Core};
 pub use change::round_verdict;
 pub use config::Config;
 pub use durable::{Durable, StateError, STATE_FORMAT, STATE_MAGIC};

@@ -149,6 +149,7 @@ pub(crate) fn start(cfg: NodeConfig) -> Result<Started, Error> {
         envelope,
         heard: BTreeMap::new(),
         key_tried: BTreeMap::new(),
+        probes: BTreeMap::new(),
         accepting: Vec::new(),
         retiring: Vec::new(),
         key_dir: cfg.key_file.as_deref().and_then(std::path::Path::parent).map(std::path::Path::to_path_buf),
@@ -249,6 +250,8 @@ struct Member {
     /// go under that key while it is accepted (link by link during a
     /// rotation).
     heard: BTreeMap<NodeId, (u64, Instant)>,
+    /// Datagrams sealed to each member not heard lately (which key to try).
+    probes: BTreeMap<NodeId, u64>,
     /// When each configured node's datagram last made this member look for
     /// a key (at most every [`KEY_TRY_EVERY`] per node).
     key_tried: BTreeMap<NodeId, Instant>,
@@ -494,16 +497,29 @@ impl Member {
         self.accepting = accepting;
     }
 
-    /// The key a datagram to `dest` goes under: the one its receiver was
-    /// last heard under while the core accepts it, else the cluster's. A key
-    /// only in its grace is never chosen: two members would keep each other
-    /// on it until it ends, and what is on its way then is refused.
-    fn key_for(&self, dest: Dest) -> u64 {
-        let heard = match dest {
-            Dest::Node(id) => self.heard.get(&id).map(|(k, _)| *k),
-            Dest::Source(tok) => self.sources.iter().find(|(s, _, _)| *s == tok).map(|(_, _, k)| *k),
-        };
-        heard.filter(|k| self.accepting.contains(k)).unwrap_or_else(|| self.core.params().key())
+    /// The key a datagram to `dest` goes under ([`cgm_core::link_key`]): the
+    /// one its receiver was lately heard under while the core accepts it,
+    /// else, in turn, the keys the core accepts. A key only in its grace is
+    /// never chosen: two members would keep each other on it until it ends,
+    /// and what is on its way then is refused.
+    fn key_for(&mut self, dest: Dest) -> u64 {
+        let in_force = self.core.params().key();
+        match dest {
+            Dest::Node(id) => {
+                let heard = self.heard.get(&id).map(|(k, at)| (*k, at.elapsed()));
+                let attempt = self.probes.entry(id).or_insert(0);
+                *attempt += 1;
+                cgm_core::link_key(in_force, &self.accepting, heard, self.core.silence(), self.core.outside(), *attempt)
+            }
+            // A tool is answered under its own key while it is accepted.
+            Dest::Source(tok) => self
+                .sources
+                .iter()
+                .find(|(s, _, _)| *s == tok)
+                .map(|(_, _, k)| *k)
+                .filter(|k| self.accepting.contains(k))
+                .unwrap_or(in_force),
+        }
     }
 
     fn remember_source(&mut self, addr: SocketAddr, key: u64) -> u64 {

@@ -162,6 +162,8 @@ pub struct SimNode {
     /// that key while this node's core accepts it (link by link, as the
     /// runtime seals them).
     heard: BTreeMap<NodeId, (u64, Time)>,
+    /// Datagrams sealed to each node (which key to try for one not heard lately).
+    probes: BTreeMap<NodeId, u64>,
     /// A write of its state in progress: when it completes, the bytes, and
     /// the datagrams of the step that wait for it (`None`: a write in the
     /// background, which nothing waits for).
@@ -249,6 +251,7 @@ impl Sim {
                 refused: None,
                 keys: Vec::new(),
                 heard: BTreeMap::new(),
+                probes: BTreeMap::new(),
                 writing: None,
             });
             sim.restart(id);
@@ -423,6 +426,7 @@ impl Sim {
         n.host.queued.clear();
         n.keys.clear();
         n.heard.clear();
+        n.probes.clear();
         self.checker.reset(id, durable);
         self.history.life(now.0, id, n.inc, "restart");
         if let (Some(_), Some(core)) = (&state, &n.core) {
@@ -781,14 +785,19 @@ impl Sim {
             Dest::Source(tok) => tok as NodeId,
         };
         if (1..=self.cfg.nodes as NodeId).contains(&to) {
-            let n = &self.nodes[id as usize - 1];
-            let accepted = |k: &u64| n.keys.iter().any(|&(a, until)| a == *k && until.is_none());
-            // As the runtime seals: under the key the peer was last heard
-            // under while accepted, else the cluster's, else (its file
-            // missing) the first key loaded.
-            let own = n.core.as_ref().map(|c| c.params().key()).filter(|k| !n.host.keys_missing.contains(k));
-            let first = n.keys.iter().find(|(_, until)| until.is_none()).map(|(k, _)| *k);
-            let key = n.heard.get(&to).map(|(k, _)| *k).filter(accepted).or(own).or(first).unwrap_or(0);
+            let now = self.now;
+            let n = &mut self.nodes[id as usize - 1];
+            // As the runtime seals (`cgm_core::link_key`), among the keys
+            // its host holds; the key in force, when its file is missing,
+            // falls back to the first one loaded.
+            let accepting: Vec<u64> = n.keys.iter().filter(|(_, until)| until.is_none()).map(|(k, _)| *k).collect();
+            let key = n.core.as_ref().map_or(0, |c| {
+                let in_force = Some(c.params().key()).filter(|k| accepting.contains(k)).or(accepting.first().copied()).unwrap_or(0);
+                let heard = n.heard.get(&to).map(|(k, at)| (*k, now.saturating_since(*at)));
+                let attempt = n.probes.entry(to).or_insert(0);
+                *attempt += 1;
+                cgm_core::link_key(in_force, &accepting, heard, c.silence(), c.outside(), *attempt)
+            });
             self.net.send(&mut self.rng, self.now, id, to, key, t.bytes);
         }
     }
