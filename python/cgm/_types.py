@@ -280,7 +280,15 @@ class StepRequest:
     payload: bytes
 
 
-Event = Union[ViewChanged, Suspected, ChangeCompleted, ProtocolCompleted, VetoRequest, StepRequest]
+@dataclasses.dataclass(frozen=True)
+class Removed:
+    """A committed node change removed this node from the cluster: it left the
+    group, and the others refuse it until a node change adds it again."""
+
+    generation: int
+
+
+Event = Union[ViewChanged, Suspected, ChangeCompleted, ProtocolCompleted, VetoRequest, StepRequest, Removed]
 
 
 def _event(d: Dict[str, Any]) -> Event:
@@ -297,6 +305,8 @@ def _event(d: Dict[str, Any]) -> Event:
         return VetoRequest(token=d["token"], changes=_frozen_map({Param(p): v for p, v in d["changes"]}))
     if t == "step":
         return StepRequest(token=d["token"], seq=d["seq"], round_index=d["round_index"], payload=bytes(d["payload"]))
+    if t == "removed":
+        return Removed(generation=d["generation"])
     raise AssertionError(f"unknown event type {t!r}")
 
 

@@ -225,7 +225,7 @@ struct Settled {
 
 impl Settled {
     fn of(s: &Status) -> Settled {
-        Settled { view: s.view, members: s.members.clone(), generation: s.generation, params: s.params, completed: s.completed }
+        Settled { view: s.view, members: s.members.clone(), generation: s.generation, params: s.params.clone(), completed: s.completed }
     }
 }
 
@@ -595,7 +595,7 @@ fn hostile_datagrams_are_refused_and_counted_and_the_cluster_keeps_working() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(s[0].inc > inc1, "the new life has a higher incarnation");
-    assert_eq!((s[0].generation, s[0].params), (s[2].generation, s[2].params), "rejoined with the current parameters");
+    assert_eq!((s[0].generation, s[0].params.clone()), (s[2].generation, s[2].params.clone()), "rejoined with the current parameters");
     let old_life: Vec<&Vec<u8>> =
         captured.iter().zip(&frames).filter(|(_, (id, inc, _))| *id == 1 && *inc == inc1).map(|(d, _)| d).collect();
     assert!(!old_life.is_empty());

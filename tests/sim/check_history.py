@@ -17,7 +17,7 @@ then a summary.  Exit status: 0 when every file holds, 1 on any violation,
 The schema (one JSON object per line, in the order events happened; every
 object has ``t_us``, ``node``, ``inc`` and ``event``):
 
-- ``outcome``: ``seq``, ``pid`` ("NODE:TXID"), ``kind`` (param-change|key-rotation|app),
+- ``outcome``: ``seq``, ``pid`` ("NODE:TXID"), ``kind`` (param-change|key-rotation|node-change|app),
   ``committed``, ``generation``, ``learned``, ``era``;
 - ``view``: ``epoch``, ``leader``, ``members``, ``quorum``, ``transferred``;
 - ``values``: ``generation``, ``values`` {canonical-name: number};
@@ -45,7 +45,7 @@ Promises of the project
       increasing seq; a view with transferred=true resets the position.
   P4  values: within an era every values event at a generation carries
       identical values; per (node, inc, era), the generation of each committed
-      learned:false change outcome (param-change or key-rotation) is one more than the member's previous
+      learned:false change outcome (param-change, key-rotation or node-change) is one more than the member's previous
       committed change (the chain restarts after a transfer). The chain may
       pass over the generation of a change the member was told as its own
       proposal's fate (learned:true, committed): the host is told a fate once
@@ -109,10 +109,10 @@ import json
 import os
 import sys
 
-KINDS = ("param-change", "key-rotation", "app")
+KINDS = ("param-change", "key-rotation", "node-change", "app")
 # The kinds whose committed outcome grows the generation (a parameter change,
 # a key rotation: both change the values, the key's fingerprint among them).
-CHANGES = ("param-change", "key-rotation")
+CHANGES = ("param-change", "key-rotation", "node-change")
 EVENTS = ("outcome", "view", "values", "restart", "crash")
 
 
@@ -173,7 +173,10 @@ def validate(obj):
         if not isinstance(vals, dict):
             raise Malformed("values must be an object, got %r" % (vals,))
         for k, v in vals.items():
-            if type(v) not in (int, float):
+            if k == "nodes":
+                if not isinstance(v, list) or not v or any(type(x) is not int for x in v):
+                    raise Malformed("nodes must be a non-empty list of node ids, got %r" % (v,))
+            elif type(v) not in (int, float):
                 raise Malformed("value of %r must be a number, got %r" % (k, v))
 
 

@@ -22,6 +22,7 @@
 
 use crate::config::Config;
 use crate::ids::{AckStatus, NodeId};
+use crate::roster::NodeChange;
 use crate::params::{Param, Params};
 use crate::time::Time;
 use std::collections::BTreeMap;
@@ -85,13 +86,14 @@ pub(crate) struct Tuning {
 impl Tuning {
     /// Values `params` at generation 0.
     pub(crate) fn new(params: Params) -> Tuning {
-        Tuning { params, generation: 0, staged: None, keys: BTreeMap::new(), keys_version: 0, configured_key: params.key() }
+        let configured_key = params.key();
+        Tuning { params, generation: 0, staged: None, keys: BTreeMap::new(), keys_version: 0, configured_key }
     }
 
     /// The values of the last committed change: those in force, or, while a
     /// change is applied here and not yet decided, those it replaced.
-    pub(crate) fn committed(&self) -> Params {
-        self.staged.unwrap_or(self.params)
+    pub(crate) fn committed(&self) -> &Params {
+        self.staged.as_ref().unwrap_or(&self.params)
     }
 
     /// Round 2's check of `changes` against the values in force and `cfg`'s
@@ -110,8 +112,24 @@ impl Tuning {
     /// Why the values are invalid (nothing changes).
     pub(crate) fn apply(&mut self, changes: &[(Param, u64)]) -> Result<(), String> {
         let new = self.params.with_changes(changes).map_err(|e| e.to_string())?;
-        self.staged = Some(self.params);
-        self.params = new;
+        self.stage(new);
+        Ok(())
+    }
+
+    /// Puts `new` in force here, staging the values it replaces until the
+    /// verdict ([`Tuning::conclude`]).
+    fn stage(&mut self, new: Params) {
+        self.staged = Some(std::mem::replace(&mut self.params, new));
+    }
+
+    /// Round 2 of a node change: applies it here, staging the node set it
+    /// replaces.
+    ///
+    /// # Errors
+    /// Why the change does not fit the node set in force (nothing changes).
+    pub(crate) fn apply_nodes(&mut self, change: &NodeChange) -> Result<(), String> {
+        let nodes = self.params.nodes().with_change(change)?;
+        self.stage(self.params.with_nodes(nodes));
         Ok(())
     }
 
@@ -123,19 +141,20 @@ impl Tuning {
         let staged = self.staged.take();
         if committed {
             self.generation += 1;
-            return Some(self.params);
+            return Some(self.params.clone());
         }
         self.params = staged.filter(|_| !keep_on_undo)?;
-        Some(self.params)
+        Some(self.params.clone())
     }
 
     /// Takes the values and generation a view with quorum hands its members;
     /// a change staged here is superseded.
     pub(crate) fn take(&mut self, params: Params, generation: u64) {
+        let key = params.key();
         self.params = params;
         self.generation = generation;
         self.staged = None;
-        self.retire_keys(params.key());
+        self.retire_keys(key);
     }
 
     /// Round 1 of a key rotation: the host loaded the key `fingerprint`
@@ -149,8 +168,7 @@ impl Tuning {
     /// Round 2 of a key rotation: this member sends under the new key,
     /// staging the values with the old one until the verdict.
     pub(crate) fn apply_key(&mut self, fingerprint: u64) {
-        self.staged = Some(self.params);
-        self.params = self.params.with_key(fingerprint);
+        self.stage(self.params.with_key(fingerprint));
     }
 
     /// Forgets the files of loaded keys neither in force, nor committed, nor
@@ -193,7 +211,7 @@ mod tests {
     fn a_committed_change_keeps_its_values_and_grows_the_generation() {
         let mut t = Tuning::new(Params::default());
         t.apply(&change()).unwrap();
-        assert_eq!(t.committed(), Params::default(), "staged, not committed yet");
+        assert_eq!(t.committed(), &Params::default(), "staged, not committed yet");
         assert_eq!(t.conclude(true, false).map(|p| p.get(Param::HeartbeatInterval)), Some(200));
         assert_eq!((t.generation, t.committed().get(Param::HeartbeatInterval)), (1, 200));
     }
@@ -203,7 +221,7 @@ mod tests {
         let mut t = Tuning::new(Params::default());
         t.apply(&change()).unwrap();
         assert_eq!(t.conclude(false, false), Some(Params::default()));
-        assert_eq!((t.generation, t.params), (0, Params::default()));
+        assert_eq!((t.generation, &t.params), (0, &Params::default()));
         // A member that failed its apply has nothing to undo and no news.
         assert_eq!(t.conclude(false, false), None);
         // The flaw keeps the applied values: the check must see them diverge.
@@ -230,9 +248,22 @@ mod tests {
         let mut t = Tuning::new(Params::default());
         t.apply(&change()).unwrap();
         let p = Params::default().with_changes(&[(Param::MaxFragmentSize, 1000)]).unwrap();
-        t.take(p, 7);
-        assert_eq!((t.params, t.generation, t.committed()), (p, 7, p));
+        t.take(p.clone(), 7);
+        assert_eq!((&t.params, t.generation, t.committed()), (&p, 7, &p));
         assert_eq!(t.conclude(false, false), None, "nothing left to undo");
+    }
+
+    #[test]
+    fn a_node_change_is_staged_like_a_parameter_change() {
+        let nodes = crate::Roster::of_ids([1, 2, 3]).unwrap();
+        let mut t = Tuning::new(Params::default().with_nodes(nodes.clone()));
+        let grow = NodeChange { add: vec![(4, String::new())], remove: vec![1] };
+        t.apply_nodes(&grow).unwrap();
+        assert_eq!(t.params.nodes().ids().collect::<Vec<_>>(), [2, 3, 4]);
+        assert_eq!(t.committed().nodes(), &nodes, "staged, not committed yet");
+        assert_eq!(t.conclude(false, false).map(|p| p.nodes().clone()), Some(nodes.clone()));
+        assert!(t.apply_nodes(&NodeChange { add: vec![], remove: vec![9] }).is_err());
+        assert_eq!((t.params.nodes(), t.generation), (&nodes, 0), "a refused change changes nothing");
     }
 
     #[test]

@@ -12,8 +12,13 @@ pub struct Config {
     pub id: NodeId,
     /// This start's incarnation: must grow across restarts (a start time in µs works).
     pub incarnation: Incarnation,
-    /// Every configured node id, this one included.
+    /// Every configured node id, this one included: the cluster's node set
+    /// at its first start (a node holding durable state runs the node set
+    /// its cluster committed instead, see [`crate::Params::nodes`]).
     pub nodes: Vec<NodeId>,
+    /// Each configured node's address, opaque to the core (the runtime's
+    /// `host:port`); it travels with the node set. Missing ones are empty.
+    pub addresses: std::collections::BTreeMap<NodeId, String>,
     /// Whether a view needs a majority of the configured nodes to run protocols.
     pub quorum: bool,
     /// Initial parameters.
@@ -41,6 +46,7 @@ impl Config {
             id,
             incarnation,
             nodes,
+            addresses: Default::default(),
             quorum: true,
             params: Params::default(),
             limits: LocalLimits::default(),

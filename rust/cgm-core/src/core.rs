@@ -21,6 +21,7 @@ use crate::params::{Param, Params};
 use std::time::Duration;
 use crate::query::{self, QueryCollector};
 use crate::ring::Ring;
+use crate::roster::{NodeChange, Roster};
 use crate::status::{PeerStatus, Phase, Status};
 use crate::time::Time;
 use crate::wire::{self, Header, WireError};
@@ -55,6 +56,10 @@ pub struct Core {
     trimmed: Time,
     /// The durable state the host last persisted (`None`: not yet).
     persisted: Option<Mark>,
+    /// Whether this node was in the node set its host was last told: a
+    /// member removed during this life leaves (see `Core::follow_node_set`);
+    /// one restarted outside the set waits to be added again.
+    in_node_set: bool,
 }
 
 impl Core {
@@ -75,8 +80,9 @@ impl Core {
     ///
     /// # Errors
     /// As [`Core::new`], and [`Error::InvalidConfig`] when the state belongs
-    /// to another node, `cfg.incarnation` is not above the state's, or the
-    /// state names members that are not configured nodes.
+    /// to another node or `cfg.incarnation` is not above the state's. The
+    /// node set the state holds (the one the cluster committed) wins over
+    /// `cfg.nodes`.
     pub fn restore(mut cfg: Config, state: &Durable, now: Time) -> Result<Core, Error> {
         if state.node != cfg.id {
             return Err(Error::InvalidConfig(format!("the state belongs to node {}, not node {}", state.node, cfg.id)));
@@ -86,10 +92,6 @@ impl Core {
                 "incarnation {} is not above {}, the incarnation that wrote the state",
                 cfg.incarnation, state.incarnation
             )));
-        }
-        let lineage = state.primary_members.iter().chain(state.accepted.iter().flat_map(|nv| &nv.members));
-        if let Some(m) = lineage.clone().find(|m| !cfg.nodes.contains(&m.id)) {
-            return Err(Error::InvalidConfig(format!("the state's lineage holds node {}, which is not a configured node", m.id)));
         }
         state.params.validate()?;
         state.told.1.validate()?;
@@ -117,17 +119,21 @@ impl Core {
         let me = cfg.me();
         let mut cfg = cfg;
         cfg.nodes = nodes;
-        let quorum = !cfg.quorum || cfg.nodes.len() == 1;
-        let mut tuning = Tuning::new(cfg.params);
-        if let Some(d) = state {
+        let roster = Roster::new(cfg.nodes.iter().map(|&id| (id, cfg.addresses.get(&id).cloned().unwrap_or_default())))
+            .map_err(Error::InvalidConfig)?;
+        cfg.params = cfg.params.with_nodes(roster);
+        let mut tuning = Tuning::new(cfg.params.clone());
+        if let Some(d) = state.filter(|d| !d.told.1.nodes().is_empty()) {
             // Not `take`: a rotation's new key loaded before the crash stays
             // accepted until a view decides the rotation.
-            (tuning.params, tuning.generation) = (d.told.1, d.told.0);
+            (tuning.params, tuning.generation) = (d.told.1.clone(), d.told.0);
             tuning.keys = d.keys.iter().cloned().collect();
         }
+        let quorum = !cfg.quorum || tuning.params.nodes().len() == 1;
+        let peers = tuning.params.nodes().len().saturating_sub(1);
         let mut core = Core {
             tuning,
-            net: Net::new(cfg.id, cfg.nodes.len().saturating_sub(1)),
+            net: Net::new(cfg.id, peers),
             mem: if cfg.durable { Membership::restore(me, quorum, now, state) } else { Membership::new(me, quorum, now) },
             eng: state.map(Engine::restore).unwrap_or_default(),
             ring: Ring::default(),
@@ -136,10 +142,12 @@ impl Core {
             next_req: 1,
             trimmed: now,
             persisted: None,
+            in_node_set: false,
             cfg,
         };
         core.ring.reset(&core.mem.view.members, me, &core.tuning.params, core.tuning.generation, now);
-        core.eng.told_values = Some((core.tuning.generation, core.tuning.params));
+        core.eng.told_values = Some((core.tuning.generation, core.tuning.params.clone()));
+        core.in_node_set = core.tuning.params.nodes().contains(core.cfg.id);
         #[cfg(feature = "flaws")]
         {
             core.eng.keep_incoming = core.cfg.flawed("stale-proposals");
@@ -377,8 +385,8 @@ impl Core {
             waiting_since: since,
             peers,
             links: self.ring.links(),
-            params: self.tuning.params,
-            configured: self.cfg.params,
+            params: self.tuning.params.clone(),
+            configured: self.cfg.params.clone(),
             limits: self.cfg.limits.clone(),
             generation: self.tuning.generation,
             keys: self.keys(),
@@ -421,11 +429,71 @@ impl Core {
     pub fn propose_key_rotation(&mut self, now: Time, txid: Option<u64>, rotation: crate::ids::KeyRotation) -> Result<ProposalId, Error> {
         // A retry of a known transaction gets its outcome, not a refusal
         // (once committed, the key is the one in force).
-        let known = txid.map(|txid| ProposalId { node: self.cfg.id, txid }).is_some_and(|pid| self.eng.is_known(pid) || self.eng.outcome(pid).is_some());
-        if !known {
+        if !self.is_retry(txid) {
             check_rotation(&rotation, self.tuning.params.key(), &self.eng.retired)?;
         }
         self.propose(now, txid, crate::ids::ProtocolBody::RotateKey(rotation))
+    }
+
+    /// Proposes a node change: the nodes of `change.add` join the cluster's
+    /// node set ([`Params::nodes`]) and those of `change.remove` leave it,
+    /// in one transaction of two ACK rounds, committed everywhere or undone
+    /// everywhere. A removed member leaves the group once its host is told
+    /// the outcome; an added node is let in when it asks to join.
+    ///
+    /// # Errors
+    /// [`Error::InvalidNodeChange`] when the change does not fit the node
+    /// set in force (see [`Roster::with_change`]) or removes a majority of
+    /// the view at once (see [`NodeChange::keeps_majority_of`]); see
+    /// [`Core::propose`].
+    pub fn propose_node_change(&mut self, now: Time, txid: Option<u64>, change: NodeChange) -> Result<ProposalId, Error> {
+        // A retry of a known transaction gets its outcome, not a refusal
+        // (once committed, the nodes it adds are in the set).
+        if !self.is_retry(txid) {
+            self.tuning.params.nodes().with_change(&change).map_err(Error::InvalidNodeChange)?;
+            if !self.cfg.flawed("newest-set-only") {
+                change.keeps_majority_of(&self.mem.view.ids().collect::<Vec<_>>()).map_err(Error::InvalidNodeChange)?;
+            }
+        }
+        self.propose(now, txid, crate::ids::ProtocolBody::Nodes(change))
+    }
+
+    /// Whether node `id` is one this member talks to: a node of the node set
+    /// in force or committed, or a member of a view this member is in,
+    /// accepted or gathers (a removed member until the view without it);
+    /// any node while this member never belonged to a view with quorum (a
+    /// new node, whose file may list only a node or two to contact, learns
+    /// the cluster's node set when it joins). A datagram from any other node
+    /// is refused.
+    fn knows(&self, id: NodeId) -> bool {
+        self.tuning.params.nodes().contains(id)
+            || self.tuning.committed().nodes().contains(id)
+            || self.mem.involves(id)
+            || self.mem.primary == ViewId::default()
+    }
+
+    /// Follows the node set the host was last told: this member, removed
+    /// from it during this life, leaves the group ([`Event::Removed`]), and
+    /// the others install the view without it. (They do not exclude it
+    /// themselves: told of the change before it, they would cut it off
+    /// from the marks it waits for to be told too.) Told values are final:
+    /// every member of the view decided the change.
+    fn follow_node_set(&mut self, now: Time) {
+        let Some((generation, told)) = &self.eng.told_values else { return };
+        let (generation, member) = (*generation, told.nodes().contains(self.cfg.id));
+        if told.nodes().is_empty() || self.net.left {
+            return;
+        }
+        if std::mem::replace(&mut self.in_node_set, member) && !member {
+            log::warn!("node {}: removed from the cluster's node set at generation {generation}; leaving the group", self.cfg.id);
+            self.net.events.push_back(Event::Removed { generation });
+            self.leave(now);
+        }
+    }
+
+    /// Whether `txid` names a proposal of this node already known here.
+    fn is_retry(&self, txid: Option<u64>) -> bool {
+        txid.map(|txid| ProposalId { node: self.cfg.id, txid }).is_some_and(|pid| self.eng.is_known(pid) || self.eng.outcome(pid).is_some())
     }
 
     /// Proposes a peer protocol. The coordinator sequences it; every member runs it
@@ -440,7 +508,7 @@ impl Core {
             return Err(Error::Left);
         }
         if !self.mem.view.quorum {
-            return Err(Error::NoQuorum { members: self.mem.view.members.len(), configured: self.cfg.nodes.len() });
+            return Err(Error::NoQuorum { members: self.mem.view.members.len(), configured: self.tuning.params.nodes().len() });
         }
         let pid = ProposalId { node: self.cfg.id, txid: txid.unwrap_or_else(|| self.eng.next_txid(self.cfg.incarnation)) };
         if self.eng.is_known(pid) {
@@ -470,7 +538,7 @@ impl Core {
     /// # Errors
     /// [`Error::UnknownMember`] if `member` is not configured.
     pub fn query_status(&mut self, now: Time, member: NodeId) -> Result<u64, Error> {
-        if !self.cfg.nodes.contains(&member) {
+        if !self.knows(member) {
             return Err(Error::UnknownMember(member));
         }
         let req = self.next_req;
@@ -544,7 +612,7 @@ impl Core {
             }
             _ => {}
         }
-        if h.to != self.cfg.id || !self.cfg.nodes.contains(&h.from) || h.from == self.cfg.id {
+        if h.to != self.cfg.id || !self.knows(h.from) || h.from == self.cfg.id {
             self.net.counters.stale += 1;
             return;
         }
@@ -675,7 +743,7 @@ impl Core {
     #[must_use]
     pub fn poll_persist(&mut self) -> Option<Durable> {
         let mark = self.mark()?;
-        if self.persisted == Some(mark) {
+        if self.persisted.as_ref() == Some(&mark) {
             return None;
         }
         self.persisted = Some(mark);
@@ -689,9 +757,9 @@ impl Core {
             completed: 0,
             last_outcome: None,
             next_round: 0,
-            params: self.tuning.committed(),
+            params: self.tuning.committed().clone(),
             generation: self.tuning.generation,
-            told: (self.tuning.generation, self.tuning.committed()),
+            told: (self.tuning.generation, self.tuning.committed().clone()),
             reported_generation: 0,
             fates: Vec::new(),
             keys: self.tuning.keys.iter().map(|(k, p)| (*k, p.clone())).collect(),
@@ -713,9 +781,9 @@ impl Core {
             primary,
             accepted,
             completed: self.eng.completed,
-            params: self.tuning.committed(),
+            params: self.tuning.committed().clone(),
             generation: self.tuning.generation,
-            told: self.eng.told_values,
+            told: self.eng.told_values.clone(),
             reported_generation: self.eng.reported_generation,
             keys: self.tuning.keys_version,
         })
@@ -813,7 +881,7 @@ impl Core {
         self.net.counters.queries_answered += 1;
         let status = self.status(now);
         let chunk = (self.tuning.params.get(Param::MaxFragmentSize) - crate::params::FRAME_OVERHEAD) as usize;
-        let dest = if h.from != 0 && self.cfg.nodes.contains(&h.from) { Dest::Node(h.from) } else { Dest::Source(source) };
+        let dest = if h.from != 0 && self.knows(h.from) { Dest::Node(h.from) } else { Dest::Source(source) };
         for f in query::reply_frames(&status, req, chunk) {
             self.net.outbox.push_back((dest, h.from_inc, f));
         }
@@ -849,6 +917,7 @@ impl Core {
                 e.send_marks(cx, now);
                 e.relay_acks(cx, now);
             });
+            self.follow_node_set(now);
         }
         self.operators.answer(&mut self.net, &self.eng, now);
         self.net.flush(&self.tuning.params, now);
@@ -863,8 +932,9 @@ impl Core {
             let proposed = match &r.body {
                 crate::ids::ProtocolBody::Change(changes) => self.propose_change(now, Some(r.txid), changes),
                 crate::ids::ProtocolBody::RotateKey(k) => self.propose_key_rotation(now, Some(r.txid), k.clone()),
+                crate::ids::ProtocolBody::Nodes(c) => self.propose_node_change(now, Some(r.txid), c.clone()),
                 crate::ids::ProtocolBody::App(_) => {
-                    Err(Error::InvalidProtocol("operator tools run parameter changes and key rotations only".into()))
+                    Err(Error::InvalidProtocol("operator tools run parameter changes, key rotations and node changes only".into()))
                 }
             };
             if let Err(e) = proposed {

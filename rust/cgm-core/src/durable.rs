@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 /// The bytes that open every state file.
 pub const STATE_MAGIC: [u8; 8] = *b"CGMSTATE";
 /// The state file format this build writes and reads.
-pub const STATE_FORMAT: u16 = 2;
+pub const STATE_FORMAT: u16 = 3;
 const HEADER: usize = 8 + 2 + 4 + 4;
 
 /// A member's durable state: what it must still know after a crash. Written
@@ -186,7 +186,7 @@ impl Durable {
 /// The parts of a member's durable state that change, compared after every
 /// input to tell whether the state must be written again. The rest of
 /// [`Durable`] only changes along with one of these.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Mark {
     pub(crate) promised: ViewId,
     pub(crate) primary: ViewId,

@@ -170,7 +170,7 @@ impl Engine {
             told: d.completed,
             next_round: d.next_round,
             last_outcome: d.last_outcome.clone(),
-            told_values: Some(d.told),
+            told_values: Some(d.told.clone()),
             reported_generation: d.reported_generation,
             retired: d.retired.clone(),
             fates: { let mut f = Fates::default(); f.replace(&d.fates); f },
@@ -183,8 +183,8 @@ impl Engine {
         d.completed = self.completed;
         d.last_outcome.clone_from(&self.last_outcome);
         d.next_round = self.current_round();
-        if let Some(told) = self.told_values {
-            d.told = told;
+        if let Some(told) = &self.told_values {
+            d.told = told.clone();
         }
         d.reported_generation = self.reported_generation;
         d.retired.clone_from(&self.retired);
@@ -351,11 +351,11 @@ impl Engine {
     /// Tells the host the values in force, when they differ from what it
     /// was last told.
     pub(crate) fn tell_values(&mut self, generation: u64, params: Params, events: &mut VecDeque<Event>) {
-        if let Some((_, old)) = self.told_values {
+        if let Some((_, old)) = &self.told_values {
             self.retire(old.key(), params.key());
         }
-        if self.told_values != Some((generation, params)) {
-            self.told_values = Some((generation, params));
+        if self.told_values.as_ref() != Some(&(generation, params.clone())) {
+            self.told_values = Some((generation, params.clone()));
             self.reported_generation = self.reported_generation.max(generation);
             events.push_back(Event::ParamsChanged { generation, params });
         }
@@ -662,6 +662,16 @@ impl Engine {
                     cx.tuning.apply_key(k.fingerprint);
                 }
                 self.wait_on(cx, Resource::Key, None, now);
+            }
+            (ProtocolBody::Nodes(_), 0) => self.send_ack(cx, AckStatus::Received, now),
+            (ProtocolBody::Nodes(change), _) => {
+                let members = self.running.as_ref().map(|r| r.members.clone()).unwrap_or_default();
+                let kept = if cx.cfg.flawed("newest-set-only") { Ok(()) } else { change.keeps_majority_of(&members) };
+                let status = match kept.and_then(|()| cx.tuning.apply_nodes(change)) {
+                    Ok(()) => AckStatus::Ok(ByteBuf::new()),
+                    Err(why) => AckStatus::Failed(why),
+                };
+                self.send_ack(cx, status, now);
             }
             (ProtocolBody::RotateKey(k), _) => {
                 // Every member loaded the key (round 1 all OK): every one
@@ -1036,9 +1046,10 @@ impl Engine {
                     cx.ring.on_params_committed(cx.tuning, changes, now);
                 }
             }
+            ProtocolBody::Nodes(_) => values = cx.tuning.conclude(committed, false),
             ProtocolBody::RotateKey(_) => {
                 values = cx.tuning.conclude(committed, false);
-                cx.tuning.retire_keys(self.told_values.map_or(0, |(_, p)| p.key()));
+                cx.tuning.retire_keys(self.told_values.as_ref().map_or(0, |(_, p)| p.key()));
             }
             ProtocolBody::App(_) => {}
         }

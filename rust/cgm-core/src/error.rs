@@ -37,6 +37,9 @@ pub enum Error {
     /// No local wait with this token is pending.
     #[error("no pending local wait with token {0}")]
     UnknownToken(u64),
+    /// The node change is not valid against the cluster's node set.
+    #[error("invalid node change: {0}")]
+    InvalidNodeChange(String),
     /// The member is not configured.
     #[error("node {0} is not a configured node")]
     UnknownMember(NodeId),

@@ -67,6 +67,14 @@ pub enum Event {
         /// The values in force from now on.
         params: Params,
     },
+    /// A committed node change removed this node from the cluster's node
+    /// set, and its host was told: it left the group, and the others refuse
+    /// its datagrams until a node change adds it again. Emitted once, after
+    /// the [`Event::ParamsChanged`] that tells the new set.
+    Removed {
+        /// The generation of the node set without it.
+        generation: u64,
+    },
     /// The answer to [`Core::query_status`].
     StatusReply {
         /// The request.

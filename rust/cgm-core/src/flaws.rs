@@ -32,11 +32,17 @@ pub enum Flaw {
     /// A key rotation switches a member's sending in its first round,
     /// before every member loaded the key: datagrams are refused.
     SwitchKeyEarly,
+    /// A view change counts only the node set of the lineage's most
+    /// advanced member, every node of it present is quorum enough, and a
+    /// node change may remove a majority of its view: a member that
+    /// committed such a change goes on alone while the others undo it
+    /// (total order breaks).
+    NewestSetOnly,
 }
 
 impl Flaw {
     /// Every flaw.
-    pub const ALL: [Flaw; 8] = [
+    pub const ALL: [Flaw; 9] = [
         Flaw::ReportOnDecision,
         Flaw::StaleProposals,
         Flaw::FatesWindow,
@@ -45,6 +51,7 @@ impl Flaw {
         Flaw::MinorityDecides,
         Flaw::SendBeforePersist,
         Flaw::SwitchKeyEarly,
+        Flaw::NewestSetOnly,
     ];
 
     /// Its command-line name.
@@ -58,6 +65,7 @@ impl Flaw {
             Flaw::MinorityDecides => "minority-decides",
             Flaw::SendBeforePersist => "send-before-persist",
             Flaw::SwitchKeyEarly => "switch-key-early",
+            Flaw::NewestSetOnly => "newest-set-only",
         }
     }
 

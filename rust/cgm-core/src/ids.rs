@@ -102,6 +102,9 @@ pub enum ProtocolBody {
     /// A key rotation (two ACK rounds): the cluster key becomes the one of
     /// this fingerprint. The key itself never travels.
     RotateKey(KeyRotation),
+    /// A node change (two ACK rounds): nodes join or leave the cluster's
+    /// node set ([`crate::Params::nodes`]).
+    Nodes(crate::roster::NodeChange),
 }
 
 /// The new key of a key rotation: where every member finds it and what its
@@ -119,7 +122,7 @@ impl ProtocolBody {
     pub fn rounds(&self) -> u8 {
         match self {
             ProtocolBody::App(a) => a.rounds.max(1),
-            ProtocolBody::Change(_) | ProtocolBody::RotateKey(_) => 2,
+            ProtocolBody::Change(_) | ProtocolBody::RotateKey(_) | ProtocolBody::Nodes(_) => 2,
         }
     }
 
@@ -129,13 +132,14 @@ impl ProtocolBody {
             ProtocolBody::App(_) => "app",
             ProtocolBody::Change(_) => "param-change",
             ProtocolBody::RotateKey(_) => "key-rotation",
+            ProtocolBody::Nodes(_) => "node-change",
         }
     }
 
     /// Whether an outcome of this kind, committed, grows the generation: the
     /// protocols that change the values of [`crate::Params`].
     pub fn moves_generation(kind: &str) -> bool {
-        kind == "param-change" || kind == "key-rotation"
+        matches!(kind, "param-change" | "key-rotation" | "node-change")
     }
 }
 

@@ -165,7 +165,7 @@ impl Membership {
             m.primary = d.primary;
             m.primary_members = d.primary_members.clone();
             m.accepted = d.accepted.clone();
-            m.restored = Some((d.params, d.generation));
+            m.restored = Some((d.params.clone(), d.generation));
         }
         m.durable = true;
         m
@@ -173,8 +173,8 @@ impl Membership {
 
     /// What of this member's views it must keep on stable storage.
     pub(crate) fn save(&self, d: &mut Durable) {
-        if let Some((params, generation)) = self.restored {
-            (d.params, d.generation) = (params, generation);
+        if let Some((params, generation)) = &self.restored {
+            (d.params, d.generation) = (params.clone(), *generation);
         }
         d.promised = self.promised;
         d.primary = self.primary;
@@ -233,6 +233,14 @@ impl Membership {
         // A leader's own fence waits while it gathers (see `Membership::on_timeout`).
         let fence = self.fence_deadline.filter(|_| self.gathering.is_none());
         [Some(self.next_probe), fence, self.gathering.as_ref().map(|g| g.deadline), self.escalate_at].into_iter().flatten().min()
+    }
+
+    /// Whether node `id` is a member of this member's view, of a view it
+    /// accepted, or of the view change it gathers.
+    pub(crate) fn involves(&self, id: NodeId) -> bool {
+        self.view.member(id).is_some()
+            || self.accepted.iter().any(|nv| nv.members.iter().any(|m| m.id == id))
+            || self.gathering.as_ref().is_some_and(|g| g.members.iter().any(|m| m.id == id))
     }
 
     fn is_member(&self, m: Member) -> bool {
@@ -468,7 +476,7 @@ impl Membership {
     /// with the views it accepted installed.
     fn report(&self, cx: &mut Cx<'_>) -> Report {
         let Some(top) = self.accepted.last() else {
-            let (params, generation) = self.restored.unwrap_or((cx.tuning.committed(), cx.tuning.generation));
+            let (params, generation) = self.restored.clone().unwrap_or_else(|| (cx.tuning.committed().clone(), cx.tuning.generation));
             return self.report_of(cx.eng, (self.primary, self.primary_members.clone()), params, generation, Vec::new());
         };
         let mut eng = cx.eng.copy_without_history();
@@ -476,7 +484,7 @@ impl Membership {
         for nv in &self.accepted {
             take_lineage(&mut eng, cx.cfg.id, nv, &mut events, &mut counters);
         }
-        self.report_of(&eng, (top.vid, top.members.clone()), top.params, top.generation, top.ancestors.clone())
+        self.report_of(&eng, (top.vid, top.members.clone()), top.params.clone(), top.generation, top.ancestors.clone())
     }
 
     fn report_of(
@@ -641,12 +649,12 @@ impl Membership {
             // gathering may and is not this member's own died with its
             // leader: it must not keep this member out of merges until the
             // fence expires (a lower coordinator only merges whom it hears).
-            if coordinator && (self.fenced_by().is_none() || self.stale_fence(cx, now)) && self.view.members.len() < cx.cfg.nodes.len() {
+            let nodes = cx.tuning.committed().nodes().clone();
+            let missing: Vec<NodeId> = nodes.ids().filter(|&id| self.view.member(id).is_none()).collect();
+            if coordinator && (self.fenced_by().is_none() || self.stale_fence(cx, now)) && !missing.is_empty() {
                 let frame = Frame::Join { view: self.view.id, members: self.view.members.clone() };
-                for id in cx.cfg.nodes.clone() {
-                    if !self.view.members.iter().any(|m| m.id == id) {
-                        cx.net.push_frame(id, frame.clone());
-                    }
+                for id in missing {
+                    cx.net.push_frame(id, frame.clone());
                 }
             }
         }
@@ -697,13 +705,22 @@ impl Membership {
         let probe = cx.tuning.params.duration(Param::HeartbeatInterval);
         let deferring = self.lower_probe_at.is_some_and(|t| now.saturating_since(t) < probe * 2);
         if !coordinator || cx.cfg.id > their_lowest || deferring {
+            if coordinator && !self.view.quorum && sender.id < cx.cfg.id && !sender_held {
+                // Probed by a lower coordinator from outside a view with
+                // quorum: answer, so that it merges this member. A new node
+                // may know only a node or two of the cluster, and probe only
+                // them.
+                cx.net.push_frame(sender.id, Frame::Join { view: self.view.id, members: self.view.members.clone() });
+            }
             return;
         }
         let mut added = false;
         for m in members.into_iter().chain(prober) {
             // A probe from a stale view may name an older life of a joiner.
             let older = self.joiners.get(&m.id).is_some_and(|j| j.inc > m.inc);
-            if !cx.cfg.nodes.contains(&m.id) || self.view.members.iter().any(|v| v.id == m.id) || older {
+            // Only nodes of the committed set: one a node change in flight
+            // adds joins once it committed (a view change now would undo it).
+            if !cx.tuning.committed().nodes().contains(m.id) || self.view.members.iter().any(|v| v.id == m.id) || older {
                 continue;
             }
             self.learn_member(cx, m);
@@ -765,10 +782,16 @@ impl Membership {
         if g.decided.is_some() || g.reports.len() < g.members.len() {
             return;
         }
-        let quorum_required = cx.cfg.quorum && !cx.cfg.flawed("minority-decides");
+        let rule = if !cx.cfg.quorum || cx.cfg.flawed("minority-decides") {
+            Quorum::Off
+        } else if cx.cfg.flawed("newest-set-only") {
+            Quorum::NewestSetOnly
+        } else {
+            Quorum::Joint
+        };
+        let (params, generation) = (cx.tuning.params.clone(), cx.tuning.generation);
         #[allow(unused_mut)]
-        let mut nv =
-            decide_view(&cx.cfg.nodes, quorum_required, g.vid, g.members.clone(), &g.reports, cx.tuning.params, cx.tuning.generation);
+        let mut nv = decide_view(rule, g.vid, g.members.clone(), &g.reports, params, generation);
         if cx.cfg.flawed("fates-window") {
             let completed = nv.completed;
             nv.fates.retain(|d| d.seq + 256 > completed);
@@ -979,7 +1002,7 @@ impl Membership {
         self.primary = nv.vid;
         self.primary_members = nv.members.clone();
         take_lineage(cx.eng, cx.cfg.id, nv, &mut cx.net.events, &mut cx.net.counters);
-        cx.tuning.take(nv.params, nv.generation);
+        cx.tuning.take(nv.params.clone(), nv.generation);
     }
 }
 
@@ -993,7 +1016,7 @@ fn take_lineage(eng: &mut Engine, me: NodeId, nv: &NewView, events: &mut VecDequ
     // Against what the host was told, not what this member decided: a
     // change it decided and never reported is news to its host. Told
     // before the outcomes the view resolves, which hold these values.
-    eng.tell_values(nv.generation, nv.params, events);
+    eng.tell_values(nv.generation, nv.params.clone(), events);
     eng.fates.replace(&nv.fates);
     resolve(eng, me, nv, events, counters);
     learn_decided(eng, &nv.fates, events);
@@ -1050,15 +1073,41 @@ fn resolve(eng: &mut Engine, me: NodeId, nv: &NewView, events: &mut VecDeque<Eve
     }
 }
 
+/// Which node sets a view with quorum must hold a majority of (see
+/// [`decide_view`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quorum {
+    /// None: every view has quorum (`Config::quorum` off: two-node and test
+    /// setups, which accept that both sides of a partition go on).
+    Off,
+    /// The rule libcgm runs: a majority of every node set the lineage's
+    /// members hold (a member a node change behind holds the old one) and
+    /// of the set a node change in flight would put in force; with every
+    /// node of all of them present, and every member of the lineage's top
+    /// view, always.
+    Joint,
+    /// Deliberately unsafe, kept for the checkers that show what the joint
+    /// rule guards against (`cgm-model`'s variant, the simulator's
+    /// `newest-set-only` flaw): only the node set of the lineage's most
+    /// advanced member counts (each member counting the set it holds), and
+    /// every node of it present is enough, as at a first start. Unsafe
+    /// together with a node change that removes a majority of its view
+    /// (which [`crate::NodeChange::keeps_majority_of`] refuses).
+    NewestSetOnly,
+}
+
 /// The view change decision a leader makes once every member of the new view
 /// has reported:
 /// - the lineage is the reports with the highest last primary (quorum) view;
-/// - quorum: a majority of the configured nodes and of that primary view's
-///   members (every configured node present always has quorum; no lineage at
-///   all needs every node); when no member of the lineage installed its view
-///   (only accepted it), also a majority of each view between the last one
-///   they installed and it (`Report::ancestors`); a view without quorum
-///   decides nothing;
+/// - quorum (under [`Quorum::Joint`]): a majority of the lineage's node sets
+///   (each lineage member's [`Params::nodes`], and the set a node change in
+///   flight would put in force: while they differ, a majority of each) and
+///   of that primary view's members; every node of those sets and every
+///   member of that view present always has quorum; no lineage at all needs
+///   every node of the leader's set; when no member of the lineage
+///   installed its view (only accepted it), also a majority of each view
+///   between the last one they installed and it (`Report::ancestors`); a
+///   view without quorum decides nothing;
 /// - a member one protocol behind adopts the outcome of a member that
 ///   completed it (the *holder*, whose committed parameters every member takes);
 /// - the protocol in flight that no survivor completed is abandoned by all,
@@ -1069,16 +1118,16 @@ fn resolve(eng: &mut Engine, me: NodeId, nv: &NewView, events: &mut VecDeque<Eve
 ///
 /// A pure function of its inputs, so every leader given the same reports
 /// decides the same, and the model checker (`cgm-model`) runs this very rule.
-/// `nodes` are the configured node ids, `quorum_required` whether a view needs
-/// a majority of them, `members` the new view's members (sorted), `reports`
-/// one per member (the leader's own included), and `params`/`generation` the
-/// leader's own, which a view without quorum carries unchanged.
+/// `rule` is which node sets count, `members` the new view's members
+/// (sorted), `reports` one per member (the leader's own included), and
+/// `params`/`generation` the leader's own, which a view without quorum
+/// carries unchanged (and whose node set counts when no report holds a
+/// lineage).
 ///
 /// # Panics
 /// If `reports` is empty (a leader always holds its own).
 pub fn decide_view(
-    nodes: &[NodeId],
-    quorum_required: bool,
+    rule: Quorum,
     vid: ViewId,
     members: Vec<Member>,
     reports: &BTreeMap<NodeId, Report>,
@@ -1087,7 +1136,11 @@ pub fn decide_view(
 ) -> NewView {
     let top = reports.values().map(|r| r.primary).max().unwrap_or_default();
     let base_ids: Vec<NodeId> = reports.iter().filter(|(_, r)| r.primary == top).map(|(&id, _)| id).collect();
-    let everyone = nodes.iter().all(|id| members.iter().any(|m| m.id == *id));
+    let sets = node_sets(rule, top, &base_ids, reports, &params);
+    let top_members = &reports[&base_ids[0]].primary_members;
+    let everyone = !sets.is_empty()
+        && sets.iter().all(|s| s.all_in(&members))
+        && (rule == Quorum::NewestSetOnly || top_members.iter().all(|t| members.iter().any(|m| m.id == t.id)));
     // The views between the last one of the lineage some member installed and
     // its top (excluded): empty when the top is installed. A lineage some
     // member installed was accepted by all its members; one only accepted may
@@ -1103,7 +1156,7 @@ pub fn decide_view(
             }
         }
     }
-    let quorum = if !quorum_required || everyone {
+    let quorum = if rule == Quorum::Off || everyone {
         true
     } else if top == ViewId::default() {
         false
@@ -1128,7 +1181,7 @@ pub fn decide_view(
         // one only accepted may have lost to a view gathered at the same time
         // from the same ancestors, so the new view must hold a majority of
         // each of them too, as a leader re-proposing it would.
-        members.len() * 2 > nodes.len() && held(&reports[&base_ids[0]].primary_members, &restarted) && ancestors.iter().all(|a| held(a, &same))
+        sets.iter().all(|s| s.majority_in(&members)) && held(top_members, &restarted) && ancestors.iter().all(|a| held(a, &same))
     };
     let next_round = reports.values().map(|r| r.next_round).max().unwrap_or(1).max(1);
     let lineage_top = base_reports().next().map(|r| r.primary_members.clone()).unwrap_or_default();
@@ -1158,7 +1211,7 @@ pub fn decide_view(
     nv.base = base_ids;
     let m = base.iter().map(|r| r.completed).max().unwrap_or(0);
     let holder = base.iter().find(|r| r.completed == m).expect("base is not empty");
-    nv.params = holder.params;
+    nv.params = holder.params.clone();
     nv.generation = holder.generation;
     nv.completed = m;
     if let Some(last) = holder.last_outcome.clone().filter(|o| o.seq == m) {
@@ -1193,6 +1246,14 @@ pub fn decide_view(
                 nv.generation += 1;
                 (true, None)
             }
+            ProtocolBody::Nodes(c) if all_ok => match nv.params.nodes().with_change(c) {
+                Ok(nodes) => {
+                    nv.params = nv.params.with_nodes(nodes);
+                    nv.generation += 1;
+                    (true, None)
+                }
+                Err(why) => (false, Some(why)),
+            },
             _ => {
                 let failed: Vec<String> = statuses
                     .iter()
@@ -1226,6 +1287,38 @@ pub fn decide_view(
         nv.pending.clear();
     }
     nv
+}
+
+/// The node sets a view decided from `reports` must hold a majority of
+/// under `rule`: those of the lineage (the reports of `base_ids`, whose top
+/// view is `top`) and the one a node change it runs or holds sequenced
+/// would put in force; the leader's (`params`) when there is no lineage.
+/// Under [`Quorum::NewestSetOnly`], only the set of the lineage member that
+/// completed the most.
+fn node_sets(rule: Quorum, top: ViewId, base_ids: &[NodeId], reports: &BTreeMap<NodeId, Report>, params: &Params) -> Vec<crate::Roster> {
+    if rule == Quorum::NewestSetOnly && top != ViewId::default() {
+        let holder = base_ids.iter().map(|id| &reports[id]).max_by_key(|r| r.completed).expect("base is not empty");
+        return vec![holder.params.nodes().clone()];
+    }
+    let mut sets: Vec<crate::Roster> = Vec::new();
+    let mut add = |s: &crate::Roster| {
+        if !s.is_empty() && !sets.contains(s) {
+            sets.push(s.clone());
+        }
+    };
+    if top == ViewId::default() {
+        add(params.nodes());
+    }
+    for r in base_ids.iter().map(|id| &reports[id]).filter(|_| top != ViewId::default()) {
+        add(r.params.nodes());
+        let in_flight = r.running.iter().map(|rr| &rr.entry).chain(&r.pending);
+        for c in in_flight.filter_map(|e| if let ProtocolBody::Nodes(c) = &e.body { Some(c) } else { None }) {
+            if let Ok(next) = r.params.nodes().with_change(c) {
+                add(&next);
+            }
+        }
+    }
+    sets
 }
 
 /// The outcomes of the protocols before `last` (the newest one any member of

@@ -5,6 +5,7 @@
 //! ([`Params::with_changes`]) validates the whole set and returns a new value,
 //! leaving the old one untouched on error.
 
+use crate::roster::Roster;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::Duration;
@@ -282,14 +283,16 @@ pub enum ParamError {
 /// The values a cluster commits by transaction: a complete, valid set of the
 /// eleven parameter values, each in its unit, and the fingerprint of the
 /// cluster key members send with ([`Params::key`], changed by a key
-/// rotation, never by a parameter change). Decoding (from the wire, a
+/// rotation, never by a parameter change), and the cluster's node set
+/// ([`Params::nodes`], changed by a node change). Decoding (from the wire, a
 /// report, a status) validates it like any other way of making one: a set
 /// that breaks a range or a cross-parameter rule does not decode.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "RawParams")]
 pub struct Params {
     values: [u64; PARAM_COUNT],
     key: u64,
+    nodes: Roster,
 }
 
 /// The encoded form of [`Params`], validated into one when decoded.
@@ -297,13 +300,14 @@ pub struct Params {
 struct RawParams {
     values: [u64; PARAM_COUNT],
     key: u64,
+    nodes: Roster,
 }
 
 impl TryFrom<RawParams> for Params {
     type Error = ParamError;
 
     fn try_from(raw: RawParams) -> Result<Params, ParamError> {
-        let p = Params { values: raw.values, key: raw.key };
+        let p = Params { values: raw.values, key: raw.key, nodes: raw.nodes };
         p.validate()?;
         Ok(p)
     }
@@ -315,7 +319,7 @@ impl Default for Params {
         for s in &SPECS {
             values[s.param as usize] = s.default;
         }
-        Params { values, key: 0 }
+        Params { values, key: 0, nodes: Roster::default() }
     }
 }
 
@@ -326,6 +330,7 @@ impl fmt::Debug for Params {
             m.entry(&p.name(), &self.get(p));
         }
         m.entry(&"key", &format_args!("{:016x}", self.key));
+        m.entry(&"nodes", &format_args!("{}", self.nodes));
         m.finish()
     }
 }
@@ -346,7 +351,20 @@ impl Params {
     /// with (the fingerprint of its configured key) and what a committed key
     /// rotation puts in force.
     pub fn with_key(&self, key: u64) -> Params {
-        Params { key, ..*self }
+        Params { key, ..self.clone() }
+    }
+
+    /// The cluster's node set (empty only in [`Params::default`]: a node
+    /// puts its configured nodes there when it starts). See
+    /// [`Params::with_nodes`].
+    pub fn nodes(&self) -> &Roster {
+        &self.nodes
+    }
+
+    /// The same values with the node set `nodes`: what a node starts with
+    /// (its configured nodes) and what a committed node change puts in force.
+    pub fn with_nodes(&self, nodes: Roster) -> Params {
+        Params { nodes, ..self.clone() }
     }
 
     /// A duration parameter as a [`Duration`].
@@ -377,7 +395,7 @@ impl Params {
         if changes.is_empty() {
             return Err(ParamError::Empty);
         }
-        let mut next = *self;
+        let mut next = self.clone();
         for (i, &(p, v)) in changes.iter().enumerate() {
             if changes[..i].iter().any(|&(q, _)| q == p) {
                 return Err(ParamError::Duplicate(p));

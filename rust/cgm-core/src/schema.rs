@@ -39,6 +39,28 @@ pub fn params_to_json(p: &Params) -> Value {
     Value::Object(Param::ALL.iter().map(|&q| (q.name().to_string(), json!(p.get(q)))).collect())
 }
 
+/// A node set: `[{"id": 1, "address": "10.0.0.1:7000"}, ...]` by id.
+pub fn nodes_to_json(r: &crate::Roster) -> Value {
+    Value::Array(r.iter().map(|(id, a)| json!({"id": id, "address": a})).collect())
+}
+
+/// A node set from [`nodes_to_json`]'s form; missing (an older member):
+/// empty.
+fn nodes_from_json(v: Option<&Value>, what: &'static str) -> Result<crate::Roster, SchemaError> {
+    let Some(v) = v.filter(|v| !v.is_null()) else { return Ok(crate::Roster::default()) };
+    let bad = || SchemaError(format!("{what} is not a list of {{id, address}}"));
+    let list = v.as_array().ok_or_else(bad)?;
+    if list.is_empty() {
+        return Ok(crate::Roster::default());
+    }
+    let nodes = list.iter().map(|n| {
+        let id = n.get("id").and_then(Value::as_u64).and_then(|i| NodeId::try_from(i).ok()).ok_or_else(bad)?;
+        let addr = n.get("address").and_then(Value::as_str).ok_or_else(bad)?;
+        Ok((id, addr.to_string()))
+    });
+    crate::Roster::new(nodes.collect::<Result<Vec<_>, SchemaError>>()?).map_err(|e| SchemaError(format!("{what}: {e}")))
+}
+
 fn resource_json(r: &Resource) -> Value {
     match r {
         Resource::Lock(n) => json!({"kind": "lock", "name": n}),
@@ -129,6 +151,8 @@ pub fn status_to_json(s: &Status) -> Value {
         })).collect::<Vec<_>>(),
         "params": params_to_json(&s.params),
         "configured": params_to_json(&s.configured),
+        "nodes": nodes_to_json(s.params.nodes()),
+        "configured_nodes": nodes_to_json(s.configured.nodes()),
         "limits": s.limits.all().into_iter().map(|(p, v)| (p.name().to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
         "generation": s.generation,
         "keys": json!({
@@ -393,8 +417,10 @@ pub fn status_from_json(v: &Value) -> Result<Status, SchemaError> {
         waiting_since: f.opt_u64("waited_us")?.map(before),
         peers,
         links,
-        params: params_from_json(f.get("params"), "params")?.with_key(keys.sending),
-        configured: params_from_json(f.get("configured"), "configured")?.with_key(configured_key),
+        params: params_from_json(f.get("params"), "params")?.with_key(keys.sending).with_nodes(nodes_from_json(f.get("nodes"), "nodes")?),
+        configured: params_from_json(f.get("configured"), "configured")?
+            .with_key(configured_key)
+            .with_nodes(nodes_from_json(f.get("configured_nodes"), "configured_nodes")?),
         limits: limits_from_json(f.get("limits"))?,
         generation: f.u64("generation")?,
         keys,

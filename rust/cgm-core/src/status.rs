@@ -214,7 +214,8 @@ pub struct Status {
     /// Effective parameters.
     pub params: Params,
     /// Parameters from its configuration (its own file: the values it would
-    /// start a new cluster with; the committed ones are `params`).
+    /// start a new cluster with, its `[[nodes]]` as their node set; the
+    /// committed ones are `params`).
     pub configured: Params,
     /// Its local limits (`[limits]`): a change above one fails its apply.
     pub limits: crate::params::LocalLimits,

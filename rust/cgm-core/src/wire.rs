@@ -16,8 +16,9 @@ pub const MAGIC: [u8; 2] = *b"CG";
 /// The wire protocol version this build speaks (3: status replies carry
 /// the JSON schema of [`crate::schema`]; 4: a view change report says
 /// whether its member keeps durable state; 5: key rotations, and the key's
-/// fingerprint among the committed values).
-pub const WIRE_VERSION: u8 = 5;
+/// fingerprint among the committed values; 6: node changes, and the node
+/// set among the committed values).
+pub const WIRE_VERSION: u8 = 6;
 /// Length of the fixed header in bytes.
 pub const HEADER_LEN: usize = 28;
 /// Largest reassembled message accepted from a peer, in bytes.

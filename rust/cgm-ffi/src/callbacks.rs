@@ -54,6 +54,11 @@ pub struct cgm_callbacks {
     /// An application protocol ended (see `cgm_change_outcome_committed`);
     /// `outcome` is lent for the callback's duration.
     pub on_protocol: Option<unsafe extern "C" fn(user_data: *mut c_void, outcome: *const cgm_change_outcome)>,
+    /// A committed node change removed this node from the cluster's node
+    /// set (the node change's outcome came first, through `on_protocol`): it
+    /// left the group, and the others refuse it until a node change adds it
+    /// again; `generation` is that of the node set without it.
+    pub on_removed: Option<unsafe extern "C" fn(user_data: *mut c_void, generation: u64)>,
 }
 
 impl Default for cgm_callbacks {
@@ -68,6 +73,7 @@ impl Default for cgm_callbacks {
             on_step: None,
             on_log: None,
             on_protocol: None,
+            on_removed: None,
         }
     }
 }
@@ -148,6 +154,11 @@ impl Callbacks {
                     let _ = node.answer_step(token, Err("no on_step callback is registered".into()));
                 }
             },
+            Item::Event(NodeEvent::Removed { generation }) => {
+                if let Some(f) = cb.on_removed {
+                    unsafe { f(ud, generation) };
+                }
+            }
             Item::Log(r) => {
                 if let Some(f) = cb.on_log {
                     unsafe { f(ud, r.level, r.target.as_ptr(), r.message.as_ptr()) };

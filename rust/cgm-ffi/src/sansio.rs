@@ -83,6 +83,11 @@ pub const CGM_EVENT_PARAMS_CHANGED: u32 = 7;
 pub const CGM_EVENT_STATUS_REPLY: u32 = 8;
 /// A status query got no answer in time (`cgm_core_event_token`, `cgm_core_event_member`).
 pub const CGM_EVENT_STATUS_QUERY_FAILED: u32 = 9;
+/// A committed node change removed this node from the cluster's node set:
+/// it left the group; the others refuse it until a node change adds it
+/// again. The `CGM_EVENT_PARAMS_CHANGED` just before it carries the new
+/// generation.
+pub const CGM_EVENT_REMOVED: u32 = 10;
 
 /// The Rust value behind a `cgm_core`: the core and a datagram that did not
 /// fit the caller's buffer, kept for the next poll.
@@ -139,6 +144,7 @@ impl EventObj {
             Event::ParamsChanged { .. } => CGM_EVENT_PARAMS_CHANGED,
             Event::StatusReply { .. } => CGM_EVENT_STATUS_REPLY,
             Event::StatusQueryFailed { .. } => CGM_EVENT_STATUS_QUERY_FAILED,
+            Event::Removed { .. } => CGM_EVENT_REMOVED,
         }
     }
 }

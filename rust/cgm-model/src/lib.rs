@@ -299,7 +299,7 @@
 #![deny(missing_docs, unreachable_pub)]
 
 use cgm_core::messages::{Decided, Entry, NewView, Report, RunningReport};
-use cgm_core::{decide_view, round_verdict, LocalLimits, NodeId, Param, Params};
+use cgm_core::{decide_view, round_verdict, LocalLimits, NodeId, Param, Params, Quorum, Roster};
 use cgm_core::{AckStatus, Member, Outcome, ProposalId, ProtocolBody, ViewId};
 use stateright::{Checker, HasDiscoveries, Model, Property};
 use std::collections::{BTreeMap, BTreeSet};
@@ -380,8 +380,14 @@ fn entry() -> Entry {
 }
 
 /// The parameters a committed change leaves.
+/// The values every member starts with: the default parameters, among the
+/// three members as the node set.
+fn old_params() -> Params {
+    Params::default().with_nodes(Roster::of_ids((0..MEMBERS).map(node)).expect("three members"))
+}
+
 fn new_params() -> Params {
-    Params::default().with_changes(&CHANGE).expect("the modelled change is valid")
+    old_params().with_changes(&CHANGE).expect("the modelled change is valid")
 }
 
 /// The statuses `Engine::check_round` hands to `Engine::finish`: each member's
@@ -742,7 +748,7 @@ impl MemberState {
             promised_inc: 1,
             outstanding: false,
             restored: None,
-            told: (Params::default(), 0),
+            told: (old_params(), 0),
             durable: false,
             persisted: None,
             unpersisted: false,
@@ -752,7 +758,7 @@ impl MemberState {
             last_ack: [0; MEMBERS],
             missing: 0,
             round2: [None; MEMBERS],
-            params: Params::default(),
+            params: old_params(),
             old_params: None,
             generation: 0,
             decided: None,
@@ -867,11 +873,11 @@ impl MemberState {
             self.phase = Phase::Idle;
         }
         self.old_params = None;
-        self.params = nv.params;
+        self.params = nv.params.clone();
         self.generation = nv.generation;
         // `take_lineage`: `Engine::tell_values`.
         if self.durable {
-            self.told = (nv.params, nv.generation);
+            self.told = (nv.params.clone(), nv.generation);
         }
     }
 
@@ -889,8 +895,8 @@ impl MemberState {
             lineage: self.view.lineage.clone(),
             accepted: self.accepted.clone(),
             decided: self.decided.filter(|_| self.phase == Phase::Done),
-            values: self.restored.unwrap_or((self.old_params.unwrap_or(self.params), self.generation)),
-            told: self.told,
+            values: self.restored.clone().unwrap_or_else(|| (self.old_params.clone().unwrap_or_else(|| self.params.clone()), self.generation)),
+            told: self.told.clone(),
         };
     }
 
@@ -903,7 +909,7 @@ impl MemberState {
     /// The values its decisions stand for: those it runs, or, restarted and
     /// not yet handed the lineage's, those it restored (which it reports).
     fn values(&self) -> (Params, u64) {
-        self.restored.unwrap_or((self.params, self.generation))
+        self.restored.clone().unwrap_or((self.params.clone(), self.generation))
     }
 
     /// `Membership::accept`: a view whose lineage holds member `i` builds on the
@@ -1079,7 +1085,7 @@ impl NewViewMsg {
             ancestors: nv.ancestors.clone(),
             resolved: outcome,
             fate: nv.fates.iter().find(|d| d.seq == 1).map(|d| d.committed),
-            params: nv.params,
+            params: nv.params.clone(),
             generation: nv.generation,
             adopted,
             lineage,
@@ -1408,7 +1414,7 @@ impl ChangeModel {
         let m = &mut s.members[i];
         match m.params.with_changes(&CHANGE) {
             Ok(new) => {
-                m.old_params = Some(m.params);
+                m.old_params = Some(m.params.clone());
                 m.params = new;
                 self.send_ack(s, i, Some(Status::Ok));
             }
@@ -1577,7 +1583,7 @@ impl ChangeModel {
         if m.view.members.iter().all(|&j| j == i || m.heard_done[j]) {
             m.reported = Some(Reported { committed: d.committed, by: Teller::Marks });
             if m.durable {
-                m.told = (m.params, m.generation);
+                m.told = (m.params.clone(), m.generation);
             }
             m.heard_done = [false; MEMBERS];
             if !(self.relay && Self::coordinator(s, i) == i) {
@@ -1653,7 +1659,7 @@ impl ChangeModel {
                     pid: e.pid,
                     kind: e.body.kind().to_string(),
                     committed: d.committed,
-                    generation: m.restored.map_or(m.generation, |r| r.1),
+                    generation: m.restored.as_ref().map_or(m.generation, |r| r.1),
                     reason: round_verdict(&statuses).err(),
                     statuses,
                 }
@@ -1661,15 +1667,15 @@ impl ChangeModel {
             running,
             pending: Vec::new(),
             next_round,
-            params: m.restored.map_or(m.old_params.unwrap_or(m.params), |r| r.0),
-            generation: m.restored.map_or(m.generation, |r| r.1),
+            params: m.restored.as_ref().map_or_else(|| m.old_params.clone().unwrap_or_else(|| m.params.clone()), |r| r.0.clone()),
+            generation: m.restored.as_ref().map_or(m.generation, |r| r.1),
             fates: decided
                 .map(|d| Decided {
                     pid: e.pid,
                     seq: e.seq,
                     kind: e.body.kind().to_string(),
                     committed: d.committed,
-                    generation: m.restored.map_or(m.generation, |r| r.1),
+                    generation: m.restored.as_ref().map_or(m.generation, |r| r.1),
                 })
                 .into_iter()
                 .collect(),
@@ -1738,10 +1744,9 @@ impl ChangeModel {
             Variant::IgnoreCompleted if reports.values().any(|r| r.completed == 0) => reports.retain(|_, r| r.completed == 0),
             _ => {}
         }
-        let nodes: Vec<NodeId> = (0..MEMBERS).map(node).collect();
-        let (params, generation) = (s.members[l].params, s.members[l].generation);
+        let (params, generation) = (s.members[l].params.clone(), s.members[l].generation);
         let decide = |reports: &BTreeMap<NodeId, Report>| {
-            let nv = decide_view(&nodes, true, vid, members(&view, &incs), reports, params, generation);
+            let nv = decide_view(Quorum::Joint, vid, members(&view, &incs), reports, params.clone(), generation);
             // The lineage it builds on: that of the reports from its top.
             let top = reports.values().map(|r| r.primary).max().expect("the leader reports");
             let base = snapshots.values().map(MemberState::reported_lineage).find(|l| l.last().is_some_and(|p| p.id == top));
@@ -1889,7 +1894,7 @@ impl ChangeModel {
         // validity reads; nothing else reads it once the change stopped
         // running here (the others' statuses are lost).
         m.round2 = std::array::from_fn(|j| if j == i { m.round2[i] } else { None });
-        (m.params, m.generation) = p.told;
+        (m.params, m.generation) = p.told.clone();
         m.told = p.told;
         m.old_params = None;
         m.decided = p.decided;
@@ -1933,8 +1938,8 @@ impl Model for ChangeModel {
                                     lineage: m.view.lineage.clone(),
                                     accepted: Vec::new(),
                                     decided: None,
-                                    values: (Params::default(), 0),
-                                    told: (Params::default(), 0),
+                                    values: (old_params(), 0),
+                                    told: (old_params(), 0),
                                 }));
                             }
                             m
@@ -2155,12 +2160,12 @@ impl Model for ChangeModel {
             Property::always("values follow the outcome: commit holds the new values, rollback restores the old", |_, s: &State| {
                 s.members.iter().all(|m| match m.decided {
                     Some(d) if d.committed => m.values() == (new_params(), 1),
-                    Some(_) => m.values() == (Params::default(), 0),
+                    Some(_) => m.values() == (old_params(), 0),
                     None => true,
                 })
             }),
             Property::always("settled live members of the lineage hold identical values", |_, s: &State| {
-                let settled: Vec<(Params, u64)> = s.lineage_members().filter(|m| m.settled()).map(|m| (m.params, m.generation)).collect();
+                let settled: Vec<(Params, u64)> = s.lineage_members().filter(|m| m.settled()).map(|m| (m.params.clone(), m.generation)).collect();
                 settled.windows(2).all(|w| w[0] == w[1])
             }),
             Property::always("no completed outcome is overruled by a view change", |_, s: &State| s.members.iter().all(|m| !m.overruled)),
@@ -2172,10 +2177,10 @@ impl Model for ChangeModel {
                 // (the limitation below): it dies with it, or is dropped when
                 // it rejoins.
                 let alone = |i: usize, m: &MemberState| m.reported.is_none() && (m.crashed || s.excluded(i));
-                let values = if outcome { (new_params(), 1) } else { (Params::default(), 0) };
+                let values = if outcome { (new_params(), 1) } else { (old_params(), 0) };
                 told.all(|c| c == outcome)
                     && s.members.iter().enumerate().all(|(i, m)| alone(i, m) || m.decided.is_none_or(|d| d.committed == outcome))
-                    && s.lineage_members().filter(|m| m.settled()).all(|m| (m.params, m.generation) == values)
+                    && s.lineage_members().filter(|m| m.settled()).all(|m| (m.params.clone(), m.generation) == values)
                     // A restarted member's host runs what it was told.
                     && s.members.iter().all(|m| !m.durable || m.reported.is_none_or(|r| r.committed != outcome) || m.told == values)
             }),

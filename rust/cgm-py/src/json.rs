@@ -66,6 +66,7 @@ pub(crate) fn event_json(e: &NodeEvent) -> Value {
         NodeEvent::StepRequest { token, seq, round_index, payload } => {
             json!({"type": "step", "token": token, "seq": seq, "round_index": round_index, "payload": payload})
         }
+        NodeEvent::Removed { generation } => json!({"type": "removed", "generation": generation}),
     }
 }
 

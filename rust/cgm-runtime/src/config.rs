@@ -169,6 +169,7 @@ impl NodeConfig {
         let mut c = cgm_core::Config::new(self.node_id, incarnation, self.nodes.iter().map(|(id, _)| *id).collect());
         c.quorum = self.quorum;
         c.params = self.params.with_key(self.key.as_ref().map_or(0, Key::fingerprint));
+        c.addresses = self.nodes.iter().map(|(id, a)| (*id, a.to_string())).collect();
         c.limits = self.limits.clone();
         c.veto_hook = self.veto_hook;
         c.veto_timeout = self.veto_timeout;
@@ -334,6 +335,23 @@ fn param_value(name: &Spanned<String>, value: &Spanned<toml::Value>) -> Result<(
     };
     cgm_core::Params::check_range(p, v).map_err(|e| e.to_string())?;
     Ok((p, v))
+}
+
+/// Checks that every node a node change adds has an address every member
+/// reads the same way: a literal `ip:port` (or `[ipv6]:port`), written as
+/// Rust writes it back (no name to resolve differently on each host).
+///
+/// # Errors
+/// [`ConfigError`] on field `add`, naming the node and its address.
+pub fn check_node_change(c: &cgm_core::NodeChange) -> Result<(), ConfigError> {
+    for (id, addr) in &c.add {
+        match addr.parse::<SocketAddr>() {
+            Ok(a) if a.to_string() == *addr && a.port() != 0 => {}
+            Ok(a) => return Err(ConfigError::field("add", format!("node {id}: write its address as {a} (a port other than 0)"))),
+            Err(_) => return Err(ConfigError::field("add", format!("node {id}: {addr:?} is not ip:port (names are not allowed: every member must read the same address)"))),
+        }
+    }
+    Ok(())
 }
 
 /// Resolves `host:port` (IPv4, `[IPv6]:port` or a name).

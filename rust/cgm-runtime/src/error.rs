@@ -110,9 +110,10 @@ impl Error {
                 cgm_core::Error::Backpressure { .. } => ResultCode::Backpressure,
                 cgm_core::Error::Left => ResultCode::NotMember,
                 cgm_core::Error::UnknownMember(_) => ResultCode::NotMember,
-                cgm_core::Error::InvalidConfig(_) | cgm_core::Error::InvalidProtocol(_) | cgm_core::Error::UnknownToken(_) => {
-                    ResultCode::InvalidArgument
-                }
+                cgm_core::Error::InvalidConfig(_)
+                | cgm_core::Error::InvalidProtocol(_)
+                | cgm_core::Error::InvalidNodeChange(_)
+                | cgm_core::Error::UnknownToken(_) => ResultCode::InvalidArgument,
             },
             Error::Io(_) => ResultCode::Io,
             Error::Timeout { .. } => ResultCode::Timeout,

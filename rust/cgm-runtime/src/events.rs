@@ -44,6 +44,14 @@ pub enum NodeEvent {
         /// The proposed change.
         changes: Vec<(Param, u64)>,
     },
+    /// A committed node change removed this node from the cluster's node
+    /// set: it left the group (the node change's outcome came first, as a
+    /// [`NodeEvent::ProtocolCompleted`]); the others refuse it until a node
+    /// change adds it again.
+    Removed {
+        /// The generation of the node set without it.
+        generation: u64,
+    },
     /// An application protocol step waits for this host's status: answer with
     /// [`crate::Node::answer_step`].
     StepRequest {

@@ -23,7 +23,7 @@ mod transport;
 
 pub use auth::{key_rotation, new_incarnation, Key};
 pub use cgm_core;
-pub use config::{ConfigError, Multicast, NodeConfig};
+pub use config::{check_node_change, ConfigError, Multicast, NodeConfig};
 pub use error::{Error, ResultCode};
 pub use events::NodeEvent;
 pub use locks::LockGuard;

@@ -157,6 +157,8 @@ pub(crate) fn start(cfg: NodeConfig) -> Result<Started, Error> {
         dir_keys: Vec::new(),
         sock,
         addrs: cfg.nodes.iter().copied().collect(),
+        configured_addrs: cfg.nodes.iter().copied().collect(),
+        addrs_of: cgm_core::Roster::default(),
         group: cfg.multicast.map(|m| m.group),
         sources: VecDeque::new(),
         next_source: 0,
@@ -267,7 +269,14 @@ struct Member {
     /// The keys found there: fingerprint, file, key.
     dir_keys: Vec<(u64, std::path::PathBuf, Key)>,
     sock: UdpSocket,
+    /// Where each node is: the cluster's node set (`addrs_of`), and the
+    /// nodes of the configuration file that are not in it (a new node's
+    /// file may list only a few nodes to contact).
     addrs: BTreeMap<NodeId, SocketAddr>,
+    /// The configuration file's nodes.
+    configured_addrs: BTreeMap<NodeId, SocketAddr>,
+    /// The node set `addrs` was last built from.
+    addrs_of: cgm_core::Roster,
     /// The multicast group every member datagram goes to, if that option is on.
     group: Option<SocketAddr>,
     /// Operator tools heard from: token, address, and the key they seal under.
@@ -554,6 +563,7 @@ impl Member {
                     ProtocolBody::Change(changes) => self.core.propose_change(now, txid, &changes),
                     ProtocolBody::App(app) => self.core.propose_app(now, txid, app),
                     ProtocolBody::RotateKey(k) => self.core.propose_key_rotation(now, txid, k),
+                    ProtocolBody::Nodes(c) => self.core.propose_node_change(now, txid, c),
                 };
                 let _ = tx.send(r.map_err(Error::from));
             }
@@ -652,6 +662,9 @@ impl Member {
             self.load_missing_keys();
             self.sync_keys();
         }
+        if !self.core.params().nodes().same(&self.addrs_of) {
+            self.sync_addrs();
+        }
         // A lock is held only while its protocol is the one running.
         let running = self.core.current_protocol();
         let stale: Vec<u64> = self.held.iter().filter(|(_, (_, seq))| Some(*seq) != running).map(|(t, _)| *t).collect();
@@ -664,6 +677,24 @@ impl Member {
 
     /// Says, when the values in force differ from this node's file, that the
     /// file's global values only start a new cluster.
+    /// Rebuilds the address book from the node set in force (a node change
+    /// applied, or taken with a view's state): its nodes' addresses win
+    /// over the configuration file's.
+    fn sync_addrs(&mut self) {
+        let nodes = self.core.params().nodes().clone();
+        self.addrs = self.configured_addrs.clone();
+        for (id, text) in nodes.iter() {
+            match text.parse::<SocketAddr>() {
+                Ok(a) => {
+                    self.addrs.insert(id, a);
+                }
+                Err(_) if text.is_empty() => {}
+                Err(e) => log::warn!("node {}: node {id}'s address {text:?} in the cluster's node set is not host:port ({e})", self.core.id()),
+            }
+        }
+        self.addrs_of = nodes;
+    }
+
     fn note_file_differs(&self, generation: u64, params: &cgm_core::Params) {
         let differ = differences(params, &self.core.config().params);
         if !differ.is_empty() {
@@ -786,6 +817,13 @@ impl Member {
                 if let Some(tx) = self.status_waiters.remove(&req) {
                     let _ = tx.send(Err(Error::Timeout { pid: None }));
                 }
+            }
+            Event::Removed { generation } => {
+                log::warn!(
+                    "node {}: removed from the cluster's node set at generation {generation}: it left the group, and the others refuse it until a node change adds it again",
+                    self.core.id()
+                );
+                self.shared.events.push(NodeEvent::Removed { generation });
             }
             Event::ParamsChanged { generation, params } => {
                 if params.key() != self.keys_mark.1 && params.key() != 0 {

@@ -184,6 +184,30 @@ impl Node {
         }
     }
 
+    /// Changes the cluster's node set by transaction and waits for the
+    /// outcome: the nodes of `change.add` (id and `host:port`) join it and
+    /// those of `change.remove` leave it, committed everywhere or undone
+    /// everywhere. Start an added node with a configuration that lists
+    /// itself and at least one member to contact; a removed member leaves
+    /// the group once it is told, and its datagrams are refused from then on.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an address that is not `host:port`;
+    /// [`Error::Core`] with `InvalidNodeChange` when the change does not fit
+    /// the node set (a node added twice or already in it, removing one not
+    /// in it, removing a majority of the view at once), `NoQuorum`,
+    /// `Backpressure`; [`Error::RolledBack`] with the outcome when undone;
+    /// [`Error::Timeout`] naming the proposal, which goes on.
+    pub fn change_nodes(&self, change: &cgm_core::NodeChange, txid: Option<u64>, timeout: Duration) -> Result<Outcome, Error> {
+        crate::config::check_node_change(change)?;
+        let o = self.run(ProtocolBody::Nodes(change.clone()), txid, timeout)?;
+        if o.committed {
+            Ok(o)
+        } else {
+            Err(Error::from_outcome(o))
+        }
+    }
+
     /// Runs an application-defined peer protocol and waits for its outcome
     /// (`committed` is false if a member's step failed or a view change abandoned it).
     ///
@@ -252,10 +276,10 @@ impl Node {
     pub fn params(&self) -> Result<ParamsView, Error> {
         let s = self.status()?;
         Ok(ParamsView {
+            switch_over_pending: s.switch_over_pending(),
             configured: s.configured,
             effective: s.params,
             generation: s.generation,
-            switch_over_pending: s.switch_over_pending(),
         })
     }
 

@@ -240,8 +240,8 @@ impl Checker {
                 continue;
             }
             let h = self.histories.entry(s.node).or_default();
-            let held = *h.generations.entry(s.generation).or_insert(s.params);
-            if held != s.params {
+            let held = h.generations.entry(s.generation).or_insert_with(|| s.params.clone());
+            if *held != s.params {
                 return Err(Violation {
                     at_us,
                     what: format!(
@@ -266,8 +266,8 @@ impl Checker {
     pub fn check_generations_agree(&self, at_us: u64) -> Result<(), Violation> {
         let mut first: BTreeMap<u64, (NodeId, Params)> = BTreeMap::new();
         for (&node, h) in &self.histories {
-            for (&generation, &values) in &h.generations {
-                let (other, seen) = *first.entry(generation).or_insert((node, values));
+            for (&generation, values) in &h.generations {
+                let (other, seen) = first.entry(generation).or_insert_with(|| (node, values.clone()));
                 if seen != values {
                     return Err(Violation {
                         at_us,

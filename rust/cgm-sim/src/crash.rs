@@ -147,7 +147,7 @@ pub fn trigger(
     persisted: bool,
     pick: impl FnOnce(usize) -> usize,
 ) -> Option<usize> {
-    let change = now.protocol.as_ref().filter(|p| p.kind == "param-change");
+    let change = now.protocol.as_ref().filter(|p| matches!(p.kind.as_str(), "param-change" | "node-change"));
     let just_acked = |index: u8| {
         change.is_some_and(|p| p.round_index == index) && now.acked_round == now.current_round && now.acked_round > before.acked_round
     };

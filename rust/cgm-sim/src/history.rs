@@ -77,6 +77,7 @@ impl HistoryLog {
     pub fn values(&mut self, t_us: u64, node: NodeId, inc: u64, generation: u64, params: &Params, era: u64) {
         let mut values: Map<String, Value> = Param::ALL.iter().map(|&p| (p.name().to_string(), params.get(p).into())).collect();
         values.insert("key".into(), params.key().into());
+        values.insert("nodes".into(), params.nodes().ids().collect::<Vec<_>>().into());
         self.write(t_us, node, inc, "values", object(json!({ "generation": generation, "values": values, "era": era })));
     }
 

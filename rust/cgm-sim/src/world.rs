@@ -19,8 +19,11 @@ use std::time::Duration;
 /// How a simulated cluster is set up.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
-    /// Number of nodes (ids 1..=nodes).
+    /// Number of nodes in the cluster's first node set (ids 1..=nodes).
     pub nodes: usize,
+    /// Nodes beyond those (ids nodes+1..=nodes+spares), not started: a node
+    /// change adds them, and [`Sim::start_new`] starts them.
+    pub spares: usize,
     /// Seed of every random choice.
     pub seed: u64,
     /// Whether views need a majority.
@@ -65,6 +68,7 @@ impl SimConfig {
     pub fn new(nodes: usize, seed: u64) -> SimConfig {
         SimConfig {
             nodes,
+            spares: 0,
             seed,
             quorum: true,
             params: sim_params(),
@@ -132,6 +136,11 @@ pub struct SimNode {
     pub core: Option<Core>,
     /// Its current incarnation.
     pub inc: u64,
+    /// The node ids its configuration file lists (itself included): the
+    /// first node set, or the nodes a new node contacts first.
+    pub configured: Vec<NodeId>,
+    /// Its core told it a node change removed it (this life).
+    pub removed: bool,
     /// Its host.
     pub host: Host,
     /// Status answers received, by request.
@@ -234,10 +243,13 @@ impl Sim {
             key_adopted: 0,
             cfg,
         };
-        for id in 1..=sim.cfg.nodes as NodeId {
+        let first: Vec<NodeId> = (1..=sim.cfg.nodes as NodeId).collect();
+        for _ in sim.ids() {
             sim.nodes.push(SimNode {
                 core: None,
                 inc: 0,
+                configured: first.clone(),
+                removed: false,
                 host: Host { delay: Duration::from_millis(1), ..Host::default() },
                 replies: BTreeMap::new(),
                 suspicions: Vec::new(),
@@ -254,14 +266,36 @@ impl Sim {
                 probes: BTreeMap::new(),
                 writing: None,
             });
+        }
+        for &id in &first {
             sim.restart(id);
         }
         sim
     }
 
-    /// All node ids.
+    /// All node ids, spares included.
     pub fn ids(&self) -> Vec<NodeId> {
-        (1..=self.cfg.nodes as NodeId).collect()
+        (1..=(self.cfg.nodes + self.cfg.spares) as NodeId).collect()
+    }
+
+    /// Starts node `id` afresh (an empty disk) with a configuration that
+    /// lists `seeds` and itself: a node a node change added, or one added
+    /// again after its removal.
+    pub fn start_new(&mut self, id: NodeId, seeds: &[NodeId]) {
+        if self.nodes[id as usize - 1].core.is_some() {
+            self.crash(id);
+        }
+        let n = self.node(id);
+        n.configured = seeds.iter().copied().chain([id]).collect::<BTreeSet<_>>().into_iter().collect();
+        self.wipe_disk(id);
+        self.restart(id);
+    }
+
+    /// The node set the cluster committed last, as the live node furthest
+    /// along (generation, then protocols completed) holds it.
+    pub fn node_set(&self) -> cgm_core::Roster {
+        let newest = self.alive().into_iter().map(|id| self.core(id)).max_by_key(|c| (c.generation(), c.completed()));
+        newest.map(|c| c.params().nodes().clone()).unwrap_or_default()
     }
 
     /// Ids of nodes not crashed.
@@ -407,9 +441,9 @@ impl Sim {
         };
         n.refused = None;
         n.inc += 1;
-        let mut cfg = Config::new(id, n.inc, (1..=self.cfg.nodes as NodeId).collect());
+        let mut cfg = Config::new(id, n.inc, n.configured.clone());
         cfg.quorum = self.cfg.quorum;
-        cfg.params = self.cfg.params;
+        cfg.params = self.cfg.params.clone();
         cfg.veto_hook = self.cfg.veto_hook;
         cfg.limits = n.host.limits.clone();
         cfg.durable = durable;
@@ -422,6 +456,7 @@ impl Sim {
             None => Core::new(cfg, now).expect("valid simulator configuration"),
         });
         n.replies.clear();
+        n.removed = false;
         n.suspicions.clear();
         n.host.queued.clear();
         n.keys.clear();
@@ -465,6 +500,17 @@ impl Sim {
     pub fn propose_change(&mut self, id: NodeId, changes: &[(Param, u64)]) -> Result<ProposalId, Error> {
         let now = self.now;
         let r = self.nodes[id as usize - 1].core.as_mut().ok_or(Error::Left)?.propose_change(now, None, changes);
+        self.drain(id);
+        r
+    }
+
+    /// Proposes a node change at `id`.
+    ///
+    /// # Errors
+    /// As [`Core::propose_node_change`].
+    pub fn propose_nodes(&mut self, id: NodeId, change: cgm_core::NodeChange) -> Result<ProposalId, Error> {
+        let now = self.now;
+        let r = self.nodes[id as usize - 1].core.as_mut().ok_or(Error::Left)?.propose_node_change(now, None, change);
         self.drain(id);
         r
     }
@@ -784,7 +830,7 @@ impl Sim {
             Dest::Node(to) => to,
             Dest::Source(tok) => tok as NodeId,
         };
-        if (1..=self.cfg.nodes as NodeId).contains(&to) {
+        if (1..=(self.cfg.nodes + self.cfg.spares) as NodeId).contains(&to) {
             let now = self.now;
             let n = &mut self.nodes[id as usize - 1];
             // As the runtime seals (`cgm_core::link_key`), among the keys
@@ -861,6 +907,10 @@ impl Sim {
                 self.node(id).outcomes.insert(o.pid, o);
             }
             Event::ParamsChanged { generation, params } => self.history.values(now, id, inc, generation, &params, self.checker.era),
+            Event::Removed { generation } => {
+                (id, generation, "removed").hash(&mut self.trace);
+                self.node(id).removed = true;
+            }
             Event::StatusQueryFailed { .. } => {}
         }
         Ok(())

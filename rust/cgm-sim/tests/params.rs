@@ -194,7 +194,7 @@ fn suspicions(sim: &Sim) -> usize {
 fn a_committed_change_holds_the_same_values_and_generation_on_all_five_members() {
     let (seed, _g) = seeded("a_committed_change_holds_the_same_values_and_generation_on_all_five_members", 11);
     let mut sim = cluster5(seed, &[]);
-    let old = *sim.core(1).params();
+    let old = sim.core(1).params().clone();
     let changes = [(Param::SendWindowSize, 16), (Param::MessageRetryTimer, 35), (Param::HeartbeatFailureThreshold, 4)];
     let o = commit(&mut sim, 3, &changes);
     assert_eq!(o.generation, 1);
@@ -235,7 +235,7 @@ fn a_committed_change_holds_the_same_values_and_generation_on_all_64_members() {
 fn a_change_vetoed_by_one_member_is_undone_on_every_member() {
     let (seed, _g) = seeded("a_change_vetoed_by_one_member_is_undone_on_every_member", 21);
     let mut sim = cluster5(seed, &[]);
-    let old = *sim.core(1).params();
+    let old = sim.core(1).params().clone();
     sim.nodes[idx(3)].host.veto = Some("maintenance window closed".into());
     let o = change(&mut sim, 2, &[(Param::SendWindowSize, 8), (Param::HeartbeatFailureThreshold, 6)]);
     assert!(!o.committed, "a vetoed change must not commit: {o:?}");
@@ -282,7 +282,7 @@ fn a_change_over_one_members_local_limit_is_undone_on_every_member() {
     sim.nodes[idx(5)].host.limits.set(Param::MaxFragmentSize, 1_200);
     sim.restart_all_for_limits();
     settle(&mut sim, Duration::from_secs(30));
-    let old = *sim.core(1).params();
+    let old = sim.core(1).params().clone();
     let o = change(&mut sim, 2, &[(Param::MaxFragmentSize, 2_000), (Param::SendWindowSize, 10)]);
     assert!(!o.committed, "{o:?}");
     let reason = o.reason.clone().expect("a reason");
@@ -335,7 +335,7 @@ fn crash_during_change(seed: u64, role: Role, step: Step, lossy: bool) -> Result
             sim.nodes[idx(id)].host.delay = ms(200);
         }
     }
-    let old = *sim.core(1).params();
+    let old = sim.core(1).params().clone();
     let changes = [(Param::SendWindowSize, 16), (Param::MessageRetryTimer, 30)];
     let new = old.with_changes(&changes).expect("valid");
     let pid = sim.propose_change(init, &changes).map_err(|e| e.to_string())?;
@@ -446,7 +446,7 @@ fn every_survivor_holds_identical_values_whichever_member_crashes_at_whichever_s
 fn a_change_completed_by_some_members_before_a_participant_crash_commits_on_every_survivor() {
     let (seed, _g) = seeded("a_change_completed_by_some_members_before_a_participant_crash_commits_on_every_survivor", 51);
     let mut sim = cluster5(seed, &[]);
-    let old = *sim.core(1).params();
+    let old = sim.core(1).params().clone();
     let changes = [(Param::SendWindowSize, 20)];
     let new = old.with_changes(&changes).unwrap();
     let pid = sim.propose_change(2, &changes).unwrap();
@@ -482,7 +482,7 @@ fn a_failure_reported_in_round_two_by_a_member_that_then_crashes_rolls_back_on_e
     // decide as the others did.
     let (seed, _g) = seeded("a_failure_reported_in_round_two_by_a_member_that_then_crashes_rolls_back_on_every_survivor", 52);
     let mut sim = cluster5(seed, &[]);
-    let old = *sim.core(1).params();
+    let old = sim.core(1).params().clone();
     let generation = sim.status(1).generation;
     sim.nodes[idx(5)].host.veto = Some("host policy".into());
     let pid = sim.propose_change(2, &[(Param::SendWindowSize, 20)]).unwrap();
@@ -508,7 +508,7 @@ fn a_failure_reported_in_round_two_by_a_member_that_then_crashes_rolls_back_on_e
 fn a_change_proposed_on_the_minority_side_of_a_partition_is_refused_with_no_quorum() {
     let (seed, _g) = seeded("a_change_proposed_on_the_minority_side_of_a_partition_is_refused_with_no_quorum", 61);
     let mut sim = cluster5(seed, &[]);
-    let old = *sim.core(1).params();
+    let old = sim.core(1).params().clone();
     sim.net.partition(&[vec![1, 2, 3], vec![4, 5]]);
     wait_for(&mut sim, Duration::from_secs(20), "the 3|2 split into two views", |s| {
         [4, 5].iter().all(|&id| !s.status(id).quorum && s.status(id).members.len() == 2)
@@ -547,7 +547,7 @@ fn a_change_proposed_on_the_minority_side_of_a_partition_is_refused_with_no_quor
 fn concurrent_changes_from_two_initiators_are_serialised_in_the_same_order_everywhere() {
     let (seed, _g) = seeded("concurrent_changes_from_two_initiators_are_serialised_in_the_same_order_everywhere", 71);
     let mut sim = cluster5(seed, &[]);
-    let old = *sim.core(1).params();
+    let old = sim.core(1).params().clone();
 
     // Two compatible changes: both commit, the later one wins.
     let a = sim.propose_change(2, &[(Param::SendWindowSize, 16)]).unwrap();
@@ -575,7 +575,7 @@ fn concurrent_changes_from_two_initiators_are_serialised_in_the_same_order_every
 
     // Two changes each valid alone but not together: the later one fails its
     // local check on every member and is rolled back everywhere.
-    let base = *sim.core(1).params();
+    let base = sim.core(1).params().clone();
     let widen = [(Param::HeartbeatInterval, 200), (Param::HeartbeatTimeout, 600), (Param::HeartbeatAckTimeout, 600)];
     let tighten = [(Param::HeartbeatTimeout, 150)];
     let c = sim.propose_change(3, &widen).unwrap();
@@ -656,7 +656,7 @@ fn retune_under_loss(seed: u64) {
     assert_links_at(&sim, 1_000);
 
     for (step, set, interval) in [("1000 ms -> 50 ms", &FAST, 50u64), ("50 ms -> 1000 ms", &SLOW, 1_000)] {
-        let before = *sim.core(1).params();
+        let before = sim.core(1).params().clone();
         let gen = sim.core(1).generation();
         let o = change(&mut sim, 2, set);
         assert!(o.committed, "{step}: {o:?}");
@@ -1028,7 +1028,7 @@ fn a_silent_predecessor_is_suspected_after_the_heartbeat_timeout_in_force() {
             commit(&mut sim, 2, &[(Param::HeartbeatTimeout, timeout)]);
             switched_over(&mut sim);
         }
-        let p = *sim.core(4).params();
+        let p = sim.core(4).params().clone();
         let dt = receive_side_detection(&mut sim);
         println!("receive side, {}: detected after {dt:?}", hb(&p));
         assert_within(&format!("heartbeat-timeout {timeout} ms"), dt, receive_bounds(&p));
@@ -1046,7 +1046,7 @@ fn a_silent_predecessor_is_suspected_after_the_heartbeat_failure_threshold_in_fo
         if threshold != 3 {
             commit(&mut sim, 2, &[(Param::HeartbeatFailureThreshold, threshold)]);
         }
-        let p = *sim.core(4).params();
+        let p = sim.core(4).params().clone();
         let dt = receive_side_detection(&mut sim);
         println!("receive side, {}: detected after {dt:?}", hb(&p));
         assert_within(&format!("heartbeat-failure-threshold {threshold}"), dt, receive_bounds(&p));
@@ -1065,7 +1065,7 @@ fn a_successor_that_stops_acking_is_suspected_after_the_heartbeat_ack_timeout_in
             commit(&mut sim, 2, &[(Param::HeartbeatAckTimeout, timeout)]);
             switched_over(&mut sim);
         }
-        let p = *sim.core(3).params();
+        let p = sim.core(3).params().clone();
         let dt = ack_side_detection(&mut sim);
         println!("ACK side, {}: detected after {dt:?}", hb(&p));
         assert_within(&format!("heartbeat-ack-timeout {timeout} ms"), dt, ack_bounds(&p));
@@ -1083,7 +1083,7 @@ fn a_successor_that_stops_acking_is_suspected_after_the_heartbeat_ack_failure_th
         if threshold != 3 {
             commit(&mut sim, 2, &[(Param::HeartbeatAckFailureThreshold, threshold)]);
         }
-        let p = *sim.core(3).params();
+        let p = sim.core(3).params().clone();
         let dt = ack_side_detection(&mut sim);
         println!("ACK side, {}: detected after {dt:?}", hb(&p));
         assert_within(&format!("heartbeat-ack-failure-threshold {threshold}"), dt, ack_bounds(&p));
@@ -1131,7 +1131,7 @@ fn the_receive_check_runs_every_interval_times_the_receive_send_timer_ratio_in_f
 fn invalid_values_are_refused_with_the_parameter_value_and_valid_range_and_nothing_is_sent() {
     let (seed, _g) = seeded("invalid_values_are_refused_with_the_parameter_value_and_valid_range_and_nothing_is_sent", 211);
     let mut sim = cluster5(seed, &[]);
-    let params = *sim.core(1).params();
+    let params = sim.core(1).params().clone();
     let before: Vec<Status> = sim.ids().iter().map(|&id| sim.status(id)).collect();
     // (change, words the error must contain)
     let cases: Vec<(Vec<Change>, Vec<&str>)> = vec![

@@ -379,7 +379,7 @@ fn broken_check(f: cgm_core::flaws::Flaw) -> &'static str {
         Flaw::StaleProposals | Flaw::FatesWindow => "exactly once",
         Flaw::IgnoreFailures => "validity",
         Flaw::KeepRolledBackValues => "values do not follow the outcome",
-        Flaw::MinorityDecides => "total order",
+        Flaw::MinorityDecides | Flaw::NewestSetOnly => "total order",
         Flaw::SwitchKeyEarly => "refused for their key",
     }
 }

@@ -138,6 +138,13 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Change or list the cluster's node set. A change runs by transaction
+    /// (committed or undone everywhere) and exits as `cgm set` does: 0
+    /// committed, 1 undone, 2 refused before it ran, 3 outcome unknown.
+    Nodes {
+        #[command(subcommand)]
+        cmd: NodesCmd,
+    },
     /// Show configured and effective parameters.
     Params {
         /// A node configuration file.
@@ -176,6 +183,74 @@ enum Cmd {
     },
 }
 
+/// What a node change needs besides what it changes.
+#[derive(clap::Args)]
+struct ChangeArgs {
+    /// A node configuration file.
+    #[arg(short, long)]
+    config: PathBuf,
+    /// The member that runs the change (default: the file's node_id).
+    #[arg(long)]
+    member: Option<NodeId>,
+    /// Transaction id (as for `cgm set`).
+    #[arg(long)]
+    txid: Option<u64>,
+    /// Seconds to wait for the outcome.
+    #[arg(long, default_value_t = 10.0)]
+    timeout: f64,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum NodesCmd {
+    /// Add node ID at ADDR (ip:port) to the cluster. Then start it with a
+    /// configuration listing itself and at least one member: it gets the
+    /// node set, parameters, generation and key by state transfer.
+    Add {
+        /// The new node's id.
+        id: NodeId,
+        /// Its address, ip:port, as every member will reach it.
+        addr: String,
+        #[command(flatten)]
+        args: ChangeArgs,
+    },
+    /// Remove node ID from the cluster: it leaves the group once told, and
+    /// its datagrams are refused until it is added again.
+    Remove {
+        /// The node's id.
+        id: NodeId,
+        #[command(flatten)]
+        args: ChangeArgs,
+    },
+    /// Add and remove several nodes in one transaction.
+    Change {
+        /// A node to add, as ID=ip:port (repeat for several).
+        #[arg(long = "add", value_name = "ID=ADDR")]
+        add: Vec<String>,
+        /// A node to remove (repeat for several).
+        #[arg(long = "remove", value_name = "ID")]
+        remove: Vec<NodeId>,
+        #[command(flatten)]
+        args: ChangeArgs,
+    },
+    /// List the cluster's node set as a member committed it, the nodes
+    /// configuration files list, and each node's state. Exits 1 when a file
+    /// disagrees with the committed set or a node does not answer.
+    List {
+        /// A node configuration file.
+        #[arg(short, long)]
+        config: PathBuf,
+        /// The member to ask for the committed set (default: the file's node_id).
+        #[arg(long)]
+        member: Option<NodeId>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum Format {
     Table,
@@ -200,6 +275,7 @@ fn main() -> ExitCode {
         Cmd::RotateKey { config, key_file, member, txid, timeout, json } => {
             rotate_key(&config, &key_file, member, txid, Duration::from_secs_f64(timeout), json)
         }
+        Cmd::Nodes { cmd } => nodes(cmd),
         Cmd::Params { config, member, all_members, json } => params(&config, member, all_members, json),
         Cmd::Watch { config, member, interval, count } => watch(&config, member, interval, count),
         Cmd::Keygen { output } => Key::generate().write_new(&output).map(|()| {
@@ -244,9 +320,21 @@ fn load_operator(path: &std::path::Path) -> Result<NodeConfig, String> {
 
 fn client_for(cfg: &NodeConfig, member: Option<NodeId>) -> Result<(Client, std::net::SocketAddr, NodeId), String> {
     let member = member.unwrap_or(cfg.node_id);
-    let addr = cfg.addr_of(member).ok_or_else(|| format!("member {member} is not in the configuration"))?;
+    let addr = match cfg.addr_of(member) {
+        Some(a) => a,
+        None => committed_addr(cfg, member)?,
+    };
     let c = Client::new(cfg.key.as_ref(), cfg.encrypt, addr).map_err(|e| e.to_string())?;
     Ok((c, addr, member))
+}
+
+/// The address of `member`, which the file does not list, as the cluster's
+/// node set holds it (asked of the file's own node).
+fn committed_addr(cfg: &NodeConfig, member: NodeId) -> Result<std::net::SocketAddr, String> {
+    let (mut c, addr, own) = client_for(cfg, Some(cfg.node_id))?;
+    let s = c.query_status(addr, own, Duration::from_secs(2)).map_err(|e| format!("member {member} is not in the configuration, and member {own} at {addr}: {e}"))?;
+    let text = s.params.nodes().address(member).ok_or_else(|| format!("member {member} is neither in the configuration nor in the cluster's node set"))?;
+    text.parse().map_err(|_| format!("member {member}'s address {text:?} in the cluster's node set is not ip:port"))
 }
 
 fn run_node(path: &std::path::Path, hold_lock: Option<&str>, state_dir: Option<PathBuf>, no_state: bool) -> CmdResult {
@@ -280,7 +368,13 @@ fn run_node(path: &std::path::Path, hold_lock: Option<&str>, state_dir: Option<P
                 NodeEvent::ChangeCommitted(o) | NodeEvent::ChangeRolledBack(o) => {
                     print!("{}", render::outcome_table(&o))
                 }
+                NodeEvent::ProtocolCompleted(o) if o.kind == "node-change" => print!("{}", render::outcome_table(&o)),
                 NodeEvent::ProtocolCompleted(_) | NodeEvent::StepRequest { .. } | NodeEvent::VetoRequest { .. } => {}
+                NodeEvent::Removed { generation } => {
+                    println!("removed from the cluster's node set at generation {generation}: this node left the group; exiting");
+                    node.shutdown();
+                    return Ok(ExitCode::SUCCESS);
+                }
             }
             if stop.load(Ordering::Acquire) {
                 break;
@@ -392,6 +486,96 @@ fn rotate_key(path: &std::path::Path, key_file: &std::path::Path, member: Option
         println!("every member sends under the new key: now point key_file at it on every node, then delete the old key file");
     }
     report_outcome(r, member, txid, timeout, json, "cgm rotate-key", "the same key file")
+}
+
+fn nodes(cmd: NodesCmd) -> CmdResult {
+    use cgm_runtime::cgm_core::NodeChange;
+    let (change, args) = match cmd {
+        NodesCmd::List { config, member, json } => return list_nodes(&config, member, json),
+        NodesCmd::Add { id, addr, args } => (NodeChange { add: vec![(id, addr)], remove: Vec::new() }, args),
+        NodesCmd::Remove { id, args } => (NodeChange { add: Vec::new(), remove: vec![id] }, args),
+        NodesCmd::Change { add, remove, args } => {
+            let add = add
+                .iter()
+                .map(|a| {
+                    let (id, addr) = a.split_once('=').ok_or_else(|| format!("expected ID=ADDR, got {a:?}"))?;
+                    let id = id.parse::<NodeId>().map_err(|_| format!("{id:?} is not a node id"))?;
+                    Ok((id, addr.to_string()))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            (NodeChange { add, remove }, args)
+        }
+    };
+    cgm_runtime::check_node_change(&change).map_err(|e| e.to_string())?;
+    let cfg = load_operator(&args.config)?;
+    let (mut c, addr, member) = client_for(&cfg, args.member)?;
+    let txid = args.txid.unwrap_or_else(cgm_runtime::new_incarnation);
+    let timeout = Duration::from_secs_f64(args.timeout);
+    if !args.json {
+        println!("node change through member {member}: {change}");
+    }
+    let r = c.run(addr, member, cgm_runtime::cgm_core::ProtocolBody::Nodes(change.clone()), txid, timeout);
+    if r.is_ok() && !args.json {
+        for (id, a) in &change.add {
+            println!("node {id} is in the cluster: start it with a configuration listing itself at {a} and at least one member");
+        }
+    }
+    report_outcome(r, member, txid, timeout, args.json, "cgm nodes change", "the same nodes")
+}
+
+/// `cgm nodes list`: the committed node set, what the files say, and each node's state.
+fn list_nodes(path: &std::path::Path, member: Option<NodeId>, json: bool) -> CmdResult {
+    let cfg = load_operator(path)?;
+    let (mut c, addr, member) = client_for(&cfg, member)?;
+    let s = c.query_status(addr, member, Duration::from_secs(2)).map_err(|e| format!("member {member} at {addr}: {e}"))?;
+    let committed = s.params.nodes().clone();
+    let file: Vec<NodeId> = cfg.nodes.iter().map(|(id, _)| *id).collect();
+    let mut ids: Vec<NodeId> = committed.ids().chain(file.iter().copied()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut rows = Vec::new();
+    let mut trouble = false;
+    for id in ids {
+        let at = committed.address(id).and_then(|a| a.parse().ok()).or_else(|| cfg.addr_of(id));
+        let status = at.map(|a| (a, Client::new(cfg.key.as_ref(), cfg.encrypt, a).and_then(|mut c| c.query_status(a, id, Duration::from_secs(1)))));
+        let (state, own_file) = match &status {
+            Some((_, Ok(st))) if st.phase == cgm_runtime::cgm_core::Phase::Left => ("left".to_string(), Some(st.configured.nodes().clone())),
+            Some((_, Ok(st))) => (format!("view {} of {} members, quorum {}", st.view, st.members.len(), if st.quorum { "yes" } else { "no" }), Some(st.configured.nodes().clone())),
+            Some((_, Err(e))) => (format!("no answer: {e}"), None),
+            None => ("no address".to_string(), None),
+        };
+        let mut notes = Vec::new();
+        if !committed.contains(id) {
+            notes.push("NOT in the committed set (listed by this file)".to_string());
+        } else if !file.contains(&id) {
+            notes.push("not in this file".to_string());
+        }
+        if let Some(f) = &own_file {
+            let theirs: Vec<NodeId> = f.ids().collect();
+            if committed.contains(id) && theirs != committed.ids().collect::<Vec<_>>() {
+                notes.push(format!("its file lists {theirs:?} (the committed set wins)"));
+            }
+        }
+        trouble |= !notes.is_empty() || status.as_ref().is_none_or(|(_, r)| r.is_err()) && committed.contains(id);
+        rows.push((id, at, committed.contains(id), state, notes));
+    }
+    if json {
+        let v = serde_json::json!({
+            "generation": s.generation,
+            "committed": committed.iter().map(|(id, a)| serde_json::json!({"id": id, "address": a})).collect::<Vec<_>>(),
+            "nodes": rows.iter().map(|(id, at, inset, state, notes)| serde_json::json!({
+                "id": id, "address": at.map(|a| a.to_string()), "committed": inset, "state": state, "notes": notes,
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+    } else {
+        println!("node set committed at generation {} (as member {member} holds it): {}", s.generation, committed);
+        for (id, at, _, state, notes) in &rows {
+            let at = at.map(|a| a.to_string()).unwrap_or_else(|| "-".into());
+            println!("  node {id:>4}  {at:<22} {state}{}", notes.iter().map(|n| format!("; {n}")).collect::<String>());
+        }
+    }
+    Ok(if trouble { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn params(path: &std::path::Path, member: Option<NodeId>, all: bool, json: bool) -> CmdResult {

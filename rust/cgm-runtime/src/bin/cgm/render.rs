@@ -69,7 +69,11 @@ pub fn params_table(members: &[&Status]) -> String {
 
 /// An outcome, one line per member.
 pub fn outcome_table(o: &Outcome) -> String {
-    let what = if o.kind == "key-rotation" { "key rotation" } else { "change" };
+    let what = match o.kind.as_str() {
+        "key-rotation" => "key rotation",
+        "node-change" => "node change",
+        _ => "change",
+    };
     let mut s = format!(
         "{what} {} (seq {}): {} at generation {}\n",
         o.pid,
