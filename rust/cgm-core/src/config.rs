@@ -34,6 +34,12 @@ pub struct Config {
     /// before its state is persisted, and counts, restarted, as the member
     /// it was for the quorum rule.
     pub durable: bool,
+    /// Whether this node joins a cluster that exists (a node a node change
+    /// added, whose file may list only a node or two to contact): it never
+    /// starts a new one, so a view of members none of which holds the
+    /// cluster's state gets no quorum with it in (see [`crate::decide_view`]).
+    /// Nodes that start the cluster leave it false.
+    pub joins: bool,
     /// A deliberately broken rule, for the simulator's must-fail runs.
     #[cfg(feature = "flaws")]
     pub flaw: Option<crate::flaws::Flaw>,
@@ -53,6 +59,7 @@ impl Config {
             veto_hook: false,
             veto_timeout: Duration::from_secs(5),
             durable: false,
+            joins: false,
             #[cfg(feature = "flaws")]
             flaw: None,
         }

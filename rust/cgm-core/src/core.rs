@@ -57,8 +57,7 @@ pub struct Core {
     /// The durable state the host last persisted (`None`: not yet).
     persisted: Option<Mark>,
     /// Whether this node was in the node set its host was last told: a
-    /// member removed during this life leaves (see `Core::follow_node_set`);
-    /// one restarted outside the set waits to be added again.
+    /// member removed during this life leaves (see `Core::follow_node_set`).
     in_node_set: bool,
 }
 
@@ -80,9 +79,11 @@ impl Core {
     ///
     /// # Errors
     /// As [`Core::new`], and [`Error::InvalidConfig`] when the state belongs
-    /// to another node or `cfg.incarnation` is not above the state's. The
-    /// node set the state holds (the one the cluster committed) wins over
-    /// `cfg.nodes`.
+    /// to another node, `cfg.incarnation` is not above the state's, or the
+    /// state's node set (the one the cluster committed, which wins over
+    /// `cfg.nodes`) no longer holds this node: a node a node change removed
+    /// comes back only added again, and started afresh (an empty state),
+    /// like a new node.
     pub fn restore(mut cfg: Config, state: &Durable, now: Time) -> Result<Core, Error> {
         if state.node != cfg.id {
             return Err(Error::InvalidConfig(format!("the state belongs to node {}, not node {}", state.node, cfg.id)));
@@ -95,6 +96,14 @@ impl Core {
         }
         state.params.validate()?;
         state.told.1.validate()?;
+        let nodes = state.told.1.nodes();
+        if !nodes.is_empty() && !nodes.contains(cfg.id) {
+            return Err(Error::InvalidConfig(format!(
+                "node {} was removed from the cluster's node set (generation {}, nodes {nodes}): to bring it back, add it again \
+                 (cgm nodes add) and start it with an empty state directory",
+                cfg.id, state.told.0
+            )));
+        }
         cfg.durable = true;
         Core::build(cfg, now, Some(state))
     }
@@ -145,9 +154,13 @@ impl Core {
             in_node_set: false,
             cfg,
         };
+        core.mem.joins = core.cfg.joins;
         core.ring.reset(&core.mem.view.members, me, &core.tuning.params, core.tuning.generation, now);
         core.eng.told_values = Some((core.tuning.generation, core.tuning.params.clone()));
-        core.in_node_set = core.tuning.params.nodes().contains(core.cfg.id);
+        // A node started to join is in the set once told a set that holds
+        // it: one told the set of before its addition, by a view change
+        // while the change that adds it runs, is not removed.
+        core.in_node_set = !core.cfg.joins && core.tuning.params.nodes().contains(core.cfg.id);
         #[cfg(feature = "flaws")]
         {
             core.eng.keep_incoming = core.cfg.flawed("stale-proposals");
@@ -461,26 +474,35 @@ impl Core {
     /// Whether node `id` is one this member talks to: a node of the node set
     /// in force or committed, or a member of a view this member is in,
     /// accepted or gathers (a removed member until the view without it);
-    /// any node while this member never belonged to a view with quorum (a
-    /// new node, whose file may list only a node or two to contact, learns
-    /// the cluster's node set when it joins). A datagram from any other node
-    /// is refused.
+    /// any node while this member is in no view with quorum: a new node
+    /// (whose file may list only a node or two to contact) or one that fell
+    /// behind node changes learns the cluster's node set when it joins, and
+    /// meanwhile decides nothing. A datagram from any other node is refused.
     fn knows(&self, id: NodeId) -> bool {
         self.tuning.params.nodes().contains(id)
             || self.tuning.committed().nodes().contains(id)
             || self.mem.involves(id)
-            || self.mem.primary == ViewId::default()
+            || !self.mem.view.quorum
     }
 
     /// Follows the node set the host was last told: this member, removed
-    /// from it during this life, leaves the group ([`Event::Removed`]), and
+    /// from it during this life (or found removed by a view change it led
+    /// after being away), leaves the group ([`Event::Removed`]), and
     /// the others install the view without it. (They do not exclude it
     /// themselves: told of the change before it, they would cut it off
     /// from the marks it waits for to be told too.) Told values are final:
     /// every member of the view decided the change.
     fn follow_node_set(&mut self, now: Time) {
+        if let Some(generation) = self.mem.removed_at.take() {
+            self.net.events.push_back(Event::Removed { generation });
+            self.leave(now);
+            return;
+        }
         let Some((generation, told)) = &self.eng.told_values else { return };
-        let (generation, member) = (*generation, told.nodes().contains(self.cfg.id));
+        // A joining node's own file (generation 0) is not the cluster's
+        // set: it was added by a node change, so it is in a set of a later
+        // generation.
+        let (generation, member) = (*generation, told.nodes().contains(self.cfg.id) && (!self.cfg.joins || *generation > 0));
         if told.nodes().is_empty() || self.net.left {
             return;
         }

@@ -107,6 +107,14 @@ pub(crate) struct Membership {
     /// When a coordinator with a lower id than this member last probed it: that
     /// one merges everybody, so this member leads no merge meanwhile.
     lower_probe_at: Option<Time>,
+    /// The lower node this member defers to, and since when: one that has
+    /// not merged it within two gathering caps (a node out of the node set
+    /// probing with an old file, whose view changes never decide) is
+    /// deferred to no longer.
+    deferring_to: Option<(NodeId, Time)>,
+    /// Nodes this member pointed to its coordinator lately (see
+    /// [`Membership::point_to_coordinator`]), and when.
+    answered: BTreeMap<NodeId, Time>,
     /// When this member last gave up leading a view change because a member
     /// had promised one of a leader with a lower id: it leads none for as
     /// long as a gathering may run (see [`Membership::on_prepare_refused`]).
@@ -115,6 +123,11 @@ pub(crate) struct Membership {
     pub(crate) damping: Damping,
     /// Whether this member's state is on stable storage (`Config::durable`).
     durable: bool,
+    /// Whether it joins a cluster that exists (`Config::joins`).
+    pub(crate) joins: bool,
+    /// The generation of a node set without this member that a view change
+    /// it led found (it was removed while away): it leaves.
+    pub(crate) removed_at: Option<u64>,
     /// Restarted from stable storage: the parameters and generation it had
     /// decided, which its reports carry until a view with quorum hands it
     /// the lineage's. Meanwhile it runs the values its host was last told:
@@ -144,9 +157,13 @@ impl Membership {
             next_probe: now,
             escalate_at: None,
             lower_probe_at: None,
+            deferring_to: None,
             yielded_at: None,
+            answered: BTreeMap::new(),
             damping: Damping::default(),
             durable: false,
+            joins: false,
+            removed_at: None,
             restored: None,
         }
     }
@@ -511,6 +528,7 @@ impl Membership {
             generation,
             fates: eng.fates.all(),
             durable: self.durable,
+            joins: self.joins,
         }
     }
 
@@ -636,8 +654,10 @@ impl Membership {
             // silent. Suspecting the candidate meanwhile (its `Prepare` may
             // just be late) tells every member to drop it, and in a large
             // group one impatient member after another cost the group leader
-            // after leader.
-            let leading = self.gathering.is_some() || self.fenced_by().is_some();
+            // after leader. A promise older than any gathering runs died
+            // with its leader (whose messages may not even reach this
+            // member): it holds nothing back.
+            let leading = self.gathering.is_some() || (self.fenced_by().is_some() && !self.stale_fence(cx, now));
             if let Some(c) = candidate.filter(|c| c.id < cx.cfg.id && !leading) {
                 self.suspect(cx, c, "did not lead the view change for a suspected member", now);
             }
@@ -696,21 +716,20 @@ impl Membership {
             }
             return;
         }
-        let coordinator = self.view.members.first().map(|m| m.id) == Some(cx.cfg.id);
+        // A member out of the node set its lineage committed (removed) merges
+        // nobody: it waits to be added again, and merged by a member.
+        let removed = self.primary != ViewId::default() && !cx.tuning.committed().nodes().contains(cx.cfg.id);
+        let coordinator = self.view.members.first().map(|m| m.id) == Some(cx.cfg.id) && !removed;
         let prober = (!sender_held).then_some(sender);
         let their_lowest = members.iter().chain(&prober).map(|m| m.id).min().expect("a member or the prober");
-        if their_lowest < cx.cfg.id {
+        if their_lowest < cx.cfg.id && !self.given_up_on(cx, their_lowest, now) {
             self.lower_probe_at = Some(now);
         }
         let probe = cx.tuning.params.duration(Param::HeartbeatInterval);
         let deferring = self.lower_probe_at.is_some_and(|t| now.saturating_since(t) < probe * 2);
         if !coordinator || cx.cfg.id > their_lowest || deferring {
-            if coordinator && !self.view.quorum && sender.id < cx.cfg.id && !sender_held {
-                // Probed by a lower coordinator from outside a view with
-                // quorum: answer, so that it merges this member. A new node
-                // may know only a node or two of the cluster, and probe only
-                // them.
-                cx.net.push_frame(sender.id, Frame::Join { view: self.view.id, members: self.view.members.clone() });
+            if !removed && !sender_held && self.view.member(sender.id).is_none() {
+                self.point_to_coordinator(cx, sender, their_lowest, now);
             }
             return;
         }
@@ -719,8 +738,15 @@ impl Membership {
             // A probe from a stale view may name an older life of a joiner.
             let older = self.joiners.get(&m.id).is_some_and(|j| j.inc > m.inc);
             // Only nodes of the committed set: one a node change in flight
-            // adds joins once it committed (a view change now would undo it).
-            if !cx.tuning.committed().nodes().contains(m.id) || self.view.members.iter().any(|v| v.id == m.id) || older {
+            // adds joins once it committed (a view change now would undo
+            // it). A member that never belonged to a view with quorum knows
+            // no committed set (a new node's file may list one node to
+            // contact), and one in a view without quorum may hold an old
+            // one: they merge whoever probes, and the view change's decision
+            // takes the set of the lineage they bring (leaving out nodes not
+            // in it).
+            let known = cx.tuning.committed().nodes().contains(m.id) || self.primary == ViewId::default() || !self.view.quorum;
+            if !known || self.view.members.iter().any(|v| v.id == m.id) || older {
                 continue;
             }
             self.learn_member(cx, m);
@@ -730,6 +756,48 @@ impl Membership {
         if added || self.gathering.is_none() {
             self.maybe_lead(cx, false, now);
         }
+    }
+
+    /// Whether this member stopped deferring to `lower`, a lower node that
+    /// keeps probing it from outside its view: after two gathering caps
+    /// without being merged by it.
+    fn given_up_on(&mut self, cx: &Cx<'_>, lower: NodeId, now: Time) -> bool {
+        let cap = gathering_cap(view_change_timeout(&cx.tuning.params)) * 2;
+        match self.deferring_to {
+            Some((id, since)) if id == lower => now.saturating_since(since) >= cap,
+            _ => {
+                self.deferring_to = Some((lower, now));
+                false
+            }
+        }
+    }
+
+    /// Probed by `sender` from outside this view, whose lowest member is
+    /// `theirs`: makes the two coordinators meet, since only the lower one
+    /// merges and either may not know the other (a new node's file may
+    /// list one node to contact; a restarted member knows the node set its
+    /// state holds, not the one the cluster went on to). Their coordinator
+    /// lower than this view's is sent this view, so it merges it; a
+    /// coordinator's probe, from above this view's coordinator, is answered
+    /// with this view, so that the prober probes that coordinator in turn.
+    /// At most once per heartbeat interval per node, so two answers never
+    /// bounce.
+    fn point_to_coordinator(&mut self, cx: &mut Cx<'_>, sender: Member, theirs: NodeId, now: Time) {
+        let ours = self.view.members.first().map_or(cx.cfg.id, |m| m.id);
+        let to = if theirs < ours {
+            theirs
+        } else if sender.id == theirs && ours < theirs && ours != cx.cfg.id {
+            sender.id
+        } else {
+            return;
+        };
+        let interval = cx.tuning.params.duration(Param::HeartbeatInterval);
+        self.answered.retain(|_, t| now.saturating_since(*t) < interval);
+        if self.answered.contains_key(&to) {
+            return;
+        }
+        self.answered.insert(to, now);
+        cx.net.push_frame(to, Frame::Join { view: self.view.id, members: self.view.members.clone() });
     }
 
     /// The members of this view that `sender` or `members`, the members of
@@ -792,6 +860,16 @@ impl Membership {
         let (params, generation) = (cx.tuning.params.clone(), cx.tuning.generation);
         #[allow(unused_mut)]
         let mut nv = decide_view(rule, g.vid, g.members.clone(), &g.reports, params, generation);
+        if !nv.members.contains(&cx.cfg.me()) {
+            // The lineage's node set no longer holds this member: a node
+            // change removed it while it was away. It decides nothing for
+            // the cluster (the members wait out their promise and merge
+            // again) and leaves (see `Core::follow_node_set`).
+            log::warn!("node {}: the cluster's node set {} (generation {}) no longer holds it", cx.cfg.id, nv.params.nodes(), nv.generation);
+            self.gathering = None;
+            self.removed_at = Some(nv.generation);
+            return;
+        }
         if cx.cfg.flawed("fates-window") {
             let completed = nv.completed;
             nv.fates.retain(|d| d.seq + 256 > completed);
@@ -809,6 +887,8 @@ impl Membership {
         let deadline = now + view_change_timeout(&cx.tuning.params);
         let vid = nv.vid;
         let g = self.gathering.as_mut().expect("checked above");
+        // Members out of the node set were left out: only the others accept.
+        g.members.clone_from(&nv.members);
         g.decided = Some(nv);
         g.deadline = deadline;
         self.on_accepted(cx, cx.cfg.id, vid, now);
@@ -904,6 +984,7 @@ impl Membership {
     }
 
     fn install(&mut self, cx: &mut Cx<'_>, nv: NewView, now: Time) {
+        self.deferring_to = None;
         if nv.quorum {
             let base = damping_base(&cx.tuning.params);
             for m in self.view.members.iter().filter(|m| m.id != cx.cfg.id && !nv.members.iter().any(|n| n.id == m.id)) {
@@ -1083,16 +1164,15 @@ pub enum Quorum {
     /// The rule libcgm runs: a majority of every node set the lineage's
     /// members hold (a member a node change behind holds the old one) and
     /// of the set a node change in flight would put in force; with every
-    /// node of all of them present, and every member of the lineage's top
-    /// view, always.
+    /// node of all of them present, always.
     Joint,
     /// Deliberately unsafe, kept for the checkers that show what the joint
     /// rule guards against (`cgm-model`'s variant, the simulator's
     /// `newest-set-only` flaw): only the node set of the lineage's most
-    /// advanced member counts (each member counting the set it holds), and
-    /// every node of it present is enough, as at a first start. Unsafe
-    /// together with a node change that removes a majority of its view
-    /// (which [`crate::NodeChange::keeps_majority_of`] refuses).
+    /// advanced member counts (each member counting the set it holds), not
+    /// the set a change in flight would put in force. Unsafe together with
+    /// a node change that removes a majority of its view (which
+    /// [`crate::NodeChange::keeps_majority_of`] refuses).
     NewestSetOnly,
 }
 
@@ -1102,8 +1182,8 @@ pub enum Quorum {
 /// - quorum (under [`Quorum::Joint`]): a majority of the lineage's node sets
 ///   (each lineage member's [`Params::nodes`], and the set a node change in
 ///   flight would put in force: while they differ, a majority of each) and
-///   of that primary view's members; every node of those sets and every
-///   member of that view present always has quorum; no lineage at all needs
+///   of that primary view's members; every node of those sets present
+///   always has quorum; no lineage at all needs
 ///   every node of the leader's set; when no member of the lineage
 ///   installed its view (only accepted it), also a majority of each view
 ///   between the last one they installed and it (`Report::ancestors`); a
@@ -1114,11 +1194,14 @@ pub enum Quorum {
 ///   except a parameter change whose round-2 status from every member of its
 ///   view is known to some survivor in round 2 (the reports are pooled) and all
 ///   OK: that one commits on all;
-/// - sequenced protocols not yet started are carried over in order.
+/// - sequenced protocols not yet started are carried over in order;
+/// - with a lineage, the new view holds only the members that are in one of
+///   its node sets (a node a change removed, back from a restart, is left
+///   out), and its quorum is counted among them.
 ///
 /// A pure function of its inputs, so every leader given the same reports
 /// decides the same, and the model checker (`cgm-model`) runs this very rule.
-/// `rule` is which node sets count, `members` the new view's members
+/// `rule` is which node sets count, `members` the members gathered
 /// (sorted), `reports` one per member (the leader's own included), and
 /// `params`/`generation` the leader's own, which a view without quorum
 /// carries unchanged (and whose node set counts when no report holds a
@@ -1137,10 +1220,17 @@ pub fn decide_view(
     let top = reports.values().map(|r| r.primary).max().unwrap_or_default();
     let base_ids: Vec<NodeId> = reports.iter().filter(|(_, r)| r.primary == top).map(|(&id, _)| id).collect();
     let sets = node_sets(rule, top, &base_ids, reports, &params);
+    // Every node of the node sets gathered: none can be in another view
+    // with quorum. (A node a change removed may be in none of them: the
+    // change left a majority of its view, which any view with quorum
+    // needs, so the removed ones never form one.)
     let top_members = &reports[&base_ids[0]].primary_members;
-    let everyone = !sets.is_empty()
-        && sets.iter().all(|s| s.all_in(&members))
-        && (rule == Quorum::NewestSetOnly || top_members.iter().all(|t| members.iter().any(|m| m.id == t.id)));
+    let everyone = !sets.is_empty() && sets.iter().all(|s| s.all_in(&members));
+    let members: Vec<Member> = if top == ViewId::default() {
+        members
+    } else {
+        members.into_iter().filter(|m| sets.iter().any(|s| s.contains(m.id))).collect()
+    };
     // The views between the last one of the lineage some member installed and
     // its top (excluded): empty when the top is installed. A lineage some
     // member installed was accepted by all its members; one only accepted may
@@ -1156,7 +1246,13 @@ pub fn decide_view(
             }
         }
     }
-    let quorum = if rule == Quorum::Off || everyone {
+    // A member started to join a cluster that exists never starts one.
+    let joiner_alone = top == ViewId::default() && reports.values().any(|r| r.joins);
+    let quorum = if rule == Quorum::Off {
+        true
+    } else if joiner_alone {
+        false
+    } else if everyone {
         true
     } else if top == ViewId::default() {
         false

@@ -110,6 +110,10 @@ pub struct Report {
     /// restarted under a new incarnation, it holds what it promised and
     /// accepted in the views of its lineage, and counts for them.
     pub durable: bool,
+    /// Whether the member was started to join a cluster that exists
+    /// (`Config::joins`): a view none of whose members holds a lineage gets
+    /// no quorum with it in, so it never starts a cluster of its own.
+    pub joins: bool,
 }
 
 /// A protocol in flight at a view change.

@@ -380,6 +380,11 @@ impl fmt::Display for Status {
             "dropped: auth {} replay {} malformed {} version {} stale {}  retransmits {}  changes committed {} rolled back {}",
             c.auth_failed, c.replayed, c.malformed, c.version_mismatch, c.stale, c.retransmits, c.changes_committed, c.changes_rolled_back
         )?;
+        write!(f, "node set {}", self.params.nodes())?;
+        if self.configured.nodes() != self.params.nodes() && !self.configured.nodes().is_empty() {
+            write!(f, "  (this node's file lists {})", self.configured.nodes())?;
+        }
+        writeln!(f)?;
         write!(f, "parameters (generation {})", self.generation)?;
         if !f.alternate() {
             // `{:#}` leaves the values out, for callers that print a table of them.

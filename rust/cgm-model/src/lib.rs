@@ -1680,6 +1680,7 @@ impl ChangeModel {
                 .into_iter()
                 .collect(),
             durable: m.durable,
+            joins: false,
         }
     }
 

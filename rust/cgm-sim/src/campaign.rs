@@ -185,6 +185,14 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_c0de_cafe_f00d);
     let nodes = rng.gen_range(c.nodes.clone());
     let mut cfg = SimConfig::new(nodes, seed);
+    let durable = c.durable.unwrap_or(seed % 2 == 1);
+    // Two nodes outside the first node set, for node changes to add. Only
+    // durable members change the node set: a member restarted without its
+    // state knows only its configuration file's nodes, and a majority of
+    // them restarted so can start the cluster afresh (a new era) while a
+    // node the file does not list still holds the old one.
+    let node_changes = c.changes && durable;
+    cfg.spares = if node_changes { 2 } else { 0 };
     if c.faults.loss {
         cfg.faults.loss = rng.gen_range(0.0..c.max_loss);
     }
@@ -194,7 +202,6 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
     cfg.faults.min_delay = Duration::from_micros(50);
     cfg.faults.max_delay = if c.faults.reorder { Duration::from_micros(rng.gen_range(200..5_000)) } else { cfg.faults.min_delay };
     let max_delay = cfg.faults.max_delay;
-    let durable = c.durable.unwrap_or(seed % 2 == 1);
     cfg.durable = durable;
     // A datagram under a key its receiver does not hold is dropped, as the
     // runtime does: rotations must not cost the group a member.
@@ -227,14 +234,16 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
     let mut restarts: Vec<(Time, NodeId)> = Vec::new();
     let mut heal_at: Option<Time> = None;
     let mut fired = 0;
-    let max_down = (nodes - 1) / 2;
     let end = sim.now + c.duration;
     sim.run_for(Duration::from_millis(500))?;
     while sim.now < end {
         let ids = sim.alive();
         // Nobody is up between a power cut and the first restart.
         if let Some(&who) = ids.choose(&mut rng) {
-            let down = nodes - ids.len() + ids.iter().filter(|&&id| sim.armed(id).is_some()).count();
+            // Crashes keep a majority of the node set up.
+            let set: Vec<NodeId> = sim.node_set().ids().collect();
+            let down = set.iter().filter(|&&id| !ids.contains(&id) || sim.armed(id).is_some()).count();
+            let max_down = set.len().saturating_sub(1) / 2;
             let roll: f64 = rng.gen();
             if roll < 0.45 {
                 let wait = match rng.gen_range(0..10) {
@@ -260,6 +269,33 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
                 if let Ok(pid) = sim.propose_key_rotation(who, key) {
                     accepted.push((who, sim.nodes[who as usize - 1].inc, pid));
                     changes_proposed += 1;
+                }
+            } else if roll < 0.635 && node_changes {
+                // A node change: a node outside the set joins, a member
+                // leaves, or both; an added node starts afresh, knowing one
+                // member to contact.
+                let outside: Vec<NodeId> = sim.ids().into_iter().filter(|id| !set.contains(id)).collect();
+                let (mut add, mut remove) = (Vec::new(), Vec::new());
+                match rng.gen_range(0..3) {
+                    0 if !outside.is_empty() && set.len() < 7 => add.push(*outside.choose(&mut rng).expect("not empty")),
+                    1 if set.len() > 3 => remove.push(*set.choose(&mut rng).expect("not empty")),
+                    _ if !outside.is_empty() && set.len() > 3 => {
+                        add.push(*outside.choose(&mut rng).expect("not empty"));
+                        remove.push(*set.choose(&mut rng).expect("not empty"));
+                    }
+                    _ => {}
+                }
+                let change = cgm_core::NodeChange { add: add.iter().map(|&id| (id, String::new())).collect(), remove };
+                if !add.is_empty() || !change.remove.is_empty() {
+                    if let Ok(pid) = sim.propose_nodes(who, change) {
+                        accepted.push((who, sim.nodes[who as usize - 1].inc, pid));
+                        changes_proposed += 1;
+                        for id in add {
+                            let contact = *set.choose(&mut rng).expect("not empty");
+                            restarts.retain(|&(_, r)| r != id);
+                            sim.start_new(id, &[contact]);
+                        }
+                    }
                 }
             } else if roll < 0.65 && c.changes {
                 let change = random_change(&mut rng);
@@ -320,7 +356,7 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
                 // Now and then a durable member comes back with an empty
                 // disk (replaced, or its damaged file moved away): a fresh
                 // life that must not count for what the old one promised.
-                if durable && rng.gen_bool(0.05) {
+                if durable && !node_changes && rng.gen_bool(0.05) {
                     sim.wipe_disk(id);
                 }
                 sim.restart(id);
@@ -350,6 +386,11 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
     for (_, id) in restarts {
         sim.restart(id);
     }
+    for id in sim.node_set().ids() {
+        if sim.nodes[id as usize - 1].core.is_none() {
+            sim.restart(id);
+        }
+    }
     for id in sim.ids() {
         sim.nodes[id as usize - 1].host.veto = None;
         sim.release_lock(id, "l");
@@ -357,24 +398,27 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
     let healed = sim.now;
     let backlog = undecided(&sim, &accepted).count();
     let in_force: Vec<Params> = sim.alive().into_iter().map(|id| sim.status(id).params).collect();
-    let bound = settle_bound(&in_force, nodes, max_delay, backlog);
+    let bound = settle_bound(&in_force, nodes.max(sim.node_set().len()), max_delay, backlog);
+    // Settled: the nodes of the node set form one view of exactly them, idle.
     let settled = sim.run_until(bound, |s| {
-        s.alive().iter().all(|&id| {
-            let core = s.core(id);
-            core.members().len() == nodes && core.is_idle()
+        let set: Vec<NodeId> = s.node_set().ids().collect();
+        set.iter().all(|&id| {
+            s.nodes[id as usize - 1].core.as_ref().is_some_and(|c| c.members().iter().map(|m| m.id).eq(set.iter().copied()) && c.is_idle())
         }) && undecided(s, &accepted).next().is_none()
     })?;
     let settle = Duration::from_micros(sim.now.0 - healed.0);
     sim.check()?;
     sim.checker.check_generations_agree(sim.now.0)?;
-    let statuses: Vec<_> = sim.alive().into_iter().map(|id| sim.status(id)).collect();
+    let set = sim.node_set();
+    let statuses: Vec<_> = set.ids().filter(|&id| sim.nodes[id as usize - 1].core.is_some()).map(|id| sim.status(id)).collect();
     if !settled {
         let stuck: Vec<String> = statuses.iter().map(|s| s.to_string()).collect();
         let lost: Vec<String> = undecided(&sim, &accepted).map(|(id, _, pid)| format!("{pid} at node {id}")).collect();
+        let down: Vec<String> = set.ids().filter(|&id| sim.nodes[id as usize - 1].core.is_none()).map(|id| format!("node {id} down: {}", sim.nodes[id as usize - 1].refused.as_deref().unwrap_or("not restarted"))).collect();
         return Err(Violation {
             at_us: sim.now.0,
             what: format!(
-                "liveness: not settled within {bound:?} of healing ({backlog} proposals pending then); proposals without outcome: {lost:?}\n{}",
+                "liveness: not settled within {bound:?} of healing ({backlog} proposals pending then); proposals without outcome: {lost:?}; {down:?}\n{}",
                 stuck.join("")
             ),
         });
@@ -411,12 +455,14 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
 }
 
 /// The accepted proposals whose proposer, still in the incarnation that
-/// proposed them, has no outcome for them yet (a proposer that restarted
-/// since forgot its proposals, and nobody owes it an answer).
+/// proposed them and in the node set, has no outcome for them yet (a
+/// proposer that restarted since forgot its proposals, and one removed from
+/// the cluster left it: nobody owes either an answer).
 fn undecided<'a>(sim: &'a Sim, accepted: &'a [(NodeId, u64, ProposalId)]) -> impl Iterator<Item = &'a (NodeId, u64, ProposalId)> + 'a {
-    accepted.iter().filter(|(id, inc, pid)| {
+    let set = sim.node_set();
+    accepted.iter().filter(move |(id, inc, pid)| {
         let n = &sim.nodes[*id as usize - 1];
-        n.inc == *inc && !n.outcomes.contains_key(pid)
+        n.inc == *inc && !n.outcomes.contains_key(pid) && set.contains(*id)
     })
 }
 

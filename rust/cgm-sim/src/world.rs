@@ -141,6 +141,8 @@ pub struct SimNode {
     pub configured: Vec<NodeId>,
     /// Its core told it a node change removed it (this life).
     pub removed: bool,
+    /// It was started to join the cluster that exists (`Config::joins`).
+    pub joins: bool,
     /// Its host.
     pub host: Host,
     /// Status answers received, by request.
@@ -250,6 +252,7 @@ impl Sim {
                 inc: 0,
                 configured: first.clone(),
                 removed: false,
+                joins: false,
                 host: Host { delay: Duration::from_millis(1), ..Host::default() },
                 replies: BTreeMap::new(),
                 suspicions: Vec::new(),
@@ -287,6 +290,7 @@ impl Sim {
         }
         let n = self.node(id);
         n.configured = seeds.iter().copied().chain([id]).collect::<BTreeSet<_>>().into_iter().collect();
+        n.joins = true;
         self.wipe_disk(id);
         self.restart(id);
     }
@@ -330,7 +334,7 @@ impl Sim {
 
     /// Restarts every node so new host limits take effect (before any traffic).
     pub fn restart_all_for_limits(&mut self) {
-        for id in self.ids() {
+        for id in self.alive() {
             self.nodes[id as usize - 1].inc = 0;
             self.nodes[id as usize - 1].disk.wipe();
             self.restart(id);
@@ -447,12 +451,20 @@ impl Sim {
         cfg.veto_hook = self.cfg.veto_hook;
         cfg.limits = n.host.limits.clone();
         cfg.durable = durable;
+        cfg.joins = n.joins;
         #[cfg(feature = "flaws")]
         {
             cfg.flaw = self.cfg.flaw;
         }
         n.core = Some(match &state {
-            Some(d) => Core::restore(cfg, d, now).expect("a node's own state restores"),
+            Some(d) => match Core::restore(cfg, d, now) {
+                Ok(core) => core,
+                Err(e) => {
+                    // A removed node's state: it stays down, as `cgm node` does.
+                    n.refused = Some(format!("node {id}: {e}"));
+                    return;
+                }
+            },
             None => Core::new(cfg, now).expect("valid simulator configuration"),
         });
         n.replies.clear();
@@ -700,7 +712,10 @@ impl Sim {
         self.checker.check(&statuses, self.now.0)?;
         if self.cfg.quorum {
             // Without quorum both sides of a partition may commit: generations fork.
-            self.checker.record_generations(&statuses, self.now.0)?;
+            // A node that never took part holds its file's values, not the
+            // cluster's (a node a node change added, before it joins).
+            let holding: Vec<Status> = statuses.into_iter().filter(|s| s.quorum || s.completed > 0 || s.generation > 0).collect();
+            self.checker.record_generations(&holding, self.now.0)?;
         }
         Ok(())
     }
