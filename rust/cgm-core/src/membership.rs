@@ -112,6 +112,9 @@ pub(crate) struct Membership {
     /// probing with an old file, whose view changes never decide) is
     /// deferred to no longer.
     deferring_to: Option<(NodeId, Time)>,
+    /// When this member, coordinator of a view without quorum that holds
+    /// every node of its set, last ran the view change again.
+    regathered_at: Option<Time>,
     /// Nodes this member pointed to its coordinator lately (see
     /// [`Membership::point_to_coordinator`]), and when.
     answered: BTreeMap<NodeId, Time>,
@@ -160,6 +163,7 @@ impl Membership {
             deferring_to: None,
             yielded_at: None,
             answered: BTreeMap::new(),
+            regathered_at: None,
             damping: Damping::default(),
             durable: false,
             joins: false,
@@ -671,11 +675,21 @@ impl Membership {
             // fence expires (a lower coordinator only merges whom it hears).
             let nodes = cx.tuning.committed().nodes().clone();
             let missing: Vec<NodeId> = nodes.ids().filter(|&id| self.view.member(id).is_none()).collect();
-            if coordinator && (self.fenced_by().is_none() || self.stale_fence(cx, now)) && !missing.is_empty() {
+            let free = self.fenced_by().is_none() || self.stale_fence(cx, now);
+            if coordinator && free && !missing.is_empty() {
                 let frame = Frame::Join { view: self.view.id, members: self.view.members.clone() };
-                for id in missing {
+                for &id in &missing {
                     cx.net.push_frame(id, frame.clone());
                 }
+            }
+            // Every node of the set in a view without quorum (decided while
+            // a member brought an older set, say): the view change runs
+            // again, at most once per view change timeout, and with the
+            // members' reports of now it may find quorum.
+            let again = self.regathered_at.is_none_or(|t| now.saturating_since(t) >= view_change_timeout(&cx.tuning.params));
+            if coordinator && free && missing.is_empty() && !self.view.quorum && self.gathering.is_none() && again {
+                self.regathered_at = Some(now);
+                self.maybe_lead(cx, true, now);
             }
         }
     }
@@ -865,9 +879,13 @@ impl Membership {
             // change removed it while it was away. It decides nothing for
             // the cluster (the members wait out their promise and merge
             // again) and leaves (see `Core::follow_node_set`).
-            log::warn!("node {}: the cluster's node set {} (generation {}) no longer holds it", cx.cfg.id, nv.params.nodes(), nv.generation);
             self.gathering = None;
-            self.removed_at = Some(nv.generation);
+            // A new node whose addition this view change abandoned is not
+            // removed: it waits to be added.
+            if !cx.cfg.joins || self.primary != ViewId::default() {
+                log::warn!("node {}: the cluster's node set {} (generation {}) no longer holds it", cx.cfg.id, nv.params.nodes(), nv.generation);
+                self.removed_at = Some(nv.generation);
+            }
             return;
         }
         if cx.cfg.flawed("fates-window") {
@@ -1195,9 +1213,10 @@ pub enum Quorum {
 ///   view is known to some survivor in round 2 (the reports are pooled) and all
 ///   OK: that one commits on all;
 /// - sequenced protocols not yet started are carried over in order;
-/// - with a lineage, the new view holds only the members that are in one of
-///   its node sets (a node a change removed, back from a restart, is left
-///   out), and its quorum is counted among them.
+/// - with a lineage, quorum is counted among the members that are in one of
+///   its node sets or carry its top view (a node a change removed, back
+///   from elsewhere, is left out), and the new view holds those of them in
+///   the node set it leaves in force or carrying the top view.
 ///
 /// A pure function of its inputs, so every leader given the same reports
 /// decides the same, and the model checker (`cgm-model`) runs this very rule.
@@ -1226,10 +1245,14 @@ pub fn decide_view(
     // needs, so the removed ones never form one.)
     let top_members = &reports[&base_ids[0]].primary_members;
     let everyone = !sets.is_empty() && sets.iter().all(|s| s.all_in(&members));
+    // Quorum counts the nodes of the sets, and the members of the top view
+    // still in it (one a change just removed is told by this view, and
+    // leaves); not a node the sets no longer hold back from elsewhere.
+    let carried = |m: &Member| top_members.contains(m) && reports.get(&m.id).is_some_and(|r| r.primary == top);
     let members: Vec<Member> = if top == ViewId::default() {
         members
     } else {
-        members.into_iter().filter(|m| sets.iter().any(|s| s.contains(m.id))).collect()
+        members.into_iter().filter(|m| sets.iter().any(|s| s.contains(m.id)) || carried(m)).collect()
     };
     // The views between the last one of the lineage some member installed and
     // its top (excluded): empty when the top is installed. A lineage some
@@ -1382,6 +1405,10 @@ pub fn decide_view(
     if nv.pending.first().is_some_and(|e| e.seq != completed + 1) {
         nv.pending.clear();
     }
+    // The view holds the node set this decision leaves in force: a node a
+    // change in flight would have added, abandoned here, is left out.
+    let nodes = nv.params.nodes().clone();
+    nv.members.retain(|m| nodes.contains(m.id) || carried(m));
     nv
 }
 

@@ -108,13 +108,22 @@ fn same_nodes(sim: &Sim, ids: &[NodeId]) -> Check {
     Ok(())
 }
 
-/// A removed node (restarted with its old file) never gets back in: the
-/// members keep their view for two seconds.
+/// A removed node, restarted, never gets back in: with its state, its
+/// restart is refused (saying how to bring it back); without, it starts
+/// from its old file and the members keep their view for two seconds.
 fn stays_out(sim: &mut Sim, removed: NodeId, members: &[NodeId]) -> Check {
     let view = sim.status(members[0]).view;
+    sim.crash(removed);
     sim.restart(removed);
+    if sim.cfg.durable {
+        let why = sim.nodes[removed as usize - 1].refused.clone().unwrap_or_default();
+        if !why.contains("was removed") || !why.contains("empty state directory") {
+            return Err(format!("removed node {removed} restarted from its state: {why:?}"));
+        }
+    }
     run_for(sim, Duration::from_secs(2))?;
-    if sim.status(members[0]).view != view || sim.core(removed).members().len() != 1 {
+    let alone = sim.nodes[removed as usize - 1].core.as_ref().is_none_or(|c| c.members().len() == 1);
+    if sim.status(members[0]).view != view || !alone {
         return Err(format!("removed node {removed} got back in\n{}", dump(sim)));
     }
     Ok(())
