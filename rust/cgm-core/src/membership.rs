@@ -735,7 +735,18 @@ impl Membership {
         let removed = self.primary != ViewId::default() && !cx.tuning.committed().nodes().contains(cx.cfg.id);
         let coordinator = self.view.members.first().map(|m| m.id) == Some(cx.cfg.id) && !removed;
         let prober = (!sender_held).then_some(sender);
-        let their_lowest = members.iter().chain(&prober).map(|m| m.id).min().expect("a member or the prober");
+        // Only nodes of the committed set: one a node change in flight adds
+        // joins once it committed (a view change now would undo it). A
+        // member that never belonged to a view with quorum knows no
+        // committed set (a new node's file may list one node to contact),
+        // and one in a view without quorum may hold an old one: they merge
+        // whoever probes, and the view change's decision takes the set of
+        // the lineage they bring (leaving out nodes not in it). Nor does a
+        // member defer to a node it would not merge.
+        let anyone = self.primary == ViewId::default() || !self.view.quorum;
+        let set = cx.tuning.committed().nodes().clone();
+        let known = move |id: NodeId| anyone || set.contains(id);
+        let Some(their_lowest) = members.iter().chain(&prober).map(|m| m.id).filter(|&id| known(id)).min() else { return };
         if their_lowest < cx.cfg.id && !self.given_up_on(cx, their_lowest, now) {
             self.lower_probe_at = Some(now);
         }
@@ -751,16 +762,7 @@ impl Membership {
         for m in members.into_iter().chain(prober) {
             // A probe from a stale view may name an older life of a joiner.
             let older = self.joiners.get(&m.id).is_some_and(|j| j.inc > m.inc);
-            // Only nodes of the committed set: one a node change in flight
-            // adds joins once it committed (a view change now would undo
-            // it). A member that never belonged to a view with quorum knows
-            // no committed set (a new node's file may list one node to
-            // contact), and one in a view without quorum may hold an old
-            // one: they merge whoever probes, and the view change's decision
-            // takes the set of the lineage they bring (leaving out nodes not
-            // in it).
-            let known = cx.tuning.committed().nodes().contains(m.id) || self.primary == ViewId::default() || !self.view.quorum;
-            if !known || self.view.members.iter().any(|v| v.id == m.id) || older {
+            if !known(m.id) || self.view.members.iter().any(|v| v.id == m.id) || older {
                 continue;
             }
             self.learn_member(cx, m);

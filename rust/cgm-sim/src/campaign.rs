@@ -274,7 +274,7 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
                 // A node change: a node outside the set joins, a member
                 // leaves, or both; an added node starts afresh, knowing one
                 // member to contact.
-                let outside: Vec<NodeId> = sim.ids().into_iter().filter(|id| !set.contains(id)).collect();
+                let outside: Vec<NodeId> = sim.ids().into_iter().filter(|id| !set.contains(id) && sim.nodes[*id as usize - 1].inc == 0).collect();
                 let (mut add, mut remove) = (Vec::new(), Vec::new());
                 match rng.gen_range(0..3) {
                     0 if !outside.is_empty() && set.len() < 7 => add.push(*outside.choose(&mut rng).expect("not empty")),
