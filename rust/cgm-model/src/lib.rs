@@ -299,7 +299,7 @@
 #![deny(missing_docs, unreachable_pub)]
 
 use cgm_core::messages::{Decided, Entry, NewView, Report, RunningReport};
-use cgm_core::{decide_view, round_verdict, LocalLimits, NodeId, Param, Params, Quorum, Roster};
+use cgm_core::{decide_view, round_verdict, LocalLimits, NodeChange, NodeId, Param, Params, Quorum, Roster};
 use cgm_core::{AckStatus, Member, Outcome, ProposalId, ProtocolBody, ViewId};
 use stateright::{Checker, HasDiscoveries, Model, Property};
 use std::collections::{BTreeMap, BTreeSet};
@@ -353,6 +353,25 @@ pub const DURABLE_REJOIN: &str =
 pub const DURABLE_EVERY_CRASH: &str =
     "reachable (durable): every member crashes, and restarted members resume the lineage with quorum, holding the outcome reported before";
 
+/// The name of the `sometimes` property of [`ChangeModel::nodes`] mode that
+/// a removed member is told, leaves, and the members kept go on without it.
+pub const NODES_LEAVE: &str =
+    "reachable (nodes): a removed member is told the commit and leaves, and a member kept installs a view with quorum without it";
+
+/// The name of the `sometimes` property of [`ChangeModel::nodes`] mode that
+/// a member that committed the removal and was left out by the others (the
+/// limitation's position) gathers a view of itself and gets no quorum.
+pub const NODES_ALONE: &str =
+    "reachable (nodes): a member commits the removal, the others go on without it, and alone it gets no quorum";
+
+/// The name of the `sometimes` property of [`ChangeModel::nodes`] mode that,
+/// without any fault, the removal committed everywhere, every removed member
+/// left, and the members kept sit in a view of their own without quorum:
+/// what a removal of a majority of the view leads to
+/// ([`Variant::RemoveMajority`]).
+pub const NODES_KEPT_STUCK: &str =
+    "reachable (nodes): without a fault, every member commits, the removed ones leave, and the members kept install a view of their own without quorum";
+
 /// The node id of member index `i`.
 fn node(i: usize) -> NodeId {
     NodeId::try_from(i + 1).expect("three members")
@@ -374,20 +393,67 @@ fn members(of: &[usize], incs: &[u64]) -> Vec<Member> {
     of.iter().zip(incs).map(|(&j, &inc)| member(j, inc)).collect()
 }
 
-/// The sequenced entry of the change, as `Engine::progress` makes it.
-fn entry() -> Entry {
-    Entry { seq: 1, pid: ProposalId { node: 1, txid: 1 }, body: ProtocolBody::Change(CHANGE.to_vec()) }
+/// The node change that removes one member, node 3, from the node set
+/// {1, 2, 3}: the most [`NodeChange::keeps_majority_of`] lets one change
+/// remove from a view of three.
+pub const REMOVE_ONE: &[NodeId] = &[3];
+
+/// The node change that removes two members, nodes 2 and 3, from the node
+/// set {1, 2, 3}: a majority of the view, which
+/// [`NodeChange::keeps_majority_of`] refuses (and `Core::propose_node_change`
+/// before it); only the variants that skip that check run it.
+pub const REMOVE_TWO: &[NodeId] = &[2, 3];
+
+/// The transaction the coordinator sequences in every run of a
+/// [`ChangeModel`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Txn {
+    /// The parameter change [`CHANGE`] (`ProtocolBody::Change`).
+    Params,
+    /// A node change removing these nodes from the node set {1, 2, 3}
+    /// (`ProtocolBody::Nodes`, kind `node-change`): [`REMOVE_ONE`] or
+    /// [`REMOVE_TWO`].
+    Remove(&'static [NodeId]),
 }
 
-/// The parameters a committed change leaves.
+impl Txn {
+    /// The node change, if it is one.
+    fn node_change(self) -> Option<NodeChange> {
+        match self {
+            Txn::Params => None,
+            Txn::Remove(ids) => Some(NodeChange { add: Vec::new(), remove: ids.to_vec() }),
+        }
+    }
+
+    /// The protocol body the coordinator sequences.
+    fn body(self) -> ProtocolBody {
+        match self.node_change() {
+            None => ProtocolBody::Change(CHANGE.to_vec()),
+            Some(c) => ProtocolBody::Nodes(c),
+        }
+    }
+
+    /// The sequenced entry of the transaction, as `Engine::progress` makes it.
+    fn entry(self) -> Entry {
+        Entry { seq: 1, pid: ProposalId { node: 1, txid: 1 }, body: self.body() }
+    }
+
+    /// The values a commit leaves: the changed parameters, or the node set
+    /// with the change applied (`Roster::with_change`, `Params::with_nodes`,
+    /// as `Tuning::apply_nodes` stages them).
+    fn new_params(self) -> Params {
+        let old = old_params();
+        match self.node_change() {
+            None => old.with_changes(&CHANGE).expect("the modelled change is valid"),
+            Some(c) => old.with_nodes(old.nodes().with_change(&c).expect("the modelled node change fits {1, 2, 3}")),
+        }
+    }
+}
+
 /// The values every member starts with: the default parameters, among the
 /// three members as the node set.
 fn old_params() -> Params {
     Params::default().with_nodes(Roster::of_ids((0..MEMBERS).map(node)).expect("three members"))
-}
-
-fn new_params() -> Params {
-    old_params().with_changes(&CHANGE).expect("the modelled change is valid")
 }
 
 /// The statuses `Engine::check_round` hands to `Engine::finish`: each member's
@@ -479,11 +545,44 @@ pub enum Variant {
     /// event back until the host persisted). Checked in
     /// [`ChangeModel::durable`] mode.
     PersistAfterSend,
+    /// A view change counts only the node set of the lineage's most advanced
+    /// member (the base report that completed the most) and takes every node
+    /// of that set present as quorum, the top view's members not needed
+    /// (`decide_view` run with `Quorum::NewestSetOnly` instead of
+    /// `Quorum::Joint`), and round 2 of a node change skips
+    /// `NodeChange::keeps_majority_of`, so one change may remove a majority
+    /// of its view: the simulator's `newest-set-only` flaw. Checked with
+    /// [`ChangeModel::nodes`] removing [`REMOVE_TWO`].
+    NewestSetOnly,
+    /// Only the second half of [`Variant::NewestSetOnly`]: round 2 of a node
+    /// change skips `NodeChange::keeps_majority_of`, the view change keeps
+    /// the code's rule (`Quorum::Joint`). Checked with [`ChangeModel::nodes`]
+    /// removing [`REMOVE_TWO`].
+    RemoveMajority,
+    /// Only the first half of [`Variant::NewestSetOnly`]: `decide_view` runs
+    /// with `Quorum::NewestSetOnly`, round 2 keeps
+    /// `NodeChange::keeps_majority_of`. Checked with [`ChangeModel::nodes`]
+    /// removing [`REMOVE_ONE`] (the most that check lets through).
+    NewestSetQuorum,
 }
 
 impl Variant {
+    /// Which node sets `decide_view` counts.
+    fn quorum(self) -> Quorum {
+        match self {
+            Variant::NewestSetOnly | Variant::NewestSetQuorum => Quorum::NewestSetOnly,
+            _ => Quorum::Joint,
+        }
+    }
+
+    /// Whether round 2 of a node change checks that it keeps a majority of
+    /// its view (`NodeChange::keeps_majority_of`).
+    fn checks_majority_kept(self) -> bool {
+        !matches!(self, Variant::NewestSetOnly | Variant::RemoveMajority)
+    }
+
     /// Every variant, the code's first.
-    pub const ALL: [Variant; 12] = [
+    pub const ALL: [Variant; 15] = [
         Variant::Code,
         Variant::NoPooling,
         Variant::IgnoreCompleted,
@@ -496,6 +595,9 @@ impl Variant {
         Variant::ReportOnDecision,
         Variant::RelayWhileFenced,
         Variant::PersistAfterSend,
+        Variant::NewestSetOnly,
+        Variant::RemoveMajority,
+        Variant::NewestSetQuorum,
     ];
 }
 
@@ -739,6 +841,10 @@ pub struct MemberState {
     /// [`Variant::PersistAfterSend`]: it decided and sent its marks, and
     /// its host has not persisted yet ([`Action::Persist`]).
     pub unpersisted: bool,
+    /// A node change removed it, and its host was told: it left the group
+    /// (`Core::follow_node_set`, `Core::leave`) and takes no further part,
+    /// as if crashed ([`MemberState::crashed`] is set too; not a fault).
+    pub left: bool,
 }
 
 impl MemberState {
@@ -752,6 +858,7 @@ impl MemberState {
             durable: false,
             persisted: None,
             unpersisted: false,
+            left: false,
             setup,
             crashed: false,
             phase: Phase::Idle,
@@ -1229,6 +1336,16 @@ pub enum Action {
         /// The view change (its leader is `vid.leader`).
         vid: ViewId,
     },
+    /// [`ChangeModel::notice`]: the leader of `vid` suspects member `of` of
+    /// its view, which installed a view without it (no fault: its
+    /// heartbeats and ACKs stopped, `Ring::timeout`, `Net::on_timeout`), and
+    /// starts a view change without it.
+    Notice {
+        /// The member gone on without it (index).
+        of: usize,
+        /// The view change (its leader is `vid.leader`).
+        vid: ViewId,
+    },
     /// The `Prepare` of `vid` reaches `member`, which promises it, is fenced,
     /// and reports to its leader.
     Prepare {
@@ -1281,6 +1398,7 @@ impl fmt::Display for Action {
             Action::Persist(i) => write!(f, "host {} persists", node(i)),
             Action::Lead { vid } => write!(f, "{} leads view change {vid}", vid.leader),
             Action::Suspect { of, vid } => write!(f, "{} suspects {} (falsely) and leads view change {vid}", vid.leader, node(of)),
+            Action::Notice { of, vid } => write!(f, "{} notices {} went on without it and leads view change {vid}", vid.leader, node(of)),
             Action::Prepare { member, vid } => write!(f, "{} reports to {vid}", node(member)),
             Action::Refuse { member, vid } => write!(f, "{} refuses {vid}", node(member)),
             Action::NewView { member, vid } => write!(f, "NewView {vid} reaches {}", node(member)),
@@ -1320,6 +1438,14 @@ pub struct ChangeModel {
     /// most [`ChangeModel::max_faults`] single crashes before it, no crash
     /// after it, and restarts only after it, at most one per member.
     pub power_cut: bool,
+    /// The transaction every run sequences: the parameter change
+    /// [`CHANGE`], or a node change ([`ChangeModel::nodes`]).
+    pub txn: Txn,
+    /// Whether a member that sees a member of its view go on in a view
+    /// without it suspects that one ([`Action::Notice`]: its heartbeats and
+    /// ACKs stopped), which is no fault. On in [`ChangeModel::nodes`] mode,
+    /// where the member a view change left out holds a node set of its own.
+    pub notice: bool,
 }
 
 impl ChangeModel {
@@ -1334,7 +1460,20 @@ impl ChangeModel {
             setups: &Setup::ALL,
             max_restarts: 0,
             power_cut: false,
+            txn: Txn::Params,
+            notice: false,
         }
+    }
+
+    /// The model of `variant` running a node change that removes `remove`
+    /// from the node set {1, 2, 3} ([`Txn::Remove`]), with up to two faults,
+    /// crashes or false suspicions, and members that suspect a member gone
+    /// on without them ([`ChangeModel::notice`]); a removed member whose host
+    /// is told leaves ([`MemberState::left`]). A node change has no local
+    /// limit and no veto hook: every host applies at once ([`Setup::Plain`]),
+    /// so false suspicions are explored in every run. ACKs member to member.
+    pub fn nodes(variant: Variant, remove: &'static [NodeId]) -> ChangeModel {
+        ChangeModel { setups: &[Setup::Plain], txn: Txn::Remove(remove), notice: true, ..ChangeModel::new(variant) }
     }
 
     /// The model of `variant` with durable members, bounded to the power
@@ -1401,6 +1540,22 @@ impl ChangeModel {
         m.missing = 1 + u8::try_from(behind).expect("three members");
         if index == 0 {
             return self.send_ack(s, i, None);
+        }
+        if let Some(change) = self.txn.node_change() {
+            // `Engine::start_round` for `ProtocolBody::Nodes`: the change must
+            // keep a majority of the view it runs in (`Running::members`: the
+            // first view, every node), then `Tuning::apply_nodes` stages the
+            // node set it makes; no limit, no veto hook.
+            let view: Vec<NodeId> = (0..MEMBERS).map(node).collect();
+            let kept = if self.variant.checks_majority_kept() { change.keeps_majority_of(&view) } else { Ok(()) };
+            return match kept.and_then(|()| m.params.nodes().with_change(&change)) {
+                Ok(nodes) => {
+                    let staged = m.params.with_nodes(nodes);
+                    m.old_params = Some(std::mem::replace(&mut m.params, staged));
+                    self.send_ack(s, i, Some(Status::Ok))
+                }
+                Err(_) => self.send_ack(s, i, Some(Status::Failed)),
+            };
         }
         match m.params.with_changes(&CHANGE).and_then(|_| m.setup.limits().check(&CHANGE)) {
             Err(_) => self.send_ack(s, i, Some(Status::Failed)),
@@ -1613,18 +1768,18 @@ impl ChangeModel {
     /// `Membership::report`: what member `i` (in state `m`) reports to a view
     /// change leader: its state as it would be with the views it accepted
     /// installed, and then the last one's ancestors.
-    fn report(i: usize, m: &MemberState) -> Report {
-        let Some(top) = m.accepted.last() else { return Self::report_of(i, m, Vec::new()) };
+    fn report(&self, i: usize, m: &MemberState) -> Report {
+        let Some(top) = m.accepted.last() else { return self.report_of(i, m, Vec::new()) };
         let mut as_if = m.clone();
         for nv in &m.accepted {
             as_if.take_view_state(i, nv);
         }
-        Self::report_of(i, &as_if, top.ancestors.clone())
+        self.report_of(i, &as_if, top.ancestors.clone())
     }
 
     /// `Membership::report_of` with `Engine::running_report`: the report of member
     /// `i` in state `m`.
-    fn report_of(i: usize, m: &MemberState, ancestors: Vec<Vec<Member>>) -> Report {
+    fn report_of(&self, i: usize, m: &MemberState, ancestors: Vec<Vec<Member>>) -> Report {
         let running = match m.phase {
             Phase::Running { index, .. } => {
                 let last_round = (0..MEMBERS)
@@ -1634,7 +1789,7 @@ impl ChangeModel {
                         _ => m.round2[j].map(|st| (node(j), st.ack())),
                     })
                     .collect();
-                Some(RunningReport { entry: entry(), round_index: index, last_round, members: (0..MEMBERS).map(node).collect() })
+                Some(RunningReport { entry: self.txn.entry(), round_index: index, last_round, members: (0..MEMBERS).map(node).collect() })
             }
             _ => None,
         };
@@ -1643,7 +1798,7 @@ impl ChangeModel {
             _ => u64::from(m.current_round()),
         }
         .max(u64::from(m.my_ack_round()) + 1);
-        let e = entry();
+        let e = self.txn.entry();
         let decided = m.decided.filter(|_| m.completed());
         let primary = m.view.primary();
         Report {
@@ -1731,7 +1886,7 @@ impl ChangeModel {
         let g = s.gatherings[l].as_mut().expect("a view change is under way");
         let snapshots = std::mem::take(&mut g.reports);
         let (vid, view, incs) = (g.vid, g.members.clone(), g.incs.clone());
-        let mut reports: BTreeMap<NodeId, Report> = snapshots.iter().map(|(&j, m)| (node(j), Self::report(j, m))).collect();
+        let mut reports: BTreeMap<NodeId, Report> = snapshots.iter().map(|(&j, m)| (node(j), self.report(j, m))).collect();
         let adopted = reports.values().any(|r| r.completed > 0);
         match self.variant {
             Variant::UnknownPresumedOk => {
@@ -1746,7 +1901,7 @@ impl ChangeModel {
         }
         let (params, generation) = (s.members[l].params.clone(), s.members[l].generation);
         let decide = |reports: &BTreeMap<NodeId, Report>| {
-            let nv = decide_view(Quorum::Joint, vid, members(&view, &incs), reports, params.clone(), generation);
+            let nv = decide_view(self.variant.quorum(), vid, members(&view, &incs), reports, params.clone(), generation);
             // The lineage it builds on: that of the reports from its top.
             let top = reports.values().map(|r| r.primary).max().expect("the leader reports");
             let base = snapshots.values().map(MemberState::reported_lineage).find(|l| l.last().is_some_and(|p| p.id == top));
@@ -2023,6 +2178,19 @@ impl Model for ChangeModel {
                     }
                 }
             }
+            // `Membership::suspect` of a member that went on in a view without
+            // this one (true, no fault), then `Membership::maybe_lead`.
+            if self.notice {
+                for &j in m.view.members.iter().filter(|&&j| {
+                    let o = &s.members[j];
+                    j != i && !s.gone(i, j) && !m.suspects[j] && o.view.id != m.view.id && !o.view.members.contains(&i)
+                }) {
+                    let without: Vec<usize> = candidates.iter().copied().filter(|&k| k != j).collect();
+                    if s.would_lead(i, &without) {
+                        actions.push(Action::Notice { of: j, vid: s.next_vid(i) });
+                    }
+                }
+            }
             // `Membership::on_prepare`: a leader from outside the view may only be
             // merging it in (a lower id than its coordinator); a `Prepare`
             // below the promise is refused.
@@ -2110,6 +2278,12 @@ impl Model for ChangeModel {
                 let members = s.candidates(i);
                 self.start_gathering(&mut s, i, members);
             }
+            Action::Notice { of, vid } => {
+                let i = index(vid.leader);
+                s.members[i].suspects[of] = true;
+                let members = s.candidates(i);
+                self.start_gathering(&mut s, i, members);
+            }
             Action::Prepare { member, vid } => {
                 // `Membership::on_prepare`: its own view change gives way.
                 s.gatherings[member] = None;
@@ -2127,6 +2301,16 @@ impl Model for ChangeModel {
             Action::Install { member, vid } => {
                 s.installs.remove(&(vid, member));
                 Self::on_install(&mut s, member, vid);
+            }
+        }
+        // `Core::follow_node_set`: a member whose host was told values whose
+        // node set leaves it out leaves the group (`Core::leave`): it takes
+        // no further part, and the others see it gone.
+        for i in 0..MEMBERS {
+            let m = &s.members[i];
+            if !m.crashed && m.reported.is_some() && !m.params.nodes().contains(node(i)) {
+                s.members[i].left = true;
+                Self::crash(&mut s, i);
             }
         }
         // `Core::poll_persist`: whatever else a step changed of a member's
@@ -2157,9 +2341,9 @@ impl Model for ChangeModel {
                 let all_ok = s.members.iter().enumerate().all(|(i, m)| m.round2[i] == Some(Status::Ok));
                 all_ok || s.members.iter().all(|m| !m.decided.is_some_and(|d| d.committed))
             }),
-            Property::always("values follow the outcome: commit holds the new values, rollback restores the old", |_, s: &State| {
+            Property::always("values follow the outcome: commit holds the new values, rollback restores the old", |model: &ChangeModel, s: &State| {
                 s.members.iter().all(|m| match m.decided {
-                    Some(d) if d.committed => m.values() == (new_params(), 1),
+                    Some(d) if d.committed => m.values() == (model.txn.new_params(), 1),
                     Some(_) => m.values() == (old_params(), 0),
                     None => true,
                 })
@@ -2169,7 +2353,7 @@ impl Model for ChangeModel {
                 settled.windows(2).all(|w| w[0] == w[1])
             }),
             Property::always("no completed outcome is overruled by a view change", |_, s: &State| s.members.iter().all(|m| !m.overruled)),
-            Property::always(REPORTED_FINALITY, |_, s: &State| {
+            Property::always(REPORTED_FINALITY, |model: &ChangeModel, s: &State| {
                 let mut told = s.members.iter().filter_map(|m| m.reported).map(|r| r.committed);
                 let Some(outcome) = told.next() else { return true };
                 // Only what a member decided alone and never reported may
@@ -2177,7 +2361,7 @@ impl Model for ChangeModel {
                 // (the limitation below): it dies with it, or is dropped when
                 // it rejoins.
                 let alone = |i: usize, m: &MemberState| m.reported.is_none() && (m.crashed || s.excluded(i));
-                let values = if outcome { (new_params(), 1) } else { (old_params(), 0) };
+                let values = if outcome { (model.txn.new_params(), 1) } else { (old_params(), 0) };
                 told.all(|c| c == outcome)
                     && s.members.iter().enumerate().all(|(i, m)| alone(i, m) || m.decided.is_none_or(|d| d.committed == outcome))
                     && s.lineage_members().filter(|m| m.settled()).all(|m| (m.params.clone(), m.generation) == values)
@@ -2235,6 +2419,35 @@ impl Model for ChangeModel {
                 excluded_commit && lineage_rollback
             }),
         ];
+        if self.txn.node_change().is_some() {
+            properties.extend([
+                Property::sometimes(NODES_LEAVE, |_, s: &State| {
+                    let gone: Vec<usize> = (0..MEMBERS).filter(|&i| s.members[i].left).collect();
+                    !gone.is_empty()
+                        && s.members.iter().any(|m| !m.crashed && m.view.quorum && gone.iter().all(|&i| !m.view.primary().holds(i)))
+                }),
+                Property::sometimes(NODES_ALONE, |_, s: &State| {
+                    (0..MEMBERS).any(|i| {
+                        let m = &s.members[i];
+                        !m.crashed
+                            && m.decided.is_some_and(|d| d.committed)
+                            && s.excluded(i)
+                            && m.view.members == [i]
+                            && !m.view.quorum
+                            && s.gatherings[i].is_none()
+                    })
+                }),
+                Property::sometimes(NODES_KEPT_STUCK, |model: &ChangeModel, s: &State| {
+                    let kept = model.txn.new_params();
+                    let kept = kept.nodes();
+                    s.members.iter().all(|m| m.decided.is_some_and(|d| d.committed))
+                        && (0..MEMBERS).all(|i| kept.contains(node(i)) || s.members[i].left)
+                        && s.crashes == 0
+                    && s.suspicions == 0
+                    && s.members.iter().filter(|m| !m.crashed).all(|m| !m.view.quorum && m.view.members.iter().all(|&j| kept.contains(node(j))))
+                }),
+            ]);
+        }
         if self.is_durable() {
             properties.extend([
                 Property::sometimes(DURABLE_REJOIN, |_, s: &State| {
@@ -2263,6 +2476,8 @@ pub struct CheckRun {
     pub variant: Variant,
     /// Whether ACKs and marks were relayed through the coordinator.
     pub relay: bool,
+    /// The transaction checked.
+    pub txn: Txn,
     /// Distinct states explored.
     pub unique_states: usize,
     /// States generated, repeats included.
@@ -2287,8 +2502,19 @@ impl ChangeModel {
     /// visited); a variant stops at its first violation, the shortest
     /// counterexample, or searches exhaustively if there is none.
     pub fn check(&self, threads: usize) -> CheckRun {
-        let properties = self.properties();
         let finish = if self.variant == Variant::Code { HasDiscoveries::AllFailures } else { HasDiscoveries::AnyFailures };
+        self.search(threads, finish)
+    }
+
+    /// Checks a variant breadth first on `threads` threads until it violates
+    /// `property` (the shortest run that does; those of the properties
+    /// violated on the way too), or exhaustively if it never does.
+    pub fn check_until(&self, threads: usize, property: &'static str) -> CheckRun {
+        self.search(threads, HasDiscoveries::AnyOf([property].into_iter().collect()))
+    }
+
+    fn search(&self, threads: usize, finish: HasDiscoveries) -> CheckRun {
+        let properties = self.properties();
         let start = Instant::now();
         let checker = self.clone().checker().threads(threads).finish_when(finish).spawn_bfs().join();
         let elapsed = start.elapsed();
@@ -2296,6 +2522,7 @@ impl ChangeModel {
         let mut run = CheckRun {
             variant: self.variant,
             relay: self.relay,
+            txn: self.txn,
             unique_states: checker.unique_state_count(),
             states: checker.state_count(),
             max_depth: checker.max_depth(),
