@@ -4,7 +4,9 @@
 //! loses, reorders and duplicates messages, with ACKs sent member to member
 //! or relayed through the coordinator, up to what each member's host is told;
 //! and, with durable members ([`ChangeModel::durable`]), every member crashing
-//! at once (a power cut) after any step and restarting from its disk.
+//! at once (a power cut) after any step and restarting from its disk; and,
+//! as the one transaction instead of a parameter change, a node change that
+//! removes members ([`ChangeModel::nodes`], see [Node changes](#node-changes)).
 //!
 //! This crate is proof documentation: it states what the change protocol
 //! guarantees and under which faults, shows by an exhaustive search of every
@@ -18,7 +20,9 @@
 //! a view of three members with quorum, run by every member as
 //! `rust/cgm-core/src/engine.rs` runs it, and the view changes that follow
 //! crashes and false suspicions, as `rust/cgm-core/src/membership.rs` runs
-//! them, competing leaders included:
+//! them, competing leaders included. In [`ChangeModel::nodes`] mode the
+//! transaction is a node change ([`Txn::Remove`]: `ProtocolBody::Nodes`)
+//! instead, run in the same two rounds with its own local step:
 //!
 //! | model | code |
 //! | --- | --- |
@@ -29,6 +33,7 @@
 //! | [`Msg::Ack`] delivered: last ACK round, stored status, missing count | `Engine::on_ack` (`Progress::acked`, the `Engine::acks` window, `Running::missing`) |
 //! | a round completes when nobody is missing | `Engine::check_round` (only while `Engine::can_progress`) |
 //! | round 2 starts: static check, local limits, veto hook | `Engine::start_round` (index 1) → `Tuning::round_two` (`Params::with_changes`, `LocalLimits::check`), `Engine::wait_on(Resource::Veto)` |
+//! | round 2 of a node change ([`ChangeModel::nodes`]): the change must keep a majority of its view, then the member stages the node set it makes and ACKs OK, or ACKs the failure; no limit, no veto hook | `Engine::start_round` (`ProtocolBody::Nodes`, index 1) → [`NodeChange::keeps_majority_of`] (skipped by [`Variant::NewestSetOnly`], [`Variant::RemoveMajority`]), `Tuning::apply_nodes` ([`Roster::with_change`], [`Params::with_nodes`]; called here) |
 //! | [`Action::Answer`]: the host approves or vetoes (a veto timeout is a veto) | `Engine::complete_local_wait`, `Engine::on_timeout` |
 //! | local apply: remember the old values, apply the new | `Engine::apply_change` → `Tuning::apply` (the staged values) |
 //! | round 2 completes: the verdict on every member's status | `Engine::check_round`, `Engine::finish` → [`cgm_core::round_verdict`] (called here; in `change`) |
@@ -36,11 +41,13 @@
 //! | the member that decided tells the others of its view, unless fenced: [`Msg::Done`] to each (or to the coordinator, relaying) | `Core::pump` → `Engine::send_marks` (`Msg::Done`, `Marks::done`) |
 //! | [`Msg::Done`] delivered: the member notes the sender decided; once every other member of its view did and it decided too, it reports its outcome to its host ([`MemberState::reported`]) | `Engine::on_marks` (`Progress::marked`), `Engine::report_stable`, `Engine::stable` (`progress::stable_mark`), `Engine::report_upto` (`Event::Completed`) |
 //! | [`Action::Crash`]: a member stops for good | a node process dying |
+//! | a member whose host was told values whose node set leaves it out (a committed removal, reported) leaves: it takes no further part, as if crashed, which is no fault ([`MemberState::left`]); the others see it gone and lead a view change without it ([`Action::Lead`]) | `Core::follow_node_set` (`Event::Removed`), `Core::leave` (`Msg::Leave`), `Membership::on_leave_msg` |
+//! | [`Action::Notice`] ([`ChangeModel::nodes`] mode): a member suspects a member of its view that installed a view without it (no fault: its heartbeats and ACKs stopped) and, the lowest not suspected, leads a view change without it | `Ring::timeout`, `Net::on_timeout` in `Core::handle_timeout`, `Membership::suspect`, `Membership::maybe_lead` |
 //! | [`Action::Lead`]: the lowest member of a view not suspected, with a crashed member in it, starts a view change without the suspects, fenced, with its own report | `Membership::maybe_lead`, `Membership::start_gathering`, `Membership::fence`, `Membership::report` |
 //! | [`Action::Suspect`]: a member suspects a live member of its view (a false suspicion, a leader's report or acceptance deadline included) and, the lowest not suspected, leads a view change without it | `Membership::suspect`, `Membership::on_timeout`, `Membership::maybe_lead`, `Membership::start_gathering` |
 //! | [`Action::Prepare`]: a member takes a `Prepare` above its promise, drops its own view change, is fenced, and reports, as if the views it accepted were installed | `Membership::on_prepare`, `Membership::report`, `Membership::report_of`, `Engine::running_report`, `Membership::on_prepare_ack` |
 //! | [`Action::Refuse`]: a member that promised a later view change refuses; the leader gathers again above that promise | `Membership::on_prepare` (`Msg::PrepareRefused`), `Membership::on_prepare_refused` |
-//! | with every report in, the leader decides; it installs a view without quorum, and accepts one with quorum | `Membership::try_decide` → [`cgm_core::decide_view`] (called here), `Membership::accept`, `Membership::install` |
+//! | with every report in, the leader decides; it installs a view without quorum, and accepts one with quorum | `Membership::try_decide` → [`cgm_core::decide_view`] (called here, with `Quorum::Joint`; `Quorum::NewestSetOnly` in [`Variant::NewestSetOnly`] and [`Variant::NewestSetQuorum`]), `Membership::accept`, `Membership::install` |
 //! | [`Action::NewView`]: the `NewView` reaches a member that promised it: it installs a view without quorum, and accepts one with quorum (fenced until it installs) and answers `Accepted` | `Membership::on_new_view`, `Membership::accept`, `Membership::install` |
 //! | [`Action::Accepted`]: an acceptance reaches the leader; with every member's, it sends `Install` and installs | `Membership::on_accepted`, `Membership::install_accepted` |
 //! | [`Action::Install`]: the `Install` reaches a member whose last accepted view it is: it takes the state of the views that one builds on, then installs it | `Membership::on_install`, `Membership::install_accepted`, `Membership::install`, `Membership::take_view_state`, `resolve`, `Engine::install` |
@@ -59,7 +66,9 @@
 //! field as `Membership::report` does: a member holding accepted views reports its
 //! state as if they were installed, their top as its primary and that one's
 //! `NewView::ancestors` as its `ancestors`), and the local step calls
-//! [`Params::with_changes`] and [`LocalLimits::check`]. The rest mirrors the
+//! [`Params::with_changes`] and [`LocalLimits::check`], or, for a node
+//! change, [`NodeChange::keeps_majority_of`], [`Roster::with_change`] and
+//! [`Params::with_nodes`]. The rest mirrors the
 //! code function by function, as the table says and each function's
 //! documentation repeats. One field is the model's own:
 //! [`MemberView::lineage`] records every view with quorum whose state a
@@ -207,7 +216,87 @@
 //! lineage's top holds a majority of each ancestor. The rule binds when a
 //! lineage's views hold other incarnations (restarts) or more members
 //! (joins), which only the durable mode explores, with the code's rule and
-//! no variant without it.
+//! no variant without it. With node changes the same holds under the code's
+//! rule: once node 3 is removed, a view with quorum holds a majority of
+//! {1, 2}, so both; only [`Variant::NewestSetOnly`] lets a view of one have
+//! quorum, and it fails on the node sets first.
+//!
+//! # Node changes
+//!
+//! The cluster's node set is one of the committed values
+//! ([`Params::nodes`]), so a node change ([`ChangeModel::nodes`]) is the
+//! model's one transaction run as the code runs it
+//! (`ProtocolBody::Nodes`): round 1 receipt; round 2 checks that the
+//! change keeps a majority of its view ([`NodeChange::keeps_majority_of`])
+//! and stages the node set it makes ([`Roster::with_change`],
+//! [`Params::with_nodes`]); the verdict commits only if every status is OK
+//! (generation 1) and an undo restores {1, 2, 3}. Every property above is
+//! checked unchanged, and the values it compares are whole [`Params`], the
+//! node set with them; a view change that resolves a node change in flight
+//! whose statuses are all OK commits it inside `decide_view`. The view
+//! change rule is `Quorum::Joint`: a majority of every node set the
+//! lineage's reports hold and of the one a node change in flight would put
+//! in force, and of the lineage's top view; every node of those sets and
+//! every member of that view present is quorum too.
+//!
+//! Two things enter the model with node changes:
+//! - **A removed member leaves.** Once its host is told the commit (the
+//!   outcome is final), a removed member leaves the group
+//!   ([`MemberState::left`]: as if crashed, no fault), and the others go on
+//!   without it. Modelled because the code does it; it is not needed for
+//!   the properties: without it the code (removing 3) and
+//!   [`Variant::RemoveMajority`] keep every `always` property too (517,730
+//!   and 649,753 states), only [`NODES_LEAVE`] is then never reached.
+//! - **A member left out notices** ([`Action::Notice`], no fault): a
+//!   member suspects a member of its view that installed a view without it,
+//!   as its ring and retransmission timeouts do. Without it a member left
+//!   out moves only by a further false suspicion, and the harmful fork
+//!   below takes three faults: with two, [`Variant::NewestSetOnly`] then
+//!   violates [`ONE_LINEAGE`] only in the harmless way described below,
+//!   and never [`REPORTED_FINALITY`] (374,516 states, exhaustive).
+//!
+//! What the checker finds, with up to two faults (crashes or false
+//! suspicions), ACKs member to member, hosts that apply at once (a node
+//! change has no limit and no veto hook, so false suspicions are explored
+//! in every run):
+//!
+//! | check | removes | finds |
+//! | --- | --- | --- |
+//! | [`Variant::Code`]: `Quorum::Joint` and `keeps_majority_of` | node 3 ([`REMOVE_ONE`]) | every property kept, 516,304 states (depth 30); with relayed ACKs too (299,491 states, checked once, not in the tests) |
+//! | [`Variant::Code`] | nodes 2 and 3 ([`REMOVE_TWO`]) | every member refuses it in round 2 and it is undone everywhere (621,693 states, checked once); the code's proposer refuses it before (`Core::propose_node_change`) |
+//! | [`Variant::NewestSetOnly`]: neither safeguard | nodes 2 and 3 | a fork ([`ONE_LINEAGE`], depth 15, about 307,000 states), and hosts told different outcomes ([`REPORTED_FINALITY`], depth 15) |
+//! | [`Variant::RemoveMajority`]: `Quorum::Joint` only | nodes 2 and 3 | every property kept (621,260 states); the member kept is left without quorum even when nothing fails ([`NODES_KEPT_STUCK`]) |
+//! | [`Variant::NewestSetQuorum`]: `keeps_majority_of` only | node 3 | every property kept (683,780 states) |
+//!
+//! The finality counterexample of [`Variant::NewestSetOnly`] is the
+//! simulator's `cut_off_after_committing_a_removal` among three members:
+//! node 1 holds every OK status and commits the removal of 2 and 3 (its node
+//! set is now {1}) while its own status never reaches them; 2 suspects 1
+//! falsely and gathers {2, 3}; 3 reports and accepts; 3 crashes; 2
+//! installs {2, 3} with quorum (the newest set of its lineage is still
+//! {1, 2, 3}) and abandons the change, its host told "rolled back"; 1
+//! notices 2 went on without it and gathers {1} (3 crashed): its set is
+//! {1} and every node of it is present, so {1} has quorum, and installing
+//! it over 1's own state tells 1's host "committed". Under the code's rule
+//! the view {1} needs a majority of the top view {1, 2, 3}, and the view
+//! {2, 3} one of {1}, the set 1's change would put in force: neither has
+//! quorum. The shortest [`ONE_LINEAGE`] counterexample is milder: 2 and 3,
+//! in a view without 1, pool every OK status and commit the removal of
+//! themselves, 2 is told and leaves, and 1, left with the set {1}, has
+//! quorum alone too: a fork of views whose values agree, where the view
+//! {2, 3} has no member left to decide anything else.
+//!
+//! Each safeguard alone keeps every property in this scope: the joint rule
+//! needs no limit on what one change removes for safety, but then the
+//! members a change keeps may hold no majority of the view they leave and
+//! never have quorum ([`NODES_KEPT_STUCK`]: a liveness failure, shown
+//! reachable, not checked as such); with at most a minority removed, the
+//! newest set alone is safe among three members, because the set the
+//! change keeps ({1, 2}) is still a majority of the old one, so any two
+//! views with quorum under either set meet. Both results are bounded by
+//! the scope: three members, one change, two faults; larger views, where a
+//! minority of the view can be a majority of the node set, or changes that
+//! add nodes, are not explored.
 //!
 //! # What is proven (for [`Variant::Code`])
 //!
@@ -242,7 +331,12 @@
 //! is reachable that the restarted members resume the lineage with quorum
 //! holding the outcome a host was told ([`DURABLE_EVERY_CRASH`]), and that a
 //! member left out while crashed rejoins with its disk behind
-//! ([`DURABLE_REJOIN`]).
+//! ([`DURABLE_REJOIN`]). In [`ChangeModel::nodes`] mode the same
+//! properties hold for a node change removing node 3, the node set checked
+//! with the other values; and it is reachable that the removed member is
+//! told and leaves and the members kept install a view with quorum without
+//! it ([`NODES_LEAVE`]), and that a member that committed the removal and
+//! was left out gets no quorum alone ([`NODES_ALONE`]).
 //!
 //! These are reachable (properties `sometimes`, showing the search is not
 //! vacuous): a commit everywhere, a rollback everywhere after a failed apply,
@@ -491,10 +585,12 @@ impl Setup {
 }
 
 /// The code's protocol, or the code with one safeguard removed. Every variant
-/// but [`Variant::Code`] and [`Variant::RelayWhileFenced`] must fail a
+/// but [`Variant::Code`], [`Variant::RelayWhileFenced`],
+/// [`Variant::RemoveMajority`] and [`Variant::NewestSetQuorum`] must fail a
 /// property: that shows the checker, and each safeguard, has teeth (see the
 /// crate documentation for why relaying while fenced cannot fail among three
-/// members).
+/// members, and why either node change safeguard alone keeps the
+/// properties).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Variant {
     /// The protocol as the code implements it.
