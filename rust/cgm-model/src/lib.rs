@@ -4,7 +4,9 @@
 //! loses, reorders and duplicates messages, with ACKs sent member to member
 //! or relayed through the coordinator, up to what each member's host is told;
 //! and, with durable members ([`ChangeModel::durable`]), every member crashing
-//! at once (a power cut) after any step and restarting from its disk.
+//! at once (a power cut) after any step and restarting from its disk; and,
+//! as the one transaction instead of a parameter change, a node change that
+//! removes members ([`ChangeModel::nodes`], see [Node changes](#node-changes)).
 //!
 //! This crate is proof documentation: it states what the change protocol
 //! guarantees and under which faults, shows by an exhaustive search of every
@@ -18,7 +20,9 @@
 //! a view of three members with quorum, run by every member as
 //! `rust/cgm-core/src/engine.rs` runs it, and the view changes that follow
 //! crashes and false suspicions, as `rust/cgm-core/src/membership.rs` runs
-//! them, competing leaders included:
+//! them, competing leaders included. In [`ChangeModel::nodes`] mode the
+//! transaction is a node change ([`Txn::Remove`]: `ProtocolBody::Nodes`)
+//! instead, run in the same two rounds with its own local step:
 //!
 //! | model | code |
 //! | --- | --- |
@@ -29,6 +33,7 @@
 //! | [`Msg::Ack`] delivered: last ACK round, stored status, missing count | `Engine::on_ack` (`Progress::acked`, the `Engine::acks` window, `Running::missing`) |
 //! | a round completes when nobody is missing | `Engine::check_round` (only while `Engine::can_progress`) |
 //! | round 2 starts: static check, local limits, veto hook | `Engine::start_round` (index 1) → `Tuning::round_two` (`Params::with_changes`, `LocalLimits::check`), `Engine::wait_on(Resource::Veto)` |
+//! | round 2 of a node change ([`ChangeModel::nodes`]): the change must keep a majority of its view, then the member stages the node set it makes and ACKs OK, or ACKs the failure; no limit, no veto hook | `Engine::start_round` (`ProtocolBody::Nodes`, index 1) → [`NodeChange::keeps_majority_of`] (skipped by [`Variant::NewestSetOnly`], [`Variant::RemoveMajority`]), `Tuning::apply_nodes` ([`Roster::with_change`], [`Params::with_nodes`]; called here) |
 //! | [`Action::Answer`]: the host approves or vetoes (a veto timeout is a veto) | `Engine::complete_local_wait`, `Engine::on_timeout` |
 //! | local apply: remember the old values, apply the new | `Engine::apply_change` → `Tuning::apply` (the staged values) |
 //! | round 2 completes: the verdict on every member's status | `Engine::check_round`, `Engine::finish` → [`cgm_core::round_verdict`] (called here; in `change`) |
@@ -36,11 +41,13 @@
 //! | the member that decided tells the others of its view, unless fenced: [`Msg::Done`] to each (or to the coordinator, relaying) | `Core::pump` → `Engine::send_marks` (`Msg::Done`, `Marks::done`) |
 //! | [`Msg::Done`] delivered: the member notes the sender decided; once every other member of its view did and it decided too, it reports its outcome to its host ([`MemberState::reported`]) | `Engine::on_marks` (`Progress::marked`), `Engine::report_stable`, `Engine::stable` (`progress::stable_mark`), `Engine::report_upto` (`Event::Completed`) |
 //! | [`Action::Crash`]: a member stops for good | a node process dying |
+//! | a member whose host was told values whose node set leaves it out (a committed removal, reported) leaves: it takes no further part, as if crashed, which is no fault ([`MemberState::left`]); the others see it gone and lead a view change without it ([`Action::Lead`]) | `Core::follow_node_set` (`Event::Removed`), `Core::leave` (`Msg::Leave`), `Membership::on_leave_msg` |
+//! | [`Action::Notice`] ([`ChangeModel::nodes`] mode): a member suspects a member of its view that installed a view without it (no fault: its heartbeats and ACKs stopped) and, the lowest not suspected, leads a view change without it | `Ring::timeout`, `Net::on_timeout` in `Core::handle_timeout`, `Membership::suspect`, `Membership::maybe_lead` |
 //! | [`Action::Lead`]: the lowest member of a view not suspected, with a crashed member in it, starts a view change without the suspects, fenced, with its own report | `Membership::maybe_lead`, `Membership::start_gathering`, `Membership::fence`, `Membership::report` |
 //! | [`Action::Suspect`]: a member suspects a live member of its view (a false suspicion, a leader's report or acceptance deadline included) and, the lowest not suspected, leads a view change without it | `Membership::suspect`, `Membership::on_timeout`, `Membership::maybe_lead`, `Membership::start_gathering` |
 //! | [`Action::Prepare`]: a member takes a `Prepare` above its promise, drops its own view change, is fenced, and reports, as if the views it accepted were installed | `Membership::on_prepare`, `Membership::report`, `Membership::report_of`, `Engine::running_report`, `Membership::on_prepare_ack` |
 //! | [`Action::Refuse`]: a member that promised a later view change refuses; the leader gathers again above that promise | `Membership::on_prepare` (`Msg::PrepareRefused`), `Membership::on_prepare_refused` |
-//! | with every report in, the leader decides; it installs a view without quorum, and accepts one with quorum | `Membership::try_decide` → [`cgm_core::decide_view`] (called here), `Membership::accept`, `Membership::install` |
+//! | with every report in, the leader decides; it installs a view without quorum, and accepts one with quorum | `Membership::try_decide` → [`cgm_core::decide_view`] (called here, with `Quorum::Joint`; `Quorum::NewestSetOnly` in [`Variant::NewestSetOnly`] and [`Variant::NewestSetQuorum`]), `Membership::accept`, `Membership::install` |
 //! | [`Action::NewView`]: the `NewView` reaches a member that promised it: it installs a view without quorum, and accepts one with quorum (fenced until it installs) and answers `Accepted` | `Membership::on_new_view`, `Membership::accept`, `Membership::install` |
 //! | [`Action::Accepted`]: an acceptance reaches the leader; with every member's, it sends `Install` and installs | `Membership::on_accepted`, `Membership::install_accepted` |
 //! | [`Action::Install`]: the `Install` reaches a member whose last accepted view it is: it takes the state of the views that one builds on, then installs it | `Membership::on_install`, `Membership::install_accepted`, `Membership::install`, `Membership::take_view_state`, `resolve`, `Engine::install` |
@@ -59,7 +66,9 @@
 //! field as `Membership::report` does: a member holding accepted views reports its
 //! state as if they were installed, their top as its primary and that one's
 //! `NewView::ancestors` as its `ancestors`), and the local step calls
-//! [`Params::with_changes`] and [`LocalLimits::check`]. The rest mirrors the
+//! [`Params::with_changes`] and [`LocalLimits::check`], or, for a node
+//! change, [`NodeChange::keeps_majority_of`], [`Roster::with_change`] and
+//! [`Params::with_nodes`]. The rest mirrors the
 //! code function by function, as the table says and each function's
 //! documentation repeats. One field is the model's own:
 //! [`MemberView::lineage`] records every view with quorum whose state a
@@ -207,7 +216,87 @@
 //! lineage's top holds a majority of each ancestor. The rule binds when a
 //! lineage's views hold other incarnations (restarts) or more members
 //! (joins), which only the durable mode explores, with the code's rule and
-//! no variant without it.
+//! no variant without it. With node changes the same holds under the code's
+//! rule: once node 3 is removed, a view with quorum holds a majority of
+//! {1, 2}, so both; only [`Variant::NewestSetOnly`] lets a view of one have
+//! quorum, and it fails on the node sets first.
+//!
+//! # Node changes
+//!
+//! The cluster's node set is one of the committed values
+//! ([`Params::nodes`]), so a node change ([`ChangeModel::nodes`]) is the
+//! model's one transaction run as the code runs it
+//! (`ProtocolBody::Nodes`): round 1 receipt; round 2 checks that the
+//! change keeps a majority of its view ([`NodeChange::keeps_majority_of`])
+//! and stages the node set it makes ([`Roster::with_change`],
+//! [`Params::with_nodes`]); the verdict commits only if every status is OK
+//! (generation 1) and an undo restores {1, 2, 3}. Every property above is
+//! checked unchanged, and the values it compares are whole [`Params`], the
+//! node set with them; a view change that resolves a node change in flight
+//! whose statuses are all OK commits it inside `decide_view`. The view
+//! change rule is `Quorum::Joint`: a majority of every node set the
+//! lineage's reports hold and of the one a node change in flight would put
+//! in force, and of the lineage's top view; every node of those sets and
+//! every member of that view present is quorum too.
+//!
+//! Two things enter the model with node changes:
+//! - **A removed member leaves.** Once its host is told the commit (the
+//!   outcome is final), a removed member leaves the group
+//!   ([`MemberState::left`]: as if crashed, no fault), and the others go on
+//!   without it. Modelled because the code does it; it is not needed for
+//!   the properties: without it the code (removing 3) and
+//!   [`Variant::RemoveMajority`] keep every `always` property too (517,730
+//!   and 649,753 states), only [`NODES_LEAVE`] is then never reached.
+//! - **A member left out notices** ([`Action::Notice`], no fault): a
+//!   member suspects a member of its view that installed a view without it,
+//!   as its ring and retransmission timeouts do. Without it a member left
+//!   out moves only by a further false suspicion, and the harmful fork
+//!   below takes three faults: with two, [`Variant::NewestSetOnly`] then
+//!   violates [`ONE_LINEAGE`] only in the harmless way described below,
+//!   and never [`REPORTED_FINALITY`] (374,516 states, exhaustive).
+//!
+//! What the checker finds, with up to two faults (crashes or false
+//! suspicions), ACKs member to member, hosts that apply at once (a node
+//! change has no limit and no veto hook, so false suspicions are explored
+//! in every run):
+//!
+//! | check | removes | finds |
+//! | --- | --- | --- |
+//! | [`Variant::Code`]: `Quorum::Joint` and `keeps_majority_of` | node 3 ([`REMOVE_ONE`]) | every property kept, 516,304 states (depth 30); with relayed ACKs too (299,491 states, checked once, not in the tests) |
+//! | [`Variant::Code`] | nodes 2 and 3 ([`REMOVE_TWO`]) | every member refuses it in round 2 and it is undone everywhere (621,693 states, checked once); the code's proposer refuses it before (`Core::propose_node_change`) |
+//! | [`Variant::NewestSetOnly`]: neither safeguard | nodes 2 and 3 | a fork ([`ONE_LINEAGE`], depth 15, about 307,000 states), and hosts told different outcomes ([`REPORTED_FINALITY`], depth 15) |
+//! | [`Variant::RemoveMajority`]: `Quorum::Joint` only | nodes 2 and 3 | every property kept (621,260 states); the member kept is left without quorum even when nothing fails ([`NODES_KEPT_STUCK`]) |
+//! | [`Variant::NewestSetQuorum`]: `keeps_majority_of` only | node 3 | every property kept (683,780 states) |
+//!
+//! The finality counterexample of [`Variant::NewestSetOnly`] is the
+//! simulator's `cut_off_after_committing_a_removal` among three members:
+//! node 1 holds every OK status and commits the removal of 2 and 3 (its node
+//! set is now {1}) while its own status never reaches them; 2 suspects 1
+//! falsely and gathers {2, 3}; 3 reports and accepts; 3 crashes; 2
+//! installs {2, 3} with quorum (the newest set of its lineage is still
+//! {1, 2, 3}) and abandons the change, its host told "rolled back"; 1
+//! notices 2 went on without it and gathers {1} (3 crashed): its set is
+//! {1} and every node of it is present, so {1} has quorum, and installing
+//! it over 1's own state tells 1's host "committed". Under the code's rule
+//! the view {1} needs a majority of the top view {1, 2, 3}, and the view
+//! {2, 3} one of {1}, the set 1's change would put in force: neither has
+//! quorum. The shortest [`ONE_LINEAGE`] counterexample is milder: 2 and 3,
+//! in a view without 1, pool every OK status and commit the removal of
+//! themselves, 2 is told and leaves, and 1, left with the set {1}, has
+//! quorum alone too: a fork of views whose values agree, where the view
+//! {2, 3} has no member left to decide anything else.
+//!
+//! Each safeguard alone keeps every property in this scope: the joint rule
+//! needs no limit on what one change removes for safety, but then the
+//! members a change keeps may hold no majority of the view they leave and
+//! never have quorum ([`NODES_KEPT_STUCK`]: a liveness failure, shown
+//! reachable, not checked as such); with at most a minority removed, the
+//! newest set alone is safe among three members, because the set the
+//! change keeps ({1, 2}) is still a majority of the old one, so any two
+//! views with quorum under either set meet. Both results are bounded by
+//! the scope: three members, one change, two faults; larger views, where a
+//! minority of the view can be a majority of the node set, or changes that
+//! add nodes, are not explored.
 //!
 //! # What is proven (for [`Variant::Code`])
 //!
@@ -242,7 +331,12 @@
 //! is reachable that the restarted members resume the lineage with quorum
 //! holding the outcome a host was told ([`DURABLE_EVERY_CRASH`]), and that a
 //! member left out while crashed rejoins with its disk behind
-//! ([`DURABLE_REJOIN`]).
+//! ([`DURABLE_REJOIN`]). In [`ChangeModel::nodes`] mode the same
+//! properties hold for a node change removing node 3, the node set checked
+//! with the other values; and it is reachable that the removed member is
+//! told and leaves and the members kept install a view with quorum without
+//! it ([`NODES_LEAVE`]), and that a member that committed the removal and
+//! was left out gets no quorum alone ([`NODES_ALONE`]).
 //!
 //! These are reachable (properties `sometimes`, showing the search is not
 //! vacuous): a commit everywhere, a rollback everywhere after a failed apply,
@@ -299,7 +393,7 @@
 #![deny(missing_docs, unreachable_pub)]
 
 use cgm_core::messages::{Decided, Entry, NewView, Report, RunningReport};
-use cgm_core::{decide_view, round_verdict, LocalLimits, NodeId, Param, Params, Quorum, Roster};
+use cgm_core::{decide_view, round_verdict, LocalLimits, NodeChange, NodeId, Param, Params, Quorum, Roster};
 use cgm_core::{AckStatus, Member, Outcome, ProposalId, ProtocolBody, ViewId};
 use stateright::{Checker, HasDiscoveries, Model, Property};
 use std::collections::{BTreeMap, BTreeSet};
@@ -353,6 +447,25 @@ pub const DURABLE_REJOIN: &str =
 pub const DURABLE_EVERY_CRASH: &str =
     "reachable (durable): every member crashes, and restarted members resume the lineage with quorum, holding the outcome reported before";
 
+/// The name of the `sometimes` property of [`ChangeModel::nodes`] mode that
+/// a removed member is told, leaves, and the members kept go on without it.
+pub const NODES_LEAVE: &str =
+    "reachable (nodes): a removed member is told the commit and leaves, and a member kept installs a view with quorum without it";
+
+/// The name of the `sometimes` property of [`ChangeModel::nodes`] mode that
+/// a member that committed the removal and was left out by the others (the
+/// limitation's position) gathers a view of itself and gets no quorum.
+pub const NODES_ALONE: &str =
+    "reachable (nodes): a member commits the removal, the others go on without it, and alone it gets no quorum";
+
+/// The name of the `sometimes` property of [`ChangeModel::nodes`] mode that,
+/// without any fault, the removal committed everywhere, every removed member
+/// left, and the members kept sit in a view of their own without quorum:
+/// what a removal of a majority of the view leads to
+/// ([`Variant::RemoveMajority`]).
+pub const NODES_KEPT_STUCK: &str =
+    "reachable (nodes): without a fault, every member commits, the removed ones leave, and the members kept install a view of their own without quorum";
+
 /// The node id of member index `i`.
 fn node(i: usize) -> NodeId {
     NodeId::try_from(i + 1).expect("three members")
@@ -374,20 +487,67 @@ fn members(of: &[usize], incs: &[u64]) -> Vec<Member> {
     of.iter().zip(incs).map(|(&j, &inc)| member(j, inc)).collect()
 }
 
-/// The sequenced entry of the change, as `Engine::progress` makes it.
-fn entry() -> Entry {
-    Entry { seq: 1, pid: ProposalId { node: 1, txid: 1 }, body: ProtocolBody::Change(CHANGE.to_vec()) }
+/// The node change that removes one member, node 3, from the node set
+/// {1, 2, 3}: the most [`NodeChange::keeps_majority_of`] lets one change
+/// remove from a view of three.
+pub const REMOVE_ONE: &[NodeId] = &[3];
+
+/// The node change that removes two members, nodes 2 and 3, from the node
+/// set {1, 2, 3}: a majority of the view, which
+/// [`NodeChange::keeps_majority_of`] refuses (and `Core::propose_node_change`
+/// before it); only the variants that skip that check run it.
+pub const REMOVE_TWO: &[NodeId] = &[2, 3];
+
+/// The transaction the coordinator sequences in every run of a
+/// [`ChangeModel`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Txn {
+    /// The parameter change [`CHANGE`] (`ProtocolBody::Change`).
+    Params,
+    /// A node change removing these nodes from the node set {1, 2, 3}
+    /// (`ProtocolBody::Nodes`, kind `node-change`): [`REMOVE_ONE`] or
+    /// [`REMOVE_TWO`].
+    Remove(&'static [NodeId]),
 }
 
-/// The parameters a committed change leaves.
+impl Txn {
+    /// The node change, if it is one.
+    fn node_change(self) -> Option<NodeChange> {
+        match self {
+            Txn::Params => None,
+            Txn::Remove(ids) => Some(NodeChange { add: Vec::new(), remove: ids.to_vec() }),
+        }
+    }
+
+    /// The protocol body the coordinator sequences.
+    fn body(self) -> ProtocolBody {
+        match self.node_change() {
+            None => ProtocolBody::Change(CHANGE.to_vec()),
+            Some(c) => ProtocolBody::Nodes(c),
+        }
+    }
+
+    /// The sequenced entry of the transaction, as `Engine::progress` makes it.
+    fn entry(self) -> Entry {
+        Entry { seq: 1, pid: ProposalId { node: 1, txid: 1 }, body: self.body() }
+    }
+
+    /// The values a commit leaves: the changed parameters, or the node set
+    /// with the change applied (`Roster::with_change`, `Params::with_nodes`,
+    /// as `Tuning::apply_nodes` stages them).
+    fn new_params(self) -> Params {
+        let old = old_params();
+        match self.node_change() {
+            None => old.with_changes(&CHANGE).expect("the modelled change is valid"),
+            Some(c) => old.with_nodes(old.nodes().with_change(&c).expect("the modelled node change fits {1, 2, 3}")),
+        }
+    }
+}
+
 /// The values every member starts with: the default parameters, among the
 /// three members as the node set.
 fn old_params() -> Params {
     Params::default().with_nodes(Roster::of_ids((0..MEMBERS).map(node)).expect("three members"))
-}
-
-fn new_params() -> Params {
-    old_params().with_changes(&CHANGE).expect("the modelled change is valid")
 }
 
 /// The statuses `Engine::check_round` hands to `Engine::finish`: each member's
@@ -425,10 +585,12 @@ impl Setup {
 }
 
 /// The code's protocol, or the code with one safeguard removed. Every variant
-/// but [`Variant::Code`] and [`Variant::RelayWhileFenced`] must fail a
+/// but [`Variant::Code`], [`Variant::RelayWhileFenced`],
+/// [`Variant::RemoveMajority`] and [`Variant::NewestSetQuorum`] must fail a
 /// property: that shows the checker, and each safeguard, has teeth (see the
 /// crate documentation for why relaying while fenced cannot fail among three
-/// members).
+/// members, and why either node change safeguard alone keeps the
+/// properties).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Variant {
     /// The protocol as the code implements it.
@@ -479,11 +641,44 @@ pub enum Variant {
     /// event back until the host persisted). Checked in
     /// [`ChangeModel::durable`] mode.
     PersistAfterSend,
+    /// A view change counts only the node set of the lineage's most advanced
+    /// member (the base report that completed the most) and takes every node
+    /// of that set present as quorum, the top view's members not needed
+    /// (`decide_view` run with `Quorum::NewestSetOnly` instead of
+    /// `Quorum::Joint`), and round 2 of a node change skips
+    /// `NodeChange::keeps_majority_of`, so one change may remove a majority
+    /// of its view: the simulator's `newest-set-only` flaw. Checked with
+    /// [`ChangeModel::nodes`] removing [`REMOVE_TWO`].
+    NewestSetOnly,
+    /// Only the second half of [`Variant::NewestSetOnly`]: round 2 of a node
+    /// change skips `NodeChange::keeps_majority_of`, the view change keeps
+    /// the code's rule (`Quorum::Joint`). Checked with [`ChangeModel::nodes`]
+    /// removing [`REMOVE_TWO`].
+    RemoveMajority,
+    /// Only the first half of [`Variant::NewestSetOnly`]: `decide_view` runs
+    /// with `Quorum::NewestSetOnly`, round 2 keeps
+    /// `NodeChange::keeps_majority_of`. Checked with [`ChangeModel::nodes`]
+    /// removing [`REMOVE_ONE`] (the most that check lets through).
+    NewestSetQuorum,
 }
 
 impl Variant {
+    /// Which node sets `decide_view` counts.
+    fn quorum(self) -> Quorum {
+        match self {
+            Variant::NewestSetOnly | Variant::NewestSetQuorum => Quorum::NewestSetOnly,
+            _ => Quorum::Joint,
+        }
+    }
+
+    /// Whether round 2 of a node change checks that it keeps a majority of
+    /// its view (`NodeChange::keeps_majority_of`).
+    fn checks_majority_kept(self) -> bool {
+        !matches!(self, Variant::NewestSetOnly | Variant::RemoveMajority)
+    }
+
     /// Every variant, the code's first.
-    pub const ALL: [Variant; 12] = [
+    pub const ALL: [Variant; 15] = [
         Variant::Code,
         Variant::NoPooling,
         Variant::IgnoreCompleted,
@@ -496,6 +691,9 @@ impl Variant {
         Variant::ReportOnDecision,
         Variant::RelayWhileFenced,
         Variant::PersistAfterSend,
+        Variant::NewestSetOnly,
+        Variant::RemoveMajority,
+        Variant::NewestSetQuorum,
     ];
 }
 
@@ -739,6 +937,10 @@ pub struct MemberState {
     /// [`Variant::PersistAfterSend`]: it decided and sent its marks, and
     /// its host has not persisted yet ([`Action::Persist`]).
     pub unpersisted: bool,
+    /// A node change removed it, and its host was told: it left the group
+    /// (`Core::follow_node_set`, `Core::leave`) and takes no further part,
+    /// as if crashed ([`MemberState::crashed`] is set too; not a fault).
+    pub left: bool,
 }
 
 impl MemberState {
@@ -752,6 +954,7 @@ impl MemberState {
             durable: false,
             persisted: None,
             unpersisted: false,
+            left: false,
             setup,
             crashed: false,
             phase: Phase::Idle,
@@ -1229,6 +1432,16 @@ pub enum Action {
         /// The view change (its leader is `vid.leader`).
         vid: ViewId,
     },
+    /// [`ChangeModel::notice`]: the leader of `vid` suspects member `of` of
+    /// its view, which installed a view without it (no fault: its
+    /// heartbeats and ACKs stopped, `Ring::timeout`, `Net::on_timeout`), and
+    /// starts a view change without it.
+    Notice {
+        /// The member gone on without it (index).
+        of: usize,
+        /// The view change (its leader is `vid.leader`).
+        vid: ViewId,
+    },
     /// The `Prepare` of `vid` reaches `member`, which promises it, is fenced,
     /// and reports to its leader.
     Prepare {
@@ -1281,6 +1494,7 @@ impl fmt::Display for Action {
             Action::Persist(i) => write!(f, "host {} persists", node(i)),
             Action::Lead { vid } => write!(f, "{} leads view change {vid}", vid.leader),
             Action::Suspect { of, vid } => write!(f, "{} suspects {} (falsely) and leads view change {vid}", vid.leader, node(of)),
+            Action::Notice { of, vid } => write!(f, "{} notices {} went on without it and leads view change {vid}", vid.leader, node(of)),
             Action::Prepare { member, vid } => write!(f, "{} reports to {vid}", node(member)),
             Action::Refuse { member, vid } => write!(f, "{} refuses {vid}", node(member)),
             Action::NewView { member, vid } => write!(f, "NewView {vid} reaches {}", node(member)),
@@ -1320,6 +1534,14 @@ pub struct ChangeModel {
     /// most [`ChangeModel::max_faults`] single crashes before it, no crash
     /// after it, and restarts only after it, at most one per member.
     pub power_cut: bool,
+    /// The transaction every run sequences: the parameter change
+    /// [`CHANGE`], or a node change ([`ChangeModel::nodes`]).
+    pub txn: Txn,
+    /// Whether a member that sees a member of its view go on in a view
+    /// without it suspects that one ([`Action::Notice`]: its heartbeats and
+    /// ACKs stopped), which is no fault. On in [`ChangeModel::nodes`] mode,
+    /// where the member a view change left out holds a node set of its own.
+    pub notice: bool,
 }
 
 impl ChangeModel {
@@ -1334,7 +1556,20 @@ impl ChangeModel {
             setups: &Setup::ALL,
             max_restarts: 0,
             power_cut: false,
+            txn: Txn::Params,
+            notice: false,
         }
+    }
+
+    /// The model of `variant` running a node change that removes `remove`
+    /// from the node set {1, 2, 3} ([`Txn::Remove`]), with up to two faults,
+    /// crashes or false suspicions, and members that suspect a member gone
+    /// on without them ([`ChangeModel::notice`]); a removed member whose host
+    /// is told leaves ([`MemberState::left`]). A node change has no local
+    /// limit and no veto hook: every host applies at once ([`Setup::Plain`]),
+    /// so false suspicions are explored in every run. ACKs member to member.
+    pub fn nodes(variant: Variant, remove: &'static [NodeId]) -> ChangeModel {
+        ChangeModel { setups: &[Setup::Plain], txn: Txn::Remove(remove), notice: true, ..ChangeModel::new(variant) }
     }
 
     /// The model of `variant` with durable members, bounded to the power
@@ -1401,6 +1636,22 @@ impl ChangeModel {
         m.missing = 1 + u8::try_from(behind).expect("three members");
         if index == 0 {
             return self.send_ack(s, i, None);
+        }
+        if let Some(change) = self.txn.node_change() {
+            // `Engine::start_round` for `ProtocolBody::Nodes`: the change must
+            // keep a majority of the view it runs in (`Running::members`: the
+            // first view, every node), then `Tuning::apply_nodes` stages the
+            // node set it makes; no limit, no veto hook.
+            let view: Vec<NodeId> = (0..MEMBERS).map(node).collect();
+            let kept = if self.variant.checks_majority_kept() { change.keeps_majority_of(&view) } else { Ok(()) };
+            return match kept.and_then(|()| m.params.nodes().with_change(&change)) {
+                Ok(nodes) => {
+                    let staged = m.params.with_nodes(nodes);
+                    m.old_params = Some(std::mem::replace(&mut m.params, staged));
+                    self.send_ack(s, i, Some(Status::Ok))
+                }
+                Err(_) => self.send_ack(s, i, Some(Status::Failed)),
+            };
         }
         match m.params.with_changes(&CHANGE).and_then(|_| m.setup.limits().check(&CHANGE)) {
             Err(_) => self.send_ack(s, i, Some(Status::Failed)),
@@ -1613,18 +1864,18 @@ impl ChangeModel {
     /// `Membership::report`: what member `i` (in state `m`) reports to a view
     /// change leader: its state as it would be with the views it accepted
     /// installed, and then the last one's ancestors.
-    fn report(i: usize, m: &MemberState) -> Report {
-        let Some(top) = m.accepted.last() else { return Self::report_of(i, m, Vec::new()) };
+    fn report(&self, i: usize, m: &MemberState) -> Report {
+        let Some(top) = m.accepted.last() else { return self.report_of(i, m, Vec::new()) };
         let mut as_if = m.clone();
         for nv in &m.accepted {
             as_if.take_view_state(i, nv);
         }
-        Self::report_of(i, &as_if, top.ancestors.clone())
+        self.report_of(i, &as_if, top.ancestors.clone())
     }
 
     /// `Membership::report_of` with `Engine::running_report`: the report of member
     /// `i` in state `m`.
-    fn report_of(i: usize, m: &MemberState, ancestors: Vec<Vec<Member>>) -> Report {
+    fn report_of(&self, i: usize, m: &MemberState, ancestors: Vec<Vec<Member>>) -> Report {
         let running = match m.phase {
             Phase::Running { index, .. } => {
                 let last_round = (0..MEMBERS)
@@ -1634,7 +1885,7 @@ impl ChangeModel {
                         _ => m.round2[j].map(|st| (node(j), st.ack())),
                     })
                     .collect();
-                Some(RunningReport { entry: entry(), round_index: index, last_round, members: (0..MEMBERS).map(node).collect() })
+                Some(RunningReport { entry: self.txn.entry(), round_index: index, last_round, members: (0..MEMBERS).map(node).collect() })
             }
             _ => None,
         };
@@ -1643,7 +1894,7 @@ impl ChangeModel {
             _ => u64::from(m.current_round()),
         }
         .max(u64::from(m.my_ack_round()) + 1);
-        let e = entry();
+        let e = self.txn.entry();
         let decided = m.decided.filter(|_| m.completed());
         let primary = m.view.primary();
         Report {
@@ -1732,7 +1983,7 @@ impl ChangeModel {
         let g = s.gatherings[l].as_mut().expect("a view change is under way");
         let snapshots = std::mem::take(&mut g.reports);
         let (vid, view, incs) = (g.vid, g.members.clone(), g.incs.clone());
-        let mut reports: BTreeMap<NodeId, Report> = snapshots.iter().map(|(&j, m)| (node(j), Self::report(j, m))).collect();
+        let mut reports: BTreeMap<NodeId, Report> = snapshots.iter().map(|(&j, m)| (node(j), self.report(j, m))).collect();
         let adopted = reports.values().any(|r| r.completed > 0);
         match self.variant {
             Variant::UnknownPresumedOk => {
@@ -1747,7 +1998,7 @@ impl ChangeModel {
         }
         let (params, generation) = (s.members[l].params.clone(), s.members[l].generation);
         let decide = |reports: &BTreeMap<NodeId, Report>| {
-            let nv = decide_view(Quorum::Joint, vid, members(&view, &incs), reports, params.clone(), generation);
+            let nv = decide_view(self.variant.quorum(), vid, members(&view, &incs), reports, params.clone(), generation);
             // The lineage it builds on: that of the reports from its top.
             let top = reports.values().map(|r| r.primary).max().expect("the leader reports");
             let base = snapshots.values().map(MemberState::reported_lineage).find(|l| l.last().is_some_and(|p| p.id == top));
@@ -2024,6 +2275,19 @@ impl Model for ChangeModel {
                     }
                 }
             }
+            // `Membership::suspect` of a member that went on in a view without
+            // this one (true, no fault), then `Membership::maybe_lead`.
+            if self.notice {
+                for &j in m.view.members.iter().filter(|&&j| {
+                    let o = &s.members[j];
+                    j != i && !s.gone(i, j) && !m.suspects[j] && o.view.id != m.view.id && !o.view.members.contains(&i)
+                }) {
+                    let without: Vec<usize> = candidates.iter().copied().filter(|&k| k != j).collect();
+                    if s.would_lead(i, &without) {
+                        actions.push(Action::Notice { of: j, vid: s.next_vid(i) });
+                    }
+                }
+            }
             // `Membership::on_prepare`: a leader from outside the view may only be
             // merging it in (a lower id than its coordinator); a `Prepare`
             // below the promise is refused.
@@ -2111,6 +2375,12 @@ impl Model for ChangeModel {
                 let members = s.candidates(i);
                 self.start_gathering(&mut s, i, members);
             }
+            Action::Notice { of, vid } => {
+                let i = index(vid.leader);
+                s.members[i].suspects[of] = true;
+                let members = s.candidates(i);
+                self.start_gathering(&mut s, i, members);
+            }
             Action::Prepare { member, vid } => {
                 // `Membership::on_prepare`: its own view change gives way.
                 s.gatherings[member] = None;
@@ -2128,6 +2398,16 @@ impl Model for ChangeModel {
             Action::Install { member, vid } => {
                 s.installs.remove(&(vid, member));
                 Self::on_install(&mut s, member, vid);
+            }
+        }
+        // `Core::follow_node_set`: a member whose host was told values whose
+        // node set leaves it out leaves the group (`Core::leave`): it takes
+        // no further part, and the others see it gone.
+        for i in 0..MEMBERS {
+            let m = &s.members[i];
+            if !m.crashed && m.reported.is_some() && !m.params.nodes().contains(node(i)) {
+                s.members[i].left = true;
+                Self::crash(&mut s, i);
             }
         }
         // `Core::poll_persist`: whatever else a step changed of a member's
@@ -2158,9 +2438,9 @@ impl Model for ChangeModel {
                 let all_ok = s.members.iter().enumerate().all(|(i, m)| m.round2[i] == Some(Status::Ok));
                 all_ok || s.members.iter().all(|m| !m.decided.is_some_and(|d| d.committed))
             }),
-            Property::always("values follow the outcome: commit holds the new values, rollback restores the old", |_, s: &State| {
+            Property::always("values follow the outcome: commit holds the new values, rollback restores the old", |model: &ChangeModel, s: &State| {
                 s.members.iter().all(|m| match m.decided {
-                    Some(d) if d.committed => m.values() == (new_params(), 1),
+                    Some(d) if d.committed => m.values() == (model.txn.new_params(), 1),
                     Some(_) => m.values() == (old_params(), 0),
                     None => true,
                 })
@@ -2170,7 +2450,7 @@ impl Model for ChangeModel {
                 settled.windows(2).all(|w| w[0] == w[1])
             }),
             Property::always("no completed outcome is overruled by a view change", |_, s: &State| s.members.iter().all(|m| !m.overruled)),
-            Property::always(REPORTED_FINALITY, |_, s: &State| {
+            Property::always(REPORTED_FINALITY, |model: &ChangeModel, s: &State| {
                 let mut told = s.members.iter().filter_map(|m| m.reported).map(|r| r.committed);
                 let Some(outcome) = told.next() else { return true };
                 // Only what a member decided alone and never reported may
@@ -2178,7 +2458,7 @@ impl Model for ChangeModel {
                 // (the limitation below): it dies with it, or is dropped when
                 // it rejoins.
                 let alone = |i: usize, m: &MemberState| m.reported.is_none() && (m.crashed || s.excluded(i));
-                let values = if outcome { (new_params(), 1) } else { (old_params(), 0) };
+                let values = if outcome { (model.txn.new_params(), 1) } else { (old_params(), 0) };
                 told.all(|c| c == outcome)
                     && s.members.iter().enumerate().all(|(i, m)| alone(i, m) || m.decided.is_none_or(|d| d.committed == outcome))
                     && s.lineage_members().filter(|m| m.settled()).all(|m| (m.params.clone(), m.generation) == values)
@@ -2236,6 +2516,35 @@ impl Model for ChangeModel {
                 excluded_commit && lineage_rollback
             }),
         ];
+        if self.txn.node_change().is_some() {
+            properties.extend([
+                Property::sometimes(NODES_LEAVE, |_, s: &State| {
+                    let gone: Vec<usize> = (0..MEMBERS).filter(|&i| s.members[i].left).collect();
+                    !gone.is_empty()
+                        && s.members.iter().any(|m| !m.crashed && m.view.quorum && gone.iter().all(|&i| !m.view.primary().holds(i)))
+                }),
+                Property::sometimes(NODES_ALONE, |_, s: &State| {
+                    (0..MEMBERS).any(|i| {
+                        let m = &s.members[i];
+                        !m.crashed
+                            && m.decided.is_some_and(|d| d.committed)
+                            && s.excluded(i)
+                            && m.view.members == [i]
+                            && !m.view.quorum
+                            && s.gatherings[i].is_none()
+                    })
+                }),
+                Property::sometimes(NODES_KEPT_STUCK, |model: &ChangeModel, s: &State| {
+                    let kept = model.txn.new_params();
+                    let kept = kept.nodes();
+                    s.members.iter().all(|m| m.decided.is_some_and(|d| d.committed))
+                        && (0..MEMBERS).all(|i| kept.contains(node(i)) || s.members[i].left)
+                        && s.crashes == 0
+                    && s.suspicions == 0
+                    && s.members.iter().filter(|m| !m.crashed).all(|m| !m.view.quorum && m.view.members.iter().all(|&j| kept.contains(node(j))))
+                }),
+            ]);
+        }
         if self.is_durable() {
             properties.extend([
                 Property::sometimes(DURABLE_REJOIN, |_, s: &State| {
@@ -2264,6 +2573,8 @@ pub struct CheckRun {
     pub variant: Variant,
     /// Whether ACKs and marks were relayed through the coordinator.
     pub relay: bool,
+    /// The transaction checked.
+    pub txn: Txn,
     /// Distinct states explored.
     pub unique_states: usize,
     /// States generated, repeats included.
@@ -2288,8 +2599,19 @@ impl ChangeModel {
     /// visited); a variant stops at its first violation, the shortest
     /// counterexample, or searches exhaustively if there is none.
     pub fn check(&self, threads: usize) -> CheckRun {
-        let properties = self.properties();
         let finish = if self.variant == Variant::Code { HasDiscoveries::AllFailures } else { HasDiscoveries::AnyFailures };
+        self.search(threads, finish)
+    }
+
+    /// Checks a variant breadth first on `threads` threads until it violates
+    /// `property` (the shortest run that does; those of the properties
+    /// violated on the way too), or exhaustively if it never does.
+    pub fn check_until(&self, threads: usize, property: &'static str) -> CheckRun {
+        self.search(threads, HasDiscoveries::AnyOf([property].into_iter().collect()))
+    }
+
+    fn search(&self, threads: usize, finish: HasDiscoveries) -> CheckRun {
+        let properties = self.properties();
         let start = Instant::now();
         let checker = self.clone().checker().threads(threads).finish_when(finish).spawn_bfs().join();
         let elapsed = start.elapsed();
@@ -2297,6 +2619,7 @@ impl ChangeModel {
         let mut run = CheckRun {
             variant: self.variant,
             relay: self.relay,
+            txn: self.txn,
             unique_states: checker.unique_state_count(),
             states: checker.state_count(),
             max_depth: checker.max_depth(),
