@@ -393,7 +393,12 @@ pub extern "C" fn cgm_propose_params(
 /// Does not take ownership of its arguments; the caller owns `*out` and frees
 /// it with `cgm_change_outcome_free`. Thread-safety: see `cgm_node`.
 #[no_mangle]
-pub extern "C" fn cgm_rotate_key(node: *const cgm_node, key_file: *const c_char, timeout_ms: u32, out: *mut *mut cgm_change_outcome) -> cgm_result {
+pub extern "C" fn cgm_rotate_key(
+    node: *const cgm_node,
+    key_file: *const c_char,
+    timeout_ms: u32,
+    out: *mut *mut cgm_change_outcome,
+) -> cgm_result {
     boundary(|| {
         let out = handle::out(out, "out")?;
         let path = handle::cstr(key_file, "key_file")?;

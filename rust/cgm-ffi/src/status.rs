@@ -1017,7 +1017,12 @@ pub extern "C" fn cgm_status_configured_node_count(status: *const cgm_status, ou
 ///
 /// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
 #[no_mangle]
-pub extern "C" fn cgm_status_configured_node(status: *const cgm_status, index: usize, id: *mut u32, addr: *mut *const c_char) -> cgm_result {
+pub extern "C" fn cgm_status_configured_node(
+    status: *const cgm_status,
+    index: usize,
+    id: *mut u32,
+    addr: *mut *const c_char,
+) -> cgm_result {
     boundary(|| node_entry(&borrow(status)?.configured_nodes, index, "configured node", id, addr))
 }
 

@@ -179,7 +179,14 @@ impl PyNode {
     /// Changes the cluster's node set: adds `(id, "ip:port")` nodes and
     /// removes ids, in one transaction (GIL released).
     #[pyo3(signature = (add, remove, txid, timeout))]
-    fn change_nodes(&self, py: Python<'_>, add: Vec<(u32, String)>, remove: Vec<u32>, txid: Option<u64>, timeout: f64) -> PyResult<Py<PyAny>> {
+    fn change_nodes(
+        &self,
+        py: Python<'_>,
+        add: Vec<(u32, String)>,
+        remove: Vec<u32>,
+        txid: Option<u64>,
+        timeout: f64,
+    ) -> PyResult<Py<PyAny>> {
         let n = self.get(py)?;
         let t = seconds(py, timeout)?;
         let change = cgm_core::NodeChange { add, remove };
