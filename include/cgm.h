@@ -298,6 +298,14 @@
 #define CGM_EVENT_STATUS_QUERY_FAILED 9
 
 /**
+ * A committed node change removed this node from the cluster's node set:
+ * it left the group; the others refuse it until a node change adds it
+ * again. The `CGM_EVENT_PARAMS_CHANGED` just before it carries the new
+ * generation.
+ */
+#define CGM_EVENT_REMOVED 10
+
+/**
  * The outcome of a peer protocol (a parameter change or an application
  * protocol): whether it committed, the parameter generation after it, and
  * each member's status in its last round (ok, or failed with a reason). It
@@ -399,6 +407,9 @@ typedef struct cgm_core cgm_core;
  * - `cgm_core_event_wait`, `cgm_core_event_changes`: `CGM_EVENT_LOCAL_WAIT`
  * - `cgm_core_event_outcome`: `CGM_EVENT_COMPLETED`, `CGM_EVENT_OUTCOME_LEARNED`
  * - `cgm_core_event_status`: `CGM_EVENT_STATUS_REPLY`
+ * - `CGM_EVENT_PARAMS_CHANGED` and `CGM_EVENT_REMOVED` (this member was
+ *   removed from the cluster's node set and left) carry no details:
+ *   `cgm_core_query_status` shows the values and node set in force
  * - `cgm_core_event_free`
  */
 typedef struct cgm_core_event cgm_core_event;
@@ -422,6 +433,8 @@ typedef struct cgm_core_event cgm_core_event;
  * - `cgm_node_id`, `cgm_node_wait_ready`, `cgm_node_wait_quorum`: identity and readiness
  * - `cgm_query_status`: any member's status, answered by that member
  * - `cgm_propose_param`, `cgm_propose_params`, `cgm_get_param`: parameters
+ * - `cgm_rotate_key`: the cluster key
+ * - `cgm_propose_node_change`: the cluster's node set (add and remove nodes)
  * - `cgm_run_protocol`, `cgm_run_host_protocol`: application peer protocols
  * - `cgm_lock_acquire`, `cgm_lock_try_acquire`, `cgm_lock_release`: named local locks
  * - `cgm_fd_get`, `cgm_dispatch`, `cgm_node_set_callbacks`: events on the caller's thread
@@ -459,6 +472,8 @@ typedef struct cgm_node cgm_node;
  * - `cgm_status_link_count`, `cgm_status_link`: heartbeat links
  * - `cgm_status_damped_count`, `cgm_status_damped`: members held out for flapping
  * - `cgm_status_param`, `cgm_status_limit`, `cgm_status_generation`: parameters and local limits
+ * - `cgm_status_cluster_node_count`, `cgm_status_cluster_node`: the cluster's node set in force
+ * - `cgm_status_configured_node_count`, `cgm_status_configured_node`: the member's own configured nodes
  * - `cgm_status_counter` (and `cgm_counter_name`): drop and activity counters
  * - `cgm_status_to_json`: all of it as JSON
  * - `cgm_status_free`
@@ -494,6 +509,24 @@ typedef struct cgm_param_value {
    */
   uint64_t value;
 } cgm_param_value;
+
+/**
+ * One node a node change adds (`cgm_propose_node_change`): its id and the
+ * address every member reaches it at.
+ */
+typedef struct cgm_node_addr {
+  /**
+   * The node's id (1 or more; 0 is reserved for operator tools).
+   */
+  uint32_t id;
+  /**
+   * Its UDP address as a literal `ip:port` (`[ipv6]:port` for IPv6), written
+   * as the library writes it back, e.g. "127.0.0.1:7001": no host name, which
+   * each member could resolve differently. NUL-terminated UTF-8; read during
+   * the call only.
+   */
+  const char *addr;
+} cgm_node_addr;
 
 /**
  * The host's callbacks, run only inside `cgm_dispatch` on the thread that
@@ -561,10 +594,20 @@ typedef struct cgm_callbacks {
    */
   void (*on_log)(void *user_data, uint32_t level, const char *target, const char *message);
   /**
-   * An application protocol ended (see `cgm_change_outcome_committed`);
-   * `outcome` is lent for the callback's duration.
+   * An application protocol, a key rotation or a node change ended (see
+   * `cgm_change_outcome_committed`; `cgm_change_outcome_kind` gives "app",
+   * "key-rotation" or "node-change"); `outcome` is lent for the callback's
+   * duration.
    */
   void (*on_protocol)(void *user_data, const struct cgm_change_outcome *outcome);
+  /**
+   * A committed node change removed this node from the cluster's node
+   * set (the node change's outcome came first, through `on_protocol`): it
+   * left the group, and the others refuse it until a node change adds it
+   * again (`cgm_propose_node_change`); `generation` is that of the node
+   * set without it. The node stays allocated: free it with `cgm_node_free`.
+   */
+  void (*on_removed)(void *user_data, uint64_t generation);
 } cgm_callbacks;
 
 /**
@@ -1321,6 +1364,59 @@ cgm_result cgm_rotate_key(const struct cgm_node *node,
                           struct cgm_change_outcome **out);
 
 /**
+ * Changes the cluster's node set by transaction: the nodes of `add` join it
+ * and those of `remove` leave it, in one change of two ACK rounds that
+ * commits on every member or is undone on every member (as
+ * `cgm_propose_param`). The node set decides quorum: a view has quorum with
+ * a majority of it.
+ *
+ * Start an added node afterwards with a configuration that lists itself and
+ * at least one member to contact (e.g. one other node): it joins, and takes
+ * the cluster's node set and parameters by state transfer
+ * (`cgm_status_cluster_node`). A removed member is told by the outcome,
+ * leaves the group (its `on_removed` callback runs, after `on_protocol`
+ * with this outcome) and is refused from then on; free it with
+ * `cgm_node_free`. Its outcome also arrives as `on_protocol` on every
+ * member (kind "node-change").
+ *
+ * - `node`: the node proposing.
+ * - `add`: `n_add` nodes to add, each with its id and address (NULL if
+ *   `n_add` is 0).
+ * - `n_add`: their number.
+ * - `remove`: `n_remove` ids of nodes to remove (NULL if `n_remove` is 0).
+ * - `n_remove`: their number; `n_add + n_remove` is at least 1.
+ * - `timeout_ms`: how long to wait for the outcome, in milliseconds.
+ * - `out`: receives the outcome.
+ *
+ * Results: `CGM_RESULT_OK` when committed on every member;
+ * `CGM_RESULT_ROLLED_BACK` (a member failed to apply it, or a view change
+ * abandoned it), undone on every member; `CGM_RESULT_INVALID_ARGUMENT`
+ * (nothing is sent; the last error says why) for an address that is not a
+ * literal `ip:port` or not UTF-8, or a change that does not fit the node
+ * set in force: empty, node id 0, a node added twice or already in the set,
+ * removing one not in it, a node both added and removed, an address another
+ * node has, or removing half or more of the current view at once;
+ * `CGM_RESULT_NOT_MEMBER` when this node has left the group (it was
+ * removed); `CGM_RESULT_NO_QUORUM`; `CGM_RESULT_BACKPRESSURE`;
+ * `CGM_RESULT_TIMEOUT` (the change goes on: its outcome arrives as
+ * `on_protocol`); `CGM_RESULT_NULL_ARGUMENT` (also for `add` or `remove`
+ * NULL with a count above 0, or an `addr` NULL); `CGM_RESULT_BAD_HANDLE`;
+ * `CGM_RESULT_SHUT_DOWN`. `*out` is written on `CGM_RESULT_OK` and
+ * `CGM_RESULT_ROLLED_BACK`.
+ *
+ * Does not take ownership of its arguments (the arrays and strings are
+ * copied); the caller owns `*out` and frees it with
+ * `cgm_change_outcome_free`. Thread-safety: see `cgm_node`.
+ */
+cgm_result cgm_propose_node_change(const struct cgm_node *node,
+                                   const struct cgm_node_addr *add,
+                                   size_t n_add,
+                                   const uint32_t *remove,
+                                   size_t n_remove,
+                                   uint32_t timeout_ms,
+                                   struct cgm_change_outcome **out);
+
+/**
  * The value of a parameter in force on this node.
  *
  * - `node`: the node.
@@ -1512,8 +1608,10 @@ cgm_result cgm_fd_get(const struct cgm_node *node, int *fd);
 
 /**
  * Runs the registered callbacks for pending events and log records, on the
- * calling thread. Views, suspicions, outcomes, veto and step requests come
- * in the order the node produced them; log records after them.
+ * calling thread. Views (`on_view`), suspicions (`on_suspect`), outcomes
+ * (`on_change`, `on_protocol`), veto and step requests (`on_veto`,
+ * `on_step`) and this node's removal from the cluster (`on_removed`) come
+ * in the order the node produced them; log records (`on_log`) after them.
  *
  * - `node`: the node.
  * - `flags`: `CGM_DISPATCH_ONE` (at most one) or `CGM_DISPATCH_ALL` (every
@@ -2073,6 +2171,76 @@ cgm_result cgm_status_key(const struct cgm_status *status,
  * Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
  */
 cgm_result cgm_status_generation(const struct cgm_status *status, uint64_t *out);
+
+/**
+ * The number of nodes in the cluster's node set in force on the member:
+ * the nodes whose majority a view needs for quorum. It starts as the
+ * configured nodes and changes only by committed node changes
+ * (`cgm_propose_node_change`); a node that joined takes it by state transfer.
+ *
+ * - `status`: the status to read.
+ * - `out`: receives the count.
+ *
+ * Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`.
+ *
+ * Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
+ */
+cgm_result cgm_status_cluster_node_count(const struct cgm_status *status, size_t *out);
+
+/**
+ * A node of the cluster's node set in force on the member, by index in id
+ * order.
+ *
+ * - `status`: the status to read.
+ * - `index`: 0 to `cgm_status_cluster_node_count` - 1.
+ * - `id`: receives the node's id.
+ * - `addr`: receives its address, a NUL-terminated string owned by the
+ *   status (valid until `cgm_status_free`); empty for a sans-IO core's
+ *   nodes, which have none.
+ *
+ * Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
+ * `CGM_RESULT_INVALID_ARGUMENT` for an index out of range.
+ *
+ * Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
+ */
+cgm_result cgm_status_cluster_node(const struct cgm_status *status,
+                                   size_t index,
+                                   uint32_t *id,
+                                   const char **addr);
+
+/**
+ * The number of nodes the member's own configuration lists (its file's
+ * `[[nodes]]`, or `cgm_config_add_node`): the node set it would start a new
+ * cluster with. A node added at runtime may list only itself and a node to
+ * contact; the set in force is `cgm_status_cluster_node_count`'s.
+ *
+ * - `status`: the status to read.
+ * - `out`: receives the count.
+ *
+ * Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`.
+ *
+ * Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
+ */
+cgm_result cgm_status_configured_node_count(const struct cgm_status *status, size_t *out);
+
+/**
+ * A node of the member's own configuration, by index in id order.
+ *
+ * - `status`: the status to read.
+ * - `index`: 0 to `cgm_status_configured_node_count` - 1.
+ * - `id`: receives the node's id.
+ * - `addr`: receives its address, a NUL-terminated string owned by the
+ *   status (valid until `cgm_status_free`).
+ *
+ * Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
+ * `CGM_RESULT_INVALID_ARGUMENT` for an index out of range.
+ *
+ * Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
+ */
+cgm_result cgm_status_configured_node(const struct cgm_status *status,
+                                      size_t index,
+                                      uint32_t *id,
+                                      const char **addr);
 
 /**
  * One of the member's counters (datagrams dropped and why, retransmits,

@@ -24,6 +24,7 @@ from ._types import (
     PeerStatus,
     ProtocolCompleted,
     ProtocolInfo,
+    Removed,
     Status,
     StepRequest,
     Suspected,
@@ -85,6 +86,7 @@ __all__ = [
     "ProtocolCompleted",
     "VetoRequest",
     "StepRequest",
+    "Removed",
     # errors
     "CgmError",
     "InvalidArgument",

@@ -7,8 +7,9 @@ import os
 import selectors
 import socket
 import threading
+import types
 from types import TracebackType
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Type, TypeVar, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Type, TypeVar, Union
 
 from . import _cgm
 from ._enums import Param
@@ -18,6 +19,7 @@ from ._types import (
     Config,
     Event,
     ProtocolCompleted,
+    Removed,
     Status,
     StepRequest,
     Suspected,
@@ -41,6 +43,25 @@ StepHook = Callable[[StepRequest], bytes]
 member's status bytes; an exception fails the step."""
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+_NO_NODES: Mapping[int, str] = types.MappingProxyType({})
+
+
+def _node_id(what: str, v: object) -> int:
+    """A node id argument: an int of 32 bits (the runtime refuses id 0 with its reason)."""
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TypeError(f"{what} is a node id (int), not {type(v).__name__}")
+    if not 0 <= v < 2**32:
+        raise InvalidArgument(f"{what} {v} is not a node id (0 < id < 2**32)")
+    return v
+
+
+def _txid(txid: Optional[int]) -> Optional[int]:
+    if txid is not None and (isinstance(txid, bool) or not isinstance(txid, int)):
+        raise TypeError(f"txid is an int, not {type(txid).__name__}")
+    if txid is not None and not 0 <= txid < 2**64:
+        raise InvalidArgument(f"txid {txid} is out of range")
+    return txid
 
 
 def forward_logs() -> int:
@@ -100,7 +121,8 @@ class Node:
     called from any thread and releases the GIL while it waits. A node used
     from a forked child raises :class:`cgm.Closed`.
 
-    Events (views, suspicions, change outcomes, veto requests) are delivered on
+    Events (views, suspicions, change outcomes, veto requests, this node's
+    removal from the cluster) are delivered on
     the host's own thread: ``fileno()`` is readable while events wait and
     ``dispatch()`` runs the callbacks, or iterate ``events()``.
     """
@@ -129,6 +151,7 @@ class Node:
         self._on_suspect: List[Callable[[Suspected], Any]] = []
         self._on_change: List[Callable[[ChangeCompleted], Any]] = []
         self._on_protocol: List[Callable[[ProtocolCompleted], Any]] = []
+        self._on_removed: List[Callable[[Removed], Any]] = []
         self._veto_hook: Optional[VetoHook] = None
         self._step_hook: Optional[StepHook] = None
 
@@ -256,6 +279,60 @@ class Node:
             raise TypeError(f"txid is an int, not {type(txid).__name__}")
         return ChangeOutcome._from_native(self._native.rotate_key(os.fspath(key_file), txid, seconds(timeout)))
 
+    def change_nodes(
+        self,
+        add: Mapping[int, str] = _NO_NODES,
+        remove: Iterable[int] = (),
+        *,
+        timeout: Seconds = 10.0,
+        txid: Optional[int] = None,
+    ) -> ChangeOutcome:
+        """Changes the cluster's node set by transaction and returns the
+        outcome, committed on every member: the nodes of ``add`` (id to
+        ``"ip:port"``) join it and the ids of ``remove`` leave it, all in one
+        change of two ACK rounds, or none::
+
+            node.change_nodes({4: "10.0.0.4:7000"})
+            node.change_nodes({5: "10.0.0.5:7000"}, remove=[2])
+
+        The node set decides quorum (a view has quorum with a majority of
+        it), and ``Status.nodes`` shows it. Start an added node afterwards
+        with a configuration that lists itself and at least one member to
+        contact: it joins and takes the node set by state transfer. A removed
+        member is told, leaves the group and gets a :class:`cgm.Removed`
+        event (``Node.on_removed``); close it then.
+
+        Addresses are literal ``ip:port`` (``[ipv6]:port``), as every member
+        must read them the same way. Raises :class:`cgm.InvalidArgument`
+        (nothing sent) for an address that is not, or a change that does not
+        fit the node set in force: empty, node id 0, a node already in it or
+        added twice, removing one not in it, a node both added and removed,
+        an address another node has, or removing half or more of the view at
+        once; :class:`cgm.RolledBack` (undone on every member, with
+        ``.outcome``), :class:`cgm.NotMember` (this node was removed),
+        :class:`cgm.NoQuorum`, :class:`cgm.Timeout` (the change goes on:
+        ``.proposal`` names it). Re-proposing the same ``txid`` is idempotent.
+        """
+        if not isinstance(add, Mapping):
+            raise TypeError(f"add is a mapping of node id to 'ip:port', not {type(add).__name__}")
+        if isinstance(remove, (str, bytes)) or not isinstance(remove, Iterable):
+            raise TypeError(f"remove is an iterable of node ids, not {type(remove).__name__}")
+        pairs: List[Tuple[int, str]] = []
+        for i, a in add.items():
+            if not isinstance(a, str):
+                raise TypeError(f"the address of node {i!r} is a str ('ip:port'), not {type(a).__name__}")
+            pairs.append((_node_id("an added node", i), a))
+        ids = [_node_id("a removed node", i) for i in remove]
+        return ChangeOutcome._from_native(self._native.change_nodes(pairs, ids, _txid(txid), seconds(timeout)))
+
+    def add_node(self, node_id: int, address: str, *, timeout: Seconds = 10.0, txid: Optional[int] = None) -> ChangeOutcome:
+        """Adds one node to the cluster's node set: ``change_nodes({node_id: address})``."""
+        return self.change_nodes({node_id: address}, timeout=timeout, txid=txid)
+
+    def remove_node(self, node_id: int, *, timeout: Seconds = 10.0, txid: Optional[int] = None) -> ChangeOutcome:
+        """Removes one node from the cluster's node set: ``change_nodes(remove=[node_id])``."""
+        return self.change_nodes(remove=[node_id], timeout=timeout, txid=txid)
+
     def outcome(self, proposal: Tuple[int, int], timeout: Seconds = 5.0) -> Outcome:
         """Waits for the outcome of a proposal (``Timeout.proposal``).
 
@@ -347,6 +424,12 @@ class Node:
     def on_protocol(self, callback: F) -> F:
         """Registers ``callback(ProtocolCompleted)``, run by :meth:`dispatch`."""
         self._on_protocol.append(callback)
+        return callback
+
+    def on_removed(self, callback: F) -> F:
+        """Registers ``callback(Removed)``, run by :meth:`dispatch` when a
+        committed node change removed this node (it left the group)."""
+        self._on_removed.append(callback)
         return callback
 
     def set_veto_hook(self, hook: Optional[VetoHook]) -> None:
@@ -445,6 +528,9 @@ class Node:
         elif isinstance(ev, ChangeCompleted):
             for ccb in list(self._on_change):
                 ccb(ev)
+        elif isinstance(ev, Removed):
+            for rcb in list(self._on_removed):
+                rcb(ev)
         else:
             for pcb in list(self._on_protocol):
                 pcb(ev)

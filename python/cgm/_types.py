@@ -28,6 +28,7 @@ __all__ = [
     "ProtocolCompleted",
     "VetoRequest",
     "StepRequest",
+    "Removed",
     "Event",
     "Config",
 ]
@@ -141,6 +142,13 @@ class Status:
     """The member's own file's values: what it would start a new cluster with."""
     limits: Mapping[Param, int] = dataclasses.field(hash=False)
     """The member's local limits (``[limits]``): a change above one fails its apply."""
+    nodes: Mapping[int, str] = dataclasses.field(hash=False)
+    """The cluster's node set in force on the member, node id to address: the
+    nodes whose majority a view needs for quorum. It starts as the configured
+    nodes and changes by committed node changes (``Node.change_nodes``); a
+    node that joined takes it by state transfer."""
+    configured_nodes: Mapping[int, str] = dataclasses.field(hash=False)
+    """The nodes the member's own configuration lists (its file's ``[[nodes]]``)."""
     generation: int
     switch_over_pending: bool
     keys: Mapping[str, Any] = dataclasses.field(hash=False)
@@ -197,6 +205,8 @@ class Status:
             params=_frozen_map(param_dict(d["params"])),
             configured=_frozen_map(param_dict(d["configured"])),
             limits=_frozen_map(param_dict(d.get("limits", {}))),
+            nodes=_frozen_map({x["id"]: x["address"] for x in d["nodes"]}),
+            configured_nodes=_frozen_map({x["id"]: x["address"] for x in d["configured_nodes"]}),
             generation=d["generation"],
             switch_over_pending=d["switch_over_pending"],
             keys=_frozen_map({**d["keys"], "accepting": tuple(d["keys"]["accepting"])}),

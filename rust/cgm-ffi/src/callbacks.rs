@@ -51,13 +51,16 @@ pub struct cgm_callbacks {
     /// node that sets this): its `CGM_LOG_*` level, its target (module) and
     /// message. See `cgm_set_log_level`.
     pub on_log: Option<unsafe extern "C" fn(user_data: *mut c_void, level: u32, target: *const c_char, message: *const c_char)>,
-    /// An application protocol ended (see `cgm_change_outcome_committed`);
-    /// `outcome` is lent for the callback's duration.
+    /// An application protocol, a key rotation or a node change ended (see
+    /// `cgm_change_outcome_committed`; `cgm_change_outcome_kind` gives "app",
+    /// "key-rotation" or "node-change"); `outcome` is lent for the callback's
+    /// duration.
     pub on_protocol: Option<unsafe extern "C" fn(user_data: *mut c_void, outcome: *const cgm_change_outcome)>,
     /// A committed node change removed this node from the cluster's node
     /// set (the node change's outcome came first, through `on_protocol`): it
     /// left the group, and the others refuse it until a node change adds it
-    /// again; `generation` is that of the node set without it.
+    /// again (`cgm_propose_node_change`); `generation` is that of the node
+    /// set without it. The node stays allocated: free it with `cgm_node_free`.
     pub on_removed: Option<unsafe extern "C" fn(user_data: *mut c_void, generation: u64)>,
 }
 

@@ -42,8 +42,10 @@ pub extern "C" fn cgm_fd_get(node: *const cgm_node, fd: *mut std::os::raw::c_int
 }
 
 /// Runs the registered callbacks for pending events and log records, on the
-/// calling thread. Views, suspicions, outcomes, veto and step requests come
-/// in the order the node produced them; log records after them.
+/// calling thread. Views (`on_view`), suspicions (`on_suspect`), outcomes
+/// (`on_change`, `on_protocol`), veto and step requests (`on_veto`,
+/// `on_step`) and this node's removal from the cluster (`on_removed`) come
+/// in the order the node produced them; log records (`on_log`) after them.
 ///
 /// - `node`: the node.
 /// - `flags`: `CGM_DISPATCH_ONE` (at most one) or `CGM_DISPATCH_ALL` (every

@@ -10,7 +10,7 @@ use crate::outcome::{cgm_change_outcome, OutcomeObj};
 use crate::params::cgm_param;
 use crate::params::{cgm_param_value, changes, param};
 use crate::status::{cgm_status, StatusObj};
-use cgm_runtime::cgm_core::{AppProtocol, Outcome, Resource};
+use cgm_runtime::cgm_core::{AppProtocol, NodeChange, Outcome, Resource};
 use cgm_runtime::{Error, LockGuard, Node};
 use std::collections::HashMap;
 use std::os::fd::OwnedFd;
@@ -36,6 +36,8 @@ use std::time::Duration;
 /// - `cgm_node_id`, `cgm_node_wait_ready`, `cgm_node_wait_quorum`: identity and readiness
 /// - `cgm_query_status`: any member's status, answered by that member
 /// - `cgm_propose_param`, `cgm_propose_params`, `cgm_get_param`: parameters
+/// - `cgm_rotate_key`: the cluster key
+/// - `cgm_propose_node_change`: the cluster's node set (add and remove nodes)
 /// - `cgm_run_protocol`, `cgm_run_host_protocol`: application peer protocols
 /// - `cgm_lock_acquire`, `cgm_lock_try_acquire`, `cgm_lock_release`: named local locks
 /// - `cgm_fd_get`, `cgm_dispatch`, `cgm_node_set_callbacks`: events on the caller's thread
@@ -391,12 +393,103 @@ pub extern "C" fn cgm_propose_params(
 /// Does not take ownership of its arguments; the caller owns `*out` and frees
 /// it with `cgm_change_outcome_free`. Thread-safety: see `cgm_node`.
 #[no_mangle]
-pub extern "C" fn cgm_rotate_key(node: *const cgm_node, key_file: *const c_char, timeout_ms: u32, out: *mut *mut cgm_change_outcome) -> cgm_result {
+pub extern "C" fn cgm_rotate_key(
+    node: *const cgm_node,
+    key_file: *const c_char,
+    timeout_ms: u32,
+    out: *mut *mut cgm_change_outcome,
+) -> cgm_result {
     boundary(|| {
         let out = handle::out(out, "out")?;
         let path = handle::cstr(key_file, "key_file")?;
         let h = live(node)?;
         finish(h.node.rotate_key(std::path::Path::new(path), None, ms(timeout_ms)), out)
+    })
+}
+
+/// One node a node change adds (`cgm_propose_node_change`): its id and the
+/// address every member reaches it at.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct cgm_node_addr {
+    /// The node's id (1 or more; 0 is reserved for operator tools).
+    pub id: u32,
+    /// Its UDP address as a literal `ip:port` (`[ipv6]:port` for IPv6), written
+    /// as the library writes it back, e.g. "127.0.0.1:7001": no host name, which
+    /// each member could resolve differently. NUL-terminated UTF-8; read during
+    /// the call only.
+    pub addr: *const c_char,
+}
+
+/// A C node change as the runtime's [`NodeChange`]; the addresses are only
+/// read here (their form is checked by the runtime).
+fn node_change(add: &[cgm_node_addr], remove: &[u32]) -> FfiResult<NodeChange> {
+    let add = add
+        .iter()
+        .enumerate()
+        .map(|(i, a)| Ok((a.id, cstr(a.addr, &format!("add[{i}].addr"))?.to_string())))
+        .collect::<FfiResult<Vec<_>>>()?;
+    Ok(NodeChange { add, remove: remove.to_vec() })
+}
+
+/// Changes the cluster's node set by transaction: the nodes of `add` join it
+/// and those of `remove` leave it, in one change of two ACK rounds that
+/// commits on every member or is undone on every member (as
+/// `cgm_propose_param`). The node set decides quorum: a view has quorum with
+/// a majority of it.
+///
+/// Start an added node afterwards with a configuration that lists itself and
+/// at least one member to contact (e.g. one other node): it joins, and takes
+/// the cluster's node set and parameters by state transfer
+/// (`cgm_status_cluster_node`). A removed member is told by the outcome,
+/// leaves the group (its `on_removed` callback runs, after `on_protocol`
+/// with this outcome) and is refused from then on; free it with
+/// `cgm_node_free`. Its outcome also arrives as `on_protocol` on every
+/// member (kind "node-change").
+///
+/// - `node`: the node proposing.
+/// - `add`: `n_add` nodes to add, each with its id and address (NULL if
+///   `n_add` is 0).
+/// - `n_add`: their number.
+/// - `remove`: `n_remove` ids of nodes to remove (NULL if `n_remove` is 0).
+/// - `n_remove`: their number; `n_add + n_remove` is at least 1.
+/// - `timeout_ms`: how long to wait for the outcome, in milliseconds.
+/// - `out`: receives the outcome.
+///
+/// Results: `CGM_RESULT_OK` when committed on every member;
+/// `CGM_RESULT_ROLLED_BACK` (a member failed to apply it, or a view change
+/// abandoned it), undone on every member; `CGM_RESULT_INVALID_ARGUMENT`
+/// (nothing is sent; the last error says why) for an address that is not a
+/// literal `ip:port` or not UTF-8, or a change that does not fit the node
+/// set in force: empty, node id 0, a node added twice or already in the set,
+/// removing one not in it, a node both added and removed, an address another
+/// node has, or removing half or more of the current view at once;
+/// `CGM_RESULT_NOT_MEMBER` when this node has left the group (it was
+/// removed); `CGM_RESULT_NO_QUORUM`; `CGM_RESULT_BACKPRESSURE`;
+/// `CGM_RESULT_TIMEOUT` (the change goes on: its outcome arrives as
+/// `on_protocol`); `CGM_RESULT_NULL_ARGUMENT` (also for `add` or `remove`
+/// NULL with a count above 0, or an `addr` NULL); `CGM_RESULT_BAD_HANDLE`;
+/// `CGM_RESULT_SHUT_DOWN`. `*out` is written on `CGM_RESULT_OK` and
+/// `CGM_RESULT_ROLLED_BACK`.
+///
+/// Does not take ownership of its arguments (the arrays and strings are
+/// copied); the caller owns `*out` and frees it with
+/// `cgm_change_outcome_free`. Thread-safety: see `cgm_node`.
+#[no_mangle]
+pub extern "C" fn cgm_propose_node_change(
+    node: *const cgm_node,
+    add: *const cgm_node_addr,
+    n_add: usize,
+    remove: *const u32,
+    n_remove: usize,
+    timeout_ms: u32,
+    out: *mut *mut cgm_change_outcome,
+) -> cgm_result {
+    boundary(|| {
+        let out = handle::out(out, "out")?;
+        let change = node_change(handle::slice(add, n_add, "add")?, handle::slice(remove, n_remove, "remove")?)?;
+        let h = live(node)?;
+        finish(h.node.change_nodes(&change, None, ms(timeout_ms)), out)
     })
 }
 

@@ -59,6 +59,9 @@ pub struct cgm_core {
 /// - `cgm_core_event_wait`, `cgm_core_event_changes`: `CGM_EVENT_LOCAL_WAIT`
 /// - `cgm_core_event_outcome`: `CGM_EVENT_COMPLETED`, `CGM_EVENT_OUTCOME_LEARNED`
 /// - `cgm_core_event_status`: `CGM_EVENT_STATUS_REPLY`
+/// - `CGM_EVENT_PARAMS_CHANGED` and `CGM_EVENT_REMOVED` (this member was
+///   removed from the cluster's node set and left) carry no details:
+///   `cgm_core_query_status` shows the values and node set in force
 /// - `cgm_core_event_free`
 pub struct cgm_core_event {
     _private: [u8; 0],

@@ -2,10 +2,10 @@
 
 use crate::error::cgm_result;
 use crate::error::{boundary, boundary_value, invalid, FfiResult};
-use crate::handle::{self, borrow, c_ptr, out, static_strings, Castable};
+use crate::handle::{self, borrow, c_ptr, c_string, out, static_strings, Castable};
 use crate::params::cgm_param;
 use crate::params::param;
-use cgm_runtime::cgm_core::{Counters, Phase, Resource, Status, Waiting};
+use cgm_runtime::cgm_core::{Counters, Phase, Resource, Roster, Status, Waiting};
 use std::ffi::CString;
 use std::os::raw::c_char;
 use std::sync::OnceLock;
@@ -39,6 +39,8 @@ use std::sync::OnceLock;
 /// - `cgm_status_link_count`, `cgm_status_link`: heartbeat links
 /// - `cgm_status_damped_count`, `cgm_status_damped`: members held out for flapping
 /// - `cgm_status_param`, `cgm_status_limit`, `cgm_status_generation`: parameters and local limits
+/// - `cgm_status_cluster_node_count`, `cgm_status_cluster_node`: the cluster's node set in force
+/// - `cgm_status_configured_node_count`, `cgm_status_configured_node`: the member's own configured nodes
 /// - `cgm_status_counter` (and `cgm_counter_name`): drop and activity counters
 /// - `cgm_status_to_json`: all of it as JSON
 /// - `cgm_status_free`
@@ -53,6 +55,14 @@ pub(crate) struct StatusObj {
     kind: Option<CString>,
     resource: Option<CString>,
     not_acked: Vec<u32>,
+    /// The node set in force and the configured one: ids and C addresses.
+    nodes: Vec<(u32, CString)>,
+    configured_nodes: Vec<(u32, CString)>,
+}
+
+/// A node set's ids and addresses as C strings, by id.
+fn node_list(r: &Roster) -> Vec<(u32, CString)> {
+    r.iter().map(|(id, a)| (id, c_string(a))).collect()
 }
 
 impl StatusObj {
@@ -63,7 +73,9 @@ impl StatusObj {
             _ => None,
         };
         let not_acked = status.not_acked();
-        StatusObj { status, kind, resource, not_acked }
+        let nodes = node_list(status.params.nodes());
+        let configured_nodes = node_list(status.configured.nodes());
+        StatusObj { status, kind, resource, not_acked, nodes, configured_nodes }
     }
 }
 
@@ -921,6 +933,97 @@ pub extern "C" fn cgm_status_generation(status: *const cgm_status, out: *mut u64
         out.write(borrow(status)?.status.generation);
         Ok(())
     })
+}
+
+/// Writes entry `index` of a node list: its id and its address (borrowed from the status).
+fn node_entry(list: &[(u32, CString)], index: usize, what: &str, id: *mut u32, addr: *mut *const c_char) -> FfiResult {
+    let (id, addr) = (out(id, "id")?, out(addr, "addr")?);
+    index_check(index, list.len(), what)?;
+    let (i, a) = &list[index];
+    id.write(*i);
+    addr.write(a.as_ptr());
+    Ok(())
+}
+
+/// The number of nodes in the cluster's node set in force on the member:
+/// the nodes whose majority a view needs for quorum. It starts as the
+/// configured nodes and changes only by committed node changes
+/// (`cgm_propose_node_change`); a node that joined takes it by state transfer.
+///
+/// - `status`: the status to read.
+/// - `out`: receives the count.
+///
+/// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`.
+///
+/// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
+#[no_mangle]
+pub extern "C" fn cgm_status_cluster_node_count(status: *const cgm_status, out: *mut usize) -> cgm_result {
+    boundary(|| {
+        let out = self::out(out, "out")?;
+        out.write(borrow(status)?.nodes.len());
+        Ok(())
+    })
+}
+
+/// A node of the cluster's node set in force on the member, by index in id
+/// order.
+///
+/// - `status`: the status to read.
+/// - `index`: 0 to `cgm_status_cluster_node_count` - 1.
+/// - `id`: receives the node's id.
+/// - `addr`: receives its address, a NUL-terminated string owned by the
+///   status (valid until `cgm_status_free`); empty for a sans-IO core's
+///   nodes, which have none.
+///
+/// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
+/// `CGM_RESULT_INVALID_ARGUMENT` for an index out of range.
+///
+/// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
+#[no_mangle]
+pub extern "C" fn cgm_status_cluster_node(status: *const cgm_status, index: usize, id: *mut u32, addr: *mut *const c_char) -> cgm_result {
+    boundary(|| node_entry(&borrow(status)?.nodes, index, "cluster node", id, addr))
+}
+
+/// The number of nodes the member's own configuration lists (its file's
+/// `[[nodes]]`, or `cgm_config_add_node`): the node set it would start a new
+/// cluster with. A node added at runtime may list only itself and a node to
+/// contact; the set in force is `cgm_status_cluster_node_count`'s.
+///
+/// - `status`: the status to read.
+/// - `out`: receives the count.
+///
+/// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`.
+///
+/// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
+#[no_mangle]
+pub extern "C" fn cgm_status_configured_node_count(status: *const cgm_status, out: *mut usize) -> cgm_result {
+    boundary(|| {
+        let out = self::out(out, "out")?;
+        out.write(borrow(status)?.configured_nodes.len());
+        Ok(())
+    })
+}
+
+/// A node of the member's own configuration, by index in id order.
+///
+/// - `status`: the status to read.
+/// - `index`: 0 to `cgm_status_configured_node_count` - 1.
+/// - `id`: receives the node's id.
+/// - `addr`: receives its address, a NUL-terminated string owned by the
+///   status (valid until `cgm_status_free`).
+///
+/// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`;
+/// `CGM_RESULT_INVALID_ARGUMENT` for an index out of range.
+///
+/// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
+#[no_mangle]
+pub extern "C" fn cgm_status_configured_node(
+    status: *const cgm_status,
+    index: usize,
+    id: *mut u32,
+    addr: *mut *const c_char,
+) -> cgm_result {
+    boundary(|| node_entry(&borrow(status)?.configured_nodes, index, "configured node", id, addr))
 }
 
 /// One of the member's counters (datagrams dropped and why, retransmits,

@@ -176,6 +176,24 @@ impl PyNode {
         to_py(py, &schema::outcome_to_json(&o))
     }
 
+    /// Changes the cluster's node set: adds `(id, "ip:port")` nodes and
+    /// removes ids, in one transaction (GIL released).
+    #[pyo3(signature = (add, remove, txid, timeout))]
+    fn change_nodes(
+        &self,
+        py: Python<'_>,
+        add: Vec<(u32, String)>,
+        remove: Vec<u32>,
+        txid: Option<u64>,
+        timeout: f64,
+    ) -> PyResult<Py<PyAny>> {
+        let n = self.get(py)?;
+        let t = seconds(py, timeout)?;
+        let change = cgm_core::NodeChange { add, remove };
+        let o = py.detach(|| n.change_nodes(&change, txid, t)).map_err(|e| raise(py, e))?;
+        to_py(py, &schema::outcome_to_json(&o))
+    }
+
     /// Waits for the outcome of proposal (node, txid).
     fn outcome(&self, py: Python<'_>, node: u32, txid: u64, timeout: f64) -> PyResult<Py<PyAny>> {
         let n = self.get(py)?;
