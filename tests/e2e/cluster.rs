@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 const CGM: &str = env!("CARGO_BIN_EXE_cgm");
 const N: u32 = 5;
+/// Nodes beyond the first five, which a node change adds.
+const SPARES: u32 = 3;
 const LOOPBACK: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
 struct Cluster {
@@ -26,14 +28,18 @@ impl Cluster {
         let dir = std::env::temp_dir().join(format!("cgm-e2e-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let ports = cgm_runtime::free_ports(LOOPBACK, N as usize).unwrap();
+        let ports = cgm_runtime::free_ports(LOOPBACK, (N + SPARES) as usize).unwrap();
         let out = run(&["keygen", "-o", dir.join("cluster.key").to_str().unwrap()]);
         assert!(out.status.success(), "keygen: {out:?}");
-        let c = Cluster { dir, ports, procs: (0..N).map(|_| None).collect() };
-        for id in 1..=N {
+        let c = Cluster { dir, ports, procs: (0..N + SPARES).map(|_| None).collect() };
+        for id in 1..=N + SPARES {
             std::fs::write(c.config(id), c.toml(id)).unwrap();
         }
         c
+    }
+
+    fn addr(&self, id: u32) -> String {
+        format!("127.0.0.1:{}", self.ports[id as usize - 1])
     }
 
     fn toml(&self, id: u32) -> String {
@@ -49,8 +55,14 @@ impl Cluster {
             // This host's NIC takes no fragment over 1200 bytes: changes beyond fail here.
             t.push_str("[limits]\nmax-fragment-size = 1200\n");
         }
-        for (i, p) in self.ports.iter().enumerate() {
-            t.push_str(&format!("[[nodes]]\nid = {}\naddr = \"127.0.0.1:{p}\"\n", i + 1));
+        // A spare joins the cluster a node change added it to: its file lists
+        // itself and one member to contact.
+        let listed: Vec<u32> = if id > N { vec![1, id] } else { (1..=N).collect() };
+        if id > N {
+            t.insert_str(0, "join = true\n");
+        }
+        for i in listed {
+            t.push_str(&format!("[[nodes]]\nid = {i}\naddr = \"{}\"\n", self.addr(i)));
         }
         t
     }
@@ -739,4 +751,145 @@ fn a_thread_waiting_for_events_without_a_timeout_returns_when_the_node_shuts_dow
         assert!(Instant::now() < end, "next_event(None) still blocks after shutdown");
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// Runs `cgm nodes ARGS -c node<via>.toml --json`: its exit code and outcome.
+fn nodes(c: &Cluster, via: u32, args: &[&str]) -> (Option<i32>, Option<Outcome>, String) {
+    let cfg = c.config(via);
+    let mut all = vec!["nodes"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["-c", cfg.to_str().unwrap(), "--json", "--timeout", "8"]);
+    let out = run(&all);
+    let o = serde_json::from_slice(&out.stdout).ok().map(|v| cgm_runtime::cgm_core::schema::outcome_from_json(&v).expect("an outcome"));
+    (out.status.code(), o, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Waits until the members `ids` form one view of exactly them, with
+/// quorum, idle, holding `ids` as the node set and the same values.
+fn wait_set(c: &Cluster, ids: &[u32]) -> Vec<Status> {
+    let end = Instant::now() + Duration::from_secs(30);
+    loop {
+        let all: Vec<Status> = ids.iter().filter_map(|&id| c.status(ids[0], id)).collect();
+        let agreed = all.len() == ids.len()
+            && all.iter().all(|s| {
+                s.quorum
+                    && s.phase.as_str() == "idle"
+                    && s.members.iter().map(|m| m.id).eq(ids.iter().copied())
+                    && s.params.nodes().ids().eq(ids.iter().copied())
+                    && s.params == all[0].params
+                    && s.generation == all[0].generation
+            });
+        if agreed {
+            return all;
+        }
+        assert!(
+            Instant::now() < end,
+            "members {ids:?} never agreed on that node set: {:?}",
+            all.iter().map(|s| (s.node, s.members.iter().map(|m| m.id).collect::<Vec<_>>(), s.params.nodes().to_string(), s.generation)).collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn nodes_join_and_leave_by_transaction_under_load_and_kill_9() {
+    let mut c = Cluster::new("nodes");
+    c.start_all();
+    let generation = c.status(1, 1).unwrap().generation;
+    // Load: parameter changes from member 4 all along, each committed or
+    // rolled back exactly once (the generation counts the committed ones).
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = {
+        let (cfg, stop) = (c.config(4), std::sync::Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let (mut committed, mut unknown) = (0u64, 0u64);
+            let mut i = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Acquire) {
+                i += 1;
+                let v = format!("send-window-size={}", 40 + i % 20);
+                let out = run(&["set", "-c", cfg.to_str().unwrap(), "--json", "--timeout", "5", &v]);
+                committed += u64::from(out.status.code() == Some(0));
+                unknown += u64::from(out.status.code() == Some(3));
+            }
+            (committed, unknown)
+        })
+    };
+
+    // Grow: 5 -> 6, then 6 -> 7 with member 3 killed -9 while the change runs.
+    let (code, o, err) = nodes(&c, 1, &["add", "6", &c.addr(6)]);
+    assert_eq!(code, Some(0), "adding node 6: {err}");
+    assert!(o.unwrap().committed);
+    c.start(6);
+    wait_set(&c, &[1, 2, 3, 4, 5, 6]);
+    let adding = {
+        let (cfg, addr) = (c.config(2), c.addr(7));
+        std::thread::spawn(move || run(&["nodes", "add", "7", &addr, "-c", cfg.to_str().unwrap(), "--json", "--timeout", "10"]))
+    };
+    std::thread::sleep(Duration::from_millis(20));
+    c.kill9(3);
+    let added = adding.join().unwrap();
+    c.start(3);
+    c.start(7);
+    let seven: Vec<u32> = (1..=7).collect();
+    if added.status.code() == Some(0) {
+        wait_set(&c, &seven);
+    } else {
+        // Undone (or unknown) while member 3 was down: run it again.
+        let (code, _, err) = nodes(&c, 2, &["add", "7", &c.addr(7)]);
+        assert!(code == Some(0) || err.contains("already in the cluster"), "adding node 7 again: {err}");
+        wait_set(&c, &seven);
+    }
+
+    // Replace: remove 2, add 8, in one transaction, proposed by the member removed.
+    let add8 = format!("8={}", c.addr(8));
+    let (code, o, err) = nodes(&c, 2, &["change", "--remove", "2", "--add", &add8]);
+    assert_eq!(code, Some(0), "replacing 2 by 8: {err}");
+    assert!(o.unwrap().committed);
+    c.start(8);
+    wait_set(&c, &[1, 3, 4, 5, 6, 7, 8]);
+    // The removed member was told, left and exited; restarted, its state is
+    // refused with how to bring it back.
+    let mut two = c.procs[1].take().unwrap();
+    let exited = (0..100).find_map(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        two.try_wait().unwrap()
+    });
+    assert!(exited.is_some_and(|s| s.success()), "removed node 2 did not exit: {exited:?}");
+    let log = std::fs::read_to_string(c.dir.join("node2.log")).unwrap();
+    assert!(log.contains("removed from the cluster's node set"), "{log}");
+    c.start(2);
+    let mut two = c.procs[1].take().unwrap();
+    let refused = two.wait().unwrap();
+    assert!(!refused.success());
+    let log = std::fs::read_to_string(c.dir.join("node2.log")).unwrap();
+    assert!(log.contains("was removed from the cluster's node set") && log.contains("empty state directory"), "{log}");
+
+    // Shrink 7 -> 4 while member 1 (the coordinator) is killed -9 and back.
+    let (code, _, err) = nodes(&c, 5, &["change", "--remove", "6", "--remove", "7"]);
+    assert_eq!(code, Some(0), "removing 6 and 7: {err}");
+    wait_set(&c, &[1, 3, 4, 5, 8]);
+    c.kill9(1);
+    let (code, _, err) = nodes(&c, 5, &["remove", "8"]);
+    assert!(code == Some(0) || code == Some(3), "removing 8 with member 1 down: {err}");
+    c.start(1);
+    if code != Some(0) {
+        let (code, _, err) = nodes(&c, 5, &["remove", "8"]);
+        assert!(code == Some(0) || err.contains("not in the cluster"), "removing 8 again: {err}");
+    }
+    let four = wait_set(&c, &[1, 3, 4, 5]);
+
+    // `cgm nodes list` flags the files that disagree with the committed set.
+    let out = run(&["nodes", "list", "-c", c.config(1).to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("NOT in the committed set"), "{text}");
+
+    stop.store(true, std::sync::atomic::Ordering::Release);
+    let (committed, unknown) = load.join().unwrap();
+    // Every change counted once in the generation: the 5 node changes that
+    // committed (add 6, add 7, the replacement, remove 6 and 7, remove 8)
+    // and the load's committed changes (plus those whose outcome it never
+    // learned, which may have committed).
+    let grew = four[0].generation - generation;
+    assert!(grew >= 5 + committed && grew <= 5 + committed + unknown, "generation grew by {grew}: {committed} changes committed, {unknown} unknown");
 }

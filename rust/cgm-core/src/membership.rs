@@ -673,8 +673,17 @@ impl Membership {
             // gathering may and is not this member's own died with its
             // leader: it must not keep this member out of merges until the
             // fence expires (a lower coordinator only merges whom it hears).
+            // The nodes of the set, and those a node change in flight adds:
+            // while it runs, a view change needs a majority of the set it
+            // would put in force too.
             let nodes = cx.tuning.committed().nodes().clone();
-            let missing: Vec<NodeId> = nodes.ids().filter(|&id| self.view.member(id).is_none()).collect();
+            let adding = cx.eng.running.iter().map(|r| &r.entry).chain(&cx.eng.pending).filter_map(|e| match &e.body {
+                ProtocolBody::Nodes(c) => Some(c.add.iter().map(|a| a.0)),
+                _ => None,
+            });
+            let mut missing: Vec<NodeId> = nodes.ids().chain(adding.flatten()).filter(|&id| self.view.member(id).is_none()).collect();
+            missing.sort_unstable();
+            missing.dedup();
             let free = self.fenced_by().is_none() || self.stale_fence(cx, now);
             if coordinator && free && !missing.is_empty() {
                 let frame = Frame::Join { view: self.view.id, members: self.view.members.clone() };

@@ -91,6 +91,12 @@ pub struct NodeConfig {
     /// needs, and its promises; a restarted node resumes from it. `None`:
     /// state in memory only, lost at a restart.
     pub state_dir: Option<PathBuf>,
+    /// This node joins a cluster that exists (TOML `join = true`): a node a
+    /// node change added, whose `nodes` may list only itself and a member
+    /// or two to contact. It takes the cluster's node set, parameters,
+    /// generation and key by state transfer, and never starts a cluster of
+    /// its own with the nodes its file lists.
+    pub join: bool,
 }
 
 /// The IP multicast transport option: every datagram for other members goes
@@ -125,6 +131,7 @@ impl NodeConfig {
             max_jobs: 4,
             multicast: None,
             state_dir: None,
+            join: false,
         }
     }
 
@@ -174,6 +181,7 @@ impl NodeConfig {
         c.veto_hook = self.veto_hook;
         c.veto_timeout = self.veto_timeout;
         c.durable = self.state_dir.is_some();
+        c.joins = self.join;
         c
     }
 
@@ -295,6 +303,7 @@ impl NodeConfig {
         if let Some(j) = raw.max_jobs {
             c.max_jobs = j.max(1);
         }
+        c.join = raw.join.unwrap_or(false);
         let mut changes = Vec::new();
         // In file order, so a broken cross-parameter rule names the first of
         // its keys the file sets.
@@ -375,6 +384,7 @@ struct RawConfig {
     quorum: Option<Spanned<String>>,
     veto_timeout: Option<Spanned<String>>,
     max_jobs: Option<usize>,
+    join: Option<bool>,
     multicast: Option<Spanned<String>>,
     multicast_ttl: Option<u32>,
     #[serde(default)]

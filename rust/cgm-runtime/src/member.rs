@@ -157,7 +157,6 @@ pub(crate) fn start(cfg: NodeConfig) -> Result<Started, Error> {
         dir_keys: Vec::new(),
         sock,
         addrs: cfg.nodes.iter().copied().collect(),
-        configured_addrs: cfg.nodes.iter().copied().collect(),
         addrs_of: cgm_core::Roster::default(),
         group: cfg.multicast.map(|m| m.group),
         sources: VecDeque::new(),
@@ -269,12 +268,10 @@ struct Member {
     /// The keys found there: fingerprint, file, key.
     dir_keys: Vec<(u64, std::path::PathBuf, Key)>,
     sock: UdpSocket,
-    /// Where each node is: the cluster's node set (`addrs_of`), and the
-    /// nodes of the configuration file that are not in it (a new node's
-    /// file may list only a few nodes to contact).
+    /// Where each node is: the configuration file's nodes (a new node's
+    /// file may list only a few nodes to contact), then every node set in
+    /// force since (`addrs_of`, the last one).
     addrs: BTreeMap<NodeId, SocketAddr>,
-    /// The configuration file's nodes.
-    configured_addrs: BTreeMap<NodeId, SocketAddr>,
     /// The node set `addrs` was last built from.
     addrs_of: cgm_core::Roster,
     /// The multicast group every member datagram goes to, if that option is on.
@@ -677,12 +674,13 @@ impl Member {
 
     /// Says, when the values in force differ from this node's file, that the
     /// file's global values only start a new cluster.
-    /// Rebuilds the address book from the node set in force (a node change
-    /// applied, or taken with a view's state): its nodes' addresses win
-    /// over the configuration file's.
+    /// Adds the addresses of the node set in force (a node change applied,
+    /// or taken with a view's state) to the address book: they win over the
+    /// configuration file's. None is dropped: a member a change removes is
+    /// still told the outcome and sent its last marks, and the core refuses
+    /// datagrams from nodes it no longer talks to.
     fn sync_addrs(&mut self) {
         let nodes = self.core.params().nodes().clone();
-        self.addrs = self.configured_addrs.clone();
         for (id, text) in nodes.iter() {
             match text.parse::<SocketAddr>() {
                 Ok(a) => {

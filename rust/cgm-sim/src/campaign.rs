@@ -408,9 +408,11 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
     })?;
     let settle = Duration::from_micros(sim.now.0 - healed.0);
     sim.check()?;
-    sim.checker.check_generations_agree(sim.now.0)?;
+    let set: Vec<NodeId> = sim.node_set().ids().collect();
+    sim.checker.check_generations_agree(&set, sim.now.0)?;
     let set = sim.node_set();
-    let statuses: Vec<_> = set.ids().filter(|&id| sim.nodes[id as usize - 1].core.is_some()).map(|id| sim.status(id)).collect();
+    let statuses: Vec<_> = set
+        .ids().filter(|&id| sim.nodes[id as usize - 1].core.is_some()).map(|id| sim.status(id)).collect();
     if !settled {
         let stuck: Vec<String> = statuses.iter().map(|s| s.to_string()).collect();
         let lost: Vec<String> = undecided(&sim, &accepted).map(|(id, _, pid)| format!("{pid} at node {id}")).collect();

@@ -259,13 +259,15 @@ impl Checker {
     /// off while alive may commit what the survivors abandoned (the blocking
     /// case of two rounds; see `cgm-model`), and the state transfer that lets
     /// it rejoin supersedes that: so this is a check for the end of a run,
-    /// once every member has rejoined.
+    /// once every member has rejoined. Only the members of `nodes` (the
+    /// node set) count: a node a change removed never rejoins, and what it
+    /// decided alone is never superseded (nor told: it was never final).
     ///
     /// # Errors
     /// Two members that held different values at one generation.
-    pub fn check_generations_agree(&self, at_us: u64) -> Result<(), Violation> {
+    pub fn check_generations_agree(&self, nodes: &[NodeId], at_us: u64) -> Result<(), Violation> {
         let mut first: BTreeMap<u64, (NodeId, Params)> = BTreeMap::new();
-        for (&node, h) in &self.histories {
+        for (&node, h) in self.histories.iter().filter(|(id, _)| nodes.contains(id)) {
             for (&generation, values) in &h.generations {
                 let (other, seen) = first.entry(generation).or_insert_with(|| (node, values.clone()));
                 if seen != values {
