@@ -57,7 +57,7 @@ cargo run --release -q -p cgm-sim -- --swarm --seeds "$offset..$((offset + 200))
 python3 tests/sim/check_history.py "$histories"
 
 step "every check can fail: each deliberately broken core (cgm-core's flaws.rs) is caught by the check it breaks"
-cargo test --release -p cgm-sim --features flaws --test exactly_once --test durable --test keys
+cargo test --release -p cgm-sim --features flaws --test exactly_once --test durable --test keys --test nodes
 for flaw in report-on-decision stale-proposals ignore-failures keep-rolled-back-values minority-decides; do
   cargo run --release -q -p cgm-sim --features flaws -- --flaw "$flaw" --seeds 0..300
 done

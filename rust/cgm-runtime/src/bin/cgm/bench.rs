@@ -8,7 +8,7 @@
 //! echoes datagrams: every figure is also printed as a multiple of its round
 //! trip time.
 
-use cgm_runtime::cgm_core::{AppProtocol, NodeId, Param, Resource, Waiting};
+use cgm_runtime::cgm_core::{AppProtocol, NodeChange, NodeId, Param, Resource, Waiting};
 use cgm_runtime::{Key, Node, NodeConfig, NodeEvent};
 use std::fmt::Write as _;
 use std::net::{SocketAddr, UdpSocket};
@@ -17,7 +17,7 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 /// The benchmarks `cgm bench --only` accepts.
-pub const ALL: [&str; 7] = ["floor", "round", "change", "query", "throughput", "rotation", "crash"];
+pub const ALL: [&str; 8] = ["floor", "round", "change", "query", "throughput", "rotation", "nodes", "crash"];
 /// Key rotations in a row in the rotation benchmark.
 const ROTATIONS: usize = 100;
 
@@ -104,6 +104,15 @@ pub fn run(samples: usize, only: &[String], no_state: bool) -> Result<ExitCode, 
             "{ROTATIONS} key rotations under load: {} committed; datagrams refused by the 5 members meanwhile: {} (target 0)",
             r.committed, r.refused
         ));
+    }
+    if wanted("nodes") {
+        let c = Cluster::start(5, &[], None)?;
+        let (count, elapsed) = throughput(&c.node, samples * 50)?;
+        table.rate("ordered one-round protocols, one initiator", 5, count, elapsed, None);
+ let r = node_changes_under_load(&c, (samples / 100).clamp(5, 40), samples * 5)?;
+        table.rate(&format!("  the same while node 6 is added and removed {} times", r.cycles), 5, r.protocols, r.elapsed, None);
+        table.row("  one-node add committed on all (5 -> 6), under that load", 5, &r.committed, None);
+        table.row("  one-node add until the new node is in the view", 5, &r.joined, None);
     }
     if wanted("crash") {
         let hb = [(Param::HeartbeatInterval, 10), (Param::HeartbeatTimeout, 30), (Param::HeartbeatAckTimeout, 30)];
@@ -244,11 +253,88 @@ fn rotations_under_load(c: &Cluster, batch: usize) -> Result<RotationRun, String
         Ok(total)
     };
     let before = refused(c)?;
+    let (rotated, protocols, elapsed) = under_load(c, batch, || rotations(c, "loaded", ROTATIONS))?;
+    // Past the grace of the last retired key, then count.
+    std::thread::sleep(Duration::from_millis(3_200));
+    let after = refused(c)?;
+    let (committed, times) = rotated;
+    Ok(RotationRun { protocols, elapsed, committed, latency: Summary::of(times), refused: after - before })
+}
+
+struct NodeChangeRun {
+    cycles: usize,
+    /// Protocols committed while the node changes ran.
+    protocols: usize,
+    elapsed: Duration,
+    /// From proposing the add to its outcome, final on every member.
+    committed: Summary,
+    /// From proposing the add to member 1's view holding the new node (its
+    /// process started as soon as the add committed).
+    joined: Summary,
+}
+
+/// Adds node 6 to the five members and removes it again, `cycles` times,
+/// while batches of `batch` protocols run from member 1 until the last
+/// cycle ends. Node 6 starts, after each add, with a file listing itself
+/// and member 1 (`join = true`) and an empty state directory; removed, it
+/// exits by itself.
+fn node_changes_under_load(c: &Cluster, cycles: usize, batch: usize) -> Result<NodeChangeRun, String> {
+    let lo = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+    let port = cgm_runtime::free_ports(lo, 1).map_err(|e| format!("cannot find a free loopback port: {e}"))?[0];
+    let addr6 = SocketAddr::new(lo, port).to_string();
+    let one = c.node.status().map_err(|e| e.to_string())?.params.nodes().address(1).unwrap_or_default().to_string();
+    let text = format!(
+        "cluster = \"bench\"\nnode_id = 6\njoin = true\nkey_file = \"cluster.key\"\nstate_dir = \"state-6\"\n\
+         [[nodes]]\nid = 1\naddr = \"{one}\"\n[[nodes]]\nid = 6\naddr = \"{addr6}\"\n"
+    );
+    std::fs::write(c.dir.join("node6.toml"), text).map_err(|e| e.to_string())?;
+    let ((committed, joined), protocols, elapsed) = under_load(c, batch, || node_change_cycles(c, cycles, &addr6))?;
+    Ok(NodeChangeRun { cycles, protocols, elapsed, committed: Summary::of(committed), joined: Summary::of(joined) })
+}
+
+/// The add-and-remove cycles of [`node_changes_under_load`]: how long each
+/// add took to commit and to bring node 6 into member 1's view.
+fn node_change_cycles(c: &Cluster, cycles: usize, addr6: &str) -> Result<(Vec<Duration>, Vec<Duration>), String> {
+    let (mut committed, mut joined) = (Vec::new(), Vec::new());
+    let add = NodeChange { add: vec![(6, addr6.to_string())], remove: Vec::new() };
+    let remove = NodeChange { add: Vec::new(), remove: vec![6] };
+    for _ in 0..cycles {
+        let _ = std::fs::remove_dir_all(c.dir.join("state-6"));
+        let t = Instant::now();
+        c.node.change_nodes(&add, None, T).map_err(|e| format!("adding node 6: {e}"))?;
+        committed.push(t.elapsed());
+        let mut six = Command::new(exe()?)
+            .arg("node")
+            .arg("-c")
+            .arg(c.dir.join("node6.toml"))
+            .stdout(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start node 6: {e}"))?;
+        wait_until(|| Ok(c.node.status().map_err(|e| e.to_string())?.members.iter().any(|m| m.id == 6)))?;
+        joined.push(t.elapsed());
+        c.node.change_nodes(&remove, None, T).map_err(|e| format!("removing node 6: {e}"))?;
+        // Told, node 6 leaves and exits by itself.
+        let end = Instant::now() + T;
+        while six.try_wait().map_err(|e| e.to_string())?.is_none() {
+            if Instant::now() > end {
+                let _ = six.kill();
+                return Err("removed node 6 did not exit".into());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    Ok((committed, joined))
+}
+
+/// Runs `work` on a thread while batches of `batch` protocols run from
+/// member 1 until it ends: its result, the protocols committed meanwhile,
+/// and how long it all took.
+fn under_load<R: Send>(c: &Cluster, batch: usize, work: impl FnOnce() -> Result<R, String> + Send) -> Result<(R, usize, Duration), String> {
     let done = std::sync::atomic::AtomicBool::new(false);
     let start = Instant::now();
-    let (rotated, protocols) = std::thread::scope(|s| {
-        let rotator = s.spawn(|| {
-            let r = rotations(c, "loaded", ROTATIONS);
+    let (r, protocols) = std::thread::scope(|s| {
+        let worker = s.spawn(|| {
+            let r = work();
             done.store(true, std::sync::atomic::Ordering::Release);
             r
         });
@@ -256,14 +342,9 @@ fn rotations_under_load(c: &Cluster, batch: usize) -> Result<RotationRun, String
         while !done.load(std::sync::atomic::Ordering::Acquire) {
             protocols += throughput(&c.node, batch)?.0;
         }
-        Ok::<_, String>((rotator.join().map_err(|_| "the rotating thread panicked".to_string())??, protocols))
+        Ok::<_, String>((worker.join().map_err(|_| "the working thread panicked".to_string())??, protocols))
     })?;
-    let elapsed = start.elapsed();
-    // Past the grace of the last retired key, then count.
-    std::thread::sleep(Duration::from_millis(3_200));
-    let after = refused(c)?;
-    let (committed, times) = rotated;
-    Ok(RotationRun { protocols, elapsed, committed, latency: Summary::of(times), refused: after - before })
+    Ok((r, protocols, start.elapsed()))
 }
 
 /// Runs `n` key rotations in a row from member 1, each to a fresh key file

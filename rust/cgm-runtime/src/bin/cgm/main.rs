@@ -55,7 +55,7 @@ enum Cmd {
         /// Samples per latency figure (p50 and p99 are taken over them).
         #[arg(long, default_value_t = 2_000)]
         samples: usize,
-        /// Run only these benchmarks: floor, round, change, query, throughput, rotation, crash.
+        /// Run only these benchmarks: floor, round, change, query, throughput, rotation, nodes, crash.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
         /// Members keep no state on disk (by default each keeps it, as `cgm node` does).
