@@ -236,8 +236,8 @@
 //! whose statuses are all OK commits it inside `decide_view`. The view
 //! change rule is `Quorum::Joint`: a majority of every node set the
 //! lineage's reports hold and of the one a node change in flight would put
-//! in force, and of the lineage's top view; every node of those sets and
-//! every member of that view present is quorum too.
+//! in force, and of the lineage's top view; every node of those sets
+//! present is quorum too.
 //!
 //! Two things enter the model with node changes:
 //! - **A removed member leaves.** Once its host is told the commit (the
@@ -265,7 +265,7 @@
 //! | [`Variant::Code`]: `Quorum::Joint` and `keeps_majority_of` | node 3 ([`REMOVE_ONE`]) | every property kept, 516,304 states (depth 30); with relayed ACKs too (299,491 states, checked once, not in the tests) |
 //! | [`Variant::Code`] | nodes 2 and 3 ([`REMOVE_TWO`]) | every member refuses it in round 2 and it is undone everywhere (621,693 states, checked once); the code's proposer refuses it before (`Core::propose_node_change`) |
 //! | [`Variant::NewestSetOnly`]: neither safeguard | nodes 2 and 3 | a fork ([`ONE_LINEAGE`], depth 15, about 307,000 states), and hosts told different outcomes ([`REPORTED_FINALITY`], depth 15) |
-//! | [`Variant::RemoveMajority`]: `Quorum::Joint` only | nodes 2 and 3 | every property kept (621,260 states); the member kept is left without quorum even when nothing fails ([`NODES_KEPT_STUCK`]) |
+//! | [`Variant::RemoveMajority`]: `Quorum::Joint` only | nodes 2 and 3 | every property kept (615,364 states), and the member kept goes on alone ([`NODES_KEPT_STUCK`] never reached: its set {1} is all present) |
 //! | [`Variant::NewestSetQuorum`]: `keeps_majority_of` only | node 3 | every property kept (683,780 states) |
 //!
 //! The finality counterexample of [`Variant::NewestSetOnly`] is the
@@ -287,10 +287,9 @@
 //! {2, 3} has no member left to decide anything else.
 //!
 //! Each safeguard alone keeps every property in this scope: the joint rule
-//! needs no limit on what one change removes for safety, but then the
-//! members a change keeps may hold no majority of the view they leave and
-//! never have quorum ([`NODES_KEPT_STUCK`]: a liveness failure, shown
-//! reachable, not checked as such); with at most a minority removed, the
+//! needs no limit on what one change removes for safety (the members it
+//! removes undo it only in views that need a majority of the set it would
+//! put in force, which they are not in); with at most a minority removed, the
 //! newest set alone is safe among three members, because the set the
 //! change keeps ({1, 2}) is still a majority of the old one, so any two
 //! views with quorum under either set meet. Both results are bounded by
@@ -460,9 +459,10 @@ pub const NODES_ALONE: &str =
 
 /// The name of the `sometimes` property of [`ChangeModel::nodes`] mode that,
 /// without any fault, the removal committed everywhere, every removed member
-/// left, and the members kept sit in a view of their own without quorum:
-/// what a removal of a majority of the view leads to
-/// ([`Variant::RemoveMajority`]).
+/// left, and the members kept sit in a view of their own without quorum: a
+/// removal of a majority of the view could lead there, and does not under
+/// the code's rule (never reached, even by [`Variant::RemoveMajority`]: the
+/// node set the removal leaves, all present, has quorum).
 pub const NODES_KEPT_STUCK: &str =
     "reachable (nodes): without a fault, every member commits, the removed ones leave, and the members kept install a view of their own without quorum";
 
