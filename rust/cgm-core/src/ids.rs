@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use std::fmt;
 
-/// A node's identity in the cluster configuration.
-pub type NodeId = u32;
+pub use crate::roster::NodeId;
 /// A node's incarnation: a number that grows every time the node starts, so a
 /// restarted node is a new member and its old traffic is recognised as stale.
 pub type Incarnation = u64;

@@ -1255,7 +1255,7 @@ pub fn decide_view(
     // change left a majority of its view, which any view with quorum
     // needs, so the removed ones never form one.)
     let top_members = &reports[&base_ids[0]].primary_members;
-    let everyone = !sets.is_empty() && sets.iter().all(|s| s.all_in(&members));
+    let everyone = !sets.is_empty() && sets.iter().all(|s| s.all_in(members.iter().map(|m| m.id)));
     // Quorum counts the nodes of the sets, and the members of the top view
     // still in it (one a change just removed is told by this view, and
     // leaves); not a node the sets no longer hold back from elsewhere.
@@ -1311,7 +1311,7 @@ pub fn decide_view(
         // one only accepted may have lost to a view gathered at the same time
         // from the same ancestors, so the new view must hold a majority of
         // each of them too, as a leader re-proposing it would.
-        sets.iter().all(|s| s.majority_in(&members)) && held(top_members, &restarted) && ancestors.iter().all(|a| held(a, &same))
+        sets.iter().all(|s| s.majority_in(members.iter().map(|m| m.id))) && held(top_members, &restarted) && ancestors.iter().all(|a| held(a, &same))
     };
     let next_round = reports.values().map(|r| r.next_round).max().unwrap_or(1).max(1);
     let lineage_top = base_reports().next().map(|r| r.primary_members.clone()).unwrap_or_default();

@@ -6,11 +6,13 @@
 //! node not in it is refused. Addresses are opaque to the core (the runtime
 //! reads them as socket addresses; the simulator leaves them empty).
 
-use crate::ids::{Member, NodeId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
+
+/// A node's identity in the cluster configuration.
+pub type NodeId = u32;
 
 /// The cluster's node set: every node's id and address, by id. Cheap to
 /// clone (shared), compared by content.
@@ -95,14 +97,16 @@ impl Roster {
         Arc::ptr_eq(&self.0, &other.0)
     }
 
-    /// Whether `members` hold a strict majority of the roster.
-    pub fn majority_in(&self, members: &[Member]) -> bool {
-        members.iter().filter(|m| self.contains(m.id)).count() * 2 > self.len()
+    /// Whether the nodes `ids` (each once) hold a strict majority of the
+    /// roster.
+    pub fn majority_in(&self, ids: impl IntoIterator<Item = NodeId>) -> bool {
+        ids.into_iter().filter(|&id| self.contains(id)).count() * 2 > self.len()
     }
 
-    /// Whether `members` hold every node of the roster.
-    pub fn all_in(&self, members: &[Member]) -> bool {
-        self.ids().all(|id| members.iter().any(|m| m.id == id))
+    /// Whether the nodes `ids` hold every node of the roster.
+    pub fn all_in(&self, ids: impl IntoIterator<Item = NodeId>) -> bool {
+        let ids: Vec<NodeId> = ids.into_iter().collect();
+        self.ids().all(|id| ids.contains(&id))
     }
 
     /// The roster with `change` applied; `self` is unchanged.
@@ -235,9 +239,8 @@ mod tests {
     #[test]
     fn majorities_count_only_roster_nodes() {
         let r = roster(&[1, 2, 3, 4]);
-        let m = |ids: &[NodeId]| ids.iter().map(|&id| Member { id, inc: 1 }).collect::<Vec<_>>();
-        assert!(!r.majority_in(&m(&[1, 2, 9])));
-        assert!(r.majority_in(&m(&[1, 2, 3])));
-        assert!(r.all_in(&m(&[1, 2, 3, 4, 9])));
+        assert!(!r.majority_in([1, 2, 9]));
+        assert!(r.majority_in([1, 2, 3]));
+        assert!(r.all_in([1, 2, 3, 4, 9]));
     }
 }
