@@ -890,10 +890,15 @@ impl Membership {
             // change removed it while it was away. It decides nothing for
             // the cluster (the members wait out their promise and merge
             // again) and leaves (see `Core::follow_node_set`).
-            self.gathering = None;
-            // A new node whose addition this view change abandoned is not
-            // removed: it waits to be added.
-            if !cx.cfg.joins || self.primary != ViewId::default() {
+            let g = self.gathering.take().expect("checked above");
+            // It learns it was removed only from members that decided so
+            // too: a removal only this member decided (the others never
+            // learned it, and will undo it) is not one. A new node whose
+            // addition this view change abandoned is not removed either: it
+            // waits to be added.
+            let me = cx.cfg.id;
+            let others_decided = g.reports.iter().any(|(&id, r)| id != me && !r.params.nodes().is_empty() && !r.params.nodes().contains(me));
+            if others_decided && (!cx.cfg.joins || self.primary != ViewId::default()) {
                 log::warn!("node {}: the cluster's node set {} (generation {}) no longer holds it", cx.cfg.id, nv.params.nodes(), nv.generation);
                 self.removed_at = Some(nv.generation);
             }
@@ -1417,9 +1422,14 @@ pub fn decide_view(
         nv.pending.clear();
     }
     // The view holds the node set this decision leaves in force: a node a
-    // change in flight would have added, abandoned here, is left out.
+    // change in flight would have added, abandoned here, is left out. Not a
+    // member the quorum counted for the top view (carried, or restarted
+    // with it on its disk): left out, it would never accept this view, and
+    // a majority of the top view without this one could form another. It
+    // accepts, takes the decision (its removal, if so) and leaves.
     let nodes = nv.params.nodes().clone();
-    nv.members.retain(|m| nodes.contains(m.id) || carried(m));
+    let on_disk = |m: &Member| top_members.iter().any(|t| t.id == m.id) && reports.get(&m.id).is_some_and(|r| r.durable && r.primary == top);
+    nv.members.retain(|m| nodes.contains(m.id) || carried(m) || on_disk(m));
     nv
 }
 
