@@ -247,9 +247,15 @@
 #define CGM_COUNTER_CHANGES_ROLLED_BACK 15
 
 /**
+ * Counter: datagrams refused from nodes outside the node set (each such
+ * node is told why: see `cgm_status_refused`).
+ */
+#define CGM_COUNTER_REFUSED 16
+
+/**
  * Number of counters: valid numbers are 0 to `CGM_COUNTER_COUNT - 1`.
  */
-#define CGM_COUNTER_COUNT 16
+#define CGM_COUNTER_COUNT 17
 
 /**
  * A new view was installed (`cgm_core_event_view`; members via `cgm_core_query_status`).
@@ -2173,6 +2179,23 @@ cgm_result cgm_status_key(const struct cgm_status *status,
 cgm_result cgm_status_generation(const struct cgm_status *status, uint64_t *out);
 
 /**
+ * Whether a member refused this node for being outside the cluster's node
+ * set (its last refusal, shown while the node is in no view with quorum):
+ * a node started with a file that lists it but never added by a node
+ * change (`cgm_propose_node_change`) is refused by every member.
+ *
+ * - `status`: the status to read.
+ * - `by`: receives the id of the member that refused it, 0 when none did.
+ * - `generation`: receives that member's committed generation (0 when
+ *   none did); may be NULL.
+ *
+ * Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`.
+ *
+ * Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
+ */
+cgm_result cgm_status_refused(const struct cgm_status *status, uint32_t *by, uint64_t *generation);
+
+/**
  * The number of nodes in the cluster's node set in force on the member:
  * the nodes whose majority a view needs for quorum. It starts as the
  * configured nodes and changes only by committed node changes
@@ -2546,7 +2569,7 @@ cgm_result cgm_core_handle_timeout(struct cgm_core *core, uint64_t now_us);
  *
  * - `core`: the core.
  * - `dest_node`: receives the node to send it to, or 0 when it answers an
- *   operator tool (then see `dest_source`).
+ *   operator tool or a node outside the node set (then see `dest_source`).
  * - `dest_source`: receives the `source` token of the datagram it answers
  *   when `*dest_node` is 0, else 0.
  * - `buf`: where to copy the datagram, `cap` bytes.

@@ -111,6 +111,21 @@ class DampedStatus:
     """Seconds left of its backoff, as of the answer."""
 
 
+@dataclasses.dataclass(frozen=True)
+class Refusal:
+    """A member refused this node for being outside the cluster's node set
+    (a node never added by a node change, or one removed while it was away)."""
+
+    by: int
+    """The member that refused it."""
+    generation: int
+    """That member's committed generation."""
+    nodes: Tuple[int, ...]
+    """The node set that member committed (node ids), without this node."""
+    ago: float
+    """Seconds since the refusal arrived, as of the answer."""
+
+
 @dataclasses.dataclass(frozen=True, repr=False)
 class Status:
     """A member's status, built by that member from its own record.
@@ -158,6 +173,9 @@ class Status:
     ``rotating`` (a key rotation is in progress on it)."""
     counters: Mapping[str, int] = dataclasses.field(hash=False)
     damped: Tuple[DampedStatus, ...]
+    refused: Optional[Refusal]
+    """While the member is in no view with quorum: the last refusal it got
+    for being outside the cluster's node set (``None``: none)."""
     text: str = dataclasses.field(repr=False, compare=False)
     _json: Mapping[str, Any] = dataclasses.field(default_factory=dict, repr=False, compare=False, hash=False)
 
@@ -214,6 +232,14 @@ class Status:
             damped=tuple(
                 DampedStatus(id=x["id"], incarnation=x["incarnation"], exclusions=x["exclusions"], remaining=x["remaining_us"] / 1e6)
                 for x in d.get("damped", [])
+            ),
+            refused=None
+            if d.get("refused") is None
+            else Refusal(
+                by=d["refused"]["by"],
+                generation=d["refused"]["generation"],
+                nodes=tuple(d["refused"]["nodes"]),
+                ago=d["refused"]["us_ago"] / 1e6,
             ),
             text=d["text"],
             _json={k: v for k, v in d.items() if k != "text"},

@@ -224,6 +224,10 @@ static inline unsigned test_sim_deliver(test_sim *s) {
           break;
         progress = 1;
         moved++;
+        /* An answer to a node outside the node set goes back to its source:
+         * here, the node's index + 1 (see cgm_core_handle_datagram below). */
+        if (to == 0 && src <= s->n)
+          to = (uint32_t)src;
         if (to >= 1 && to <= s->n && !s->down[to - 1] && !s->down[i])
           FAIL_ON_ERR(cgm_core_handle_datagram(s->core[to - 1], s->now, i + 1,
                                                s->buf, len));

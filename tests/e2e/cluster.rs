@@ -2,8 +2,8 @@
 //! `cgm` tool as an operator would, plus one embedded node for the lock case.
 
 use cgm_runtime::auth::Envelope;
-use cgm_runtime::cgm_core::query::operator_datagram;
 use cgm_runtime::cgm_core::messages::Frame;
+use cgm_runtime::cgm_core::query::operator_datagram;
 use cgm_runtime::cgm_core::{AppProtocol, Outcome, Param, Resource, Status, Waiting};
 use cgm_runtime::{Key, Node, NodeConfig};
 use std::net::UdpSocket;
@@ -140,7 +140,9 @@ impl Cluster {
         let mut args = vec!["set", "-c", cfg.to_str().unwrap(), "--json"];
         args.extend_from_slice(changes);
         let out = run(&args);
-        let outcome = serde_json::from_slice(&out.stdout).ok().map(|v| cgm_runtime::cgm_core::schema::outcome_from_json(&v).expect("a schema-1 outcome"));
+        let outcome = serde_json::from_slice(&out.stdout)
+            .ok()
+            .map(|v| cgm_runtime::cgm_core::schema::outcome_from_json(&v).expect("a schema-1 outcome"));
         (out, outcome)
     }
 }
@@ -186,7 +188,11 @@ fn wait_key(c: &Cluster, key: &Key) -> Vec<Status> {
         if all.len() == N as usize && all.iter().all(|s| s.keys.committed == fp && s.keys.sending == fp && s.keys.accepting == [fp]) {
             return all;
         }
-        assert!(Instant::now() < end, "not every member runs under key {fp:016x}: {:?}", all.iter().map(|s| (s.node, &s.keys)).collect::<Vec<_>>());
+        assert!(
+            Instant::now() < end,
+            "not every member runs under key {fp:016x}: {:?}",
+            all.iter().map(|s| (s.node, &s.keys)).collect::<Vec<_>>()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -445,9 +451,10 @@ enum Told {
 #[test]
 fn kill_9_in_a_loop_while_changes_run_loses_no_committed_change() {
     let iterations: u32 = std::env::var("CGM_KILL_LOOP").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
-    let seed: u64 = std::env::var("CGM_KILL_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
-    });
+    let seed: u64 = std::env::var("CGM_KILL_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs());
     println!("kill loop: {iterations} iterations, CGM_KILL_SEED={seed}");
     // A small xorshift: enough to pick members and values reproducibly.
     let mut x = seed | 1;
@@ -510,7 +517,9 @@ fn kill_9_in_a_loop_while_changes_run_loses_no_committed_change() {
     // Every member agrees once the last change settled everywhere.
     let statuses = loop {
         let statuses = (1..=N).filter_map(|id| c.status(1, id)).collect::<Vec<_>>();
-        if statuses.len() == N as usize && statuses.windows(2).all(|w| w[0].generation == w[1].generation && w[0].params == w[1].params && w[0].keys == w[1].keys) {
+        if statuses.len() == N as usize
+            && statuses.windows(2).all(|w| w[0].generation == w[1].generation && w[0].params == w[1].params && w[0].keys == w[1].keys)
+        {
             break statuses;
         }
         assert!(Instant::now() < end, "members disagree after the loop: {statuses:?}");
@@ -529,7 +538,11 @@ fn kill_9_in_a_loop_while_changes_run_loses_no_committed_change() {
     let s = &statuses[0];
     if let Some((g, Told::Window(v))) = latest(true) {
         if unknown == 0 || *g == s.generation {
-            assert_eq!(s.params.get(Param::SendWindowSize), u64::from(*v), "the last change told committed (generation {g}) is not in force");
+            assert_eq!(
+                s.params.get(Param::SendWindowSize),
+                u64::from(*v),
+                "the last change told committed (generation {g}) is not in force"
+            );
         }
     }
     if let Some((g, Told::Key(k))) = latest(false) {
@@ -539,7 +552,11 @@ fn kill_9_in_a_loop_while_changes_run_loses_no_committed_change() {
     }
     let rotations = committed.iter().filter(|(_, t)| matches!(t, Told::Key(_))).count();
     println!("kill loop: {rotations} key rotations told committed; every member runs under {:016x}", s.keys.committed);
-    assert!(statuses.iter().all(|x| x.keys == s.keys), "members disagree on the key: {:?}", statuses.iter().map(|x| &x.keys).collect::<Vec<_>>());
+    assert!(
+        statuses.iter().all(|x| x.keys == s.keys),
+        "members disagree on the key: {:?}",
+        statuses.iter().map(|x| &x.keys).collect::<Vec<_>>()
+    );
     assert!(told >= u64::from(iterations) / 4, "only {told} of {iterations} changes committed: {last:?}");
 }
 
@@ -784,7 +801,9 @@ fn wait_set(c: &Cluster, ids: &[u32], settled: bool) -> Vec<Status> {
         assert!(
             Instant::now() < end,
             "members {ids:?} never agreed on that node set: {:?}",
-            all.iter().map(|s| (s.node, s.members.iter().map(|m| m.id).collect::<Vec<_>>(), s.params.nodes().to_string(), s.generation)).collect::<Vec<_>>()
+            all.iter()
+                .map(|s| (s.node, s.members.iter().map(|m| m.id).collect::<Vec<_>>(), s.params.nodes().to_string(), s.generation))
+                .collect::<Vec<_>>()
         );
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -814,11 +833,25 @@ fn nodes_join_and_leave_by_transaction_under_load_and_kill_9() {
         })
     };
 
+    // Node 6, started before a node change adds it, is refused and told
+    // why, in its status and its log.
+    c.start(6);
+    let end = Instant::now() + Duration::from_secs(10);
+    let refusal = loop {
+        if let Some(r) = c.status(6, 6).and_then(|s| s.refused) {
+            break r;
+        }
+        assert!(Instant::now() < end, "node 6, outside the node set, never learned why it is refused");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(refusal.nodes, [1, 2, 3, 4, 5], "{refusal:?}");
+    let log = std::fs::read_to_string(c.dir.join("node6.log")).unwrap();
+    assert!(log.contains("this node is not in the cluster's node set") && log.contains("cgm nodes add 6"), "{log}");
+
     // Grow: 5 -> 6, then 6 -> 7 with member 3 killed -9 while the change runs.
     let (code, o, err) = nodes(&c, 1, &["add", "6", &c.addr(6)]);
     assert_eq!(code, Some(0), "adding node 6: {err}");
     assert!(o.unwrap().committed);
-    c.start(6);
     wait_set(&c, &[1, 2, 3, 4, 5, 6], false);
     let adding = {
         let (cfg, addr) = (c.config(2), c.addr(7));
@@ -886,10 +919,22 @@ fn nodes_join_and_leave_by_transaction_under_load_and_kill_9() {
     stop.store(true, std::sync::atomic::Ordering::Release);
     let (committed, unknown) = load.join().unwrap();
     let four = wait_set(&c, &[1, 3, 4, 5], true);
+    // `cgm params --all-members` asks the members of the committed set, and
+    // flags the files that list another one.
+    let out = run(&["params", "-c", c.config(1).to_str().unwrap(), "--all-members"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{table}");
+    let heading = table.lines().next().unwrap_or_default();
+    assert!(heading.contains("member 5") && !heading.contains("member 2"), "{table}");
+    let row = table.lines().find(|l| l.trim_start().starts_with("node set")).unwrap_or_default();
+    assert!(row.contains("1,3,4,5 (file 1,2,3,4,5)") && row.contains("<-- a file differs"), "{table}");
     // Every change counted once in the generation: the 5 node changes that
     // committed (add 6, add 7, the replacement, remove 6 and 7, remove 8)
     // and the load's committed changes (plus those whose outcome it never
     // learned, which may have committed).
     let grew = four[0].generation - generation;
-    assert!(grew >= 5 + committed && grew <= 5 + committed + unknown, "generation grew by {grew}: {committed} changes committed, {unknown} unknown");
+    assert!(
+        grew >= 5 + committed && grew <= 5 + committed + unknown,
+        "generation grew by {grew}: {committed} changes committed, {unknown} unknown"
+    );
 }

@@ -376,7 +376,8 @@ fn proc_status_kib(pid: u32, field: &str) -> u64 {
 fn open_captured(key: &Key, d: &[u8]) -> (u32, u64, Frame) {
     let mut opener = Envelope::new(Some(key), false, 99, 1);
     let mut d = d.to_vec();
-    let cgm_runtime::auth::Opened { sender, incarnation: inc, body: range, .. } = opener.open(&mut d).expect("captured datagrams are genuine");
+    let cgm_runtime::auth::Opened { sender, incarnation: inc, body: range, .. } =
+        opener.open(&mut d).expect("captured datagrams are genuine");
     (sender, inc, wire::decode_frame(&d[range]).expect("captured datagrams decode").1)
 }
 

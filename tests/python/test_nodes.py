@@ -71,6 +71,29 @@ def test_a_fourth_node_joins_with_a_file_of_two_and_takes_the_node_set_by_state_
         assert dict(n.status().nodes) == three
 
 
+def test_a_node_started_before_it_is_added_is_refused_and_told_why(grown: Dict[str, object]) -> None:
+    nodes: List[cgm.Node] = grown["nodes"]  # type: ignore[assignment]
+    addrs: Dict[int, str] = grown["addrs"]  # type: ignore[assignment]
+    key: bytes = grown["key"]  # type: ignore[assignment]
+    fourth = start(4, {1: addrs[1], 4: addrs[4]}, key)
+    try:
+        eventually(lambda: fourth.status().refused is not None, what="node 4 told why it is refused")
+        s = fourth.status()
+        assert s.refused is not None
+        assert isinstance(s.refused, cgm.Refusal)
+        assert s.refused.by == 1 and s.refused.nodes == (1, 2, 3) and s.refused.ago >= 0
+        assert s.to_dict()["refused"]["nodes"] == [1, 2, 3]
+        assert "REFUSED by member 1" in str(s) and "cgm nodes add 4" in str(s)
+        assert not s.quorum and nodes[0].status().counters["refused"] > 0
+        assert nodes[0].status().refused is None
+        # Added, it gets in, and the refusal is gone.
+        assert nodes[1].add_node(4, addrs[4]).committed
+        assert fourth.wait_members(4, 20.0).members == (1, 2, 3, 4)
+        assert fourth.status().refused is None
+    finally:
+        fourth.close()
+
+
 def test_a_removed_member_gets_a_removed_event_and_leaves(grown: Dict[str, object]) -> None:
     nodes: List[cgm.Node] = grown["nodes"]  # type: ignore[assignment]
     addrs: Dict[int, str] = grown["addrs"]  # type: ignore[assignment]

@@ -22,8 +22,8 @@
 
 use crate::config::Config;
 use crate::ids::{AckStatus, NodeId};
-use crate::roster::NodeChange;
 use crate::params::{Param, Params};
+use crate::roster::NodeChange;
 use crate::time::Time;
 use std::collections::BTreeMap;
 
@@ -81,7 +81,6 @@ pub(crate) struct Tuning {
     /// group under it).
     configured_key: u64,
 }
-
 
 impl Tuning {
     /// Values `params` at generation 0.

@@ -18,14 +18,15 @@ use crate::messages::{Frame, Msg};
 use crate::net::{Dest, Dropped, Net, Transmit};
 use crate::operator::{Admitted, ChangeRequest, Operators};
 use crate::params::{Param, Params};
-use std::time::Duration;
 use crate::query::{self, QueryCollector};
+use crate::refusal::{self, Refusal};
 use crate::ring::Ring;
 use crate::roster::{NodeChange, Roster};
 use crate::status::{PeerStatus, Phase, Status};
 use crate::time::Time;
 use crate::wire::{self, Header, WireError};
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 struct PendingQuery {
     member: NodeId,
@@ -59,6 +60,10 @@ pub struct Core {
     /// Whether this node was in the node set its host was last told: a
     /// member removed during this life leaves (see `Core::follow_node_set`).
     in_node_set: bool,
+    /// When this member last answered each node it refused.
+    answers: refusal::Answers,
+    /// The last refusal this node got (see [`crate::refusal`]).
+    refused: Option<Refusal>,
 }
 
 impl Core {
@@ -152,6 +157,8 @@ impl Core {
             trimmed: now,
             persisted: None,
             in_node_set: false,
+            answers: refusal::Answers::default(),
+            refused: None,
             cfg,
         };
         core.mem.joins = core.cfg.joins;
@@ -262,7 +269,6 @@ impl Core {
     pub fn is_retired(&self, fingerprint: u64) -> bool {
         self.eng.retired.contains(&fingerprint)
     }
-
 
     /// The path of the file this member loaded the key of fingerprint
     /// `fingerprint` from, for a key rotation.
@@ -406,6 +412,7 @@ impl Core {
             counters,
             // Only a view with quorum holds anyone out.
             damped: if self.mem.view.quorum { self.mem.damping.status(now) } else { Vec::new() },
+            refused: if self.mem.view.quorum { None } else { self.refused.clone() },
         }
     }
 
@@ -628,15 +635,23 @@ impl Core {
                 let r = ChangeRequest { dest, from_inc, to_inc, req, txid, nonce, body };
                 return self.on_change_request(r, now);
             }
-            Frame::StatusQuery { .. } | Frame::ChangeRequest { .. } | Frame::ChallengeRequest { .. } => {
+            // Answers go back to where the refused datagram came from, so
+            // the header names no receiver: the frame names the node.
+            Frame::NotMember { node, generation, nodes } if node == self.cfg.id && h.from != self.cfg.id => {
+                return self.on_refused(h.from, generation, nodes, now)
+            }
+            Frame::StatusQuery { .. } | Frame::ChangeRequest { .. } | Frame::ChallengeRequest { .. } | Frame::NotMember { .. } => {
                 self.net.counters.stale += 1;
                 return;
             }
             _ => {}
         }
-        if h.to != self.cfg.id || !self.knows(h.from) || h.from == self.cfg.id {
+        if h.to != self.cfg.id || h.from == self.cfg.id {
             self.net.counters.stale += 1;
             return;
+        }
+        if !self.knows(h.from) {
+            return self.refuse(source, h, now);
         }
         if !self.learn_incarnation(h.from, h.from_inc) {
             self.net.counters.stale += 1;
@@ -708,7 +723,9 @@ impl Core {
                     }
                 }
             }
-            Frame::StatusQuery { .. } | Frame::ChangeRequest { .. } | Frame::ChallengeRequest { .. } => unreachable!("handled above"),
+            Frame::StatusQuery { .. } | Frame::ChangeRequest { .. } | Frame::ChallengeRequest { .. } | Frame::NotMember { .. } => {
+                unreachable!("handled above")
+            }
             Frame::ChangeReply { .. } | Frame::Challenge { .. } => self.net.counters.stale += 1,
         }
         self.pump(now);
@@ -897,6 +914,54 @@ impl Core {
             _ => self.replace_peer(id, inc),
         }
         true
+    }
+
+    /// Refuses a datagram from node `h.from`, outside the node set (see
+    /// [`crate::refusal`]), and tells the node why now and then.
+    fn refuse(&mut self, source: u64, h: Header, now: Time) {
+        self.net.counters.refused += 1;
+        if self.net.left || !self.answers.due(h.from, now) {
+            return;
+        }
+        log::debug!("node {}: refused node {}: not in the node set {}", self.cfg.id, h.from, self.tuning.committed().nodes());
+        let nodes = self.tuning.committed().nodes().ids().collect();
+        let frame = Frame::NotMember { node: h.from, generation: self.tuning.generation, nodes };
+        self.net.outbox.push_back((Dest::Source(source), h.from_inc, frame));
+    }
+
+    /// Member `by` refused this node: it is outside the node set `by`
+    /// committed at `generation`. Only a node in no view with quorum takes
+    /// notice (a member of one is in its own set, and the refusal is stale).
+    /// The refusal shows in the status and log; when this node was in the
+    /// cluster (it holds a lineage, in a node set it was told) and the set
+    /// `by` committed since leaves it out, the cluster removed it while it
+    /// was away: it leaves, as a member told of its removal does. A node
+    /// never added (a new node's file listing it, without `join`) is not
+    /// removed: it was never in a lineage, and waits to be added.
+    fn on_refused(&mut self, by: NodeId, generation: u64, nodes: Vec<NodeId>, now: Time) {
+        if self.mem.view.quorum || self.net.left || nodes.contains(&self.cfg.id) {
+            self.net.counters.stale += 1;
+            return;
+        }
+        let told = self.eng.told_values.as_ref().map_or(0, |(g, _)| *g);
+        if self.in_node_set && self.mem.has_lineage() && generation > told {
+            log::warn!(
+                "node {}: member {by} refuses it: the cluster removed this node from its node set (now {nodes:?}, generation {generation}) while it was away; leaving the group",
+                self.cfg.id
+            );
+            self.net.events.push_back(Event::Removed { generation });
+            self.leave(now);
+            return;
+        }
+        let changed = self.refused.as_ref().is_none_or(|r| (r.by, r.generation) != (by, generation));
+        if changed {
+            log::warn!(
+                "node {}: member {by} refuses it: this node is not in the cluster's node set {nodes:?} (generation {generation}); add it from a member with `cgm nodes add {} ADDR`",
+                self.cfg.id,
+                self.cfg.id
+            );
+        }
+        self.refused = Some(Refusal { by, generation, nodes, at: now });
     }
 
     fn answer_query(&mut self, source: u64, h: Header, req: u64, now: Time) {

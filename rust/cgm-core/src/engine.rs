@@ -173,7 +173,11 @@ impl Engine {
             told_values: Some(d.told.clone()),
             reported_generation: d.reported_generation,
             retired: d.retired.clone(),
-            fates: { let mut f = Fates::default(); f.replace(&d.fates); f },
+            fates: {
+                let mut f = Fates::default();
+                f.replace(&d.fates);
+                f
+            },
             ..Engine::default()
         }
     }

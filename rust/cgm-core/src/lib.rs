@@ -29,6 +29,7 @@ mod operator;
 pub mod params;
 mod progress;
 pub mod query;
+pub mod refusal;
 mod reliable;
 mod ring;
 mod roster;

@@ -256,6 +256,12 @@ impl Membership {
         [Some(self.next_probe), fence, self.gathering.as_ref().map(|g| g.deadline), self.escalate_at].into_iter().flatten().min()
     }
 
+    /// Whether this member belongs to a lineage: it installed or accepted
+    /// a view with quorum (in this life, or in one it restored).
+    pub(crate) fn has_lineage(&self) -> bool {
+        self.primary != ViewId::default()
+    }
+
     /// Whether node `id` is a member of this member's view, of a view it
     /// accepted, or of the view change it gathers.
     pub(crate) fn involves(&self, id: NodeId) -> bool {
@@ -897,9 +903,15 @@ impl Membership {
             // addition this view change abandoned is not removed either: it
             // waits to be added.
             let me = cx.cfg.id;
-            let others_decided = g.reports.iter().any(|(&id, r)| id != me && !r.params.nodes().is_empty() && !r.params.nodes().contains(me));
+            let others_decided =
+                g.reports.iter().any(|(&id, r)| id != me && !r.params.nodes().is_empty() && !r.params.nodes().contains(me));
             if others_decided && (!cx.cfg.joins || self.primary != ViewId::default()) {
-                log::warn!("node {}: the cluster's node set {} (generation {}) no longer holds it", cx.cfg.id, nv.params.nodes(), nv.generation);
+                log::warn!(
+                    "node {}: the cluster's node set {} (generation {}) no longer holds it",
+                    cx.cfg.id,
+                    nv.params.nodes(),
+                    nv.generation
+                );
                 self.removed_at = Some(nv.generation);
             }
             return;
@@ -1316,7 +1328,9 @@ pub fn decide_view(
         // one only accepted may have lost to a view gathered at the same time
         // from the same ancestors, so the new view must hold a majority of
         // each of them too, as a leader re-proposing it would.
-        sets.iter().all(|s| s.majority_in(members.iter().map(|m| m.id))) && held(top_members, &restarted) && ancestors.iter().all(|a| held(a, &same))
+        sets.iter().all(|s| s.majority_in(members.iter().map(|m| m.id)))
+            && held(top_members, &restarted)
+            && ancestors.iter().all(|a| held(a, &same))
     };
     let next_round = reports.values().map(|r| r.next_round).max().unwrap_or(1).max(1);
     let lineage_top = base_reports().next().map(|r| r.primary_members.clone()).unwrap_or_default();
@@ -1428,7 +1442,8 @@ pub fn decide_view(
     // a majority of the top view without this one could form another. It
     // accepts, takes the decision (its removal, if so) and leaves.
     let nodes = nv.params.nodes().clone();
-    let on_disk = |m: &Member| top_members.iter().any(|t| t.id == m.id) && reports.get(&m.id).is_some_and(|r| r.durable && r.primary == top);
+    let on_disk =
+        |m: &Member| top_members.iter().any(|t| t.id == m.id) && reports.get(&m.id).is_some_and(|r| r.durable && r.primary == top);
     nv.members.retain(|m| nodes.contains(m.id) || carried(m) || on_disk(m));
     nv
 }

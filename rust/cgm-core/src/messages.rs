@@ -443,4 +443,15 @@ pub enum Frame {
         /// Bytes of the postcard-encoded [`Status`](crate::status::Status).
         chunk: ByteBuf,
     },
+    /// A member of a view with quorum refuses a node outside its node set
+    /// (see [`crate::refusal`]); sent back to where the refused datagram
+    /// came from, so the header names no receiver.
+    NotMember {
+        /// The node refused.
+        node: NodeId,
+        /// The refusing member's committed generation.
+        generation: u64,
+        /// The node set committed at that generation (node ids, ascending).
+        nodes: Vec<NodeId>,
+    },
 }

@@ -16,6 +16,7 @@
 
 use crate::ids::{AckStatus, Member, NodeId, Outcome, ProposalId, Resource, ViewId};
 use crate::params::{Param, Params};
+use crate::refusal::Refusal;
 use crate::status::{Counters, DampedStatus, LinkStatus, PeerStatus, Phase, ProtocolInfo, Status, Waiting};
 use crate::time::Time;
 use serde_json::{json, Map, Value};
@@ -170,6 +171,12 @@ pub fn status_to_json(s: &Status) -> Value {
             "exclusions": d.exclusions,
             "remaining_us": micros(d.until.saturating_since(s.at)),
         })).collect::<Vec<_>>(),
+        "refused": s.refused.as_ref().map(|r| json!({
+            "by": r.by,
+            "generation": r.generation,
+            "nodes": r.nodes,
+            "us_ago": ago(r.at),
+        })),
     })
 }
 
@@ -396,6 +403,19 @@ pub fn status_from_json(v: &Value) -> Result<Status, SchemaError> {
             })
         })
         .collect::<Result<Vec<_>, SchemaError>>()?;
+    let refused = f
+        .get("refused")
+        .map(|r| {
+            let g = Fields::of(r, "refusal")?;
+            let nodes = g.list("nodes")?.iter().map(|n| n.as_u64().and_then(|n| NodeId::try_from(n).ok()));
+            Ok(Refusal {
+                by: g.small("by")?,
+                generation: g.u64("generation")?,
+                nodes: nodes.collect::<Option<Vec<_>>>().ok_or_else(|| SchemaError("refusal: nodes must be node ids".into()))?,
+                at: before(g.u64("us_ago")?),
+            })
+        })
+        .transpose()?;
     let counters: Counters = match f.get("counters") {
         Some(c) => serde_json::from_value(c.clone()).map_err(|e| SchemaError(format!("counters: {e}")))?,
         None => Counters::default(),
@@ -426,6 +446,7 @@ pub fn status_from_json(v: &Value) -> Result<Status, SchemaError> {
         keys,
         counters,
         damped,
+        refused,
     })
 }
 
@@ -516,6 +537,7 @@ mod tests {
             keys: crate::status::KeyStatus { sending: 0xbeef, committed: 0xcafe, accepting: vec![0xbeef, 0xcafe] },
             counters: Counters { retransmits: 12, queries_answered: 3, ..Counters::default() },
             damped: vec![DampedStatus { id: 3, inc: 71, exclusions: 4, until: Time(7_400_000) }],
+            refused: None,
         }
     }
 
@@ -527,6 +549,9 @@ mod tests {
             let s = Status { waiting: Some(waiting), ..busy() };
             assert_eq!(decode_status(&encode_status(&s)).unwrap(), s);
         }
+        let refused = Refusal { by: 1, generation: 7, nodes: vec![1, 3, 4], at: Time(4_000_000) };
+        let s = Status { quorum: false, refused: Some(refused), ..busy() };
+        assert_eq!(decode_status(&encode_status(&s)).unwrap(), s);
     }
 
     #[test]

@@ -160,6 +160,9 @@ pub struct Counters {
     pub changes_committed: u64,
     /// Parameter changes rolled back.
     pub changes_rolled_back: u64,
+    /// Datagrams refused from nodes outside the node set (each such node
+    /// is told why: see [`crate::refusal`]).
+    pub refused: u64,
 }
 
 impl Counters {
@@ -227,6 +230,9 @@ pub struct Status {
     pub counters: Counters,
     /// Members held out for flapping, with what is left of their backoff.
     pub damped: Vec<DampedStatus>,
+    /// While this member is in no view with quorum: the last time a member
+    /// refused it for being outside the cluster's node set.
+    pub refused: Option<crate::refusal::Refusal>,
 }
 
 /// A member's cluster keys, by fingerprint (0: none, an insecure cluster).
@@ -300,6 +306,18 @@ impl fmt::Display for Status {
             self.coordinator().map_or("-".into(), |c| c.to_string()),
             if self.quorum { "yes" } else { "NO" }
         )?;
+        if let Some(r) = &self.refused {
+            let ids: Vec<String> = r.nodes.iter().map(ToString::to_string).collect();
+            writeln!(
+                f,
+                "REFUSED by member {} {} ago: this node is not in the cluster's node set [{}] (generation {}); add it from a member with `cgm nodes add {} ADDR`",
+                r.by,
+                human(self.at.saturating_since(r.at)),
+                ids.join(" "),
+                r.generation,
+                self.node
+            )?;
+        }
         writeln!(
             f,
             "phase {}  current round {}  completed protocols {}  queued {}",
@@ -377,8 +395,16 @@ impl fmt::Display for Status {
         let c = &self.counters;
         writeln!(
             f,
-            "dropped: auth {} replay {} malformed {} version {} stale {}  retransmits {}  changes committed {} rolled back {}",
-            c.auth_failed, c.replayed, c.malformed, c.version_mismatch, c.stale, c.retransmits, c.changes_committed, c.changes_rolled_back
+            "dropped: auth {} replay {} malformed {} version {} stale {} not-member {}  retransmits {}  changes committed {} rolled back {}",
+            c.auth_failed,
+            c.replayed,
+            c.malformed,
+            c.version_mismatch,
+            c.stale,
+            c.refused,
+            c.retransmits,
+            c.changes_committed,
+            c.changes_rolled_back
         )?;
         write!(f, "node set {}", self.params.nodes())?;
         if self.configured.nodes() != self.params.nodes() && !self.configured.nodes().is_empty() {

@@ -180,6 +180,7 @@ mod tests {
             },
             Frame::HeartbeatAck { counter: 8, change: Some((3, true)) },
             Frame::StatusQuery { req: 42 },
+            Frame::NotMember { node: 9, generation: 12, nodes: vec![1, 2, 3] },
         ];
         let mut buf = Vec::new();
         for f in frames {

@@ -293,7 +293,7 @@ pub extern "C" fn cgm_core_handle_timeout(core: *mut cgm_core, now_us: u64) -> c
 ///
 /// - `core`: the core.
 /// - `dest_node`: receives the node to send it to, or 0 when it answers an
-///   operator tool (then see `dest_source`).
+///   operator tool or a node outside the node set (then see `dest_source`).
 /// - `dest_source`: receives the `source` token of the datagram it answers
 ///   when `*dest_node` is 0, else 0.
 /// - `buf`: where to copy the datagram, `cap` bytes.

@@ -151,8 +151,11 @@ pub const CGM_COUNTER_PROTOCOLS_COMPLETED: u32 = 13;
 pub const CGM_COUNTER_CHANGES_COMMITTED: u32 = 14;
 /// Counter: parameter changes rolled back.
 pub const CGM_COUNTER_CHANGES_ROLLED_BACK: u32 = 15;
+/// Counter: datagrams refused from nodes outside the node set (each such
+/// node is told why: see `cgm_status_refused`).
+pub const CGM_COUNTER_REFUSED: u32 = 16;
 /// Number of counters: valid numbers are 0 to `CGM_COUNTER_COUNT - 1`.
-pub const CGM_COUNTER_COUNT: u32 = 16;
+pub const CGM_COUNTER_COUNT: u32 = 17;
 
 const PHASES: [Phase; 6] = [Phase::NoQuorum, Phase::Idle, Phase::WaitingAcks, Phase::WaitingLocal, Phase::ViewChange, Phase::Left];
 
@@ -171,7 +174,7 @@ pub(crate) fn resource_kind(r: &Resource) -> u32 {
 }
 
 /// Counter names and values, in number order.
-fn counters(c: &Counters) -> [(&'static str, u64); 16] {
+fn counters(c: &Counters) -> [(&'static str, u64); 17] {
     [
         ("malformed", c.malformed),
         ("version-mismatch", c.version_mismatch),
@@ -189,6 +192,7 @@ fn counters(c: &Counters) -> [(&'static str, u64); 16] {
         ("protocols-completed", c.protocols_completed),
         ("changes-committed", c.changes_committed),
         ("changes-rolled-back", c.changes_rolled_back),
+        ("refused", c.refused),
     ]
 }
 
@@ -931,6 +935,32 @@ pub extern "C" fn cgm_status_generation(status: *const cgm_status, out: *mut u64
     boundary(|| {
         let out = self::out(out, "out")?;
         out.write(borrow(status)?.status.generation);
+        Ok(())
+    })
+}
+
+/// Whether a member refused this node for being outside the cluster's node
+/// set (its last refusal, shown while the node is in no view with quorum):
+/// a node started with a file that lists it but never added by a node
+/// change (`cgm_propose_node_change`) is refused by every member.
+///
+/// - `status`: the status to read.
+/// - `by`: receives the id of the member that refused it, 0 when none did.
+/// - `generation`: receives that member's committed generation (0 when
+///   none did); may be NULL.
+///
+/// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`.
+///
+/// Does not take ownership of its arguments. Thread-safety: see `cgm_status`.
+#[no_mangle]
+pub extern "C" fn cgm_status_refused(status: *const cgm_status, by: *mut u32, generation: *mut u64) -> cgm_result {
+    boundary(|| {
+        let by = self::out(by, "by")?;
+        let refused = borrow(status)?.status.refused.as_ref();
+        by.write(refused.map_or(0, |r| r.by));
+        if !generation.is_null() {
+            self::out(generation, "generation")?.write(refused.map_or(0, |r| r.generation));
+        }
         Ok(())
     })
 }

@@ -454,8 +454,7 @@ pub const NODES_LEAVE: &str =
 /// The name of the `sometimes` property of [`ChangeModel::nodes`] mode that
 /// a member that committed the removal and was left out by the others (the
 /// limitation's position) gathers a view of itself and gets no quorum.
-pub const NODES_ALONE: &str =
-    "reachable (nodes): a member commits the removal, the others go on without it, and alone it gets no quorum";
+pub const NODES_ALONE: &str = "reachable (nodes): a member commits the removal, the others go on without it, and alone it gets no quorum";
 
 /// The name of the `sometimes` property of [`ChangeModel::nodes`] mode that,
 /// without any fault, the removal committed everywhere, every removed member
@@ -1098,7 +1097,10 @@ impl MemberState {
             lineage: self.view.lineage.clone(),
             accepted: self.accepted.clone(),
             decided: self.decided.filter(|_| self.phase == Phase::Done),
-            values: self.restored.clone().unwrap_or_else(|| (self.old_params.clone().unwrap_or_else(|| self.params.clone()), self.generation)),
+            values: self
+                .restored
+                .clone()
+                .unwrap_or_else(|| (self.old_params.clone().unwrap_or_else(|| self.params.clone()), self.generation)),
             told: self.told.clone(),
         };
     }
@@ -2438,15 +2440,19 @@ impl Model for ChangeModel {
                 let all_ok = s.members.iter().enumerate().all(|(i, m)| m.round2[i] == Some(Status::Ok));
                 all_ok || s.members.iter().all(|m| !m.decided.is_some_and(|d| d.committed))
             }),
-            Property::always("values follow the outcome: commit holds the new values, rollback restores the old", |model: &ChangeModel, s: &State| {
-                s.members.iter().all(|m| match m.decided {
-                    Some(d) if d.committed => m.values() == (model.txn.new_params(), 1),
-                    Some(_) => m.values() == (old_params(), 0),
-                    None => true,
-                })
-            }),
+            Property::always(
+                "values follow the outcome: commit holds the new values, rollback restores the old",
+                |model: &ChangeModel, s: &State| {
+                    s.members.iter().all(|m| match m.decided {
+                        Some(d) if d.committed => m.values() == (model.txn.new_params(), 1),
+                        Some(_) => m.values() == (old_params(), 0),
+                        None => true,
+                    })
+                },
+            ),
             Property::always("settled live members of the lineage hold identical values", |_, s: &State| {
-                let settled: Vec<(Params, u64)> = s.lineage_members().filter(|m| m.settled()).map(|m| (m.params.clone(), m.generation)).collect();
+                let settled: Vec<(Params, u64)> =
+                    s.lineage_members().filter(|m| m.settled()).map(|m| (m.params.clone(), m.generation)).collect();
                 settled.windows(2).all(|w| w[0] == w[1])
             }),
             Property::always("no completed outcome is overruled by a view change", |_, s: &State| s.members.iter().all(|m| !m.overruled)),
@@ -2540,8 +2546,11 @@ impl Model for ChangeModel {
                     s.members.iter().all(|m| m.decided.is_some_and(|d| d.committed))
                         && (0..MEMBERS).all(|i| kept.contains(node(i)) || s.members[i].left)
                         && s.crashes == 0
-                    && s.suspicions == 0
-                    && s.members.iter().filter(|m| !m.crashed).all(|m| !m.view.quorum && m.view.members.iter().all(|&j| kept.contains(node(j))))
+                        && s.suspicions == 0
+                        && s.members
+                            .iter()
+                            .filter(|m| !m.crashed)
+                            .all(|m| !m.view.quorum && m.view.members.iter().all(|&j| kept.contains(node(j))))
                 }),
             ]);
         }

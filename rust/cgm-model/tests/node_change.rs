@@ -11,8 +11,8 @@
 //! stderr, so they show in a plain `cargo test` run too.
 
 use cgm_model::{
-    ChangeModel, CheckRun, Variant, LIMITATION, LIMITATION_EXCLUDED, NODES_ALONE, NODES_KEPT_STUCK, NODES_LEAVE, ONE_LINEAGE,
-    REMOVE_ONE, REMOVE_TWO, REPORTED_FINALITY,
+    ChangeModel, CheckRun, Variant, LIMITATION, LIMITATION_EXCLUDED, NODES_ALONE, NODES_KEPT_STUCK, NODES_LEAVE, ONE_LINEAGE, REMOVE_ONE,
+    REMOVE_TWO, REPORTED_FINALITY,
 };
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -67,7 +67,11 @@ fn removing_one_member_of_three_keeps_every_property() {
 fn counting_only_the_newest_node_set_forks_the_group() {
     let run = ChangeModel::nodes(Variant::NewestSetOnly, REMOVE_TWO).check(1);
     summary(&run);
-    assert!(run.violations.contains_key(ONE_LINEAGE), "NewestSetOnly should fork, violated: {:?}", run.violations.keys().collect::<Vec<_>>());
+    assert!(
+        run.violations.contains_key(ONE_LINEAGE),
+        "NewestSetOnly should fork, violated: {:?}",
+        run.violations.keys().collect::<Vec<_>>()
+    );
     let run = ChangeModel::nodes(Variant::NewestSetOnly, REMOVE_TWO).check_until(1, REPORTED_FINALITY);
     summary(&run);
     assert!(run.violations.contains_key(REPORTED_FINALITY), "NewestSetOnly should tell hosts different outcomes");

@@ -10,8 +10,8 @@
 
 use crate::auth::{Envelope, Key};
 use crate::error::Error;
-use cgm_core::query::{operator_datagram, QueryCollector};
 use cgm_core::messages::Frame;
+use cgm_core::query::{operator_datagram, QueryCollector};
 use cgm_core::wire::{self, Header};
 use cgm_core::{KeyRotation, NodeId, Outcome, Param, ProposalId, ProtocolBody, Status};
 use std::net::{SocketAddr, UdpSocket};
@@ -108,7 +108,14 @@ impl Client {
     ///
     /// # Errors
     /// As [`Client::run`].
-    pub fn change(&mut self, addr: SocketAddr, member: NodeId, changes: &[(Param, u64)], txid: u64, timeout: Duration) -> Result<Outcome, Error> {
+    pub fn change(
+        &mut self,
+        addr: SocketAddr,
+        member: NodeId,
+        changes: &[(Param, u64)],
+        txid: u64,
+        timeout: Duration,
+    ) -> Result<Outcome, Error> {
         self.run(addr, member, ProtocolBody::Change(changes.to_vec()), txid, timeout)
     }
 
@@ -117,7 +124,14 @@ impl Client {
     ///
     /// # Errors
     /// As [`Client::run`].
-    pub fn rotate_key(&mut self, addr: SocketAddr, member: NodeId, rotation: KeyRotation, txid: u64, timeout: Duration) -> Result<Outcome, Error> {
+    pub fn rotate_key(
+        &mut self,
+        addr: SocketAddr,
+        member: NodeId,
+        rotation: KeyRotation,
+        txid: u64,
+        timeout: Duration,
+    ) -> Result<Outcome, Error> {
         self.run(addr, member, ProtocolBody::RotateKey(rotation), txid, timeout)
     }
 

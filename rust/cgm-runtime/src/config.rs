@@ -357,7 +357,12 @@ pub fn check_node_change(c: &cgm_core::NodeChange) -> Result<(), ConfigError> {
         match addr.parse::<SocketAddr>() {
             Ok(a) if a.to_string() == *addr && a.port() != 0 => {}
             Ok(a) => return Err(ConfigError::field("add", format!("node {id}: write its address as {a} (a port other than 0)"))),
-            Err(_) => return Err(ConfigError::field("add", format!("node {id}: {addr:?} is not ip:port (names are not allowed: every member must read the same address)"))),
+            Err(_) => {
+                return Err(ConfigError::field(
+                    "add",
+                    format!("node {id}: {addr:?} is not ip:port (names are not allowed: every member must read the same address)"),
+                ))
+            }
         }
     }
     Ok(())

@@ -22,10 +22,10 @@ use cgm_core::{wire, AppProtocol, Core, Dest, Dropped, Event, NodeId, Outcome, P
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{SocketAddr, UdpSocket};
+use std::os::unix::fs::PermissionsExt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
 /// A job body registered by the host.
@@ -160,7 +160,7 @@ pub(crate) fn start(cfg: NodeConfig) -> Result<Started, Error> {
         addrs_of: cgm_core::Roster::default(),
         group: cfg.multicast.map(|m| m.group),
         sources: VecDeque::new(),
-        next_source: 0,
+        next_source: u64::from(NodeId::MAX),
         start,
         shared: Arc::clone(&shared),
         granted_tx,
@@ -276,7 +276,10 @@ struct Member {
     addrs_of: cgm_core::Roster,
     /// The multicast group every member datagram goes to, if that option is on.
     group: Option<SocketAddr>,
-    /// Operator tools heard from: token, address, and the key they seal under.
+    /// Operator tools and nodes of unknown address heard from: token,
+    /// address, and the key they seal under. Tokens start past every node
+    /// id: the core's `Dest::Source` is a node's id for a node whose
+    /// address is known, one of these tokens for the rest.
     sources: VecDeque<(u64, SocketAddr, u64)>,
     next_source: u64,
     start: Instant,
@@ -405,7 +408,9 @@ impl Member {
             }
             Err(_) => return self.core.note_dropped(Dropped::Malformed),
         }
-        let source = if sender == 0 {
+        // A node of unknown address (one outside the node set, whose
+        // refusal goes back to where it came from) is answered as a tool is.
+        let source = if sender == 0 || !self.addrs.contains_key(&sender) {
             self.remember_source(addr, key)
         } else {
             self.heard.insert(sender, (key, Instant::now()));
@@ -433,8 +438,12 @@ impl Member {
         }
         self.key_tried.insert(from, now);
         self.scan_key_dir();
-        let candidates: Vec<&Key> =
-            self.dir_keys.iter().filter(|(fp, _, _)| !self.core.is_retired(*fp) && !self.envelope.accepts(*fp)).map(|(_, _, k)| k).collect();
+        let candidates: Vec<&Key> = self
+            .dir_keys
+            .iter()
+            .filter(|(fp, _, _)| !self.core.is_retired(*fp) && !self.envelope.accepts(*fp))
+            .map(|(_, _, k)| k)
+            .collect();
         let opened = self.envelope.open_with(bytes, &candidates).ok()?;
         self.take_dir_key(opened.key);
         Some(opened)
@@ -632,7 +641,10 @@ impl Member {
                 progressed = true;
                 let to = match t.dest {
                     Dest::Node(id) => self.group.or_else(|| self.addrs.get(&id).copied()),
-                    Dest::Source(tok) => self.sources.iter().find(|(s, _, _)| *s == tok).map(|(_, a, _)| *a),
+                    Dest::Source(tok) => match NodeId::try_from(tok) {
+                        Ok(id) => self.addrs.get(&id).copied(),
+                        Err(_) => self.sources.iter().find(|(s, _, _)| *s == tok).map(|(_, a, _)| *a),
+                    },
                 };
                 if let Some(to) = to {
                     let key = self.key_for(t.dest);
@@ -687,7 +699,9 @@ impl Member {
                     self.addrs.insert(id, a);
                 }
                 Err(_) if text.is_empty() => {}
-                Err(e) => log::warn!("node {}: node {id}'s address {text:?} in the cluster's node set is not host:port ({e})", self.core.id()),
+                Err(e) => {
+                    log::warn!("node {}: node {id}'s address {text:?} in the cluster's node set is not host:port ({e})", self.core.id())
+                }
             }
         }
         self.addrs_of = nodes;

@@ -47,12 +47,8 @@ impl StateDir {
     /// cannot be created, or the state file cannot be read or does not
     /// decode (torn, corrupt, of a newer format, not a state file).
     pub(crate) fn open(dir: &Path) -> Result<(StateDir, Option<Durable>), ConfigError> {
-        let refuse = |file: &Path, message: String| ConfigError {
-            file: Some(file.to_path_buf()),
-            line: None,
-            field: "state_dir".into(),
-            message,
-        };
+        let refuse =
+            |file: &Path, message: String| ConfigError { file: Some(file.to_path_buf()), line: None, field: "state_dir".into(), message };
         create_private_dir(dir).map_err(|e| refuse(dir, format!("cannot create the state directory: {e}")))?;
         let file = dir.join(STATE_FILE);
         let state = match std::fs::read(&file) {

@@ -274,7 +274,8 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
                 // A node change: a node outside the set joins, a member
                 // leaves, or both; an added node starts afresh, knowing one
                 // member to contact.
-                let outside: Vec<NodeId> = sim.ids().into_iter().filter(|id| !set.contains(id) && sim.nodes[*id as usize - 1].inc == 0).collect();
+                let outside: Vec<NodeId> =
+                    sim.ids().into_iter().filter(|id| !set.contains(id) && sim.nodes[*id as usize - 1].inc == 0).collect();
                 let (mut add, mut remove) = (Vec::new(), Vec::new());
                 match rng.gen_range(0..3) {
                     0 if !outside.is_empty() && set.len() < 7 => add.push(*outside.choose(&mut rng).expect("not empty")),
@@ -411,12 +412,15 @@ pub fn run_seed(c: &Campaign, seed: u64) -> Result<SeedReport, Violation> {
     let set: Vec<NodeId> = sim.node_set().ids().collect();
     sim.checker.check_generations_agree(&set, sim.now.0)?;
     let set = sim.node_set();
-    let statuses: Vec<_> = set
-        .ids().filter(|&id| sim.nodes[id as usize - 1].core.is_some()).map(|id| sim.status(id)).collect();
+    let statuses: Vec<_> = set.ids().filter(|&id| sim.nodes[id as usize - 1].core.is_some()).map(|id| sim.status(id)).collect();
     if !settled {
         let stuck: Vec<String> = statuses.iter().map(|s| s.to_string()).collect();
         let lost: Vec<String> = undecided(&sim, &accepted).map(|(id, _, pid)| format!("{pid} at node {id}")).collect();
-        let down: Vec<String> = set.ids().filter(|&id| sim.nodes[id as usize - 1].core.is_none()).map(|id| format!("node {id} down: {}", sim.nodes[id as usize - 1].refused.as_deref().unwrap_or("not restarted"))).collect();
+        let down: Vec<String> = set
+            .ids()
+            .filter(|&id| sim.nodes[id as usize - 1].core.is_none())
+            .map(|id| format!("node {id} down: {}", sim.nodes[id as usize - 1].refused.as_deref().unwrap_or("not restarted")))
+            .collect();
         return Err(Violation {
             at_us: sim.now.0,
             what: format!(

@@ -210,7 +210,10 @@ impl Checker {
         if o.seq <= h.last {
             return Err(Violation { at_us, what: format!("node {node} completed seq {} after seq {}", o.seq, h.last) });
         }
-        if cgm_core::ProtocolBody::moves_generation(&o.kind) && o.committed && !o.statuses.iter().all(|(_, s)| matches!(s, AckStatus::Ok(_))) {
+        if cgm_core::ProtocolBody::moves_generation(&o.kind)
+            && o.committed
+            && !o.statuses.iter().all(|(_, s)| matches!(s, AckStatus::Ok(_)))
+        {
             return Err(Violation { at_us, what: format!("validity: node {node} committed a change without every member's OK: {o:?}") });
         }
         if !self.ran.entry(node).or_default().insert(o.pid) {

@@ -76,8 +76,13 @@ fn a_committed_retune_survives_a_power_cut(seed: u64) -> Check {
     same_state(&sim, &all)?;
     let s = sim.status(1);
     if s.params.get(Param::HeartbeatInterval) != 150 || s.generation != told.generation {
-        return Err(format!("after the power cut: generation {} and heartbeat-interval {}; the retune committed generation {} with 150\n{}",
-            s.generation, s.params.get(Param::HeartbeatInterval), told.generation, dump(&sim)));
+        return Err(format!(
+            "after the power cut: generation {} and heartbeat-interval {}; the retune committed generation {} with 150\n{}",
+            s.generation,
+            s.params.get(Param::HeartbeatInterval),
+            told.generation,
+            dump(&sim)
+        ));
     }
     // And the cluster goes on deciding, after the last sequence it reached.
     let props = run_protocols(&mut sim, &[4, 5], &all, 3, "after").map_err(|e| format!("{e}\n{}", dump(&sim)))?;
@@ -188,7 +193,11 @@ fn a_member_told_a_newer_generation_refuses_a_lineage_restored_from_backups(seed
 
 #[test]
 fn a_member_told_a_newer_generation_refuses_to_join_a_lineage_restored_from_backups() {
-    for_each_seed("a_member_told_a_newer_generation_refuses", 0..10, a_member_told_a_newer_generation_refuses_a_lineage_restored_from_backups);
+    for_each_seed(
+        "a_member_told_a_newer_generation_refuses",
+        0..10,
+        a_member_told_a_newer_generation_refuses_a_lineage_restored_from_backups,
+    );
 }
 
 #[test]
@@ -227,6 +236,11 @@ mod flawed {
         FLAW.with(|f| f.set(None));
         assert!(failed.iter().any(|(_, e)| e.contains("finality") || e.contains("total order")), "no seed broke finality: {failed:?}");
         let caught = failed.iter().find(|(_, e)| e.contains("finality") || e.contains("total order")).expect("checked above");
-        eprintln!("flaw send-before-persist: {} of {n} seeds failed; seed {}: {}", failed.len(), caught.0, caught.1.lines().next().unwrap_or(""));
+        eprintln!(
+            "flaw send-before-persist: {} of {n} seeds failed; seed {}: {}",
+            failed.len(),
+            caught.0,
+            caught.1.lines().next().unwrap_or("")
+        );
     }
 }

@@ -207,6 +207,11 @@ mod flawed {
         let failed: Vec<(u64, String)> = (0..6).filter_map(|s| rotations_under_load(s).err().map(|e| (s, e))).collect();
         FLAW.with(|f| f.set(None));
         assert!(failed.iter().any(|(_, e)| e.contains("refused for their key")), "no seed saw a refusal or an adoption: {failed:?}");
-        eprintln!("flaw switch-key-early: {} of 6 seeds failed; seed {}: {}", failed.len(), failed[0].0, failed[0].1.lines().next().unwrap_or(""));
+        eprintln!(
+            "flaw switch-key-early: {} of 6 seeds failed; seed {}: {}",
+            failed.len(),
+            failed[0].0,
+            failed[0].1.lines().next().unwrap_or("")
+        );
     }
 }

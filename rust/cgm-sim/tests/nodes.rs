@@ -235,7 +235,8 @@ fn crash_inside_a_node_change(seed: u64) -> Check {
         return Err(format!("crash at {point:?} of node {target} inside node change {c}: {set:?} not settled\n{}", dump(&sim)));
     }
     // Proposers still in the life that proposed have their outcome.
-    let live: Vec<(NodeId, ProposalId)> = props.into_iter().filter(|(id, _)| set.contains(id) && sim.crashed_at.iter().all(|(c, _)| c != id)).collect();
+    let live: Vec<(NodeId, ProposalId)> =
+        props.into_iter().filter(|(id, _)| set.contains(id) && sim.crashed_at.iter().all(|(c, _)| c != id)).collect();
     settle(&mut sim, &set, &live, limit, "outcomes after the crash")?;
     let before: Vec<NodeId> = (1..=5).collect();
     let mut after: Vec<NodeId> = before.iter().copied().filter(|id| !c.remove.contains(id)).chain(c.add.iter().map(|a| a.0)).collect();
@@ -246,6 +247,76 @@ fn crash_inside_a_node_change(seed: u64) -> Check {
     same_nodes(&sim, &set)?;
     exactly_once(&sim, &set)?;
     histories_agree(&sim, &set)
+}
+
+/// A node started before a node change added it (its file lists itself
+/// and a member to contact) is refused by the members, and told why: its
+/// status names the member that refused it and the node set. It does not
+/// take itself for removed, the group's view stays as it was, and a node
+/// change that adds it lets it in.
+fn refused_until_added(seed: u64) -> Check {
+    let mut sim = group(seed, 3, 1, seed % 2 == 1)?;
+    let view = sim.status(1).view;
+    sim.start_new(4, &[1 + (seed % 3) as NodeId]);
+    run_for(&mut sim, Duration::from_secs(3))?;
+    let s = sim.status(4);
+    if !s.refused.as_ref().is_some_and(|r| r.nodes == [1, 2, 3] && (1..=3).contains(&r.by)) {
+        return Err(format!("node 4, outside the node set, was not told why it is refused: {s}\n{}", dump(&sim)));
+    }
+    let refused: u64 = (1..=3).map(|id| sim.status(id).counters.refused).sum();
+    if sim.nodes[3].removed || sim.status(1).view != view || refused == 0 {
+        return Err(format!("node 4 was let in, or took itself for removed ({refused} datagrams refused)\n{}", dump(&sim)));
+    }
+    let pid = propose_nodes(&mut sim, 2, &change(&[4], &[]))?;
+    settle(&mut sim, &[1, 2, 3, 4], &[(2, pid)], Duration::from_secs(30), "adding the refused node")?;
+    if let Some(r) = sim.status(4).refused {
+        return Err(format!("node 4 got in and still shows a refusal: {r:?}"));
+    }
+    same_nodes(&sim, &[1, 2, 3, 4])
+}
+
+/// A member down (durable: restarted from its state) or cut off while the
+/// others removed it learns of its removal when it reaches them again: they
+/// refuse it, with the node set of a generation past its own, and it leaves
+/// as a member told of its removal does; it never gets back in.
+fn removed_while_away(seed: u64) -> Check {
+    let durable = seed % 2 == 1;
+    let mut sim = group(seed, 5, 0, durable)?;
+    if durable {
+        sim.crash(5);
+    } else {
+        sim.net.partition(&[vec![1, 2, 3, 4], vec![5]]);
+    }
+    settle(&mut sim, &[1, 2, 3, 4], &[], Duration::from_secs(30), "the view without node 5")?;
+    let who = 1 + (seed % 4) as NodeId;
+    let pid = propose_nodes(&mut sim, who, &change(&[], &[5]))?;
+    settle(&mut sim, &[1, 2, 3, 4], &[(who, pid)], Duration::from_secs(30), "removing node 5 while it is away")?;
+    if !sim.nodes[who as usize - 1].outcomes[&pid].committed {
+        return Err(format!("the removal of node 5 did not commit\n{}", dump(&sim)));
+    }
+    if durable {
+        sim.restart(5);
+    } else {
+        sim.net.heal();
+    }
+    run_until(&mut sim, Duration::from_secs(10), "node 5 learns it was removed", |s| s.nodes[4].removed)?;
+    let view = sim.status(1).view;
+    run_for(&mut sim, Duration::from_secs(2))?;
+    if sim.status(1).view != view {
+        return Err(format!("the members changed their view after refusing node 5\n{}", dump(&sim)));
+    }
+    same_nodes(&sim, &[1, 2, 3, 4])?;
+    histories_agree(&sim, &[1, 2, 3, 4])
+}
+
+#[test]
+fn a_node_outside_the_node_set_is_refused_and_told_why() {
+    for_each_seed("refused_until_added", 0..6, refused_until_added);
+}
+
+#[test]
+fn a_member_removed_while_away_learns_it_when_it_comes_back() {
+    for_each_seed("removed_while_away", 0..6, removed_while_away);
 }
 
 #[test]
@@ -327,9 +398,15 @@ mod flawed {
     #[test]
     fn counting_only_the_newest_node_set_forks_the_group() {
         FLAW.with(|f| f.set(Some(Flaw::NewestSetOnly)));
-        let failed: Vec<(u64, String)> = (0..4).filter_map(|s| cut_off_after_committing_a_removal(s, 3, &[2, 3]).err().map(|e| (s, e))).collect();
+        let failed: Vec<(u64, String)> =
+            (0..4).filter_map(|s| cut_off_after_committing_a_removal(s, 3, &[2, 3]).err().map(|e| (s, e))).collect();
         FLAW.with(|f| f.set(None));
         assert!(failed.iter().any(|(_, e)| e.contains("finality") || e.contains("total order")), "no seed forked the group: {failed:?}");
-        eprintln!("flaw newest-set-only: {} of 4 seeds failed; seed {}: {}", failed.len(), failed[0].0, failed[0].1.lines().next().unwrap_or(""));
+        eprintln!(
+            "flaw newest-set-only: {} of 4 seeds failed; seed {}: {}",
+            failed.len(),
+            failed[0].0,
+            failed[0].1.lines().next().unwrap_or("")
+        );
     }
 }

@@ -101,10 +101,15 @@ pub fn settled(sim: &Sim, ids: &[NodeId]) -> bool {
         let Some(c) = sim.nodes[id as usize - 1].core.as_ref() else {
             return false;
         };
-        c.view_id() == view && c.has_quorum() && c.members().len() == ids.len() && c.members().iter().zip(ids).all(|(m, &i)| m.id == i) && !sim.writing(id) && {
-            let st = c.status(sim.now);
-            st.phase == Phase::Idle && st.queued_protocols == 0
-        }
+        c.view_id() == view
+            && c.has_quorum()
+            && c.members().len() == ids.len()
+            && c.members().iter().zip(ids).all(|(m, &i)| m.id == i)
+            && !sim.writing(id)
+            && {
+                let st = c.status(sim.now);
+                st.phase == Phase::Idle && st.queued_protocols == 0
+            }
     })
 }
 

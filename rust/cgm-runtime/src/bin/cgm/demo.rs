@@ -199,7 +199,10 @@ fn script(nodes: &[Arc<Node>], vetoer: u32, dir: &std::path::Path) -> Result<(),
         let s = first.query_status(id, T).map_err(e)?;
         println!("  member {id}: generation {} key {:016x}, accepting {} key(s)", s.generation, s.keys.committed, s.keys.accepting.len());
     }
-    println!("round 1: every member loaded {} and accepted both keys; round 2: every member switched; the old key is retired", file.display());
+    println!(
+        "round 1: every member loaded {} and accepted both keys; round 2: every member switched; the old key is retired",
+        file.display()
+    );
 
     step(7, &format!("member {} stops: the others install a new view and go on", n - 1));
     let gone = &nodes[n as usize - 2];

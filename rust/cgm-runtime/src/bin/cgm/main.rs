@@ -332,8 +332,14 @@ fn client_for(cfg: &NodeConfig, member: Option<NodeId>) -> Result<(Client, std::
 /// node set holds it (asked of the file's own node).
 fn committed_addr(cfg: &NodeConfig, member: NodeId) -> Result<std::net::SocketAddr, String> {
     let (mut c, addr, own) = client_for(cfg, Some(cfg.node_id))?;
-    let s = c.query_status(addr, own, Duration::from_secs(2)).map_err(|e| format!("member {member} is not in the configuration, and member {own} at {addr}: {e}"))?;
-    let text = s.params.nodes().address(member).ok_or_else(|| format!("member {member} is neither in the configuration nor in the cluster's node set"))?;
+    let s = c
+        .query_status(addr, own, Duration::from_secs(2))
+        .map_err(|e| format!("member {member} is not in the configuration, and member {own} at {addr}: {e}"))?;
+    let text = s
+        .params
+        .nodes()
+        .address(member)
+        .ok_or_else(|| format!("member {member} is neither in the configuration nor in the cluster's node set"))?;
     text.parse().map_err(|_| format!("member {member}'s address {text:?} in the cluster's node set is not ip:port"))
 }
 
@@ -462,7 +468,14 @@ fn report_outcome(
     }
 }
 
-fn rotate_key(path: &std::path::Path, key_file: &std::path::Path, member: Option<NodeId>, txid: Option<u64>, timeout: Duration, json: bool) -> CmdResult {
+fn rotate_key(
+    path: &std::path::Path,
+    key_file: &std::path::Path,
+    member: Option<NodeId>,
+    txid: Option<u64>,
+    timeout: Duration,
+    json: bool,
+) -> CmdResult {
     let cfg = load_operator(path)?;
     let rotation = cgm_runtime::key_rotation(key_file)?;
     let (mut c, addr, member) = client_for(&cfg, member)?;
@@ -537,10 +550,16 @@ fn list_nodes(path: &std::path::Path, member: Option<NodeId>, json: bool) -> Cmd
     let mut trouble = false;
     for id in ids {
         let at = committed.address(id).and_then(|a| a.parse().ok()).or_else(|| cfg.addr_of(id));
-        let status = at.map(|a| (a, Client::new(cfg.key.as_ref(), cfg.encrypt, a).and_then(|mut c| c.query_status(a, id, Duration::from_secs(1)))));
+        let status =
+            at.map(|a| (a, Client::new(cfg.key.as_ref(), cfg.encrypt, a).and_then(|mut c| c.query_status(a, id, Duration::from_secs(1)))));
         let (state, own_file) = match &status {
-            Some((_, Ok(st))) if st.phase == cgm_runtime::cgm_core::Phase::Left => ("left".to_string(), Some(st.configured.nodes().clone())),
-            Some((_, Ok(st))) => (format!("view {} of {} members, quorum {}", st.view, st.members.len(), if st.quorum { "yes" } else { "no" }), Some(st.configured.nodes().clone())),
+            Some((_, Ok(st))) if st.phase == cgm_runtime::cgm_core::Phase::Left => {
+                ("left".to_string(), Some(st.configured.nodes().clone()))
+            }
+            Some((_, Ok(st))) => (
+                format!("view {} of {} members, quorum {}", st.view, st.members.len(), if st.quorum { "yes" } else { "no" }),
+                Some(st.configured.nodes().clone()),
+            ),
             Some((_, Err(e))) => (format!("no answer: {e}"), None),
             None => ("no address".to_string(), None),
         };
@@ -580,7 +599,7 @@ fn list_nodes(path: &std::path::Path, member: Option<NodeId>, json: bool) -> Cmd
 
 fn params(path: &std::path::Path, member: Option<NodeId>, all: bool, json: bool) -> CmdResult {
     let cfg = load_operator(path)?;
-    let targets: Vec<NodeId> = if all { cfg.nodes.iter().map(|(id, _)| *id).collect() } else { vec![member.unwrap_or(cfg.node_id)] };
+    let targets: Vec<NodeId> = if all { all_members(&cfg) } else { vec![member.unwrap_or(cfg.node_id)] };
     let mut statuses = Vec::new();
     let mut unreachable = Vec::new();
     for id in targets {
@@ -604,6 +623,8 @@ fn params(path: &std::path::Path, member: Option<NodeId>, all: bool, json: bool)
                     "configured": Param::ALL.iter().map(|p| (p.name(), s.configured.get(*p))).collect::<std::collections::BTreeMap<_, _>>(),
                     "limits": s.limits.all().into_iter().map(|(p, v)| (p.name(), v)).collect::<std::collections::BTreeMap<_, _>>(),
                     "effective": Param::ALL.iter().map(|p| (p.name(), s.params.get(*p))).collect::<std::collections::BTreeMap<_, _>>(),
+                    "nodes": s.params.nodes().ids().collect::<Vec<_>>(),
+                    "configured_nodes": s.configured.nodes().ids().collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -622,6 +643,17 @@ fn params(path: &std::path::Path, member: Option<NodeId>, all: bool, json: bool)
     }
     let differs = statuses.windows(2).any(|w| w[0].params != w[1].params || w[0].generation != w[1].generation);
     Ok(if differs || !unreachable.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// The members `--all-members` asks: the node set the cluster committed, as
+/// the file's own node holds it (nodes added since the file was written
+/// included, removed ones not), or the file's nodes when it does not answer.
+fn all_members(cfg: &NodeConfig) -> Vec<NodeId> {
+    let own = client_for(cfg, Some(cfg.node_id)).ok().and_then(|(mut c, addr, own)| c.query_status(addr, own, Duration::from_secs(2)).ok());
+    match own {
+        Some(s) if !s.params.nodes().is_empty() => s.params.nodes().ids().collect(),
+        _ => cfg.nodes.iter().map(|(id, _)| *id).collect(),
+    }
 }
 
 fn watch(path: &std::path::Path, member: Option<NodeId>, interval: u64, count: Option<u64>) -> CmdResult {

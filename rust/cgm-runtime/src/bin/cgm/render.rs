@@ -54,11 +54,33 @@ pub fn params_table(members: &[&Status]) -> String {
             let _ = write!(o, " {:<24}", s.generation);
         }
         let _ = writeln!(o);
+        // The node set: the committed one, and a file that lists another.
+        let ids = |r: &cgm_runtime::cgm_core::Roster| r.ids().map(|id| id.to_string()).collect::<Vec<_>>().join(",");
+        let _ = write!(o, "  {:<34}", "node set");
+        let (mut differs, mut file_differs) = (false, false);
+        for s in members {
+            differs |= s.params.nodes() != members[0].params.nodes();
+            let mut cell = ids(s.params.nodes());
+            if !s.configured.nodes().is_empty() && s.configured.nodes().ids().ne(s.params.nodes().ids()) {
+                file_differs = true;
+                let _ = write!(cell, " (file {})", ids(s.configured.nodes()));
+            }
+            let _ = write!(o, " {cell:<24}");
+        }
+        files |= file_differs;
+        let flag = if differs {
+            "   <-- DIFFERS"
+        } else if file_differs {
+            "   <-- a file differs"
+        } else {
+            ""
+        };
+        let _ = writeln!(o, "{flag}");
     }
     if files {
         let _ = writeln!(
             o,
-            "(file X): the member's own file sets X; the value in force is the cluster's committed one (a file's global values only start a new cluster)"
+            "(file X): the member's own file sets X; the value in force is the cluster's committed one (a file's global values and node set only start a new cluster)"
         );
     }
     if limits {
