@@ -412,7 +412,7 @@ impl Core {
             counters,
             // Only a view with quorum holds anyone out.
             damped: if self.mem.view.quorum { self.mem.damping.status(now) } else { Vec::new() },
-            refused: if self.mem.view.quorum { None } else { self.refused.clone() },
+            refused: self.refused.clone().filter(|_| !self.mem.view.quorum),
         }
     }
 
@@ -1005,6 +1005,10 @@ impl Core {
                 e.relay_acks(cx, now);
             });
             self.follow_node_set(now);
+        }
+        if self.mem.view.quorum {
+            // In: a refusal of before is no news once the node is out again.
+            self.refused = None;
         }
         self.operators.answer(&mut self.net, &self.eng, now);
         self.net.flush(&self.tuning.params, now);
