@@ -45,6 +45,7 @@ class Node:
         max_jobs: int = 4,
         bind: Optional[str] = None,
         state_dir: Optional[str] = None,
+        join: bool = False,
     ) -> Node: ...
     @staticmethod
     def from_file(path: str) -> Node: ...

@@ -358,6 +358,10 @@ class Config:
     parameters and generation, the lineage its quorum needs); a node started
     again with the same ``state_dir`` resumes from it. ``None`` keeps state
     in memory only: a restart forgets the committed values.
+    ``join=True`` starts a node a node change added (``Node.add_node``) to
+    join the cluster that exists: its ``nodes`` may list only itself and a
+    member or two to contact; it takes the cluster's node set, parameters
+    and generation by state transfer, and never starts a cluster of its own.
     """
 
     node_id: int
@@ -375,6 +379,7 @@ class Config:
     max_jobs: int = 4
     bind: Optional[str] = None
     state_dir: Optional[Union[str, "os.PathLike[str]"]] = None
+    join: bool = False
 
     def _native_kwargs(self) -> Dict[str, Any]:
         def want(name: str, v: object, *tys: type) -> None:
@@ -383,7 +388,7 @@ class Config:
 
         want("node_id", self.node_id, int)
         want("cluster", self.cluster, str)
-        for flag in ("insecure", "encrypt", "quorum", "veto_hook"):
+        for flag in ("insecure", "encrypt", "quorum", "veto_hook", "join"):
             want(flag, getattr(self, flag), bool)
         want("max_jobs", self.max_jobs, int)
         if not isinstance(self.nodes, Mapping):
@@ -415,6 +420,7 @@ class Config:
             max_jobs=self.max_jobs,
             bind=self.bind,
             state_dir=state_dir,
+            join=self.join,
         )
 
 

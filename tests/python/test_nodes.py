@@ -13,8 +13,8 @@ import cgm
 from conftest import eventually
 
 
-def start(node_id: int, nodes: Dict[int, str], key: bytes) -> cgm.Node:
-    return cgm.Node(cgm.Config(node_id=node_id, nodes=nodes, cluster="grow", key=key, params=dict(cgm.LocalCluster.FAST_PARAMS)))
+def start(node_id: int, nodes: Dict[int, str], key: bytes, join: bool = False) -> cgm.Node:
+    return cgm.Node(cgm.Config(node_id=node_id, nodes=nodes, cluster="grow", key=key, params=dict(cgm.LocalCluster.FAST_PARAMS), join=join))
 
 
 @pytest.fixture
@@ -49,8 +49,8 @@ def test_a_fourth_node_joins_with_a_file_of_two_and_takes_the_node_set_by_state_
     assert o.committed and o.kind == "node-change" and o.proposal[0] == 1
     for n in nodes:
         eventually(lambda n=n: dict(n.status().nodes) == addrs, what=f"node {n.id} holding the node set of four")
-    # The fourth node's file lists only itself and node 1.
-    fourth = start(4, {1: addrs[1], 4: addrs[4]}, key)
+    # The fourth node's configuration lists only itself and node 1.
+    fourth = start(4, {1: addrs[1], 4: addrs[4]}, key, join=True)
     nodes.append(fourth)
     assert fourth.wait_members(4, 20.0).members == (1, 2, 3, 4)
     eventually(lambda: dict(fourth.status().nodes) == addrs, what="the fourth node taking the node set by state transfer")
@@ -160,6 +160,10 @@ def test_bad_node_changes_raise_clear_errors_and_change_nothing(grown: Dict[str,
         node.change_nodes([(4, addrs[4])])  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         node.add_node(4, addrs[4], txid="1")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="Config.join"):
+        cgm.Node(cgm.Config(node_id=4, nodes={1: addrs[1], 4: addrs[4]}, key=b"k" * 32, join="yes"))  # type: ignore[arg-type]
+    with pytest.raises(cgm.InvalidArgument, match="lists no member to contact"):
+        cgm.Node(cgm.Config(node_id=4, nodes={4: addrs[4]}, key=b"k" * 32, join=True))
     time.sleep(0.3)
     for n in nodes:
         s = n.status()

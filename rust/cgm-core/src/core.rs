@@ -70,8 +70,9 @@ impl Core {
     /// Creates a node in a view of its own; it merges with the others as they answer.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for an id of 0, an id not among `nodes`, or duplicate
-    /// nodes; [`Error::Param`] for invalid parameters.
+    /// [`Error::InvalidConfig`] for an id of 0, an id not among `nodes`,
+    /// duplicate nodes, or a joining node (`Config::joins`) that lists no
+    /// other node to contact; [`Error::Param`] for invalid parameters.
     pub fn new(cfg: Config, now: Time) -> Result<Core, Error> {
         Core::build(cfg, now, None)
     }
@@ -128,6 +129,12 @@ impl Core {
         }
         if nodes.contains(&0) {
             return Err(Error::InvalidConfig("node id 0 is reserved for operator tools".into()));
+        }
+        if cfg.joins && nodes.len() == 1 && state.is_none() {
+            return Err(Error::InvalidConfig(format!(
+                "node {} joins a cluster that exists, but lists no member to contact: list one or two besides itself",
+                cfg.id
+            )));
         }
         cfg.params.validate()?;
         let me = cfg.me();

@@ -227,6 +227,27 @@ pub extern "C" fn cgm_config_set_encrypt(config: *mut cgm_config, encrypt: bool)
     })
 }
 
+/// Whether this node joins a cluster that exists (TOML `join = true`): a
+/// node a node change added (`cgm_propose_node_change`), whose configured
+/// nodes may list only itself and a member or two to contact. It takes the
+/// cluster's node set, parameters, generation and key by state transfer,
+/// and never starts a cluster of its own with the nodes it lists.
+///
+/// - `config`: the configuration to change.
+/// - `join`: true to join (the default is false: a node of a new cluster,
+///   or one restarted from its state directory).
+///
+/// Results: `CGM_RESULT_OK`; `CGM_RESULT_NULL_ARGUMENT`.
+///
+/// Thread-safety: see `cgm_config`.
+#[no_mangle]
+pub extern "C" fn cgm_config_set_join(config: *mut cgm_config, join: bool) -> cgm_result {
+    boundary(|| {
+        borrow_mut(config)?.join = join;
+        Ok(())
+    })
+}
+
 /// Whether views need a majority of the configured nodes to run protocols
 /// (true, the default); false only for two-node and test setups.
 ///

@@ -43,6 +43,8 @@ pub(crate) struct NodeArgs {
     pub(crate) bind: Option<String>,
     /// Where the node keeps its durable state, if anywhere.
     pub(crate) state_dir: Option<PathBuf>,
+    /// Whether the node joins a cluster that exists.
+    pub(crate) join: bool,
 }
 
 impl NodeArgs {
@@ -77,6 +79,7 @@ impl NodeArgs {
         cfg.veto_timeout = seconds(py, self.veto_timeout)?;
         cfg.max_jobs = self.max_jobs;
         cfg.state_dir = self.state_dir;
+        cfg.join = self.join;
         if let Some(b) = self.bind {
             cfg.bind = Some(b.parse::<SocketAddr>().map_err(|e| error(py, ResultCode::InvalidArgument, format!("bind {b:?}: {e}")))?);
         }

@@ -65,7 +65,7 @@ impl PyNode {
     #[new]
     #[pyo3(signature = (node_id, nodes, *, cluster = "cgm", key = None, key_file = None, insecure = false, encrypt = false,
                         quorum = true, params = Vec::new(), limits = Vec::new(), veto_hook = false, veto_timeout = 5.0,
-                        max_jobs = 4, bind = None, state_dir = None))]
+                        max_jobs = 4, bind = None, state_dir = None, join = false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -84,6 +84,7 @@ impl PyNode {
         max_jobs: usize,
         bind: Option<String>,
         state_dir: Option<PathBuf>,
+        join: bool,
     ) -> PyResult<PyNode> {
         let cluster = cluster.to_string();
         let args = NodeArgs {
@@ -102,6 +103,7 @@ impl PyNode {
             max_jobs,
             bind,
             state_dir,
+            join,
         };
         PyNode::started(py, args.config(py)?)
     }

@@ -477,8 +477,14 @@ impl Sim {
         self.checker.reset(id, durable);
         self.history.life(now.0, id, n.inc, "restart");
         if let (Some(_), Some(core)) = (&state, &n.core) {
-            // A host restarted from its state starts from the values it holds.
-            self.history.values(now.0, id, n.inc, core.generation(), core.params(), self.checker.era);
+            // A host restarted from its state starts from the values it
+            // holds; a joining node's at generation 0 are its own file's (no
+            // cluster value reached it yet: its addition is a committed
+            // change, so the cluster's values that hold it are of a later
+            // generation).
+            if !(n.joins && core.generation() == 0) {
+                self.history.values(now.0, id, n.inc, core.generation(), core.params(), self.checker.era);
+            }
         }
         (id, now, "restart").hash(&mut self.trace);
         self.drain(id);
