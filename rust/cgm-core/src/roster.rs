@@ -6,7 +6,7 @@
 //! node not in it is refused. Addresses are opaque to the core (the runtime
 //! reads them as socket addresses; the simulator leaves them empty).
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
@@ -15,10 +15,21 @@ use std::sync::Arc;
 pub type NodeId = u32;
 
 /// The cluster's node set: every node's id and address, by id. Cheap to
-/// clone (shared), compared by content.
-#[derive(Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// clone (shared), compared by content. Empty only as [`Roster::default`]
+/// (no set given); decoding refuses node id 0.
+#[derive(Clone, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Roster(Arc<BTreeMap<NodeId, String>>);
+
+impl<'de> Deserialize<'de> for Roster {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Roster, D::Error> {
+        let nodes = BTreeMap::<NodeId, String>::deserialize(d)?;
+        if nodes.contains_key(&0) {
+            return Err(serde::de::Error::custom("node id 0 is reserved for operator tools"));
+        }
+        Ok(Roster(Arc::new(nodes)))
+    }
+}
 
 /// A change of the node set, run as a peer protocol of two ACK rounds like
 /// a parameter change: every member applies it in round 2, and it commits
@@ -206,6 +217,14 @@ mod tests {
 
     fn roster(ids: &[NodeId]) -> Roster {
         Roster::new(ids.iter().map(|&id| (id, format!("10.0.0.{id}:7000")))).unwrap()
+    }
+
+    #[test]
+    fn a_roster_decodes_as_encoded_and_node_id_0_is_refused() {
+        let r = roster(&[1, 2, 3]);
+        assert_eq!(postcard::from_bytes::<Roster>(&postcard::to_allocvec(&r).unwrap()).unwrap(), r);
+        let forged: BTreeMap<NodeId, String> = [(0, String::new()), (1, String::new())].into();
+        assert!(postcard::from_bytes::<Roster>(&postcard::to_allocvec(&forged).unwrap()).is_err());
     }
 
     #[test]
