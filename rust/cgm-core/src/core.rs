@@ -64,6 +64,8 @@ pub struct Core {
     answers: refusal::Answers,
     /// The last refusal this node got (see [`crate::refusal`]).
     refused: Option<Refusal>,
+    /// Refusals that say this node was removed while away.
+    evidence: refusal::Evidence,
 }
 
 impl Core {
@@ -166,6 +168,7 @@ impl Core {
             in_node_set: false,
             answers: refusal::Answers::default(),
             refused: None,
+            evidence: refusal::Evidence::default(),
             cfg,
         };
         core.mem.joins = core.cfg.joins;
@@ -486,7 +489,7 @@ impl Core {
     }
 
     /// Whether node `id` is one this member talks to: a node of the node set
-    /// in force or committed, or a member of a view this member is in,
+    /// in force, committed or told to its host, or a member of a view this member is in,
     /// accepted or gathers (a removed member until the view without it);
     /// any node while this member is in no view with quorum: a new node
     /// (whose file may list only a node or two to contact) or one that fell
@@ -495,6 +498,7 @@ impl Core {
     fn knows(&self, id: NodeId) -> bool {
         self.tuning.params.nodes().contains(id)
             || self.tuning.committed().nodes().contains(id)
+            || self.eng.told_values.as_ref().is_some_and(|(_, told)| told.nodes().contains(id) && !self.cfg.flawed("trust-one-refusal"))
             || self.mem.involves(id)
             || !self.mem.view.quorum
     }
@@ -645,7 +649,7 @@ impl Core {
             // Answers go back to where the refused datagram came from, so
             // the header names no receiver: the frame names the node.
             Frame::NotMember { node, generation, nodes } if node == self.cfg.id && h.from != self.cfg.id => {
-                return self.on_refused(h.from, generation, nodes, now)
+                return self.on_refused(h.from, h.to_inc, generation, nodes, now)
             }
             Frame::StatusQuery { .. } | Frame::ChangeRequest { .. } | Frame::ChallengeRequest { .. } | Frame::NotMember { .. } => {
                 self.net.counters.stale += 1;
@@ -924,38 +928,51 @@ impl Core {
     }
 
     /// Refuses a datagram from node `h.from`, outside the node set (see
-    /// [`crate::refusal`]), and tells the node why now and then.
+    /// [`crate::refusal`]), and tells the node why now and then, with the
+    /// values this member's host was told: a set it decided and may see
+    /// undone is no reason for a node to leave.
     fn refuse(&mut self, source: u64, h: Header, now: Time) {
         self.net.counters.refused += 1;
+        let Some((mut generation, told)) = self.eng.told_values.clone() else { return };
         if self.net.left || !self.answers.due(h.from, now) {
             return;
         }
-        log::debug!("node {}: refused node {}: not in the node set {}", self.cfg.id, h.from, self.tuning.committed().nodes());
-        let nodes = self.tuning.committed().nodes().ids().collect();
-        let frame = Frame::NotMember { node: h.from, generation: self.tuning.generation, nodes };
+        let mut nodes = told.nodes().clone();
+        if self.cfg.flawed("trust-one-refusal") {
+            (generation, nodes) = (self.tuning.generation, self.tuning.committed().nodes().clone());
+        }
+        log::debug!("node {}: refused node {}: not in the node set {nodes}", self.cfg.id, h.from);
+        let frame = Frame::NotMember { node: h.from, generation, nodes: nodes.ids().collect() };
         self.net.outbox.push_back((Dest::Source(source), h.from_inc, frame));
     }
 
-    /// Member `by` refused this node: it is outside the node set `by`
-    /// committed at `generation`. Only a node in no view with quorum takes
-    /// notice (a member of one is in its own set, and the refusal is stale).
-    /// The refusal shows in the status and log; when this node was in the
-    /// cluster (it holds a lineage, in a node set it was told) and the set
-    /// `by` committed since leaves it out, the cluster removed it while it
+    /// Member `by` refused this incarnation of this node: it is outside the
+    /// node set `by` was told at `generation`. Only a node in no view with
+    /// quorum takes notice (a member of one is in its own set, and the
+    /// refusal is stale). The refusal shows in the status and log. When
+    /// this node was in the cluster (it holds a lineage, in a node set it
+    /// was told) and members from a majority of the newest set, of a later
+    /// generation than its own, refused it, the cluster removed it while it
     /// was away: it leaves, as a member told of its removal does. A node
     /// never added (a new node's file listing it, without `join`) is not
     /// removed: it was never in a lineage, and waits to be added.
-    fn on_refused(&mut self, by: NodeId, generation: u64, nodes: Vec<NodeId>, now: Time) {
-        if self.mem.view.quorum || self.net.left || nodes.contains(&self.cfg.id) {
+    fn on_refused(&mut self, by: NodeId, to_inc: Incarnation, generation: u64, nodes: Vec<NodeId>, now: Time) {
+        if self.mem.view.quorum || self.net.left || to_inc != self.cfg.incarnation || nodes.contains(&self.cfg.id) {
             self.net.counters.stale += 1;
             return;
         }
         let told = self.eng.told_values.as_ref().map_or(0, |(g, _)| *g);
-        if self.in_node_set && self.mem.has_lineage() && generation > told {
+        let removed = if self.in_node_set && self.mem.has_lineage() && generation > told {
+            self.evidence.removed_at(by, generation, nodes.clone()).or(self.cfg.flawed("trust-one-refusal").then_some(generation))
+        } else {
+            None
+        };
+        if let Some(generation) = removed {
             log::warn!(
-                "node {}: member {by} refuses it: the cluster removed this node from its node set (now {nodes:?}, generation {generation}) while it was away; leaving the group",
+                "node {}: members of the cluster refuse it (member {by}: node set {nodes:?}): the cluster removed this node from its node set (generation {generation}) while it was away; leaving the group",
                 self.cfg.id
             );
+            self.refused = Some(Refusal { by, generation, nodes, at: now });
             self.net.events.push_back(Event::Removed { generation });
             self.leave(now);
             return;
@@ -1016,6 +1033,7 @@ impl Core {
         if self.mem.view.quorum {
             // In: a refusal of before is no news once the node is out again.
             self.refused = None;
+            self.evidence.clear();
         }
         self.operators.answer(&mut self.net, &self.eng, now);
         self.net.flush(&self.tuning.params, now);

@@ -38,11 +38,17 @@ pub enum Flaw {
     /// committed such a change goes on alone while the others undo it
     /// (total order breaks).
     NewestSetOnly,
+    /// A member refuses a node outside its set with the values it decided
+    /// (not those its host was told), and one refusal of a later
+    /// generation is enough for a node to take itself for removed: a
+    /// removal one member decided alone, which the others undo, makes a
+    /// node of the set leave.
+    TrustOneRefusal,
 }
 
 impl Flaw {
     /// Every flaw.
-    pub const ALL: [Flaw; 9] = [
+    pub const ALL: [Flaw; 10] = [
         Flaw::ReportOnDecision,
         Flaw::StaleProposals,
         Flaw::FatesWindow,
@@ -52,6 +58,7 @@ impl Flaw {
         Flaw::SendBeforePersist,
         Flaw::SwitchKeyEarly,
         Flaw::NewestSetOnly,
+        Flaw::TrustOneRefusal,
     ];
 
     /// Its command-line name.
@@ -66,6 +73,7 @@ impl Flaw {
             Flaw::SendBeforePersist => "send-before-persist",
             Flaw::SwitchKeyEarly => "switch-key-early",
             Flaw::NewestSetOnly => "newest-set-only",
+            Flaw::TrustOneRefusal => "trust-one-refusal",
         }
     }
 

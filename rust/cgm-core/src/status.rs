@@ -395,7 +395,7 @@ impl fmt::Display for Status {
         let c = &self.counters;
         writeln!(
             f,
-            "dropped: auth {} replay {} malformed {} version {} stale {} not-member {}  retransmits {}  changes committed {} rolled back {}",
+            "dropped: auth {} replay {} malformed {} version {} stale {} refused {}  retransmits {}  changes committed {} rolled back {}",
             c.auth_failed,
             c.replayed,
             c.malformed,

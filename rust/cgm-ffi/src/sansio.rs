@@ -251,7 +251,8 @@ pub extern "C" fn cgm_core_free(core: *mut cgm_core) {
 /// - `now_us`: the host's clock, in microseconds.
 /// - `source`: an opaque token naming where the datagram came from (e.g. the
 ///   index of the sender's address in the host's table); answers to operator
-///   tools come back from `cgm_core_poll_transmit` with this token.
+///   tools, and refusals of nodes outside the node set, come back from
+///   `cgm_core_poll_transmit` with this token.
 /// - `buf`: the datagram's `len` bytes.
 /// - `len`: its length.
 ///

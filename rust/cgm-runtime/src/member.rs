@@ -394,8 +394,10 @@ impl Member {
         let body = &bytes[range];
         // The authenticated sender must be the one the core frame claims.
         match wire::decode_header(body) {
-            // Over multicast every member hears every datagram: keep ours.
-            Ok(h) if h.from == sender && h.from_inc == inc && self.group.is_some() && h.to != self.core.id() => return,
+            // Over multicast every member hears every datagram: keep ours
+            // (and those addressed to no node: answers to where a datagram
+            // came from, such as a refusal, arrive by unicast).
+            Ok(h) if h.from == sender && h.from_inc == inc && self.group.is_some() && h.to != self.core.id() && h.to != 0 => return,
             Ok(h) if h.from == sender && h.from_inc == inc => {}
             Ok(_) => return self.core.note_dropped(Dropped::Forged),
             Err(wire::WireError::Version(v)) => {
@@ -410,12 +412,10 @@ impl Member {
         }
         // A node of unknown address (one outside the node set, whose
         // refusal goes back to where it came from) is answered as a tool is.
-        let source = if sender == 0 || !self.addrs.contains_key(&sender) {
-            self.remember_source(addr, key)
-        } else {
+        if sender != 0 {
             self.heard.insert(sender, (key, Instant::now()));
-            u64::from(sender)
-        };
+        }
+        let source = if sender == 0 || !self.addrs.contains_key(&sender) { self.remember_source(addr, key) } else { u64::from(sender) };
         let now = self.now();
         self.core.handle_datagram(now, source, body);
     }

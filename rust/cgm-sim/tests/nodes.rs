@@ -309,6 +309,64 @@ fn removed_while_away(seed: u64) -> Check {
     histories_agree(&sim, &[1, 2, 3, 4])
 }
 
+/// A member that decided a removal the others undo refuses nothing on the
+/// strength of it. Node 5 (durable) is down; the view {1,2,3,4} removes it;
+/// one member gets every round-2 status and decides the removal, but its
+/// own never reaches the others (its links out are cut), so they undo it.
+/// Node 5 restarts and reaches that member while the member still holds
+/// its view with quorum: node 5 must not take itself for removed, and once
+/// the cut heals it is a member again (found by a review: the refusal
+/// carried the member's decided values, not the ones its host was told).
+/// Either safeguard alone (refusing with the told values, needing refusals
+/// from a majority) keeps node 5 in; the `trust-one-refusal` flaw removes
+/// both, and the check fails.
+fn a_removal_decided_alone_refuses_nobody(seed: u64) -> Check {
+    let mut sim = group(seed, 5, 0, true)?;
+    sim.net.faults = cgm_sim::NetFaults::none();
+    sim.crash(5);
+    settle(&mut sim, &[1, 2, 3, 4], &[], Duration::from_secs(30), "the view without node 5")?;
+    let pid = propose_nodes(&mut sim, 1, &change(&[], &[5]))?;
+    // The member still in round 1 when the others reached round 2 is the
+    // one whose round-1 ACK went out last: cut its links out then.
+    let phase = |sim: &Sim, id: NodeId| sim.status(id).protocol.as_ref().filter(|p| p.kind == "node-change").map(|p| p.round_index);
+    let mut alone = None;
+    for _ in 0..20_000 {
+        run_for(&mut sim, Duration::from_micros(100))?;
+        let second: Vec<NodeId> = (1..=4).filter(|&id| phase(&sim, id) == Some(1)).collect();
+        let first: Vec<NodeId> = (1..=4).filter(|&id| phase(&sim, id) == Some(0)).collect();
+        if second.len() == 1 && first.len() == 3 {
+            alone = first.last().copied();
+            break;
+        }
+    }
+    let Some(x) = alone else { return Err(format!("no member was left in round 1 of the removal\n{}", dump(&sim))) };
+    for id in (1..=4).filter(|&id| id != x) {
+        sim.net.cut_one_way(x, id);
+    }
+    let y = if x == 1 { 2 } else { 1 };
+    run_until(&mut sim, Duration::from_secs(1), "the cut member deciding the removal alone", |s| {
+        s.core(x).generation() > s.core(y).generation()
+    })?;
+    sim.restart(5);
+    run_for(&mut sim, Duration::from_secs(3))?;
+    if sim.nodes[4].removed {
+        return Err(format!("node 5 left on a removal member {x} decided alone\n{}", dump(&sim)));
+    }
+    sim.net.heal();
+    run_for(&mut sim, Duration::from_secs(15))?;
+    let set: Vec<NodeId> = sim.status(y).params.nodes().ids().collect();
+    let committed = sim.nodes[0].outcomes.get(&pid).map(|o| o.committed);
+    if sim.nodes[4].removed && set.contains(&5) {
+        return Err(format!("node 5 left, but the node set still holds it ({set:?}, removal committed: {committed:?})\n{}", dump(&sim)));
+    }
+    Ok(())
+}
+
+#[test]
+fn a_removal_one_member_decided_alone_makes_nobody_leave() {
+    for_each_seed("a_removal_decided_alone_refuses_nobody", 0..12, a_removal_decided_alone_refuses_nobody);
+}
+
 #[test]
 fn a_node_outside_the_node_set_is_refused_and_told_why() {
     for_each_seed("refused_until_added", 0..6, refused_until_added);
@@ -404,6 +462,20 @@ mod flawed {
         assert!(failed.iter().any(|(_, e)| e.contains("finality") || e.contains("total order")), "no seed forked the group: {failed:?}");
         eprintln!(
             "flaw newest-set-only: {} of 4 seeds failed; seed {}: {}",
+            failed.len(),
+            failed[0].0,
+            failed[0].1.lines().next().unwrap_or("")
+        );
+    }
+
+    #[test]
+    fn trusting_one_refusal_makes_a_member_of_the_set_leave() {
+        FLAW.with(|f| f.set(Some(Flaw::TrustOneRefusal)));
+        let failed: Vec<(u64, String)> = (0..4).filter_map(|s| a_removal_decided_alone_refuses_nobody(s).err().map(|e| (s, e))).collect();
+        FLAW.with(|f| f.set(None));
+        assert!(failed.iter().any(|(_, e)| e.contains("node 5 left")), "no seed made node 5 leave: {failed:?}");
+        eprintln!(
+            "flaw trust-one-refusal: {} of 4 seeds failed; seed {}: {}",
             failed.len(),
             failed[0].0,
             failed[0].1.lines().next().unwrap_or("")

@@ -381,6 +381,8 @@ fn broken_check(f: cgm_core::flaws::Flaw) -> &'static str {
         Flaw::KeepRolledBackValues => "values do not follow the outcome",
         Flaw::MinorityDecides | Flaw::NewestSetOnly => "total order",
         Flaw::SwitchKeyEarly => "refused for their key",
+        // Caught by a scenario (tests/nodes.rs), not by random schedules.
+        Flaw::TrustOneRefusal => "node 5 left",
     }
 }
 
