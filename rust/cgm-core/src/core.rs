@@ -296,6 +296,15 @@ impl Core {
         self.tuning.generation
     }
 
+    /// Whether the values this node holds are the cluster's, as a host
+    /// restarted from its state was told them: not for a joining node not
+    /// yet let in, whose values at generation 0 are its own file's (its
+    /// addition is a committed change, so the cluster's values that hold it
+    /// are of a later generation).
+    pub fn holds_cluster_values(&self) -> bool {
+        !(self.cfg.joins && self.tuning.generation == 0)
+    }
+
     /// Current view id.
     pub fn view_id(&self) -> ViewId {
         self.mem.view.id

@@ -180,6 +180,84 @@ pub fn status_to_json(s: &Status) -> Value {
     })
 }
 
+/// One host-visible event of a member, as a line of a history (JSON Lines
+/// written by `cgm-sim --history` and `cgm node --history`, read by
+/// `tests/sim/check_history.py`; the simulator's `history` module lists
+/// the fields).
+#[derive(Clone, Copy, Debug)]
+pub enum HistoryEvent<'a> {
+    /// An outcome reported to the host: a protocol the member completed
+    /// (`learned` false) or the fate of its own proposal decided while it
+    /// was cut off (`learned` true); `era` counts the cluster's state losses.
+    Outcome {
+        /// The outcome.
+        outcome: &'a Outcome,
+        /// Whether it was learned rather than completed.
+        learned: bool,
+        /// The era.
+        era: u64,
+    },
+    /// A view installed.
+    View {
+        /// Its id.
+        view: ViewId,
+        /// Its members' ids.
+        members: &'a [NodeId],
+        /// Whether it holds a quorum.
+        quorum: bool,
+        /// Whether the member took the view's state by transfer.
+        transferred: bool,
+    },
+    /// The values in force changed (what the host was told).
+    Values {
+        /// Their generation.
+        generation: u64,
+        /// The values.
+        params: &'a Params,
+        /// The era.
+        era: u64,
+    },
+    /// The member (re)started.
+    Restart,
+    /// The member crashed (written by whoever killed it).
+    Crash,
+}
+
+/// A history line: `t_us` (µs on the writer's clock), `node`, `inc` (the
+/// member's incarnation), `event` and the event's fields.
+pub fn history_line(t_us: u64, node: NodeId, inc: u64, e: &HistoryEvent<'_>) -> Value {
+    let (event, fields) = match *e {
+        HistoryEvent::Outcome { outcome: o, learned, era } => (
+            "outcome",
+            json!({
+                "seq": o.seq, "pid": o.pid.to_string(), "kind": o.kind, "committed": o.committed,
+                "generation": o.generation, "learned": learned, "era": era,
+            }),
+        ),
+        HistoryEvent::View { view, members, quorum, transferred } => (
+            "view",
+            json!({ "epoch": view.epoch, "leader": view.leader, "members": members, "quorum": quorum, "transferred": transferred }),
+        ),
+        HistoryEvent::Values { generation, params, era } => {
+            let mut values: Map<String, Value> = Param::ALL.iter().map(|&p| (p.name().to_string(), params.get(p).into())).collect();
+            values.insert("key".into(), params.key().into());
+            values.insert("nodes".into(), params.nodes().ids().collect::<Vec<_>>().into());
+            ("values", json!({ "generation": generation, "values": values, "era": era }))
+        }
+        HistoryEvent::Restart => ("restart", json!({})),
+        HistoryEvent::Crash => ("crash", json!({})),
+    };
+    let mut line = Map::new();
+    line.insert("t_us".into(), t_us.into());
+    line.insert("node".into(), node.into());
+    line.insert("inc".into(), inc.into());
+    line.insert("event".into(), event.into());
+    if let Value::Object(mut f) = fields {
+        line.append(&mut f);
+    }
+    Value::Object(line)
+}
+
 /// Reads a field of a JSON object leniently: missing or null is `None`, a
 /// value of the wrong type an error.
 struct Fields<'a>(&'a Map<String, Value>, &'static str);

@@ -91,6 +91,10 @@ pub struct NodeConfig {
     /// needs, and its promises; a restarted node resumes from it. `None`:
     /// state in memory only, lost at a restart.
     pub state_dir: Option<PathBuf>,
+    /// Where the node appends its history, if anywhere: every host-visible
+    /// event as JSON Lines in the simulator's schema (`cgm node --history`),
+    /// for checking a run of real processes.
+    pub history: Option<PathBuf>,
     /// This node joins a cluster that exists (TOML `join = true`): a node a
     /// node change added, whose `nodes` may list only itself and a member
     /// or two to contact. It takes the cluster's node set, parameters,
@@ -131,6 +135,7 @@ impl NodeConfig {
             max_jobs: 4,
             multicast: None,
             state_dir: None,
+            history: None,
             join: false,
         }
     }

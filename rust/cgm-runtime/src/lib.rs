@@ -14,6 +14,7 @@ pub mod client;
 pub mod config;
 mod error;
 mod events;
+mod history;
 mod locks;
 mod member;
 mod node;

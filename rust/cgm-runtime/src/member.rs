@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::events::{EventQueue, NodeEvent};
 use crate::locks::{Granted, Locks};
 use crate::transport::{Inbound, Mailbox};
+use cgm_core::schema::HistoryEvent;
 use cgm_core::{wire, AppProtocol, Core, Dest, Dropped, Event, NodeId, Outcome, ProposalId, ProtocolBody, Resource, Status, Time};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -122,6 +123,17 @@ pub(crate) fn start(cfg: NodeConfig) -> Result<Started, Error> {
         }
         None => Core::new(cfg.core_config(inc), Time(0))?,
     };
+    let history = match &cfg.history {
+        Some(path) => {
+            let mut h = crate::history::History::open(path, cfg.node_id, inc).map_err(Error::Io)?;
+            // A host restarted from its state starts from the values it holds.
+            if saved.is_some() && core.holds_cluster_values() {
+                h.write(&HistoryEvent::Values { generation: core.generation(), params: core.params(), era: 0 });
+            }
+            Some(h)
+        }
+        None => None,
+    };
     let mut envelope = Envelope::new(cfg.key.as_ref(), cfg.encrypt, cfg.node_id, inc);
     if let Some(d) = &saved {
         load_state_keys(&mut envelope, d, &core, state.as_ref().expect("read from it").file())?;
@@ -175,6 +187,7 @@ pub(crate) fn start(cfg: NodeConfig) -> Result<Started, Error> {
         out: Vec::with_capacity(2_048),
         state,
         halted: false,
+        history,
     };
     let mut member = member;
     member.load_missing_keys();
@@ -299,6 +312,8 @@ struct Member {
     state: Option<crate::state::StateDir>,
     /// The state could not be written: the member hands out nothing more.
     halted: bool,
+    /// Where host-visible events are recorded, if anywhere.
+    history: Option<crate::history::History>,
 }
 
 /// Operator addresses remembered for answers.
@@ -757,6 +772,20 @@ impl Member {
 
     fn on_event(&mut self, e: Event) {
         let now = self.now();
+        if let Some(h) = &mut self.history {
+            // Eras count state losses of the whole cluster, which only the
+            // simulator sees; a real run is one era.
+            match &e {
+                Event::ViewChanged { view, members, quorum, transferred } => {
+                    let members: Vec<NodeId> = members.iter().map(|m| m.id).collect();
+                    h.write(&HistoryEvent::View { view: *view, members: &members, quorum: *quorum, transferred: *transferred });
+                }
+                Event::Completed(o) => h.write(&HistoryEvent::Outcome { outcome: o, learned: false, era: 0 }),
+                Event::OutcomeLearned(o) => h.write(&HistoryEvent::Outcome { outcome: o, learned: true, era: 0 }),
+                Event::ParamsChanged { generation, params } => h.write(&HistoryEvent::Values { generation: *generation, params, era: 0 }),
+                _ => {}
+            }
+        }
         match e {
             Event::ViewChanged { view, members, quorum, .. } => {
                 self.shared.events.push(NodeEvent::ViewChanged { view, members: members.iter().map(|m| m.id).collect(), quorum });

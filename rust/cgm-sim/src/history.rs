@@ -23,8 +23,8 @@
 //! The simulator's own checker is one consumer of these events;
 //! `tests/sim/check_history.py` is a second, independent one.
 
-use cgm_core::{NodeId, Outcome, Param, Params, ViewId};
-use serde_json::{json, Map, Value};
+use cgm_core::schema::{history_line, HistoryEvent};
+use cgm_core::{NodeId, Outcome, Params, ViewId};
 use std::io::Write;
 
 /// Where a run's history goes, if anywhere.
@@ -44,52 +44,29 @@ impl HistoryLog {
         self.out.is_some()
     }
 
-    fn write(&mut self, t_us: u64, node: NodeId, inc: u64, event: &str, mut fields: Map<String, Value>) {
+    fn write(&mut self, t_us: u64, node: NodeId, inc: u64, e: &HistoryEvent<'_>) {
         let Some(out) = self.out.as_mut() else { return };
-        let mut line = Map::new();
-        line.insert("t_us".into(), t_us.into());
-        line.insert("node".into(), node.into());
-        line.insert("inc".into(), inc.into());
-        line.insert("event".into(), event.into());
-        line.append(&mut fields);
         // A history that cannot be written is a broken run: say so loudly.
-        writeln!(out, "{}", Value::Object(line)).expect("history file writable");
+        writeln!(out, "{}", history_line(t_us, node, inc, e)).expect("history file writable");
     }
 
     /// An outcome reported to the host.
     pub fn outcome(&mut self, t_us: u64, node: NodeId, inc: u64, o: &Outcome, learned: bool, era: u64) {
-        let f = json!({
-            "seq": o.seq, "pid": o.pid.to_string(), "kind": o.kind, "committed": o.committed,
-            "generation": o.generation, "learned": learned, "era": era,
-        });
-        self.write(t_us, node, inc, "outcome", object(f));
+        self.write(t_us, node, inc, &HistoryEvent::Outcome { outcome: o, learned, era });
     }
 
     /// A view installed.
     pub fn view(&mut self, t_us: u64, node: NodeId, inc: u64, view: ViewId, members: &[NodeId], quorum: bool, transferred: bool) {
-        let f = json!({
-            "epoch": view.epoch, "leader": view.leader, "members": members, "quorum": quorum, "transferred": transferred,
-        });
-        self.write(t_us, node, inc, "view", object(f));
+        self.write(t_us, node, inc, &HistoryEvent::View { view, members, quorum, transferred });
     }
 
     /// The values in force changed.
     pub fn values(&mut self, t_us: u64, node: NodeId, inc: u64, generation: u64, params: &Params, era: u64) {
-        let mut values: Map<String, Value> = Param::ALL.iter().map(|&p| (p.name().to_string(), params.get(p).into())).collect();
-        values.insert("key".into(), params.key().into());
-        values.insert("nodes".into(), params.nodes().ids().collect::<Vec<_>>().into());
-        self.write(t_us, node, inc, "values", object(json!({ "generation": generation, "values": values, "era": era })));
+        self.write(t_us, node, inc, &HistoryEvent::Values { generation, params, era });
     }
 
-    /// A node restarted (`"restart"`) or crashed (`"crash"`).
-    pub fn life(&mut self, t_us: u64, node: NodeId, inc: u64, what: &str) {
-        self.write(t_us, node, inc, what, Map::new());
-    }
-}
-
-fn object(v: Value) -> Map<String, Value> {
-    match v {
-        Value::Object(m) => m,
-        _ => unreachable!("json! of an object literal"),
+    /// A node restarted (`restart`: true) or crashed.
+    pub fn life(&mut self, t_us: u64, node: NodeId, inc: u64, restart: bool) {
+        self.write(t_us, node, inc, if restart { &HistoryEvent::Restart } else { &HistoryEvent::Crash });
     }
 }

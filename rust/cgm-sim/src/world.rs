@@ -348,7 +348,7 @@ impl Sim {
             self.checker.crashed(id);
         }
         let (now, inc) = (self.now.0, self.nodes[id as usize - 1].inc);
-        self.history.life(now, id, inc, "crash");
+        self.history.life(now, id, inc, false);
         let n = &mut self.nodes[id as usize - 1];
         if let Some((_, bytes, _)) = n.writing.take() {
             // Cut short: the write got through some of its steps.
@@ -475,14 +475,10 @@ impl Sim {
         n.heard.clear();
         n.probes.clear();
         self.checker.reset(id, durable);
-        self.history.life(now.0, id, n.inc, "restart");
+        self.history.life(now.0, id, n.inc, true);
         if let (Some(_), Some(core)) = (&state, &n.core) {
-            // A host restarted from its state starts from the values it
-            // holds; a joining node's at generation 0 are its own file's (no
-            // cluster value reached it yet: its addition is a committed
-            // change, so the cluster's values that hold it are of a later
-            // generation).
-            if !(n.joins && core.generation() == 0) {
+            // A host restarted from its state starts from the values it holds.
+            if core.holds_cluster_values() {
                 self.history.values(now.0, id, n.inc, core.generation(), core.params(), self.checker.era);
             }
         }

@@ -48,6 +48,11 @@ enum Cmd {
         /// Keep no state on disk: a restart forgets the committed values.
         #[arg(long)]
         no_state: bool,
+        /// Append every event the node's host sees (views, outcomes, values,
+        /// its start) to FILE as JSON Lines, in the simulator's history
+        /// schema, for tests/sim/check_history.py.
+        #[arg(long, value_name = "FILE")]
+        history: Option<PathBuf>,
     },
     /// Measure latency and throughput of a local cluster of separate processes
     /// against the UDP ping-pong floor (see BENCHMARKS.md).
@@ -263,7 +268,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.cmd {
         Cmd::Demo { nodes } => demo::run(nodes),
-        Cmd::Node { config, hold_lock, state_dir, no_state } => run_node(&config, hold_lock.as_deref(), state_dir, no_state),
+        Cmd::Node { config, hold_lock, state_dir, no_state, history } => {
+            run_node(&config, hold_lock.as_deref(), state_dir, no_state, history)
+        }
         Cmd::Bench { samples, only, no_state } => bench::run(samples, &only, no_state),
         Cmd::BenchEcho { bind } => bench::echo(bind),
         Cmd::Status { config, member, format, json, timeout } => {
@@ -343,8 +350,15 @@ fn committed_addr(cfg: &NodeConfig, member: NodeId) -> Result<std::net::SocketAd
     text.parse().map_err(|_| format!("member {member}'s address {text:?} in the cluster's node set is not ip:port"))
 }
 
-fn run_node(path: &std::path::Path, hold_lock: Option<&str>, state_dir: Option<PathBuf>, no_state: bool) -> CmdResult {
+fn run_node(
+    path: &std::path::Path,
+    hold_lock: Option<&str>,
+    state_dir: Option<PathBuf>,
+    no_state: bool,
+    history: Option<PathBuf>,
+) -> CmdResult {
     let mut cfg = load(path)?;
+    cfg.history = history;
     if no_state {
         cfg.state_dir = None;
     } else {
