@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test libcgm has: Rust unit, simulator, model-checking and
 # end-to-end tests, the seeded fault campaign and swarm with the seed bank and
-# the determinism check, a short fuzz run per target, the C and Python suites.
+# the determinism check, a short fuzz run per target, a nemesis run of real
+# processes in network namespaces (needs root), the C and Python suites.
 # Exits non-zero on the first failure.
 #
 # Tools: tests/setup.sh first checks every tool the steps use, reports all the
@@ -64,6 +65,9 @@ done
 
 step "fuzzing: every committed crash regression and seed replayed, then 20 s per target (frame decoder, reassembly, core events, config parser, envelope)"
 bash fuzz/run.sh 20
+
+step "real network: 5 cgm node processes in network namespaces, 120 s of a seeded nemesis (the day's seed: loss, partitions, one-way cuts, pauses, kill -9) under a client workload, histories checked (tests/net/run.sh)"
+bash tests/net/run.sh --duration 120
 
 step "C API: header and symbols, examples (make, CMake), tests under ASan/UBSan and valgrind"
 bash tests/c/run.sh

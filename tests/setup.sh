@@ -22,7 +22,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # against its output.
 cbindgen_version=$(cat "$root/rust/cgm-ffi/CBINDGEN_VERSION")
 cargo_fuzz_version=0.13.2
-all=(cargo gcc g++ make binutils pkg-config cmake valgrind python3-venv cbindgen cargo-fuzz)
+all=(cargo gcc g++ make binutils pkg-config cmake valgrind python3-venv cbindgen cargo-fuzz ip nft)
 
 # has TOOL: whether TOOL is there and usable.
 has() {
@@ -41,6 +41,8 @@ has() {
 packages() {
   case $1 in
     python3-venv) echo python3 python3-venv python3-pip ;;
+    ip) echo iproute2 ;;
+    nft) echo nftables ;;
     *) echo "$1" ;;
   esac
 }

@@ -274,6 +274,19 @@ def check(c: Cluster, told: List[dict], out: Path) -> List[str]:
     r = subprocess.run([sys.executable, str(CHECKER), str(out)], capture_output=True, text=True)
     if r.returncode != 0:
         problems.append("history checker: " + (r.stdout + r.stderr).strip()[-3000:])
+    # The check has teeth on this run's own histories: the same file with
+    # one member's report of a committed change turned into a rollback
+    # must fail it.
+    outcomes = [e for *_, e in events if e["event"] == "outcome" and e["committed"] and not e["learned"]]
+    if outcomes:
+        victim = outcomes[len(outcomes) // 2]
+        tampered = out.with_suffix(".tampered.jsonl")
+        with open(tampered, "w") as f:
+            for *_, e in events:
+                f.write(json.dumps(dict(e, committed=False) if e is victim else e) + "\n")
+        r = subprocess.run([sys.executable, str(CHECKER), str(tampered)], capture_output=True, text=True)
+        if r.returncode == 0:
+            problems.append(f"the checker passed a history with {victim} turned into a rollback")
     decided = {}
     for *_, e in events:
         if e["event"] == "outcome" and not e["learned"]:
