@@ -58,7 +58,7 @@ cargo run --release -q -p cgm-sim -- --swarm --seeds "$offset..$((offset + 200))
 python3 tests/sim/check_history.py "$histories"
 
 step "every check can fail: each deliberately broken core (cgm-core's flaws.rs) is caught by the check it breaks"
-cargo test --release -p cgm-sim --features flaws --test exactly_once --test durable --test keys --test nodes
+cargo test --release -p cgm-sim --features flaws --test exactly_once --test durable --test keys --test nodes --test params
 for flaw in report-on-decision stale-proposals ignore-failures keep-rolled-back-values minority-decides; do
   cargo run --release -q -p cgm-sim --features flaws -- --flaw "$flaw" --seeds 0..300
 done
@@ -66,8 +66,11 @@ done
 step "fuzzing: every committed crash regression and seed replayed, then 20 s per target (frame decoder, reassembly, core events, config parser, envelope)"
 bash fuzz/run.sh 20
 
-step "real network: 5 cgm node processes in network namespaces, 120 s of a seeded nemesis (the day's seed: loss, partitions, one-way cuts, pauses, kill -9) under a client workload, histories checked (tests/net/run.sh)"
+step "real network: 5 cgm node processes in network namespaces, 120 s of a seeded nemesis (the day's seed: loss, partitions, one-way cuts, pauses, kill -9) under a client workload, histories checked; the heartbeat retuned 1 s <-> 50 ms 20 times under 10 % loss with no false failure detection, and a build with the switch-over off caught (tests/net/run.sh)"
 bash tests/net/run.sh --duration 120
+bash tests/net/run.sh --retune 20 --loss 10
+cargo build --release -q -p cgm-runtime --bin cgm --features flaws --target-dir target/flaws
+bash tests/net/run.sh --retune 6 --loss 10 --cgm target/flaws/release/cgm --flaw no-heartbeat-switch-over
 
 step "C API: header and symbols, examples (make, CMake), tests under ASan/UBSan and valgrind"
 bash tests/c/run.sh

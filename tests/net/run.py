@@ -107,17 +107,14 @@ class Net:
 class Cluster:
     """The `cgm node` processes, their files and histories."""
 
-    def __init__(self, net: Net, cgm: str, work: Path) -> None:
+    def __init__(self, net: Net, cgm: str, work: Path, params: Dict[str, str]) -> None:
         self.net, self.cgm, self.work = net, cgm, work
         self.procs: Dict[int, Optional[subprocess.Popen]] = {i: None for i in net.ns}
         self.crashes: List[dict] = []
         sh(cgm, "keygen", "-o", str(work / "cluster.key"))
         for i in net.ns:
-            t = (
-                f'cluster = "net"\nnode_id = {i}\nkey_file = "cluster.key"\nquorum = "majority"\n'
-                f'state_dir = "state-{i}"\n[params]\nheartbeat-interval = "100ms"\nheartbeat-timeout = "400ms"\n'
-                f'heartbeat-ack-timeout = "400ms"\nmax-message-retry-time = "2s"\n'
-            )
+            t = f'cluster = "net"\nnode_id = {i}\nkey_file = "cluster.key"\nquorum = "majority"\nstate_dir = "state-{i}"\n[params]\n'
+            t += "".join(f'{k} = "{v}"\n' for k, v in params.items())
             for j in net.ns:
                 t += f'[[nodes]]\nid = {j}\naddr = "{net.addr(j)}:{PORT}"\n'
             (work / f"node{i}.toml").write_text(t)
@@ -256,6 +253,69 @@ def nemesis(net: Net, c: Cluster, rng: random.Random, until: float, faults: Dict
         time.sleep(rng.uniform(0.2, 1.5))
 
 
+# Heartbeat values the retune goes between (issue 19: 1 s and 50 ms), with
+# failure thresholds for a lossy network: at 10 % loss three heartbeat
+# round trips lost in a row happen every few seconds somewhere, eight
+# about once a day.
+SLOW = {"heartbeat-interval": "1s", "heartbeat-timeout": "3s", "heartbeat-ack-timeout": "3s"}
+FAST = {"heartbeat-interval": "50ms", "heartbeat-timeout": "150ms", "heartbeat-ack-timeout": "150ms"}
+LOSSY = {"heartbeat-failure-threshold": "8", "heartbeat-ack-failure-threshold": "8", "max-message-retry-time": "5s"}
+
+
+def suspicions(c: Cluster, ids: List[int]) -> Tuple[int, int]:
+    """Failure suspicions and views installed, summed over the members."""
+    total = [0, 0]
+    for i in ids:
+        st = None
+        for _ in range(20):
+            st = c.status(i)
+            if st is not None:
+                break
+        if st is None:
+            raise RuntimeError(f"member {i} does not answer its status")
+        total[0] += st["counters"]["suspicions"]
+        total[1] += st["counters"]["views_installed"]
+    return total[0], total[1]
+
+
+def retune(net: Net, c: Cluster, ids: List[int], times: int, loss: int) -> Tuple[int, int, List[float], int]:
+    """Retunes the heartbeat between SLOW and FAST `times` times under `loss`
+    % loss on every node's input, each change committed and switched over on
+    every link before the next (or given up on after 15 s); returns the
+    failure suspicions and views installed meanwhile, each retune's seconds
+    until switched over, and how many never switched over."""
+    before = suspicions(c, ids)
+    for i in ids:
+        net.drop(i, f"meta l4proto udp numgen random mod 100 < {loss}")
+    took: List[float] = []
+    stuck = 0
+    for k in range(times):
+        target = FAST if k % 2 == 0 else SLOW
+        via = ids[k % len(ids)]
+        args = [f"{p}={v}" for p, v in target.items()]
+        start = time.monotonic()
+        for _ in range(10):
+            r = c.run_in(via, "set", "-c", str(c.work / f"node{via}.toml"), "--json", "--timeout", "10", *args, timeout=30)
+            if r.returncode == 0:
+                break
+        else:
+            raise RuntimeError(f"retune {k + 1} never committed: {r.stdout} {r.stderr}")
+        want = 50 if target is FAST else 1000
+        switched = False
+        while not switched and time.monotonic() - start <= 15:
+            st = [c.status(i) for i in ids]
+            switched = all(s is not None and not s["switch_over_pending"] and all(l["interval_ms"] == want for l in s["links"]) for s in st)
+            if not switched:
+                time.sleep(0.05)
+        if switched:
+            took.append(time.monotonic() - start)
+        else:
+            stuck += 1
+    net.heal()
+    after = suspicions(c, ids)
+    return after[0] - before[0], after[1] - before[1], took, stuck
+
+
 def check(c: Cluster, told: List[dict], out: Path) -> List[str]:
     """Merges the histories (and the crashes the harness caused) by time,
     runs the independent checker, and checks what the clients were told."""
@@ -306,6 +366,12 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=None, help="default: the day's seed")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("--cgm", default=str(ROOT / "target" / "release" / "cgm"))
+    ap.add_argument("--retune", type=int, default=0, metavar="N",
+                    help="instead of the nemesis: retune the heartbeat 1 s <-> 50 ms N times under --loss, count false failure detections")
+    ap.add_argument("--loss", type=int, default=10, help="percent loss on every link during --retune")
+    ap.add_argument("--flaw", default=None,
+                    help="run nodes with this broken rule (a --cgm built with --features flaws): with --retune, "
+                         "the run passes only if the flaw causes false failure detections")
     a = ap.parse_args()
     if os.geteuid() != 0:
         print("tests/net: needs root (network namespaces, nftables)", file=sys.stderr)
@@ -314,16 +380,24 @@ def main() -> int:
         if shutil.which(tool) is None:
             print(f"tests/net: {tool} is missing (tests/setup.sh installs it)", file=sys.stderr)
             return 2
+    a.cgm = os.path.abspath(a.cgm)
+    if a.flaw:
+        os.environ["CGM_FLAW"] = a.flaw
     seed = a.seed if a.seed is not None else int(time.time()) // 86400
     duration = 600.0 if a.soak else a.duration
-    print(f"tests/net: seed {seed}, {a.nodes} nodes, {duration:.0f} s of nemesis (replay: tests/net/run.py --seed {seed})")
+    if a.retune:
+        print(f"tests/net: {a.nodes} nodes, {a.retune} heartbeat retunes under {a.loss} % loss{', flaw ' + a.flaw if a.flaw else ''}")
+    else:
+        print(f"tests/net: seed {seed}, {a.nodes} nodes, {duration:.0f} s of nemesis (replay: tests/net/run.py --seed {seed})")
     work = Path(tempfile.mkdtemp(prefix="cgm-net-"))
     net = Net(a.nodes)
     c: Optional[Cluster] = None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     try:
         net.up()
-        c = Cluster(net, a.cgm, work)
+        params = {**SLOW, **LOSSY} if a.retune else {"heartbeat-interval": "100ms", "heartbeat-timeout": "400ms",
+                                                       "heartbeat-ack-timeout": "400ms", "max-message-retry-time": "2s"}
+        c = Cluster(net, a.cgm, work, params)
         ids = sorted(net.ns)
         for i in ids:
             c.start(i)
@@ -332,6 +406,24 @@ def main() -> int:
             print("tests/net: FAILED: the cluster never formed", file=sys.stderr)
             return 1
         print(f"formed in {formed:.2f} s")
+        if a.retune:
+            false, views, took, stuck = retune(net, c, ids, a.retune, a.loss)
+            spans = f"p50 {statistics.median(took):.2f} s, max {max(took):.2f} s" if took else "never"
+            print(f"retuned the heartbeat 1 s <-> 50 ms {a.retune} times under {a.loss} % loss on every link: "
+                  f"false failure detections {false}, views installed {views}, "
+                  f"retunes not switched over on every link within 15 s {stuck}; commit to switched over: {spans}")
+            if a.flaw:
+                # A broken runtime must be caught.
+                if false:
+                    print(f"tests/net: passed: with the flaw {a.flaw} the retune caused {false} false failure detections, as it must")
+                    return 0
+                print(f"tests/net: FAILED: the flaw {a.flaw} went unnoticed: no false failure detection", file=sys.stderr)
+                return 1
+            if false or views or stuck:
+                print("tests/net: FAILED: a retune caused false failure detections or did not switch over", file=sys.stderr)
+                return 1
+            print("tests/net: passed: no retune caused a false failure detection")
+            return 0
         rng = random.Random(seed)
         load = Workload(c, ids, seed + 1)
         load.start()

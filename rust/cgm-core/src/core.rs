@@ -181,6 +181,7 @@ impl Core {
         #[cfg(feature = "flaws")]
         {
             core.eng.keep_incoming = core.cfg.flawed("stale-proposals");
+            core.ring.at_once = core.cfg.flawed("no-heartbeat-switch-over");
         }
         Ok(core)
     }

@@ -44,11 +44,17 @@ pub enum Flaw {
     /// removal one member decided alone, which the others undo, makes a
     /// node of the set leave.
     TrustOneRefusal,
+    /// The heartbeat switch-over is off: a committed heartbeat change
+    /// switches the receive side of each link at once, the send side never
+    /// (no change-request handshake), and a member judges its predecessor's
+    /// silence by its own values only: a member that switched to a short
+    /// timeout suspects a predecessor still beating at the long interval.
+    NoHeartbeatSwitchOver,
 }
 
 impl Flaw {
     /// Every flaw.
-    pub const ALL: [Flaw; 10] = [
+    pub const ALL: [Flaw; 11] = [
         Flaw::ReportOnDecision,
         Flaw::StaleProposals,
         Flaw::FatesWindow,
@@ -59,6 +65,7 @@ impl Flaw {
         Flaw::SwitchKeyEarly,
         Flaw::NewestSetOnly,
         Flaw::TrustOneRefusal,
+        Flaw::NoHeartbeatSwitchOver,
     ];
 
     /// Its command-line name.
@@ -74,6 +81,7 @@ impl Flaw {
             Flaw::SwitchKeyEarly => "switch-key-early",
             Flaw::NewestSetOnly => "newest-set-only",
             Flaw::TrustOneRefusal => "trust-one-refusal",
+            Flaw::NoHeartbeatSwitchOver => "no-heartbeat-switch-over",
         }
     }
 

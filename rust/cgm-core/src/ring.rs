@@ -53,6 +53,11 @@ pub(crate) struct Ring {
     last_hb: Time,
     next_check: Option<Time>,
     misses: u32,
+    /// The `no-heartbeat-switch-over` flaw: a committed change switches the
+    /// receive side at once and the send side never, and silence is judged
+    /// by this member's own values only.
+    #[cfg(feature = "flaws")]
+    pub(crate) at_once: bool,
 }
 
 fn ms(v: u64) -> Duration {
@@ -108,6 +113,10 @@ impl Ring {
 
     /// The values silence from the predecessor is judged by.
     fn watch(&self) -> Option<HeartbeatValues> {
+        #[cfg(feature = "flaws")]
+        if self.at_once {
+            return self.recv;
+        }
         self.recv.map(|r| tolerant(r, self.sender_in_force))
     }
 
@@ -259,6 +268,11 @@ impl Ring {
             return;
         }
         let values = HeartbeatValues::of(&tuning.params);
+        #[cfg(feature = "flaws")]
+        if self.at_once {
+            (self.recv, self.request) = (self.pred.map(|_| values), None);
+            return;
+        }
         if self.send != Some(values) {
             self.request = Some(ChangeRequest { generation: tuning.generation, values });
             // Carry the request at once, then at the faster interval.

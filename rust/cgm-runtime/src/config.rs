@@ -187,6 +187,10 @@ impl NodeConfig {
         c.veto_timeout = self.veto_timeout;
         c.durable = self.state_dir.is_some();
         c.joins = self.join;
+        #[cfg(feature = "flaws")]
+        {
+            c.flaw = std::env::var("CGM_FLAW").ok().map(|name| cgm_core::flaws::Flaw::parse(&name).expect("CGM_FLAW names a flaw"));
+        }
         c
     }
 

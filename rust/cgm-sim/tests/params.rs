@@ -648,7 +648,10 @@ fn heartbeats_sent(sim: &Sim) -> Vec<u64> {
 }
 
 fn retune_under_loss(seed: u64) {
-    let mut cfg = SimConfig::new(5, seed);
+    retune_under_loss_with(SimConfig::new(5, seed));
+}
+
+fn retune_under_loss_with(mut cfg: SimConfig) {
     cfg.params = retune_start_params();
     let mut sim = cluster(cfg);
     sim.net.faults = NetFaults { loss: 0.10, duplicate: 0.0, min_delay: Duration::from_micros(100), max_delay: ms(5) };
@@ -696,6 +699,20 @@ fn retuning_the_heartbeat_from_1s_to_50ms_and_back_under_loss_raises_no_suspicio
         }
     }
     assert!(failed.is_empty(), "retune under loss failed for seeds {failed:?} (messages above)");
+}
+
+/// The check fails with the switch-over off (the `no-heartbeat-switch-over`
+/// flaw: receive sides switch at commit, send sides never).
+#[cfg(feature = "flaws")]
+#[test]
+fn retuning_without_the_switch_over_raises_suspicions() {
+    let caught = [81, 82, 83].into_iter().filter(|&seed| {
+        let mut cfg = SimConfig::new(5, seed);
+        cfg.flaw = Some(cgm_core::flaws::Flaw::NoHeartbeatSwitchOver);
+        std::panic::catch_unwind(move || retune_under_loss_with(cfg))
+            .is_err_and(|p| p.downcast_ref::<String>().is_some_and(|m| m.contains("suspicion")))
+    });
+    assert!(caught.count() > 0, "no seed raised a suspicion with the switch-over off");
 }
 
 #[test]

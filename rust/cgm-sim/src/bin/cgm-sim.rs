@@ -383,6 +383,8 @@ fn broken_check(f: cgm_core::flaws::Flaw) -> &'static str {
         Flaw::SwitchKeyEarly => "refused for their key",
         // Caught by a scenario (tests/nodes.rs), not by random schedules.
         Flaw::TrustOneRefusal => "node 5 left",
+        // Caught on a real network (tests/net/run.py --retune).
+        Flaw::NoHeartbeatSwitchOver => "suspicion",
     }
 }
 
