@@ -39,14 +39,7 @@ pub fn params_table(members: &[&Status]) -> String {
             let _ = write!(o, " {cell:<24}");
         }
         files |= file_differs;
-        let flag = if differs {
-            "   <-- DIFFERS"
-        } else if file_differs {
-            "   <-- a file differs"
-        } else {
-            ""
-        };
-        let _ = writeln!(o, "{}", flag.trim_end_matches(' '));
+        let _ = writeln!(o, "{}", row_flag(differs, file_differs));
     }
     if members.len() > 1 {
         let _ = write!(o, "  {:<34}", "generation");
@@ -68,14 +61,7 @@ pub fn params_table(members: &[&Status]) -> String {
             let _ = write!(o, " {cell:<24}");
         }
         files |= file_differs;
-        let flag = if differs {
-            "   <-- DIFFERS"
-        } else if file_differs {
-            "   <-- a file differs"
-        } else {
-            ""
-        };
-        let _ = writeln!(o, "{flag}");
+        let _ = writeln!(o, "{}", row_flag(differs, file_differs));
     }
     if files {
         let _ = writeln!(
@@ -87,6 +73,18 @@ pub fn params_table(members: &[&Status]) -> String {
         let _ = writeln!(o, "(limit X): the member's [limits]: a change above X fails its apply and rolls back everywhere");
     }
     o
+}
+
+/// The end of a row of [`params_table`]: whether the values in force
+/// differ between members, or only a member's file differs.
+fn row_flag(differs: bool, file_differs: bool) -> &'static str {
+    if differs {
+        "   <-- DIFFERS"
+    } else if file_differs {
+        "   <-- a file differs"
+    } else {
+        ""
+    }
 }
 
 /// An outcome, one line per member.
