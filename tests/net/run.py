@@ -12,12 +12,14 @@ namespaces (private 10.77.0.0/24 addresses that exist only inside them).
 Everything is torn down on exit, after a failure or Ctrl-C too.
 
 Faults, all from what this kernel has (it has no netem qdisc; nftables
-works): packet loss on a node's input hook (`numgen random mod 100 < P
-drop`: an output-hook drop would make sendto fail with EPERM, which a real
-network never does), partitions of random shapes and one-way cuts (input
-rules on source addresses), SIGSTOP/SIGCONT pauses, and kill -9 followed by
-a restart from the node's state directory. Delay, duplication and
-reordering are not emulated yet.
+and TAP devices work): packet loss on a node's input hook (`numgen random
+mod 100 < P drop`: an output-hook drop would make sendto fail with EPERM,
+which a real network never does), partitions of random shapes and one-way
+cuts (input rules on source addresses), delay with jitter (which reorders)
+and duplication in the userspace switch that joins the namespaces
+(tests/net/switch.py; without /dev/net/tun a kernel bridge joins them and
+these three are left out, as the run says at its start), SIGSTOP/SIGCONT
+pauses, and kill -9 followed by a restart from the node's state directory.
 
 The run fails (exit 1) on any history violation, on a change a client was
 told committed that no member's history shows committed at that
@@ -46,6 +48,7 @@ from typing import Dict, List, Optional, Set, Tuple
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKER = ROOT / "tests" / "sim" / "check_history.py"
+SWITCH = Path(__file__).resolve().parent / "switch.py"
 SUBNET = "10.77.0"
 PORT = 7400
 
@@ -58,35 +61,63 @@ def sh(*args: str, check: bool = True, quiet: bool = False) -> subprocess.Comple
 
 
 class Net:
-    """The namespaces, the bridge and each node's nftables table."""
+    """The namespaces, the links between them and each node's nftables table.
 
-    def __init__(self, n: int) -> None:
+    The links are a userspace switch (tests/net/switch.py) on one TAP device
+    per namespace, which can delay, jitter (and so reorder) and duplicate
+    frames; without /dev/net/tun they are a kernel bridge, which cannot."""
+
+    def __init__(self, n: int, seed: int) -> None:
         self.prefix = f"cgmn{os.getpid() % 100000}"
         self.hub = f"{self.prefix}-hub"
         self.ns = {i: f"{self.prefix}-{i}" for i in range(1, n + 1)}
+        self.seed = seed
         self.made: List[str] = []
+        self.switch: Optional[subprocess.Popen] = None
 
     def addr(self, i: int) -> str:
         return f"{SUBNET}.{i}"
 
-    def up(self) -> None:
+    def up(self) -> str:
+        """Creates the network; says what its links are."""
+        for i, ns in self.ns.items():
+            sh("ip", "netns", "add", ns)
+            self.made.append(ns)
+        self.switch = subprocess.Popen([sys.executable, str(SWITCH), self.prefix, str(len(self.ns)), str(self.seed)],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if self.switch.stdout.readline().strip() == "ready":
+            links = "a userspace switch on TAP devices (loss, cuts; delay, jitter, reordering, duplication)"
+            devs = {i: f"{self.prefix}t{i}" for i in self.ns}
+        else:
+            why = self.switch.stderr.read().strip().splitlines()[-1:]
+            self.switch.wait()
+            self.switch = None
+            links = f"a kernel bridge (loss, cuts; no delay, reordering or duplication: the switch failed: {' '.join(why)})"
+            devs = self.bridge()
+        for i, ns in self.ns.items():
+            sh("ip", "link", "set", devs[i], "netns", ns)
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+            sh("ip", "-n", ns, "addr", "add", f"{self.addr(i)}/24", "dev", devs[i])
+            sh("ip", "-n", ns, "link", "set", devs[i], "up")
+            self.nft(i, "add table inet cgmnemesis")
+            self.nft(i, "add chain inet cgmnemesis input { type filter hook input priority 0 ; policy accept ; }")
+        return links
+
+    def bridge(self) -> Dict[int, str]:
+        """A bridge in a namespace of its own, a veth pair to each node; the
+        node ends of the pairs."""
         sh("ip", "netns", "add", self.hub)
         self.made.append(self.hub)
         sh("ip", "-n", self.hub, "link", "add", "br0", "type", "bridge")
         sh("ip", "-n", self.hub, "link", "set", "br0", "up")
-        for i, ns in self.ns.items():
-            sh("ip", "netns", "add", ns)
-            self.made.append(ns)
+        devs = {}
+        for i in self.ns:
             v, h = f"{self.prefix}v{i}", f"{self.prefix}h{i}"
             sh("ip", "link", "add", v, "type", "veth", "peer", "name", h)
-            sh("ip", "link", "set", v, "netns", ns)
             sh("ip", "link", "set", h, "netns", self.hub)
             sh("ip", "-n", self.hub, "link", "set", h, "master", "br0", "up")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-            sh("ip", "-n", ns, "addr", "add", f"{self.addr(i)}/24", "dev", v)
-            sh("ip", "-n", ns, "link", "set", v, "up")
-            self.nft(i, "add table inet cgmnemesis")
-            self.nft(i, "add chain inet cgmnemesis input { type filter hook input priority 0 ; policy accept ; }")
+            devs[i] = v
+        return devs
 
     def nft(self, i: int, rule: str) -> None:
         sh("ip", "netns", "exec", self.ns[i], "nft", rule)
@@ -94,14 +125,38 @@ class Net:
     def drop(self, i: int, match: str) -> None:
         self.nft(i, f"add rule inet cgmnemesis input {match} drop")
 
+    def impair(self, to: Optional[List[int]], delay_ms: float = 0, jitter_ms: float = 0, dup_pct: float = 0) -> None:
+        """Frames to the nodes `to` (None: all) wait delay +- jitter ms and
+        are sent twice with probability dup_pct %."""
+        self.tell({"delay_ms": delay_ms, "jitter_ms": jitter_ms, "dup_pct": dup_pct, "to": to})
+
+    def tell(self, command: dict) -> None:
+        assert self.switch is not None and self.switch.stdin is not None
+        self.switch.stdin.write(json.dumps(command) + "\n")
+        self.switch.stdin.flush()
+
+    def link_stats(self) -> Optional[dict]:
+        """The switch's counts of frames forwarded, delayed, duplicated and
+        reordered; None with a bridge."""
+        if self.switch is None:
+            return None
+        self.tell({"stats": True})
+        return json.loads(self.switch.stdout.readline())
+
     def heal(self) -> None:
         for i in self.ns:
             self.nft(i, "flush chain inet cgmnemesis input")
+        if self.switch is not None:
+            self.tell({"clear": True})
 
     def down(self) -> None:
         for ns in reversed(self.made):
             sh("ip", "netns", "del", ns, check=False)
         self.made.clear()
+        if self.switch is not None:
+            self.switch.stdin.close()
+            self.switch.wait()
+            self.switch = None
 
 
 class Cluster:
@@ -244,10 +299,18 @@ def nemesis(net: Net, c: Cluster, rng: random.Random, until: float, faults: Dict
     (a heal, a resumed pause, a restart) of a fault that split the view to
     one view of every node, and from each kill -9 to one view of the others."""
     ids = sorted(net.ns)
+    kinds = [k for k in faults if net.switch is not None or k not in ("delay", "duplicate")] or ["quiet"]
     while time.monotonic() < until:
-        kind = rng.choice(["loss", "partition", "one-way", "pause", "kill", "quiet"])
+        kind = rng.choice(kinds)
         hold = rng.uniform(1.0, 4.0)
-        if kind == "loss":
+        if kind == "delay":
+            # Up to 150 ms each way, jitter up to the delay (which reorders),
+            # on the links into every node or into a few.
+            d = rng.randint(5, 150)
+            net.impair(rng.choice([None, rng.sample(ids, rng.randint(1, len(ids) - 1))]), d, rng.uniform(0, d))
+        elif kind == "duplicate":
+            net.impair(None, 0, rng.uniform(0, 5), rng.randint(1, 30))
+        elif kind == "loss":
             p = rng.randint(1, 30)
             for i in ids:
                 net.drop(i, f"meta l4proto udp numgen random mod 100 < {p}")
@@ -280,6 +343,9 @@ def nemesis(net: Net, c: Cluster, rng: random.Random, until: float, faults: Dict
         if split:
             heals.append(one_view(c, ids, 30))
         time.sleep(rng.uniform(0.2, 1.5))
+
+
+FAULTS = ("loss", "delay", "duplicate", "partition", "one-way", "pause", "kill", "quiet")
 
 
 def spread(xs: List[Optional[float]]) -> str:
@@ -403,6 +469,8 @@ def main() -> int:
     ap.add_argument("--soak", action="store_true", help="10 minutes of nemesis")
     ap.add_argument("--seed", type=int, default=None, help="default: the day's seed")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--faults", default=",".join(FAULTS), type=lambda t: t.split(","),
+                    help=f"the nemesis' kinds of fault, comma-separated (default: all of {','.join(FAULTS)}; quiet is a pause without a fault)")
     ap.add_argument("--cgm", default=str(ROOT / "target" / "release" / "cgm"))
     ap.add_argument("--retune", type=int, default=0, metavar="N",
                     help="instead of the nemesis: retune the heartbeat 1 s <-> 50 ms N times under --loss, count false failure detections")
@@ -419,6 +487,10 @@ def main() -> int:
             print(f"tests/net: {tool} is missing (tests/setup.sh installs it)", file=sys.stderr)
             return 2
     a.cgm = os.path.abspath(a.cgm)
+    unknown = [k for k in a.faults if k not in FAULTS]
+    if unknown:
+        print(f"tests/net: unknown fault {', '.join(unknown)}; known: {', '.join(FAULTS)}", file=sys.stderr)
+        return 2
     if a.flaw:
         os.environ["CGM_FLAW"] = a.flaw
     seed = a.seed if a.seed is not None else int(time.time()) // 86400
@@ -428,11 +500,11 @@ def main() -> int:
     else:
         print(f"tests/net: seed {seed}, {a.nodes} nodes, {duration:.0f} s of nemesis (replay: tests/net/run.py --seed {seed})")
     work = Path(tempfile.mkdtemp(prefix="cgm-net-"))
-    net = Net(a.nodes)
+    net = Net(a.nodes, seed)
     c: Optional[Cluster] = None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     try:
-        net.up()
+        print(f"links: {net.up()}")
         params = {**SLOW, **LOSSY} if a.retune else {"heartbeat-interval": "100ms", "heartbeat-timeout": "400ms",
                                                        "heartbeat-ack-timeout": "400ms", "max-message-retry-time": "2s"}
         c = Cluster(net, a.cgm, work, params)
@@ -465,7 +537,7 @@ def main() -> int:
         rng = random.Random(seed)
         load = Workload(c, ids, seed + 1)
         load.start()
-        faults = {k: 0 for k in ("loss", "partition", "one-way", "pause", "kill", "quiet")}
+        faults = {k: 0 for k in a.faults}
         heals: List[Optional[float]] = []
         crashes: List[Optional[float]] = []
         nemesis(net, c, rng, time.monotonic() + duration, faults, heals, crashes)
@@ -479,6 +551,8 @@ def main() -> int:
             problems.append("the cluster did not converge within 60 s of the last heal")
         print(f"faults injected: {sum(v for k, v in faults.items() if k != 'quiet')} ({faults})")
         print(f"client operations: {load.counts}")
+        if net.switch is not None:
+            print(f"frames through the switch: {net.link_stats()}")
         print(f"after the last heal: one view, quorum, equal values in {healed if healed is None else round(healed, 2)} s")
         print(f"healing a fault that split the view (heal, resume, restart) to one view of every node: {spread(heals)}")
         print(f"kill -9 to one view of the others: {spread(crashes)} "
