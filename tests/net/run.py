@@ -162,8 +162,8 @@ class Net:
 class Cluster:
     """The `cgm node` processes, their files and histories."""
 
-    def __init__(self, net: Net, cgm: str, work: Path, params: Dict[str, str]) -> None:
-        self.net, self.cgm, self.work = net, cgm, work
+    def __init__(self, net: Net, cgm: str, work: Path, params: Dict[str, str], load: List[str]) -> None:
+        self.net, self.cgm, self.work, self.load = net, cgm, work, load
         self.procs: Dict[int, Optional[subprocess.Popen]] = {i: None for i in net.ns}
         self.crashes: List[dict] = []
         sh(cgm, "keygen", "-o", str(work / "cluster.key"))
@@ -184,7 +184,7 @@ class Cluster:
     def start(self, i: int) -> None:
         log = open(self.work / f"node{i}.log", "ab")
         cmd = ["ip", "netns", "exec", self.net.ns[i], self.cgm, "node", "-c", str(self.work / f"node{i}.toml"),
-               "--history", str(self.history(i))]
+               "--history", str(self.history(i)), *self.load]
         self.procs[i] = subprocess.Popen(cmd, stdout=log, stderr=log, cwd=self.work)
 
     def incarnation(self, i: int) -> int:
@@ -227,7 +227,8 @@ class Cluster:
 
 class Workload(threading.Thread):
     """Parameter changes from several members and status queries, recording
-    what every client was told."""
+    what every client was told. (Application protocols come from the nodes'
+    own hosts: `cgm node --propose-every`.)"""
 
     def __init__(self, c: Cluster, members: List[int], seed: int) -> None:
         super().__init__(daemon=True)
@@ -451,10 +452,13 @@ def check(c: Cluster, told: List[dict], out: Path) -> List[str]:
         r = subprocess.run([sys.executable, str(CHECKER), str(tampered)], capture_output=True, text=True)
         if r.returncode == 0:
             problems.append(f"the checker passed a history with {victim} turned into a rollback")
-    decided = {}
+    decided: Dict[str, Tuple[bool, int]] = {}
+    kinds: Dict[str, List[int]] = {}
     for *_, e in events:
-        if e["event"] == "outcome" and not e["learned"]:
-            decided.setdefault(e["pid"], (e["committed"], e["generation"]))
+        if e["event"] == "outcome" and not e["learned"] and e["pid"] not in decided:
+            decided[e["pid"]] = (e["committed"], e["generation"])
+            kinds.setdefault(e["kind"], [0, 0])[0 if e["committed"] else 1] += 1
+    print("protocols decided (committed, not): " + ", ".join(f"{k} {v[0]}, {v[1]}" for k, v in sorted(kinds.items())))
     for t in told:
         d = decided.get(t["pid"])
         if d != (t["committed"], t["generation"]):
@@ -507,7 +511,9 @@ def main() -> int:
         print(f"links: {net.up()}")
         params = {**SLOW, **LOSSY} if a.retune else {"heartbeat-interval": "100ms", "heartbeat-timeout": "400ms",
                                                        "heartbeat-ack-timeout": "400ms", "max-message-retry-time": "2s"}
-        c = Cluster(net, a.cgm, work, params)
+        # In the nemesis every node's host also proposes application
+        # protocols (10/s each) while it has quorum.
+        c = Cluster(net, a.cgm, work, params, [] if a.retune else ["--propose-every", "0.1"])
         ids = sorted(net.ns)
         for i in ids:
             c.start(i)

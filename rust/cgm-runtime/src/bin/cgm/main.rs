@@ -4,7 +4,7 @@ mod bench;
 mod demo;
 mod render;
 
-use cgm_runtime::cgm_core::{NodeId, Param};
+use cgm_runtime::cgm_core::{AppProtocol, NodeId, Param};
 use cgm_runtime::client::Client;
 use cgm_runtime::{Error, Key, Node, NodeConfig, NodeEvent};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -53,6 +53,13 @@ enum Cmd {
         /// schema, for tests/sim/check_history.py.
         #[arg(long, value_name = "FILE")]
         history: Option<PathBuf>,
+        /// Propose an application protocol (one ACK round, an 8-byte
+        /// payload counting up) every SECONDS while this member is in a view
+        /// with quorum: the node's host as a load generator, for tests and
+        /// benchmarks. Outcomes go to the history; refusals (no quorum,
+        /// backpressure) are counted and shown at exit.
+        #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
+        propose_every: Option<Duration>,
     },
     /// Measure latency and throughput of a local cluster of separate processes
     /// against the UDP ping-pong floor (see BENCHMARKS.md).
@@ -268,8 +275,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.cmd {
         Cmd::Demo { nodes } => demo::run(nodes),
-        Cmd::Node { config, hold_lock, state_dir, no_state, history } => {
-            run_node(&config, hold_lock.as_deref(), state_dir, no_state, history)
+        Cmd::Node { config, hold_lock, state_dir, no_state, history, propose_every } => {
+            run_node(&config, hold_lock.as_deref(), state_dir, no_state, history, propose_every)
         }
         Cmd::Bench { samples, only, no_state } => bench::run(samples, &only, no_state),
         Cmd::BenchEcho { bind } => bench::echo(bind),
@@ -356,6 +363,7 @@ fn run_node(
     state_dir: Option<PathBuf>,
     no_state: bool,
     history: Option<PathBuf>,
+    propose_every: Option<Duration>,
 ) -> CmdResult {
     let mut cfg = load(path)?;
     cfg.history = history;
@@ -376,11 +384,15 @@ fn run_node(
         None => println!("node {} keeps no state on disk (--no-state): a restart forgets the committed values", node.id()),
     }
     println!("node {} running; SIGINT or SIGTERM leaves the group", node.id());
+    let mut load = propose_every.map(Load::new);
+    let mut quorum = false;
     while !stop.load(Ordering::Acquire) {
-        while let Some(ev) = node.next_event(Some(Duration::from_millis(100))) {
+        let wait = load.as_mut().map_or(Duration::from_millis(100), |l| l.tick(&node, quorum));
+        while let Some(ev) = node.next_event(Some(wait)) {
             match ev {
-                NodeEvent::ViewChanged { view, members, quorum } => {
-                    println!("view {view}: members {members:?} quorum {}", if quorum { "yes" } else { "no" })
+                NodeEvent::ViewChanged { view, members, quorum: q } => {
+                    quorum = q;
+                    println!("view {view}: members {members:?} quorum {}", if q { "yes" } else { "no" })
                 }
                 NodeEvent::Suspected { member, reason } => {
                     println!("suspect member {member}: {reason}")
@@ -396,14 +408,63 @@ fn run_node(
                     return Ok(ExitCode::SUCCESS);
                 }
             }
-            if stop.load(Ordering::Acquire) {
+            if stop.load(Ordering::Acquire) || load.as_ref().is_some_and(Load::due) {
                 break;
             }
         }
     }
+    if let Some(l) = load {
+        println!("proposed {} application protocols; {} refused before they ran", l.proposed, l.refused);
+    }
     println!("leaving the group");
     node.shutdown();
     Ok(ExitCode::SUCCESS)
+}
+
+/// `cgm node --propose-every`: application protocols from the node's host.
+struct Load {
+    every: Duration,
+    next: std::time::Instant,
+    proposed: u64,
+    refused: u64,
+}
+
+impl Load {
+    fn new(every: Duration) -> Load {
+        Load { every, next: std::time::Instant::now() + every, proposed: 0, refused: 0 }
+    }
+
+    fn due(&self) -> bool {
+        std::time::Instant::now() >= self.next
+    }
+
+    /// Proposes one protocol if one is due and the member has quorum; the
+    /// time until the next is due.
+    fn tick(&mut self, node: &Node, quorum: bool) -> Duration {
+        let now = std::time::Instant::now();
+        if now >= self.next {
+            self.next = now + self.every;
+            if quorum {
+                let app = AppProtocol { payload: self.proposed.to_be_bytes().to_vec().into(), rounds: 1, wait: None };
+                match node.submit(app) {
+                    Ok(_) => self.proposed += 1,
+                    Err(e) => {
+                        self.refused += 1;
+                        log::debug!("node {}: a load protocol was refused: {e}", node.id());
+                    }
+                }
+            }
+        }
+        self.next.saturating_duration_since(now).min(Duration::from_millis(100))
+    }
+}
+
+/// Parses a positive number of seconds.
+fn positive_seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s.is_finite() => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!("expected a positive number of seconds, got {text:?}")),
+    }
 }
 
 fn status(path: &std::path::Path, member: Option<NodeId>, format: Format, timeout: Duration) -> CmdResult {
