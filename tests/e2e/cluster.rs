@@ -626,7 +626,14 @@ fn a_member_blocked_on_a_held_lock_answers_a_query_naming_the_lock() {
     let (out, again) = c.set(1, &["--txid", "4242", "send-window-size=33"]);
     assert!(out.status.success());
     assert_eq!(again.unwrap().seq, o.seq, "the same transaction, not run again");
+    // The same id for a different change is refused, not answered with the
+    // first change's outcome ("committed" for a change that never ran).
+    let (out, _) = c.set(1, &["--txid", "4242", "send-window-size=34"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("transaction 4242 already ran a different param-change"), "{err}");
     assert_eq!(c.status(2, 1).unwrap().generation, generation + 1);
+    assert_eq!(c.status(2, 1).unwrap().params.get(Param::SendWindowSize), 33);
     let (r, host) = proposer.join().unwrap();
     assert!(r.unwrap().committed);
     host.shutdown();

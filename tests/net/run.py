@@ -43,6 +43,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple
 
@@ -216,6 +217,12 @@ class Cluster:
             return None
         return json.loads(r.stdout) if r.returncode == 0 else None
 
+    def statuses(self, ids: List[int]) -> List[Optional[dict]]:
+        """The statuses of members `ids`, asked all at once (a poll takes as
+        long as the slowest answer, not their sum)."""
+        with ThreadPoolExecutor(len(ids)) as ex:
+            return list(ex.map(self.status, ids))
+
     def stop_all(self) -> None:
         for i, p in self.procs.items():
             if p is not None:
@@ -264,7 +271,7 @@ def converge(c: Cluster, ids: List[int], limit: float) -> Optional[float]:
     idle, with equal values and generation; None past `limit`."""
     start = time.monotonic()
     while time.monotonic() - start < limit:
-        st = [c.status(i) for i in ids]
+        st = c.statuses(ids)
         if all(s is not None for s in st):
             first = st[0]
             if all(s["quorum"] and sorted(s["members"]) == ids and s["phase"] == "idle"
@@ -277,7 +284,8 @@ def converge(c: Cluster, ids: List[int], limit: float) -> Optional[float]:
 def one_view(c: Cluster, ids: List[int], limit: float) -> Optional[float]:
     """Seconds until the members `ids` all hold one view of exactly them with
     quorum (protocols may still run); None past `limit`. Each poll asks every
-    member, so the figure is good to about a poll (~0.1 s)."""
+    member at once, so the figure is good to about a poll (~0.05 s; up to the
+    status timeout, 1 s, while a member does not answer)."""
     start = time.monotonic()
     while time.monotonic() - start < limit:
         if in_one_view(c, ids):
@@ -288,14 +296,14 @@ def one_view(c: Cluster, ids: List[int], limit: float) -> Optional[float]:
 
 def in_one_view(c: Cluster, ids: List[int]) -> bool:
     """Whether the members `ids` hold one view of exactly them with quorum now."""
-    st = [c.status(i) for i in ids]
+    st = c.statuses(ids)
     return all(s is not None and s["quorum"] and sorted(s["members"]) == ids for s in st) and (
         len({(s["view"]["epoch"], s["view"]["leader"]) for s in st if s is not None}) == 1
     )
 
 
 def nemesis(net: Net, c: Cluster, rng: random.Random, until: float, faults: Dict[str, int],
-            heals: List[Optional[float]], crashes: List[Optional[float]]) -> None:
+            heals: List[Tuple[str, Optional[float]]], crashes: List[Optional[float]]) -> None:
     """Injects faults until `until`; records the seconds from each healing
     (a heal, a resumed pause, a restart) of a fault that split the view to
     one view of every node, and from each kill -9 to one view of the others."""
@@ -342,7 +350,7 @@ def nemesis(net: Net, c: Cluster, rng: random.Random, until: float, faults: Dict
         elif kind != "quiet":
             net.heal()
         if split:
-            heals.append(one_view(c, ids, 30))
+            heals.append((kind, one_view(c, ids, 30)))
         time.sleep(rng.uniform(0.2, 1.5))
 
 
@@ -408,7 +416,7 @@ def retune(net: Net, c: Cluster, ids: List[int], times: int, loss: int) -> Tuple
         want = 50 if target is FAST else 1000
         switched = False
         while not switched and time.monotonic() - start <= 15:
-            st = [c.status(i) for i in ids]
+            st = c.statuses(ids)
             switched = all(s is not None and not s["switch_over_pending"] and all(l["interval_ms"] == want for l in s["links"]) for s in st)
             if not switched:
                 time.sleep(0.05)
@@ -544,7 +552,7 @@ def main() -> int:
         load = Workload(c, ids, seed + 1)
         load.start()
         faults = {k: 0 for k in a.faults}
-        heals: List[Optional[float]] = []
+        heals: List[Tuple[str, Optional[float]]] = []
         crashes: List[Optional[float]] = []
         nemesis(net, c, rng, time.monotonic() + duration, faults, heals, crashes)
         load.stop.set()
@@ -560,7 +568,9 @@ def main() -> int:
         if net.switch is not None:
             print(f"frames through the switch: {net.link_stats()}")
         print(f"after the last heal: one view, quorum, equal values in {healed if healed is None else round(healed, 2)} s")
-        print(f"healing a fault that split the view (heal, resume, restart) to one view of every node: {spread(heals)}")
+        print(f"healing a fault that split the view (heal, resume, restart) to one view of every node: {spread([t for _, t in heals])}")
+        for kind in sorted({k for k, _ in heals}):
+            print(f"  after {kind}: {spread([t for k, t in heals if k == kind])}")
         print(f"kill -9 to one view of the others: {spread(crashes)} "
               "(failure detection alone: 400 ms of silence, then 3 misses at 100 ms checks, about 0.6 s)")
         if problems:

@@ -24,6 +24,7 @@ use crate::ring::Ring;
 use crate::roster::{NodeChange, Roster};
 use crate::status::{PeerStatus, Phase, Status};
 use crate::time::Time;
+use crate::transactions::Transactions;
 use crate::wire::{self, Header, WireError};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -66,6 +67,8 @@ pub struct Core {
     refused: Option<Refusal>,
     /// Refusals that say this node was removed while away.
     evidence: refusal::Evidence,
+    /// What each transaction id chosen by the host or an operator stood for.
+    transactions: Transactions,
 }
 
 impl Core {
@@ -169,6 +172,7 @@ impl Core {
             answers: refusal::Answers::default(),
             refused: None,
             evidence: refusal::Evidence::default(),
+            transactions: Transactions::default(),
             cfg,
         };
         core.mem.joins = core.cfg.joins;
@@ -551,7 +555,8 @@ impl Core {
     /// member. Proposing an id already known is idempotent: the same id comes back.
     ///
     /// # Errors
-    /// [`Error::Left`], [`Error::NoQuorum`], or [`Error::Backpressure`] when the queue
+    /// [`Error::InvalidProtocol`] when `txid` was proposed here with another
+    /// body (see [`crate::transactions`]); [`Error::Left`], [`Error::NoQuorum`], or [`Error::Backpressure`] when the queue
     /// to the coordinator is full. Nothing is sent on error.
     pub fn propose(&mut self, now: Time, txid: Option<u64>, body: crate::ids::ProtocolBody) -> Result<ProposalId, Error> {
         if self.net.left {
@@ -560,9 +565,15 @@ impl Core {
         if !self.mem.view.quorum {
             return Err(Error::NoQuorum { members: self.mem.view.members.len(), configured: self.tuning.params.nodes().len() });
         }
+        if let Some(t) = txid {
+            self.transactions.check(t, &body)?;
+        }
         let pid = ProposalId { node: self.cfg.id, txid: txid.unwrap_or_else(|| self.eng.next_txid(self.cfg.incarnation)) };
         if self.eng.is_known(pid) {
             return Ok(pid);
+        }
+        if let Some(t) = txid {
+            self.transactions.record(t, &body);
         }
         self.with_engine(|e, cx| e.submit(cx, pid, body, now))?;
         self.pump(now);
@@ -1051,6 +1062,10 @@ impl Core {
 
     /// A tool's change request: run under its transaction id once admitted.
     fn on_change_request(&mut self, r: ChangeRequest, now: Time) {
+        if let Err(e) = self.transactions.check(r.txid, &r.body) {
+            crate::operator::refuse(&mut self.net, &r, e.to_string());
+            return;
+        }
         let Some(admitted) = self.operators.admit(&mut self.net, self.cfg.me(), &self.eng, &r, now) else { return };
         if admitted == Admitted::Propose {
             // Refused before it ran (invalid values, no quorum): the

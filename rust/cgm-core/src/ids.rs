@@ -81,7 +81,7 @@ impl fmt::Display for Resource {
 }
 
 /// An application-defined peer protocol.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AppProtocol {
     /// Opaque payload delivered to every member.
     pub payload: ByteBuf,
@@ -92,7 +92,7 @@ pub struct AppProtocol {
 }
 
 /// What a peer protocol does.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ProtocolBody {
     /// An application-defined protocol.
     App(AppProtocol),
@@ -108,7 +108,7 @@ pub enum ProtocolBody {
 
 /// The new key of a key rotation: where every member finds it and what its
 /// fingerprint is.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct KeyRotation {
     /// The key's fingerprint (see the runtime's `Key::fingerprint`); never 0.
     pub fingerprint: u64,

@@ -37,6 +37,7 @@ pub mod schema;
 pub mod status;
 pub mod time;
 mod timers;
+mod transactions;
 mod trim;
 pub mod wire;
 
