@@ -85,14 +85,37 @@ impl Cluster {
     }
 
     fn start(&mut self, id: u32) {
+        self.start_with(id, &[]);
+    }
+
+    /// Starts node `id` with these environment variables, as systemd
+    /// would: a value of "{stderr}" becomes the device and inode of its
+    /// stderr (`dev:ino`, as in `JOURNAL_STREAM`), and "{pid}" its process
+    /// id (as in `WATCHDOG_PID`; the node is then started through `sh -c
+    /// 'exec ...'`, which keeps the id).
+    fn start_with(&mut self, id: u32, env: &[(&str, &str)]) {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.join(format!("node{id}.log"))).unwrap();
-        let child = Command::new(CGM)
-            .current_dir(self.cwd(id))
-            .args(["node", "-c", self.config(id).to_str().unwrap()])
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
+        let meta = log.metadata().unwrap();
+        let stream = format!("{}:{}", std::os::unix::fs::MetadataExt::dev(&meta), std::os::unix::fs::MetadataExt::ino(&meta));
+        let config = self.config(id);
+        let args = ["node", "-c", config.to_str().unwrap()];
+        let mut cmd = match env.iter().find(|(_, v)| *v == "{pid}") {
+            Some((k, _)) => {
+                let mut sh = Command::new("sh");
+                sh.args(["-c", &format!("export {k}=$$; exec \"$0\" \"$@\""), CGM]).args(args);
+                sh
+            }
+            None => {
+                let mut c = Command::new(CGM);
+                c.args(args);
+                c
+            }
+        };
+        cmd.current_dir(self.cwd(id));
+        for &(k, v) in env.iter().filter(|(_, v)| *v != "{pid}") {
+            cmd.env(k, if v == "{stderr}" { stream.as_str() } else { v });
+        }
+        let child = cmd.stdout(log.try_clone().unwrap()).stderr(log).spawn().unwrap();
         self.procs[id as usize - 1] = Some(child);
     }
 
@@ -972,4 +995,84 @@ fn nodes_join_and_leave_by_transaction_under_load_and_kill_9() {
         grew >= 6 + committed && grew <= 6 + committed + unknown,
         "generation grew by {grew}: {committed} changes committed, {unknown} unknown"
     );
+}
+
+/// What a node under systemd told its service manager, one datagram a line.
+fn notifications(sock: &std::os::unix::net::UnixDatagram, until: impl Fn(&str) -> bool, what: &str) -> Vec<String> {
+    let end = Instant::now() + Duration::from_secs(20);
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while Instant::now() < end {
+        if let Ok(n) = sock.recv(&mut buf) {
+            let text = String::from_utf8_lossy(&buf[..n]).to_string();
+            let done = until(&text);
+            got.push(text);
+            if done {
+                return got;
+            }
+        }
+    }
+    panic!("no {what} from the node within 20 s; it sent {got:?}");
+}
+
+#[test]
+fn under_systemd_a_node_notifies_ready_status_and_watchdog_and_sighup_reloads_its_limits_and_log_level() {
+    let mut c = Cluster::new("systemd");
+    let sock_path = c.dir.join("notify.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let toml = c.toml(1).replacen("cluster = \"e2e\"", "cluster = \"e2e\"\nlog_level = \"info\"", 1);
+    std::fs::write(c.config(1), &toml).unwrap();
+    let env = [
+        ("NOTIFY_SOCKET", sock_path.to_str().unwrap()),
+        ("WATCHDOG_USEC", "400000"),
+        ("WATCHDOG_PID", "{pid}"),
+        ("JOURNAL_STREAM", "{stderr}"),
+    ];
+    c.start_with(1, &env);
+    for id in 2..=N {
+        c.start(id);
+    }
+    // Ready only once in a view with quorum; the status says so first.
+    let got = notifications(&sock, |m| m.contains("READY=1"), "READY=1");
+    assert!(got.iter().any(|m| m.starts_with("STATUS=view ") && m.contains("quorum no")), "{got:?}");
+    assert!(got.iter().any(|m| m.starts_with("STATUS=view ") && m.contains("quorum yes")), "{got:?}");
+    notifications(&sock, |m| m.lines().any(|l| l == "WATCHDOG=1"), "WATCHDOG=1 (every 200 ms)");
+    c.wait_view(1, 1, N as usize);
+
+    // SIGHUP: the node-local parts apply, the rest is reported.
+    let reloaded = toml
+        .replace("log_level = \"info\"", "log_level = \"debug\"")
+        .replace("max-message-retry-time = \"2s\"", "max-message-retry-time = \"2s\"\nsend-window-size = 40")
+        + "[limits]\nmax-fragment-size = 1000\n";
+    std::fs::write(c.config(1), reloaded).unwrap();
+    let pid = c.procs[0].as_ref().unwrap().id().to_string();
+    assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+    let got = notifications(&sock, |m| m.contains("READY=1") && m.contains("STATUS=reloaded"), "the end of the reload");
+    assert!(got.iter().any(|m| m.starts_with("RELOADING=1")), "{got:?}");
+    let done = got.last().unwrap();
+    assert!(done.contains("limits none -> max-fragment-size=1000"), "{done}");
+    assert!(done.contains("log level INFO -> DEBUG"), "{done}");
+    assert!(done.contains("changed in the file but not by a reload: [params] (the cluster's values change by `cgm set`)"), "{done}");
+    assert_eq!(c.status(2, 1).unwrap().limits.get(Param::MaxFragmentSize), Some(1000));
+    // The new limit is in force: a change beyond it rolls back everywhere.
+    let (out, o) = c.set(2, &["max-fragment-size=1100"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!o.unwrap().committed);
+    // Its log goes to the journal's format, at the reloaded level: node 1
+    // leads the view change after a kill, a debug record.
+    c.kill9(N);
+    c.wait_view(1, 1, N as usize - 1);
+    let log = std::fs::read_to_string(c.dir.join("node1.log")).unwrap();
+    assert!(log.lines().any(|l| l.starts_with("<6>") && l.contains("reloaded")), "{log}");
+    assert!(log.lines().any(|l| l.starts_with("<7>")), "no debug record after the reload: {log}");
+    // A file that does not load changes nothing.
+    std::fs::write(c.config(1), "node_id = \"one\"\n").unwrap();
+    assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+    let got = notifications(&sock, |m| m.contains("READY=1"), "the end of the failed reload");
+    assert!(got.last().unwrap().contains("failed, nothing changed"), "{got:?}");
+    assert_eq!(c.status(2, 1).unwrap().limits.get(Param::MaxFragmentSize), Some(1000));
+    // Leaving: STOPPING=1.
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    notifications(&sock, |m| m.contains("STOPPING=1"), "STOPPING=1");
 }

@@ -371,6 +371,13 @@ impl Core {
         self.net.left && self.net.is_idle()
     }
 
+    /// Replaces this node's local limits (`[limits]`): changes proposed
+    /// from now on are checked against them (a change already past its
+    /// first round keeps the verdict it had).
+    pub fn set_limits(&mut self, limits: crate::params::LocalLimits) {
+        self.cfg.limits = limits;
+    }
+
     /// The status snapshot of this member, built from its local record in O(members).
     pub fn status(&self, now: Time) -> Status {
         let (phase, waiting, since) = if self.net.left {

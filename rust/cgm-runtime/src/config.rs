@@ -101,6 +101,11 @@ pub struct NodeConfig {
     /// generation and key by state transfer, and never starts a cluster of
     /// its own with the nodes its file lists.
     pub join: bool,
+    /// The log level `cgm node` runs at (TOML `log_level`: `error`, `warn`,
+    /// `info`, `debug`, `trace` or `off`), re-read on `SIGHUP`; `None`: the
+    /// `RUST_LOG` environment variable's, else `warn`. A library host keeps
+    /// its own logger and ignores it.
+    pub log_level: Option<log::LevelFilter>,
 }
 
 /// The IP multicast transport option: every datagram for other members goes
@@ -137,6 +142,7 @@ impl NodeConfig {
             state_dir: None,
             history: None,
             join: false,
+            log_level: None,
         }
     }
 
@@ -313,6 +319,11 @@ impl NodeConfig {
             c.max_jobs = j.max(1);
         }
         c.join = raw.join.unwrap_or(false);
+        if let Some(l) = &raw.log_level {
+            c.log_level = Some(l.get_ref().parse().map_err(|_| {
+                at(l.span(), "log_level", format!("expected one of off, error, warn, info, debug, trace, got {:?}", l.get_ref()))
+            })?);
+        }
         let mut changes = Vec::new();
         // In file order, so a broken cross-parameter rule names the first of
         // its keys the file sets.
@@ -399,6 +410,7 @@ struct RawConfig {
     veto_timeout: Option<Spanned<String>>,
     max_jobs: Option<usize>,
     join: Option<bool>,
+    log_level: Option<Spanned<String>>,
     multicast: Option<Spanned<String>>,
     multicast_ttl: Option<u32>,
     #[serde(default)]
@@ -476,5 +488,16 @@ max-fragment-size = 9000
         let bad = GOOD.replace("insecure = true\n", "");
         let e = NodeConfig::parse(&bad, None).unwrap_err();
         assert!(e.to_string().contains("no cluster key"), "{e}");
+        let bad = GOOD.replace("cluster = \"prod\"", "cluster = \"prod\"\nlog_level = \"loud\"");
+        let e = NodeConfig::parse(&bad, None).unwrap_err();
+        assert_eq!((e.field.as_str(), e.line), ("log_level", Some(3)), "{e}");
+        assert!(e.to_string().contains("expected one of off, error, warn, info, debug, trace, got \"loud\""), "{e}");
+    }
+
+    #[test]
+    fn the_log_level_is_optional() {
+        assert_eq!(NodeConfig::parse(GOOD, None).unwrap().log_level, None);
+        let c = NodeConfig::parse(&GOOD.replace("cluster = \"prod\"", "cluster = \"prod\"\nlog_level = \"Info\""), None).unwrap();
+        assert_eq!(c.log_level, Some(log::LevelFilter::Info));
     }
 }

@@ -47,6 +47,8 @@ pub(crate) enum Cmd {
     Watch(ProposalId, Sender<Outcome>),
     /// The host's answer to a veto or step request (by wait token).
     Complete(u64, Result<Vec<u8>, String>),
+    /// Replace the node's local limits.
+    SetLimits(cgm_core::LocalLimits),
     /// Leave the group; answered once the leave is flushed (or after 1 s).
     Leave(Sender<()>),
 }
@@ -588,6 +590,7 @@ impl Member {
                 };
                 let _ = tx.send(r.map_err(Error::from));
             }
+            Cmd::SetLimits(limits) => self.core.set_limits(limits),
             Cmd::ProposeAll(apps, tx) => {
                 let _ = tx.send(apps.into_iter().map(|app| self.core.propose_app(now, None, app).map_err(Error::from)).collect());
             }

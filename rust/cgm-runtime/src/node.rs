@@ -87,6 +87,17 @@ impl Node {
         self.ask(Cmd::Status, Duration::from_secs(5))
     }
 
+    /// Replaces this node's local limits (`[limits]` in its config, e.g.
+    /// re-read on `SIGHUP` by `cgm node`): changes proposed from now on are
+    /// checked against them; a change beyond a limit fails this member's
+    /// local apply and so rolls back everywhere.
+    ///
+    /// # Errors
+    /// [`Error::ShutDown`].
+    pub fn set_limits(&self, limits: cgm_core::LocalLimits) -> Result<(), Error> {
+        self.cmd.send(Cmd::SetLimits(limits)).map_err(|_| Error::ShutDown)
+    }
+
     /// Asks `member` for its status: answered locally for this node's own id,
     /// otherwise by a status query over the network, answered by that member
     /// from its own record.

@@ -1,6 +1,7 @@
 //! `cgm`: run, inspect and retune libcgm clusters.
 
 mod bench;
+mod daemon;
 mod demo;
 mod render;
 
@@ -271,12 +272,12 @@ enum Format {
 }
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let default_level = daemon::init_logging();
     let cli = Cli::parse();
     let r = match cli.cmd {
         Cmd::Demo { nodes } => demo::run(nodes),
         Cmd::Node { config, hold_lock, state_dir, no_state, history, propose_every } => {
-            run_node(&config, hold_lock.as_deref(), state_dir, no_state, history, propose_every)
+            run_node(&config, hold_lock.as_deref(), state_dir, no_state, history, propose_every, default_level)
         }
         Cmd::Bench { samples, only, no_state } => bench::run(samples, &only, no_state),
         Cmd::BenchEcho { bind } => bench::echo(bind),
@@ -357,6 +358,7 @@ fn committed_addr(cfg: &NodeConfig, member: NodeId) -> Result<std::net::SocketAd
     text.parse().map_err(|_| format!("member {member}'s address {text:?} in the cluster's node set is not ip:port"))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_node(
     path: &std::path::Path,
     hold_lock: Option<&str>,
@@ -364,8 +366,15 @@ fn run_node(
     no_state: bool,
     history: Option<PathBuf>,
     propose_every: Option<Duration>,
+    default_level: log::LevelFilter,
 ) -> CmdResult {
-    let mut cfg = load(path)?;
+    // The file as read, apart from what the command line overrides: what a
+    // reload (SIGHUP) compares the file with.
+    let mut file = load(path)?;
+    if let Some(level) = file.log_level {
+        log::set_max_level(level);
+    }
+    let mut cfg = file.clone();
     cfg.history = history;
     if no_state {
         cfg.state_dir = None;
@@ -373,8 +382,9 @@ fn run_node(
         cfg.state_dir = Some(state_dir.unwrap_or_else(|| default_state_dir(path, &cfg)));
     }
     let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(sig, Arc::clone(&stop)).map_err(|e| format!("cannot handle signals: {e}"))?;
+    let hup = Arc::new(AtomicBool::new(false));
+    for (sig, flag) in [(signal_hook::consts::SIGINT, &stop), (signal_hook::consts::SIGTERM, &stop), (signal_hook::consts::SIGHUP, &hup)] {
+        signal_hook::flag::register(sig, Arc::clone(flag)).map_err(|e| format!("cannot handle signals: {e}"))?;
     }
     let cfg_state = cfg.state_dir.clone();
     let node = Node::start(cfg).map_err(|e| e.to_string())?;
@@ -383,12 +393,22 @@ fn run_node(
         Some(dir) => println!("node {} keeps its state in {}", node.id(), dir.display()),
         None => println!("node {} keeps no state on disk (--no-state): a restart forgets the committed values", node.id()),
     }
-    println!("node {} running; SIGINT or SIGTERM leaves the group", node.id());
+    println!("node {} running; SIGINT or SIGTERM leaves the group, SIGHUP re-reads [limits] and log_level", node.id());
+    let mut notifier = daemon::Notifier::from_env();
     let mut load = propose_every.map(Load::new);
     let mut quorum = false;
     while !stop.load(Ordering::Acquire) {
+        if hup.swap(false, Ordering::AcqRel) {
+            notifier.reloading();
+            let done = daemon::reload(path, &node, &mut file, default_level);
+            println!("{done}");
+            log::info!("{done}");
+            notifier.reloaded(&done);
+        }
+        notifier.tick(node.status().ok().as_ref());
         let wait = load.as_mut().map_or(Duration::from_millis(100), |l| l.tick(&node, quorum));
-        while let Some(ev) = node.next_event(Some(wait)) {
+        let until = std::time::Instant::now() + wait;
+        while let Some(ev) = node.next_event(Some(until.saturating_duration_since(std::time::Instant::now()))) {
             match ev {
                 NodeEvent::ViewChanged { view, members, quorum: q } => {
                     quorum = q;
@@ -404,11 +424,12 @@ fn run_node(
                 NodeEvent::ProtocolCompleted(_) | NodeEvent::StepRequest { .. } | NodeEvent::VetoRequest { .. } => {}
                 NodeEvent::Removed { generation } => {
                     println!("removed from the cluster's node set at generation {generation}: this node left the group; exiting");
+                    notifier.stopping();
                     node.shutdown();
                     return Ok(ExitCode::SUCCESS);
                 }
             }
-            if stop.load(Ordering::Acquire) || load.as_ref().is_some_and(Load::due) {
+            if stop.load(Ordering::Acquire) || hup.load(Ordering::Acquire) || std::time::Instant::now() >= until {
                 break;
             }
         }
@@ -417,6 +438,7 @@ fn run_node(
         println!("proposed {} application protocols; {} refused before they ran", l.proposed, l.refused);
     }
     println!("leaving the group");
+    notifier.stopping();
     node.shutdown();
     Ok(ExitCode::SUCCESS)
 }
@@ -432,10 +454,6 @@ struct Load {
 impl Load {
     fn new(every: Duration) -> Load {
         Load { every, next: std::time::Instant::now() + every, proposed: 0, refused: 0 }
-    }
-
-    fn due(&self) -> bool {
-        std::time::Instant::now() >= self.next
     }
 
     /// Proposes one protocol if one is due and the member has quorum; the
