@@ -20,7 +20,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PY" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
-    maturin==1.16.0 pytest==9.2.0 pytest-timeout==2.4.0 hypothesis==6.170.15 mypy==2.4.1
+    maturin==1.16.0 pytest==9.2.0 pytest-timeout==2.4.0 hypothesis==6.170.15 mypy==2.4.1 prometheus-client==0.26.0
 
 step "maturin build --release"
 rm -f "$ROOT"/target/wheels/cgm-*.whl

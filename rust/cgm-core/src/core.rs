@@ -15,6 +15,7 @@ use crate::events::{Event, WaitToken};
 use crate::ids::{Incarnation, Member, NodeId, Outcome, ProposalId, ViewId};
 use crate::membership::{self, Membership};
 use crate::messages::{Frame, Msg};
+use crate::metrics::LocalMetrics;
 use crate::net::{Dest, Dropped, Net, Transmit};
 use crate::operator::{Admitted, ChangeRequest, Operators};
 use crate::params::{Param, Params};
@@ -69,6 +70,8 @@ pub struct Core {
     evidence: refusal::Evidence,
     /// What each transaction id chosen by the host or an operator stood for.
     transactions: Transactions,
+    /// Datagrams handed in and out (see [`Core::local_metrics`]).
+    datagrams: (u64, u64),
 }
 
 impl Core {
@@ -173,6 +176,7 @@ impl Core {
             refused: None,
             evidence: refusal::Evidence::default(),
             transactions: Transactions::default(),
+            datagrams: (0, 0),
             cfg,
         };
         core.mem.joins = core.cfg.joins;
@@ -369,6 +373,17 @@ impl Core {
     /// Whether the node has left and everything it sent was acknowledged.
     pub fn is_flushed(&self) -> bool {
         self.net.left && self.net.is_idle()
+    }
+
+    /// This member's own figures for monitoring: datagrams in and out, ACK
+    /// round and parameter change latencies (see [`crate::metrics`]).
+    pub fn local_metrics(&self) -> LocalMetrics {
+        LocalMetrics {
+            datagrams_in: self.datagrams.0,
+            datagrams_out: self.datagrams.1,
+            ack_round: self.eng.ack_rounds.clone(),
+            change: self.eng.changes.clone(),
+        }
     }
 
     /// Replaces this node's local limits (`[limits]`): changes proposed
@@ -652,6 +667,7 @@ impl Core {
     /// from; answers to operator tools go back to [`Dest::Source`] with it.
     /// Malformed, stale or foreign datagrams are dropped and counted.
     pub fn handle_datagram(&mut self, now: Time, source: u64, bytes: &[u8]) {
+        self.datagrams.0 += 1;
         let (h, frame) = match wire::decode_frame(bytes) {
             Ok(x) => x,
             Err(WireError::Version(v)) => {
@@ -891,6 +907,7 @@ impl Core {
         let h = Header { from: self.cfg.id, from_inc: self.cfg.incarnation, to, to_inc };
         let mut bytes = Vec::new();
         wire::encode_frame(&h, &frame, &mut bytes);
+        self.datagrams.1 += 1;
         Some(Transmit { dest, bytes })
     }
 

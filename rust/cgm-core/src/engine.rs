@@ -18,6 +18,7 @@ use crate::fates::Fates;
 use crate::ids::View;
 use crate::ids::{AckStatus, Member, NodeId, Outcome, ProposalId, ProtocolBody, Resource};
 use crate::messages::{Decided, Entry, Marks, Msg, RelayedAck, RunningReport, RELAY_FROM};
+use crate::metrics::Histogram;
 use crate::net::Net;
 use crate::params::Params;
 use crate::progress::Progress;
@@ -72,6 +73,8 @@ pub(crate) struct Running {
     pub(crate) started: Time,
     pub(crate) round_index: u8,
     pub(crate) round: u64,
+    /// When this member entered the current round.
+    pub(crate) round_started: Time,
     pub(crate) step: Step,
     pub(crate) step_since: Time,
     /// Members of the view (ids, sorted) whose ACKs are needed.
@@ -148,6 +151,10 @@ pub(crate) struct Engine {
     pub(crate) keep_incoming: bool,
     /// The last sequence and round of the run [`Engine::ack_horizon`] found.
     run_end: Option<(u64, u64)>,
+    /// How long ACK rounds took here (see [`crate::metrics::LocalMetrics`]).
+    pub(crate) ack_rounds: Histogram,
+    /// How long parameter changes took here.
+    pub(crate) changes: Histogram,
 }
 
 impl Engine {
@@ -627,6 +634,7 @@ impl Engine {
             started: now,
             round_index: 0,
             round,
+            round_started: now,
             step: Step::Acked,
             step_since: now,
             members: cx.view.members.iter().map(|m| m.id).collect(),
@@ -642,6 +650,7 @@ impl Engine {
         let round = r.round;
         r.missing = 1 + self.progress.not_acked(r.members.iter().copied(), cx.cfg.id, round).count();
         r.step_since = now;
+        r.round_started = now;
         let (index, body) = (r.round_index, r.entry.body.clone());
         match (&body, index) {
             (ProtocolBody::App(app), _) => match &app.wait {
@@ -1006,6 +1015,7 @@ impl Engine {
         if r.missing > 0 || !matches!(r.step, Step::Acked) {
             return;
         }
+        self.ack_rounds.observe_since(r.round_started, now);
         if r.round_index + 1 < r.entry.body.rounds() {
             r.round_index += 1;
             r.round += 1;
@@ -1025,6 +1035,9 @@ impl Engine {
     fn finish(&mut self, cx: &mut Cx<'_>, r: Running, statuses: Vec<(NodeId, AckStatus)>, now: Time) {
         let reason = if cx.cfg.flawed("ignore-failures") { None } else { round_verdict(&statuses).err() };
         let committed = reason.is_none();
+        if matches!(r.entry.body, ProtocolBody::Change(_)) {
+            self.changes.observe_since(r.started, now);
+        }
         self.next_round = r.round + 1;
         self.acks = self.acks.split_off(&(r.round + 1, 0));
         self.conclude(cx, r.entry, committed, statuses, reason, now);

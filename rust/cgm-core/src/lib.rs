@@ -24,6 +24,7 @@ pub mod flaws;
 pub mod ids;
 mod membership;
 pub mod messages;
+pub mod metrics;
 mod net;
 mod operator;
 pub mod params;

@@ -106,6 +106,11 @@ pub struct NodeConfig {
     /// `RUST_LOG` environment variable's, else `warn`. A library host keeps
     /// its own logger and ignores it.
     pub log_level: Option<log::LevelFilter>,
+    /// Where `cgm node` serves its metrics (Prometheus / OpenMetrics text
+    /// on `GET /metrics`; TOML `[metrics] listen = "127.0.0.1:9464"`), if
+    /// anywhere. A library host exports them itself (`Node::status`,
+    /// `Node::local_metrics`).
+    pub metrics: Option<SocketAddr>,
 }
 
 /// The IP multicast transport option: every datagram for other members goes
@@ -143,6 +148,7 @@ impl NodeConfig {
             history: None,
             join: false,
             log_level: None,
+            metrics: None,
         }
     }
 
@@ -324,6 +330,9 @@ impl NodeConfig {
                 at(l.span(), "log_level", format!("expected one of off, error, warn, info, debug, trace, got {:?}", l.get_ref()))
             })?);
         }
+        if let Some(m) = &raw.metrics {
+            c.metrics = Some(resolve(m.listen.get_ref()).map_err(|e| at(m.listen.span(), "metrics.listen", e))?);
+        }
         let mut changes = Vec::new();
         // In file order, so a broken cross-parameter rule names the first of
         // its keys the file sets.
@@ -411,6 +420,7 @@ struct RawConfig {
     max_jobs: Option<usize>,
     join: Option<bool>,
     log_level: Option<Spanned<String>>,
+    metrics: Option<RawMetrics>,
     multicast: Option<Spanned<String>>,
     multicast_ttl: Option<u32>,
     #[serde(default)]
@@ -419,6 +429,12 @@ struct RawConfig {
     params: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     #[serde(default)]
     limits: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    listen: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -492,6 +508,15 @@ max-fragment-size = 9000
         let e = NodeConfig::parse(&bad, None).unwrap_err();
         assert_eq!((e.field.as_str(), e.line), ("log_level", Some(3)), "{e}");
         assert!(e.to_string().contains("expected one of off, error, warn, info, debug, trace, got \"loud\""), "{e}");
+    }
+
+    #[test]
+    fn the_metrics_address_is_optional_and_checked() {
+        assert_eq!(NodeConfig::parse(GOOD, None).unwrap().metrics, None);
+        let c = NodeConfig::parse(&format!("{GOOD}[metrics]\nlisten = \"127.0.0.1:9464\"\n"), None).unwrap();
+        assert_eq!(c.metrics, Some("127.0.0.1:9464".parse().unwrap()));
+        let e = NodeConfig::parse(&format!("{GOOD}[metrics]\nlisten = \"127.0.0.1\"\n"), None).unwrap_err();
+        assert_eq!(e.field, "metrics.listen", "{e}");
     }
 
     #[test]

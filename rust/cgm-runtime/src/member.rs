@@ -49,6 +49,8 @@ pub(crate) enum Cmd {
     Complete(u64, Result<Vec<u8>, String>),
     /// Replace the node's local limits.
     SetLimits(cgm_core::LocalLimits),
+    /// This node's own figures for monitoring.
+    LocalMetrics(Sender<cgm_core::metrics::LocalMetrics>),
     /// Leave the group; answered once the leave is flushed (or after 1 s).
     Leave(Sender<()>),
 }
@@ -591,6 +593,9 @@ impl Member {
                 let _ = tx.send(r.map_err(Error::from));
             }
             Cmd::SetLimits(limits) => self.core.set_limits(limits),
+            Cmd::LocalMetrics(tx) => {
+                let _ = tx.send(self.core.local_metrics());
+            }
             Cmd::ProposeAll(apps, tx) => {
                 let _ = tx.send(apps.into_iter().map(|app| self.core.propose_app(now, None, app).map_err(Error::from)).collect());
             }

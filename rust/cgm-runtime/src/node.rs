@@ -87,6 +87,16 @@ impl Node {
         self.ask(Cmd::Status, Duration::from_secs(5))
     }
 
+    /// This node's own figures for monitoring, beside its status:
+    /// datagrams in and out, ACK round and parameter change latencies (see
+    /// `cgm_core::metrics`).
+    ///
+    /// # Errors
+    /// [`Error::ShutDown`].
+    pub fn local_metrics(&self) -> Result<cgm_core::metrics::LocalMetrics, Error> {
+        self.ask(Cmd::LocalMetrics, Duration::from_secs(5))
+    }
+
     /// Replaces this node's local limits (`[limits]` in its config, e.g.
     /// re-read on `SIGHUP` by `cgm node`): changes proposed from now on are
     /// checked against them; a change beyond a limit fails this member's

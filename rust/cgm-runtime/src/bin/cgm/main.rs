@@ -3,6 +3,7 @@
 mod bench;
 mod daemon;
 mod demo;
+mod metrics;
 mod render;
 
 use cgm_runtime::cgm_core::{AppProtocol, NodeId, Param};
@@ -381,32 +382,72 @@ fn run_node(
     } else {
         cfg.state_dir = Some(state_dir.unwrap_or_else(|| default_state_dir(path, &cfg)));
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let hup = Arc::new(AtomicBool::new(false));
+    let (stop, hup) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     for (sig, flag) in [(signal_hook::consts::SIGINT, &stop), (signal_hook::consts::SIGTERM, &stop), (signal_hook::consts::SIGHUP, &hup)] {
         signal_hook::flag::register(sig, Arc::clone(flag)).map_err(|e| format!("cannot handle signals: {e}"))?;
     }
     let cfg_state = cfg.state_dir.clone();
+    // Bound before the node starts: a taken address fails the start.
+    let endpoint = cfg.metrics.map(metrics::Endpoint::bind).transpose()?;
     let node = Node::start(cfg).map_err(|e| e.to_string())?;
     let _held = hold_lock.map(|name| node.lock(name));
     match &cfg_state {
         Some(dir) => println!("node {} keeps its state in {}", node.id(), dir.display()),
         None => println!("node {} keeps no state on disk (--no-state): a restart forgets the committed values", node.id()),
     }
+    if let Some(addr) = file.metrics {
+        println!("node {} serves its metrics on http://{addr}/metrics", node.id());
+    }
     println!("node {} running; SIGINT or SIGTERM leaves the group, SIGHUP re-reads [limits] and log_level", node.id());
+    let signals = Signals { stop, hup };
+    std::thread::scope(|scope| {
+        if let Some(ep) = &endpoint {
+            scope.spawn(|| ep.serve(&node));
+        }
+        let removed = follow(&node, path, &mut file, default_level, &signals, propose_every);
+        if let Some(ep) = &endpoint {
+            ep.stop();
+        }
+        if !removed {
+            println!("leaving the group");
+        }
+    });
+    node.shutdown();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `cgm node` was told by signals.
+struct Signals {
+    /// SIGINT or SIGTERM: leave.
+    stop: Arc<AtomicBool>,
+    /// SIGHUP: re-read the config file.
+    hup: Arc<AtomicBool>,
+}
+
+/// Runs `cgm node`'s foreground until a signal says stop or the node is
+/// removed from the node set (then true): prints what the node sees,
+/// reloads on SIGHUP, tells the service manager, proposes the load.
+fn follow(
+    node: &Node,
+    path: &std::path::Path,
+    file: &mut NodeConfig,
+    default_level: log::LevelFilter,
+    signals: &Signals,
+    propose_every: Option<Duration>,
+) -> bool {
     let mut notifier = daemon::Notifier::from_env();
     let mut load = propose_every.map(Load::new);
     let mut quorum = false;
-    while !stop.load(Ordering::Acquire) {
-        if hup.swap(false, Ordering::AcqRel) {
+    while !signals.stop.load(Ordering::Acquire) {
+        if signals.hup.swap(false, Ordering::AcqRel) {
             notifier.reloading();
-            let done = daemon::reload(path, &node, &mut file, default_level);
+            let done = daemon::reload(path, node, file, default_level);
             println!("{done}");
             log::info!("{done}");
             notifier.reloaded(&done);
         }
         notifier.tick(node.status().ok().as_ref());
-        let wait = load.as_mut().map_or(Duration::from_millis(100), |l| l.tick(&node, quorum));
+        let wait = load.as_mut().map_or(Duration::from_millis(100), |l| l.tick(node, quorum));
         let until = std::time::Instant::now() + wait;
         while let Some(ev) = node.next_event(Some(until.saturating_duration_since(std::time::Instant::now()))) {
             match ev {
@@ -425,11 +466,10 @@ fn run_node(
                 NodeEvent::Removed { generation } => {
                     println!("removed from the cluster's node set at generation {generation}: this node left the group; exiting");
                     notifier.stopping();
-                    node.shutdown();
-                    return Ok(ExitCode::SUCCESS);
+                    return true;
                 }
             }
-            if stop.load(Ordering::Acquire) || hup.load(Ordering::Acquire) || std::time::Instant::now() >= until {
+            if signals.stop.load(Ordering::Acquire) || signals.hup.load(Ordering::Acquire) || std::time::Instant::now() >= until {
                 break;
             }
         }
@@ -437,10 +477,8 @@ fn run_node(
     if let Some(l) = load {
         println!("proposed {} application protocols; {} refused before they ran", l.proposed, l.refused);
     }
-    println!("leaving the group");
     notifier.stopping();
-    node.shutdown();
-    Ok(ExitCode::SUCCESS)
+    false
 }
 
 /// `cgm node --propose-every`: application protocols from the node's host.
@@ -492,7 +530,7 @@ fn status(path: &std::path::Path, member: Option<NodeId>, format: Format, timeou
     match format {
         Format::Table => print!("{}", render::status_table(&s)),
         Format::Json => println!("{:#}", cgm_runtime::cgm_core::schema::status_to_json(&s)),
-        Format::Prometheus => print!("{}", render::prometheus(&s)),
+        Format::Prometheus => print!("{}", metrics::exposition(&s, None)),
     }
     Ok(ExitCode::SUCCESS)
 }
