@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 import urllib.error
@@ -20,6 +21,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 import cgm
 
 CGM_BIN = os.environ.get("CGM_BIN", "")
+DASHBOARD = Path(__file__).resolve().parents[2] / "packaging" / "grafana" / "libcgm-dashboard.json"
 
 
 def families(text: str) -> Dict[str, Metric]:
@@ -92,6 +94,11 @@ def test_the_endpoint_serves_what_a_strict_openmetrics_parser_reads(cluster: Dic
         assert buckets[-1] == ("+Inf", count)
         assert all(a[1] <= b[1] for a, b in zip(buckets, buckets[1:]))
         assert 0 < value(h, "_sum") < count * 10
+    # Every series the shipped Grafana dashboard queries is served.
+    served = {s.name for fam in f.values() for s in fam.samples}
+    dashboard = json.loads(DASHBOARD.read_text())
+    queried = {m for p in dashboard["panels"] for t in p["targets"] for m in re.findall(r"\bcgm_[a-z_]+", t["expr"])}
+    assert len(queried) >= 15 and queried <= served, f"the dashboard queries what is not served: {sorted(queried - served)}"
     # Only /metrics is served.
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(url + "/", timeout=5)
