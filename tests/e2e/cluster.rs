@@ -1076,3 +1076,32 @@ fn under_systemd_a_node_notifies_ready_status_and_watchdog_and_sighup_reloads_it
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     notifications(&sock, |m| m.contains("STOPPING=1"), "STOPPING=1");
 }
+
+#[test]
+fn shell_completions_load_and_every_command_has_a_manual_page() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = run(&["completions", shell]);
+        assert!(out.status.success() && out.stdout.len() > 1000, "{shell}: {out:?}");
+    }
+    // bash takes the script and completes cgm's commands with it.
+    let script = run(&["completions", "bash"]).stdout;
+    let mut sh = Command::new("bash")
+        .args(["-c", "source /dev/stdin && COMP_WORDS=(cgm st) COMP_CWORD=1 && _cgm cgm st cgm && echo \"${COMPREPLY[@]}\""])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut sh.stdin.take().unwrap(), &script).unwrap();
+    let out = sh.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "status", "{out:?}");
+    let dir = std::env::temp_dir().join(format!("cgm-e2e-man-{}", std::process::id()));
+    let out = run(&["man", "--dir", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    for page in ["cgm", "cgm-node", "cgm-set", "cgm-status", "cgm-nodes", "cgm-rotate-key", "cgm-completions"] {
+        let text = std::fs::read_to_string(dir.join(format!("{page}.1"))).unwrap();
+        assert!(text.contains(&format!(".TH {page} 1")), "{page}: {text}");
+    }
+    let node = std::fs::read_to_string(dir.join("cgm-node.1")).unwrap();
+    assert!(node.contains("propose\\-every") && node.contains("history"), "{node}");
+    let _ = std::fs::remove_dir_all(dir);
+}

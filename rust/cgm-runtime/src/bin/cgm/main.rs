@@ -18,7 +18,11 @@ use std::time::Duration;
 
 /// Cluster group membership with inspectable progress and safe runtime retuning.
 #[derive(Parser)]
-#[command(name = "cgm", version, about)]
+#[command(
+    name = "cgm",
+    version,
+    about = "Run and operate a libcgm cluster: nodes, status queries, and transactional changes of its parameters, key and node set"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -195,6 +199,19 @@ enum Cmd {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Print the shell completion script for bash, zsh, fish, elvish or
+    /// powershell, e.g. `cgm completions bash > /etc/bash_completion.d/cgm`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page cgm(1), or with --dir write cgm.1 and one
+    /// cgm-COMMAND.1 per command into DIR.
+    Man {
+        /// Write every page into this directory (created if missing).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// What a node change needs besides what it changes.
@@ -294,6 +311,11 @@ fn main() -> ExitCode {
         Cmd::Nodes { cmd } => nodes(cmd),
         Cmd::Params { config, member, all_members, json } => params(&config, member, all_members, json),
         Cmd::Watch { config, member, interval, count } => watch(&config, member, interval, count),
+        Cmd::Completions { shell } => {
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "cgm", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Man { dir } => man(dir.as_deref()),
         Cmd::Keygen { output } => Key::generate().write_new(&output).map(|()| {
             println!("wrote a new cluster key to {} (mode 0600)", output.display());
             ExitCode::SUCCESS
@@ -309,6 +331,29 @@ fn main() -> ExitCode {
 }
 
 type CmdResult = Result<ExitCode, String>;
+
+/// `cgm man`: cgm(1) to stdout, or every page into `dir`.
+fn man(dir: Option<&std::path::Path>) -> CmdResult {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let Some(dir) = dir else {
+        clap_mangen::Man::new(cmd).render(&mut std::io::stdout()).map_err(|e| format!("cannot write the manual page: {e}"))?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut pages = vec![("cgm".to_string(), cmd.clone())];
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("cgm-{}", sub.get_name());
+        pages.push((name.clone(), sub.clone().name(name)));
+    }
+    for (name, page) in &pages {
+        let path = dir.join(format!("{name}.1"));
+        let mut out = Vec::new();
+        clap_mangen::Man::new(page.clone()).render(&mut out).map_err(|e| format!("cannot render {name}(1): {e}"))?;
+        std::fs::write(&path, out).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    println!("wrote {} manual pages into {}", pages.len(), dir.display());
+    Ok(ExitCode::SUCCESS)
+}
 
 fn load(path: &std::path::Path) -> Result<NodeConfig, String> {
     NodeConfig::load(path).map_err(|e| e.to_string())
