@@ -1105,3 +1105,38 @@ fn shell_completions_load_and_every_command_has_a_manual_page() {
     assert!(node.contains("propose\\-every") && node.contains("history"), "{node}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn cgm_doctor_says_what_is_wrong_with_a_node_and_its_cluster() {
+    let mut c = Cluster::new("doctor");
+    c.start_all();
+    c.kill9(N);
+    c.wait_view(1, 1, N as usize - 1);
+    let doctor = |id: u32| {
+        let out = run(&["doctor", "-c", c.config(id).to_str().unwrap()]);
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string())
+    };
+    // Node N is down: its file, key, state directory and address are fine,
+    // the others answer, and the committed node set is the file's.
+    let (code, text) = doctor(N);
+    assert_eq!(code, Some(0), "{text}");
+    for want in ["ok    bind address", "ok    member 1               127.0.0.1:", "this node is not running", "ok    node set"] {
+        assert!(text.contains(want), "no {want:?} in\n{text}");
+    }
+    // Node 1 runs: its address is in use (a warning, not a failure).
+    let (code, text) = doctor(1);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("warn  bind address") && text.contains("is in use"), "{text}");
+    // A key file others can read fails, and says how to fix it.
+    let key = c.dir.join("cluster.key");
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let (code, text) = doctor(N);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("FAIL  key file") && text.contains("chmod 600"), "{text}");
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    // A file that does not load fails first, naming the line.
+    std::fs::write(c.config(N), c.toml(N).replace("quorum = \"majority\"", "quorum = \"most\"")).unwrap();
+    let (code, text) = doctor(N);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("FAIL  configuration") && text.contains("quorum"), "{text}");
+}

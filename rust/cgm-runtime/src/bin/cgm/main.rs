@@ -3,6 +3,7 @@
 mod bench;
 mod daemon;
 mod demo;
+mod doctor;
 mod metrics;
 mod render;
 
@@ -102,8 +103,8 @@ enum Cmd {
         #[arg(long)]
         json: bool,
         /// Seconds to wait for the answer.
-        #[arg(long, default_value_t = 2.0)]
-        timeout: f64,
+        #[arg(long, default_value = "2.0", value_parser = positive_seconds)]
+        timeout: Duration,
     },
     /// Run a transactional parameter change: PARAM=VALUE ... (committed or rolled back everywhere).
     /// Exits 0 committed, 1 rolled back, 2 refused before it ran, 3 outcome unknown (timed out after sending).
@@ -120,8 +121,8 @@ enum Cmd {
         #[arg(long)]
         txid: Option<u64>,
         /// Seconds to wait for the outcome.
-        #[arg(long, default_value_t = 10.0)]
-        timeout: f64,
+        #[arg(long, default_value = "10.0", value_parser = positive_seconds)]
+        timeout: Duration,
         /// Print the outcome as JSON.
         #[arg(long)]
         json: bool,
@@ -150,8 +151,8 @@ enum Cmd {
         #[arg(long)]
         txid: Option<u64>,
         /// Seconds to wait for the outcome.
-        #[arg(long, default_value_t = 10.0)]
-        timeout: f64,
+        #[arg(long, default_value = "10.0", value_parser = positive_seconds)]
+        timeout: Duration,
         /// Print the outcome as JSON.
         #[arg(long)]
         json: bool,
@@ -199,6 +200,17 @@ enum Cmd {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Check a node's configuration, key file, state directory and
+    /// addresses, and ask every configured member whether it answers;
+    /// print what is wrong and how to fix it. Exits 1 when a check failed.
+    Doctor {
+        /// The node's configuration file.
+        #[arg(short, long)]
+        config: PathBuf,
+        /// Seconds to wait for each member's answer.
+        #[arg(long, default_value = "1.0", value_parser = positive_seconds)]
+        timeout: Duration,
+    },
     /// Print the shell completion script for bash, zsh, fish, elvish or
     /// powershell, e.g. `cgm completions bash > /etc/bash_completion.d/cgm`.
     Completions {
@@ -227,8 +239,8 @@ struct ChangeArgs {
     #[arg(long)]
     txid: Option<u64>,
     /// Seconds to wait for the outcome.
-    #[arg(long, default_value_t = 10.0)]
-    timeout: f64,
+    #[arg(long, default_value = "10.0", value_parser = positive_seconds)]
+    timeout: Duration,
     /// Print the outcome as JSON.
     #[arg(long)]
     json: bool,
@@ -299,15 +311,9 @@ fn main() -> ExitCode {
         }
         Cmd::Bench { samples, only, no_state } => bench::run(samples, &only, no_state),
         Cmd::BenchEcho { bind } => bench::echo(bind),
-        Cmd::Status { config, member, format, json, timeout } => {
-            status(&config, member, if json { Format::Json } else { format }, Duration::from_secs_f64(timeout))
-        }
-        Cmd::Set { config, member, txid, timeout, json, changes } => {
-            set(&config, member, txid, Duration::from_secs_f64(timeout), json, &changes)
-        }
-        Cmd::RotateKey { config, key_file, member, txid, timeout, json } => {
-            rotate_key(&config, &key_file, member, txid, Duration::from_secs_f64(timeout), json)
-        }
+        Cmd::Status { config, member, format, json, timeout } => status(&config, member, if json { Format::Json } else { format }, timeout),
+        Cmd::Set { config, member, txid, timeout, json, changes } => set(&config, member, txid, timeout, json, &changes),
+        Cmd::RotateKey { config, key_file, member, txid, timeout, json } => rotate_key(&config, &key_file, member, txid, timeout, json),
         Cmd::Nodes { cmd } => nodes(cmd),
         Cmd::Params { config, member, all_members, json } => params(&config, member, all_members, json),
         Cmd::Watch { config, member, interval, count } => watch(&config, member, interval, count),
@@ -316,6 +322,7 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Man { dir } => man(dir.as_deref()),
+        Cmd::Doctor { config, timeout } => Ok(doctor::run(&config, timeout)),
         Cmd::Keygen { output } => Key::generate().write_new(&output).map(|()| {
             println!("wrote a new cluster key to {} (mode 0600)", output.display());
             ExitCode::SUCCESS
@@ -562,9 +569,9 @@ impl Load {
 
 /// Parses a positive number of seconds.
 fn positive_seconds(text: &str) -> Result<Duration, String> {
-    match text.parse::<f64>() {
-        Ok(s) if s > 0.0 && s.is_finite() => Ok(Duration::from_secs_f64(s)),
-        _ => Err(format!("expected a positive number of seconds, got {text:?}")),
+    match text.parse::<f64>().ok().filter(|&s| s > 0.0).and_then(|s| Duration::try_from_secs_f64(s).ok()) {
+        Some(d) => Ok(d),
+        None => Err(format!("expected a positive number of seconds, got {text:?}")),
     }
 }
 
@@ -699,7 +706,7 @@ fn nodes(cmd: NodesCmd) -> CmdResult {
     let cfg = load_operator(&args.config)?;
     let (mut c, addr, member) = client_for(&cfg, args.member)?;
     let txid = args.txid.unwrap_or_else(cgm_runtime::new_incarnation);
-    let timeout = Duration::from_secs_f64(args.timeout);
+    let timeout = args.timeout;
     if !args.json {
         println!("node change through member {member}: {change}");
     }
