@@ -45,12 +45,36 @@ step "the header compiles as C11 and as C++"
 gcc -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c include/cgm.h
 g++ -std=c++11 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c++ include/cgm.h
 
-step "pkg-config file for the build tree; examples with make and with CMake"
+step "pkg-config file for the build tree; the examples with make against it"
 bash rust/cgm-ffi/gen-pc.sh "$build"
-export PKG_CONFIG_PATH=$build${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
-make -s -C c-examples OUT="$build/make"
-cmake -S c-examples -B "$build/cmake" -DCMAKE_BUILD_TYPE=Debug > "$build/cmake.log"
+PKG_CONFIG_PATH=$build${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH} make -s -C c-examples OUT="$build/make"
+
+step "packaging/install.sh into $build/prefix; the examples with CMake (pkg_check_modules) against the installed tree"
+installed=$build/prefix
+bash packaging/install.sh --prefix "$installed" --no-build > "$build/install.log"
+[ "$(readlink "$installed/lib/libcgm.so")" = libcgm.so.0 ] && [ -f "$installed/lib/libcgm.so.0" ] \
+  || { echo "the installed tree lacks the soname links" >&2; exit 1; }
+PKG_CONFIG_PATH=$installed/lib/pkgconfig cmake -S c-examples -B "$build/cmake" -DCMAKE_BUILD_TYPE=Debug > "$build/cmake.log"
 cmake --build "$build/cmake" -j 2 >> "$build/cmake.log"
+# Built against the installed library: it needs libcgm.so.0 by its soname.
+objdump -p "$build/cmake/three_nodes" | grep -q 'NEEDED *libcgm.so.0$' \
+  || { echo "three_nodes (CMake) does not need libcgm.so.0" >&2; exit 1; }
+
+step "a packager's staged install (--prefix /usr --destdir): the layout and paths"
+stage=$build/stage
+bash packaging/install.sh --prefix /usr --destdir "$stage" --no-build > "$build/stage.log"
+for f in include/cgm.h lib/libcgm.so.0 lib/libcgm.a lib/pkgconfig/cgm.pc bin/cgm share/man/man1/cgm.1 \
+         share/man/man1/cgm-node.1 share/bash-completion/completions/cgm lib/systemd/system/cgm-node@.service; do
+  [ -e "$stage/usr/$f" ] || { echo "the staged install lacks /usr/$f" >&2; exit 1; }
+done
+grep -qx 'prefix=/usr' "$stage/usr/lib/pkgconfig/cgm.pc" || { echo "the staged cgm.pc does not say prefix=/usr" >&2; exit 1; }
+grep -q '^ExecStart=/usr/bin/cgm node' "$stage/usr/lib/systemd/system/cgm-node@.service" || { echo "the staged unit does not run /usr/bin/cgm" >&2; exit 1; }
+if command -v systemd-analyze > /dev/null; then
+  # The unit as systemd reads it (an instance of the template, the cgm it names present).
+  unit=$build/unit && mkdir -p "$unit" && sed "s|/usr/bin/cgm|$installed/bin/cgm|" packaging/systemd/cgm-node@.service > "$unit/cgm-node@check.service"
+  out=$(SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no "$unit/cgm-node@check.service" 2>&1 | grep -v 'Failed to prepare filename' || true)
+  [ -z "$out" ] || { echo "systemd-analyze verify: $out" >&2; exit 1; }
+fi
 
 CFLAGS_ALL=(-std=c11 -Wall -Wextra -Werror -pedantic -g -Iinclude -Itests/c)
 LIBS=(-L"$lib" -Wl,-rpath,"$lib" -lcgm -pthread)
@@ -66,8 +90,8 @@ compile() { # compile OUTDIR FLAVOUR SOURCE
 export -f compile
 export CFLAGS_ALL_STR="${CFLAGS_ALL[*]}" lib
 
-step "libcgm.a linked statically (the README's line) beside a C object and beside a whole Rust static library that define rust_eh_personality too"
-read -ra static_libs <<< "$(pkg-config --static --libs cgm | sed 's/-lcgm /-l:libcgm.a /')"
+step "the installed libcgm.a linked statically (the README's line) beside a C object and beside a whole Rust static library that define rust_eh_personality too"
+read -ra static_libs <<< "$(PKG_CONFIG_PATH=$installed/lib/pkgconfig pkg-config --static --libs cgm | sed 's/-lcgm /-l:libcgm.a /')"
 gcc -c tests/c/static/eh_personality.c -o "$build/static/eh_personality.o"
 rustc --edition 2021 -O --crate-type staticlib tests/c/static/other_rust.rs -o "$build/static/libother_rust.a"
 gcc "${CFLAGS_ALL[@]}" c-examples/readme_example.c "$build/static/eh_personality.o" "${static_libs[@]}" -o "$build/static/with_c_object"
@@ -119,7 +143,7 @@ run example_three_nodes "$build/asan/c-examples_three_nodes" "$(port_base)"
 run example_embed_sansio "$build/asan/c-examples_embed_sansio"
 run example_readme "$build/asan/c-examples_readme_example" "127.0.0.1:$(port_base)"
 run example_make_readme "$build/make/readme_example" "127.0.0.1:$(port_base)"
-run example_cmake_three_nodes "$build/cmake/three_nodes" "$(port_base)"
+run example_cmake_three_nodes env LD_LIBRARY_PATH="$installed/lib" "$build/cmake/three_nodes" "$(port_base)"
 run static_with_c_object "$build/static/with_c_object" "127.0.0.1:$(port_base)"
 run static_with_rust_lib "$build/static/with_rust_lib" "127.0.0.1:$(port_base)"
 
