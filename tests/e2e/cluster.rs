@@ -1123,6 +1123,12 @@ fn cgm_doctor_says_what_is_wrong_with_a_node_and_its_cluster() {
     for want in ["ok    bind address", "ok    member 1               127.0.0.1:", "this node is not running", "ok    node set"] {
         assert!(text.contains(want), "no {want:?} in\n{text}");
     }
+    // `cgm watch` shows each live peer's ACK lag as a bar.
+    let out = run(&["watch", "-c", c.config(1).to_str().unwrap(), "--count", "1"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("ACK lag"), "{text}");
+    let bars: Vec<&str> = text.lines().filter(|l| l.trim_start().starts_with("peer ") && l.contains('|')).collect();
+    assert_eq!(bars.len(), N as usize - 2, "a bar for each of the other live members: {text}");
     // Node 1 runs: its address is in use (a warning, not a failure).
     let (code, text) = doctor(1);
     assert_eq!(code, Some(0), "{text}");

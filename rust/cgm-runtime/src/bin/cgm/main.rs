@@ -179,7 +179,7 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Refresh a member's status table until interrupted.
+    /// Refresh a member's status table, with each peer's ACK lag as a bar, until interrupted.
     Watch {
         /// A node configuration file.
         #[arg(short, long)]
@@ -846,7 +846,7 @@ fn watch(path: &std::path::Path, member: Option<NodeId>, interval: u64, count: O
     loop {
         print!("\x1b[2J\x1b[H");
         match c.query_status(addr, member, Duration::from_secs(1)) {
-            Ok(s) => print!("{}", render::status_table(&s)),
+            Ok(s) => print!("{}{}", render::status_table(&s), render::ack_lag_bars(&s)),
             Err(e) => println!("member {member} at {addr}: {e}"),
         }
         n += 1;

@@ -11,6 +11,28 @@ pub fn status_table(s: &Status) -> String {
     o
 }
 
+/// Each peer's ACK lag as a bar (`cgm watch`): the rounds its last ACK is
+/// behind the member's current round, one `#` a round up to 40, and how long
+/// the member has waited for its ACK of the current round.
+pub fn ack_lag_bars(s: &Status) -> String {
+    let mut o = String::from("ACK lag (rounds behind this member's current round)\n");
+    let missing: &[cgm_runtime::cgm_core::NodeId] = match &s.waiting {
+        Some(cgm_runtime::cgm_core::Waiting::Acks(m)) => m,
+        _ => &[],
+    };
+    for p in &s.peers {
+        let lag = s.current_round.saturating_sub(p.last_ack_round);
+        let bar: String = "#".repeat(lag.min(40) as usize);
+        let more = if lag > 40 { "+" } else { "" };
+        let waited = match (missing.contains(&p.id), s.waited()) {
+            (true, Some(w)) => format!("  waited {:.1} s for its ACK", w.as_secs_f64()),
+            _ => String::new(),
+        };
+        let _ = writeln!(o, "  peer {:>4}  {lag:>6}  |{bar:<40}{more}|{waited}", p.id);
+    }
+    o
+}
+
 /// Parameters of one or several members; a column per member, differences flagged.
 pub fn params_table(members: &[&Status]) -> String {
     let mut o = String::new();
