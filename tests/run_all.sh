@@ -69,8 +69,14 @@ bash fuzz/run.sh 20
 step "real network: 5 cgm node processes in network namespaces, 120 s of a seeded nemesis (the day's seed: loss, partitions, one-way cuts, pauses, kill -9) under a client workload, histories checked; the heartbeat retuned 1 s <-> 50 ms 20 times under 10 % loss with no false failure detection, and a build with the switch-over off caught (tests/net/run.sh)"
 bash tests/net/run.sh --duration 120
 bash tests/net/run.sh --retune 20 --loss 10
-cargo build --release -q -p cgm-runtime --bin cgm --features flaws --target-dir target/flaws
+# One test build for the checks that need another runtime: it takes a broken
+# rule from CGM_FLAW when set, and speaks the next wire version (7) too.
+cargo build --release -q -p cgm-runtime --bin cgm --features flaws,wire-next --target-dir target/flaws
 bash tests/net/run.sh --retune 6 --loss 10 --cgm target/flaws/release/cgm --flaw no-heartbeat-switch-over
+
+step "rolling upgrade: five cgm node processes replaced one by one by a build of the next wire version under load, one group throughout; a build that does not negotiate caught (tests/upgrade/run.py)"
+python3 tests/upgrade/run.py --old target/release/cgm --next target/flaws/release/cgm
+python3 tests/upgrade/run.py --old target/release/cgm --next target/flaws/release/cgm --flaw newest-wire-always
 
 step "C API: header and symbols, examples (make, CMake), tests under ASan/UBSan and valgrind"
 bash tests/c/run.sh

@@ -72,6 +72,10 @@ pub struct Core {
     transactions: Transactions,
     /// Datagrams handed in and out (see [`Core::local_metrics`]).
     datagrams: (u64, u64),
+    /// The newest wire version each sender speaks, by source (a node's id,
+    /// or a tool's source token): what it is sent in (see
+    /// [`wire::MIN_WIRE_VERSION`]).
+    speaks: BTreeMap<u64, u8>,
 }
 
 impl Core {
@@ -177,6 +181,7 @@ impl Core {
             evidence: refusal::Evidence::default(),
             transactions: Transactions::default(),
             datagrams: (0, 0),
+            speaks: BTreeMap::new(),
             cfg,
         };
         core.mem.joins = core.cfg.joins;
@@ -375,6 +380,16 @@ impl Core {
         self.net.left && self.net.is_idle()
     }
 
+    /// The wire version this member sends `source` (a node's id, or a
+    /// tool's source token) in: the newest both speak, the oldest this
+    /// build speaks until it has heard from it.
+    fn wire_version_for(&self, source: u64) -> u8 {
+        if self.cfg.flawed("newest-wire-always") {
+            return wire::WIRE_VERSION;
+        }
+        self.speaks.get(&source).map_or(wire::MIN_WIRE_VERSION, |&v| v.clamp(wire::MIN_WIRE_VERSION, wire::WIRE_VERSION))
+    }
+
     /// This member's own figures for monitoring: datagrams in and out, ACK
     /// round and parameter change latencies (see [`crate::metrics`]).
     pub fn local_metrics(&self) -> LocalMetrics {
@@ -383,6 +398,14 @@ impl Core {
             datagrams_out: self.datagrams.1,
             ack_round: self.eng.ack_rounds.clone(),
             change: self.eng.changes.clone(),
+            wire_versions: self
+                .mem
+                .view
+                .members
+                .iter()
+                .filter(|m| m.id != self.cfg.id)
+                .map(|m| (m.id, self.wire_version_for(u64::from(m.id))))
+                .collect(),
         }
     }
 
@@ -670,9 +693,9 @@ impl Core {
         self.datagrams.0 += 1;
         let (h, frame) = match wire::decode_frame(bytes) {
             Ok(x) => x,
-            Err(WireError::Version(v)) => {
+            Err(e @ WireError::Version(_)) => {
                 self.net.counters.version_mismatch += 1;
-                log::warn!("node {}: dropped a datagram of wire version {v} (this build speaks {})", self.cfg.id, wire::WIRE_VERSION);
+                log::warn!("node {}: dropped a datagram: {e}", self.cfg.id);
                 return;
             }
             Err(_) => {
@@ -680,6 +703,14 @@ impl Core {
                 return;
             }
         };
+        if let Some(v) = wire::sender_speaks(bytes) {
+            if self.speaks.len() >= MAX_SPEAKERS && !self.speaks.contains_key(&source) {
+                // Tools come and go: forget them all (each is answered in
+                // the oldest version until it is heard again).
+                self.speaks.retain(|&s, _| s <= u64::from(u32::MAX));
+            }
+            self.speaks.insert(source, v);
+        }
         match frame {
             Frame::StatusQuery { req } if h.to == self.cfg.id => return self.answer_query(source, h, req, now),
             Frame::ChallengeRequest { req } if h.to == self.cfg.id => {
@@ -906,7 +937,11 @@ impl Core {
         };
         let h = Header { from: self.cfg.id, from_inc: self.cfg.incarnation, to, to_inc };
         let mut bytes = Vec::new();
-        wire::encode_frame(&h, &frame, &mut bytes);
+        let source = match dest {
+            Dest::Node(id) => u64::from(id),
+            Dest::Source(s) => s,
+        };
+        wire::encode_frame_at(&h, &frame, self.wire_version_for(source), &mut bytes);
         self.datagrams.1 += 1;
         Some(Transmit { dest, bytes })
     }
@@ -1117,6 +1152,9 @@ impl Core {
         self.eng.progress.track(id);
     }
 }
+
+/// Senders whose wire versions a member remembers at most (nodes and tools).
+const MAX_SPEAKERS: usize = 4_096;
 
 /// The key a host seals a datagram to one peer under, link by link: the key
 /// the peer was last heard under, if it was heard within `silence` and the

@@ -50,11 +50,15 @@ pub enum Flaw {
     /// silence by its own values only: a member that switched to a short
     /// timeout suspects a predecessor still beating at the long interval.
     NoHeartbeatSwitchOver,
+    /// No wire version negotiation: a member sends every peer the newest
+    /// version it speaks, so an older member of a rolling upgrade drops
+    /// what a newer one sends it.
+    NewestWireAlways,
 }
 
 impl Flaw {
     /// Every flaw.
-    pub const ALL: [Flaw; 11] = [
+    pub const ALL: [Flaw; 12] = [
         Flaw::ReportOnDecision,
         Flaw::StaleProposals,
         Flaw::FatesWindow,
@@ -66,6 +70,7 @@ impl Flaw {
         Flaw::NewestSetOnly,
         Flaw::TrustOneRefusal,
         Flaw::NoHeartbeatSwitchOver,
+        Flaw::NewestWireAlways,
     ];
 
     /// Its command-line name.
@@ -82,6 +87,7 @@ impl Flaw {
             Flaw::NewestSetOnly => "newest-set-only",
             Flaw::TrustOneRefusal => "trust-one-refusal",
             Flaw::NoHeartbeatSwitchOver => "no-heartbeat-switch-over",
+            Flaw::NewestWireAlways => "newest-wire-always",
         }
     }
 

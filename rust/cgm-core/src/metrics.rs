@@ -60,6 +60,9 @@ pub struct LocalMetrics {
     /// From the start of a parameter change on this member (its turn in
     /// the total order) to its outcome here, committed or rolled back.
     pub change: Histogram,
+    /// The wire version this member sends each other member of its view
+    /// in (see [`crate::wire::MIN_WIRE_VERSION`]).
+    pub wire_versions: Vec<(crate::NodeId, u8)>,
 }
 
 #[cfg(test)]

@@ -26,10 +26,12 @@ pub(crate) fn reply_frames(status: &Status, req: u64, chunk: usize) -> Vec<Frame
 /// Encodes a datagram from an operator tool (node id 0, incarnation `inc`) to
 /// node `to` at incarnation `to_inc` (0 when not known, as for a status
 /// query): a [`Frame::StatusQuery`], [`Frame::ChallengeRequest`] or
-/// [`Frame::ChangeRequest`].
+/// [`Frame::ChangeRequest`]. It goes in the oldest wire version this build
+/// speaks, which every member of a rolling upgrade decodes; the member
+/// answers in the newest both speak.
 pub fn operator_datagram(to: NodeId, to_inc: u64, inc: u64, frame: &Frame) -> Vec<u8> {
     let mut out = Vec::new();
-    wire::encode_frame(&Header { from: 0, from_inc: inc, to, to_inc }, frame, &mut out);
+    wire::encode_frame_at(&Header { from: 0, from_inc: inc, to, to_inc }, frame, wire::MIN_WIRE_VERSION, &mut out);
     out
 }
 

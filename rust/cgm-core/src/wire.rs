@@ -13,12 +13,26 @@ use serde::Serialize;
 
 /// The two magic bytes that open every libcgm datagram.
 pub const MAGIC: [u8; 2] = *b"CG";
-/// The wire protocol version this build speaks (3: status replies carry
-/// the JSON schema of [`crate::schema`]; 4: a view change report says
+/// The newest wire protocol version this build speaks (3: status replies
+/// carry the JSON schema of [`crate::schema`]; 4: a view change report says
 /// whether its member keeps durable state; 5: key rotations, and the key's
 /// fingerprint among the committed values; 6: node changes, and the node
-/// set among the committed values).
+/// set among the committed values). The feature `wire-next` makes a test
+/// build of the next version, 7, whose format is 6's, to show a rolling
+/// upgrade (`tests/upgrade/run.sh`).
+#[cfg(not(feature = "wire-next"))]
 pub const WIRE_VERSION: u8 = 6;
+/// The newest wire protocol version this build speaks (the `wire-next` test build).
+#[cfg(feature = "wire-next")]
+pub const WIRE_VERSION: u8 = 7;
+/// The oldest wire protocol version this build speaks. It decodes and
+/// encodes every version from this one to [`WIRE_VERSION`], so it forms one
+/// group with a build of any version in that range (a rolling upgrade):
+/// each datagram says in its header the version it is encoded in and the
+/// newest its sender speaks, and a member sends each peer the newest
+/// version both speak (this one until it has heard from the peer). A build
+/// that changes the format keeps an encoder for each version in its range.
+pub const MIN_WIRE_VERSION: u8 = 6;
 /// Length of the fixed header in bytes.
 pub const HEADER_LEN: usize = 28;
 /// Largest reassembled message accepted from a peer, in bytes.
@@ -47,21 +61,30 @@ pub enum WireError {
     #[error("bad magic bytes")]
     BadMagic,
     /// A libcgm datagram of another protocol version.
-    #[error("wire version {0} is not supported (this build speaks version {WIRE_VERSION})")]
+    #[error("wire version {0} is not supported (this build speaks versions {MIN_WIRE_VERSION} to {WIRE_VERSION}): upgrade the older of the two nodes")]
     Version(u8),
     /// The body does not decode.
     #[error("malformed body: {0}")]
     Malformed(String),
 }
 
-/// Encodes a datagram into `out` (cleared first).
+/// Encodes a datagram into `out` (cleared first) in the newest version.
 pub fn encode_frame(h: &Header, frame: &Frame, out: &mut Vec<u8>) {
+    encode_frame_at(h, frame, WIRE_VERSION, out);
+}
+
+/// Encodes a datagram into `out` (cleared first) in wire `version`, one of
+/// [`MIN_WIRE_VERSION`]..=[`WIRE_VERSION`] (every one of them has this
+/// format today). The header's fourth byte says the newest version this
+/// build speaks (builds before 7 wrote 0 there and never read it).
+pub fn encode_frame_at(h: &Header, frame: &Frame, version: u8, out: &mut Vec<u8>) {
+    debug_assert!((MIN_WIRE_VERSION..=WIRE_VERSION).contains(&version), "wire version {version} is not spoken here");
     out.clear();
     // Sized once: growing from empty took four or five allocations a datagram.
     out.reserve_exact(HEADER_LEN + encoded_len(frame));
     out.extend_from_slice(&MAGIC);
+    out.push(version);
     out.push(WIRE_VERSION);
-    out.push(0);
     out.extend_from_slice(&h.from.to_le_bytes());
     out.extend_from_slice(&h.from_inc.to_le_bytes());
     out.extend_from_slice(&h.to.to_le_bytes());
@@ -82,12 +105,19 @@ pub fn decode_header(buf: &[u8]) -> Result<Header, WireError> {
     if buf[0..2] != MAGIC {
         return Err(WireError::BadMagic);
     }
-    if buf[2] != WIRE_VERSION {
+    if !(MIN_WIRE_VERSION..=WIRE_VERSION).contains(&buf[2]) {
         return Err(WireError::Version(buf[2]));
     }
     let u32_at = |i: usize| u32::from_le_bytes(buf[i..i + 4].try_into().expect("4 bytes"));
     let u64_at = |i: usize| u64::from_le_bytes(buf[i..i + 8].try_into().expect("8 bytes"));
     Ok(Header { from: u32_at(4), from_inc: u64_at(8), to: u32_at(16), to_inc: u64_at(20) })
+}
+
+/// The newest wire version the sender of a datagram speaks: its header's
+/// fourth byte, or (a sender before version 7, which wrote 0 there) the
+/// version the datagram is in. `None` if it is shorter than a header.
+pub fn sender_speaks(buf: &[u8]) -> Option<u8> {
+    (buf.len() >= HEADER_LEN).then(|| if buf[3] == 0 { buf[2] } else { buf[3] })
 }
 
 /// Decodes a whole datagram.
@@ -190,10 +220,24 @@ mod tests {
     }
 
     #[test]
+    fn every_version_in_range_decodes_and_says_what_its_sender_speaks() {
+        let mut buf = Vec::new();
+        for v in MIN_WIRE_VERSION..=WIRE_VERSION {
+            encode_frame_at(&hdr(), &Frame::StatusQuery { req: 1 }, v, &mut buf);
+            assert_eq!(decode_frame(&buf).unwrap(), (hdr(), Frame::StatusQuery { req: 1 }));
+            assert_eq!((buf[2], sender_speaks(&buf)), (v, Some(WIRE_VERSION)));
+        }
+        // A build before version 7 wrote 0 in the fourth byte: it speaks the version it sent.
+        buf[3] = 0;
+        assert_eq!(sender_speaks(&buf), Some(buf[2]));
+        assert_eq!(sender_speaks(&buf[..HEADER_LEN - 1]), None);
+    }
+
+    #[test]
     fn other_versions_and_garbage_are_refused() {
         let mut buf = Vec::new();
         encode_frame(&hdr(), &Frame::StatusQuery { req: 1 }, &mut buf);
-        for other in [WIRE_VERSION - 1, WIRE_VERSION + 1] {
+        for other in [MIN_WIRE_VERSION - 1, WIRE_VERSION + 1] {
             let mut v = buf.clone();
             v[2] = other;
             assert_eq!(decode_frame(&v), Err(WireError::Version(other)));

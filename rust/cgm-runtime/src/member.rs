@@ -419,12 +419,8 @@ impl Member {
             Ok(h) if h.from == sender && h.from_inc == inc && self.group.is_some() && h.to != self.core.id() && h.to != 0 => return,
             Ok(h) if h.from == sender && h.from_inc == inc => {}
             Ok(_) => return self.core.note_dropped(Dropped::Forged),
-            Err(wire::WireError::Version(v)) => {
-                log::warn!(
-                    "node {}: refused a datagram from {addr} of wire version {v} (this build speaks {})",
-                    self.core.id(),
-                    wire::WIRE_VERSION
-                );
+            Err(e @ wire::WireError::Version(_)) => {
+                log::warn!("node {}: refused a datagram from {addr}: {e}", self.core.id());
                 return self.core.note_dropped(Dropped::Version);
             }
             Err(_) => return self.core.note_dropped(Dropped::Malformed),

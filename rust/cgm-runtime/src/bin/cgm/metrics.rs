@@ -116,6 +116,11 @@ pub(crate) fn exposition(s: &Status, local: Option<&LocalMetrics>) -> String {
     if let Some(m) = local {
         counter(&mut reg, "datagrams_received", "Datagrams the node received", m.datagrams_in);
         counter(&mut reg, "datagrams_sent", "Datagrams the node sent", m.datagrams_out);
+        let versions = Family::<Labels, Gauge>::default();
+        for &(peer, v) in &m.wire_versions {
+            versions.get_or_create(&vec![("peer", peer.to_string())]).set(i64::from(v));
+        }
+        reg.register("peer_wire_version", "The wire version the node sends each member of its view in (the newest both speak)", versions);
         reg.register(
             "ack_round_seconds",
             "From the start of an ACK round on this node to every member's ACK of it",
