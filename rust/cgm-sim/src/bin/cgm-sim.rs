@@ -385,6 +385,9 @@ fn broken_check(f: cgm_core::flaws::Flaw) -> &'static str {
         Flaw::TrustOneRefusal => "node 5 left",
         // Caught on a real network (tests/net/run.py --retune).
         Flaw::NoHeartbeatSwitchOver => "suspicion",
+        // Caught by a rolling upgrade of real processes (tests/upgrade/run.py):
+        // every node of one build speaks the same versions.
+        Flaw::NewestWireAlways => "version",
     }
 }
 

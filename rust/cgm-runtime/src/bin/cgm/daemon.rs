@@ -107,12 +107,13 @@ impl Notifier {
 
     /// Reports the node's state: `STATUS=` when it changed, `READY=1` the
     /// first time the node is in a view with quorum, `WATCHDOG=1` when due.
-    /// Call it often (every 100 ms or so).
-    pub(crate) fn tick(&mut self, status: Option<&Status>) {
+    /// Call it often (every 100 ms or so); `status` is asked only when a
+    /// service manager listens.
+    pub(crate) fn tick(&mut self, status: impl FnOnce() -> Option<Status>) {
         if !self.on {
             return;
         }
-        if let Some(s) = status {
+        if let Some(s) = &status() {
             let line = status_line(s);
             if line != self.last_status {
                 self.send(&[NotifyState::Status(&line)]);

@@ -498,7 +498,7 @@ fn follow(
             log::info!("{done}");
             notifier.reloaded(&done);
         }
-        notifier.tick(node.status().ok().as_ref());
+        notifier.tick(|| node.status().ok());
         let wait = load.as_mut().map_or(Duration::from_millis(100), |l| l.tick(node, quorum));
         let until = std::time::Instant::now() + wait;
         while let Some(ev) = node.next_event(Some(until.saturating_duration_since(std::time::Instant::now()))) {
