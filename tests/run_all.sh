@@ -66,7 +66,7 @@ done
 step "fuzzing: every committed crash regression and seed replayed, then 20 s per target (frame decoder, reassembly, core events, config parser, envelope)"
 bash fuzz/run.sh 20
 
-step "real network: 5 cgm node processes in network namespaces, 120 s of a seeded nemesis (the day's seed: loss, partitions, one-way cuts, pauses, kill -9) under a client workload, histories checked; the heartbeat retuned 1 s <-> 50 ms 20 times under 10 % loss with no false failure detection, and a build with the switch-over off caught (tests/net/run.sh)"
+step "real network: 5 cgm node processes in network namespaces, 120 s of a seeded nemesis (the day's seed: loss, delay, duplication, partitions, one-way cuts, pauses, kill -9) under a client workload with application protocols, histories checked; the heartbeat retuned 1 s <-> 50 ms 20 times under 10 % loss with no false failure detection, and a build with the switch-over off caught (tests/net/run.sh)"
 bash tests/net/run.sh --duration 120
 bash tests/net/run.sh --retune 20 --loss 10
 # One test build for the checks that need another runtime: it takes a broken
