@@ -72,10 +72,9 @@ pub struct Core {
     transactions: Transactions,
     /// Datagrams handed in and out (see [`Core::local_metrics`]).
     datagrams: (u64, u64),
-    /// The newest wire version each sender speaks, by source (a node's id,
-    /// or a tool's source token): what it is sent in (see
-    /// [`wire::MIN_WIRE_VERSION`]).
-    speaks: BTreeMap<u64, u8>,
+    /// The newest wire version each sender speaks: the newest both speak
+    /// is what it is sent in (see [`wire::MIN_WIRE_VERSION`]).
+    speaks: BTreeMap<Speaker, u8>,
 }
 
 impl Core {
@@ -380,14 +379,13 @@ impl Core {
         self.net.left && self.net.is_idle()
     }
 
-    /// The wire version this member sends `source` (a node's id, or a
-    /// tool's source token) in: the newest both speak, the oldest this
-    /// build speaks until it has heard from it.
-    fn wire_version_for(&self, source: u64) -> u8 {
+    /// The wire version this member sends `to` in: the newest both speak,
+    /// the oldest this build speaks until it has heard from it.
+    fn wire_version_for(&self, to: Speaker) -> u8 {
         if self.cfg.flawed("newest-wire-always") {
             return wire::WIRE_VERSION;
         }
-        self.speaks.get(&source).map_or(wire::MIN_WIRE_VERSION, |&v| v.clamp(wire::MIN_WIRE_VERSION, wire::WIRE_VERSION))
+        self.speaks.get(&to).map_or(wire::MIN_WIRE_VERSION, |&v| v.clamp(wire::MIN_WIRE_VERSION, wire::WIRE_VERSION))
     }
 
     /// This member's own figures for monitoring: datagrams in and out, ACK
@@ -404,7 +402,7 @@ impl Core {
                 .members
                 .iter()
                 .filter(|m| m.id != self.cfg.id)
-                .map(|m| (m.id, self.wire_version_for(u64::from(m.id))))
+                .map(|m| (m.id, self.wire_version_for(Speaker::Node(m.id))))
                 .collect(),
         }
     }
@@ -617,10 +615,13 @@ impl Core {
         if self.eng.is_known(pid) {
             return Ok(pid);
         }
-        if let Some(t) = txid {
+        // Recorded once submitted: a refused proposal ran nothing, and its
+        // id stays free.
+        let chosen = txid.map(|t| (t, body.clone()));
+        self.with_engine(|e, cx| e.submit(cx, pid, body, now))?;
+        if let Some((t, body)) = chosen {
             self.transactions.record(t, &body);
         }
-        self.with_engine(|e, cx| e.submit(cx, pid, body, now))?;
         self.pump(now);
         Ok(pid)
     }
@@ -704,12 +705,15 @@ impl Core {
             }
         };
         if let Some(v) = wire::sender_speaks(bytes) {
-            if self.speaks.len() >= MAX_SPEAKERS && !self.speaks.contains_key(&source) {
+            // A node by its id (what it is sent to by), a tool by the
+            // host's token for where it wrote from (what it is answered at).
+            let sender = if h.from == 0 { Speaker::Source(source) } else { Speaker::Node(h.from) };
+            if self.speaks.len() >= MAX_SPEAKERS && !self.speaks.contains_key(&sender) {
                 // Tools come and go: forget them all (each is answered in
                 // the oldest version until it is heard again).
-                self.speaks.retain(|&s, _| s <= u64::from(u32::MAX));
+                self.speaks.clear();
             }
-            self.speaks.insert(source, v);
+            self.speaks.insert(sender, v);
         }
         match frame {
             Frame::StatusQuery { req } if h.to == self.cfg.id => return self.answer_query(source, h, req, now),
@@ -937,11 +941,11 @@ impl Core {
         };
         let h = Header { from: self.cfg.id, from_inc: self.cfg.incarnation, to, to_inc };
         let mut bytes = Vec::new();
-        let source = match dest {
-            Dest::Node(id) => u64::from(id),
-            Dest::Source(s) => s,
+        let to = match dest {
+            Dest::Node(id) => Speaker::Node(id),
+            Dest::Source(s) => Speaker::Source(s),
         };
-        wire::encode_frame_at(&h, &frame, self.wire_version_for(source), &mut bytes);
+        wire::encode_frame_at(&h, &frame, self.wire_version_for(to), &mut bytes);
         self.datagrams.1 += 1;
         Some(Transmit { dest, bytes })
     }
@@ -1155,6 +1159,16 @@ impl Core {
 
 /// Senders whose wire versions a member remembers at most (nodes and tools).
 const MAX_SPEAKERS: usize = 4_096;
+
+/// Who a member heard a wire version from, as it sends to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Speaker {
+    /// A node, by id (sent to as [`Dest::Node`]).
+    Node(NodeId),
+    /// A tool (or a node outside the set), by the host's token for where
+    /// it wrote from (answered as [`Dest::Source`]).
+    Source(u64),
+}
 
 /// The key a host seals a datagram to one peer under, link by link: the key
 /// the peer was last heard under, if it was heard within `silence` and the
