@@ -708,12 +708,14 @@ impl Core {
             // A node by its id (what it is sent to by), a tool by the
             // host's token for where it wrote from (what it is answered at).
             let sender = if h.from == 0 { Speaker::Source(source) } else { Speaker::Node(h.from) };
-            if self.speaks.len() >= MAX_SPEAKERS && !self.speaks.contains_key(&sender) {
-                // Tools come and go: forget them all (each is answered in
-                // the oldest version until it is heard again).
-                self.speaks.clear();
+            if self.speaks.get(&sender) != Some(&v) {
+                if self.speaks.len() >= MAX_SPEAKERS {
+                    // Tools come and go: forget them all (each is answered
+                    // in the oldest version until it is heard again).
+                    self.speaks.clear();
+                }
+                self.speaks.insert(sender, v);
             }
-            self.speaks.insert(sender, v);
         }
         match frame {
             Frame::StatusQuery { req } if h.to == self.cfg.id => return self.answer_query(source, h, req, now),

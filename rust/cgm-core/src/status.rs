@@ -269,6 +269,20 @@ impl Status {
         self.waiting_since.map(|s| self.at.saturating_since(s))
     }
 
+    /// Rounds `peer`'s last ACK is behind this member's current round.
+    pub fn ack_lag(&self, peer: &PeerStatus) -> u64 {
+        self.current_round.saturating_sub(peer.last_ack_round)
+    }
+
+    /// How long this member has waited for `peer`'s ACK of its current
+    /// round, as of its answer; `None` when it waits on no ACK of it.
+    pub fn ack_wait(&self, peer: NodeId) -> Option<std::time::Duration> {
+        match &self.waiting {
+            Some(Waiting::Acks(m)) if m.contains(&peer) => self.waited(),
+            _ => None,
+        }
+    }
+
     /// The coordinator of its view (lowest member id).
     pub fn coordinator(&self) -> Option<NodeId> {
         self.members.first().map(|m| m.id)

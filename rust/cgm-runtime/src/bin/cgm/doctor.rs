@@ -54,9 +54,9 @@ pub(crate) fn run(path: &Path, timeout: Duration) -> ExitCode {
     key_file(&mut r, &cfg);
     state_dir(&mut r, &cfg, path);
     let bind = cfg.bind_addr();
-    let own = bind.map(|a| free(&mut r, "bind address", a, "the node runs here"));
+    let own = bind.map(|a| free(&mut r, "bind address", a, UdpSocket::bind(a).map(drop), "the node runs here"));
     if let Some(m) = cfg.metrics {
-        free(&mut r, "metrics address", m, "the node serves its metrics");
+        free(&mut r, "metrics address", m, std::net::TcpListener::bind(m).map(drop), "the node serves its metrics");
     }
     members(&mut r, &cfg, own == Some(false), timeout);
     match r.worst {
@@ -140,10 +140,9 @@ fn state_dir(r: &mut Report, cfg: &NodeConfig, path: &Path) {
     }
 }
 
-/// Whether `addr` can be bound (true), or is in use (false, a warning: the
-/// node may be running).
-fn free(r: &mut Report, what: &str, addr: SocketAddr, user: &str) -> bool {
-    let probe = if what == "metrics address" { std::net::TcpListener::bind(addr).map(drop) } else { UdpSocket::bind(addr).map(drop) };
+/// Reports whether `addr` could be bound (`probe`: true), or is in use
+/// (false, a warning: the node may be running).
+fn free(r: &mut Report, what: &str, addr: SocketAddr, probe: std::io::Result<()>, user: &str) -> bool {
     match probe {
         Ok(()) => {
             r.line(Verdict::Ok, what, format!("{addr} is free"));

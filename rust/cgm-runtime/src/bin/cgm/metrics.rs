@@ -7,7 +7,7 @@
 //! `tiny_http` crate, bound to that address only).
 
 use cgm_runtime::cgm_core::metrics::{Histogram, LocalMetrics, BUCKET_BOUNDS_US};
-use cgm_runtime::cgm_core::{Param, Status, Waiting};
+use cgm_runtime::cgm_core::{Param, Status};
 use cgm_runtime::Node;
 use prometheus_client::encoding::{EncodeMetric, MetricEncoder};
 use prometheus_client::metrics::counter::Counter;
@@ -51,25 +51,12 @@ pub(crate) fn exposition(s: &Status, local: Option<&LocalMetrics>) -> String {
         reg.register(name, help, fam);
     };
     per_peer(&mut reg, "peer_last_ack_round", "The last ACK round the node received from each peer", &|p| p.last_ack_round as f64);
-    per_peer(&mut reg, "peer_ack_lag_rounds", "Rounds each peer's last ACK is behind the node's current round", &|p| {
-        s.current_round.saturating_sub(p.last_ack_round) as f64
-    });
-    let waited = s.waiting_since.map_or(0.0, |t| s.at.saturating_since(t).as_secs_f64());
-    let missing: &[cgm_runtime::cgm_core::NodeId] = match &s.waiting {
-        Some(Waiting::Acks(m)) => m,
-        _ => &[],
-    };
+    per_peer(&mut reg, "peer_ack_lag_rounds", "Rounds each peer's last ACK is behind the node's current round", &|p| s.ack_lag(p) as f64);
     per_peer(
         &mut reg,
         "peer_ack_wait_seconds",
         "How long the node has waited for each peer's ACK of the current round (0: not waiting on it)",
-        &|p| {
-            if missing.contains(&p.id) {
-                waited
-            } else {
-                0.0
-            }
-        },
+        &|p| s.ack_wait(p.id).map_or(0.0, |w| w.as_secs_f64()),
     );
     let missed = Family::<Labels, Gauge>::default();
     for l in &s.links {

@@ -16,18 +16,11 @@ pub fn status_table(s: &Status) -> String {
 /// the member has waited for its ACK of the current round.
 pub fn ack_lag_bars(s: &Status) -> String {
     let mut o = String::from("ACK lag (rounds behind this member's current round)\n");
-    let missing: &[cgm_runtime::cgm_core::NodeId] = match &s.waiting {
-        Some(cgm_runtime::cgm_core::Waiting::Acks(m)) => m,
-        _ => &[],
-    };
     for p in &s.peers {
-        let lag = s.current_round.saturating_sub(p.last_ack_round);
+        let lag = s.ack_lag(p);
         let bar: String = "#".repeat(lag.min(40) as usize);
         let more = if lag > 40 { "+" } else { "" };
-        let waited = match (missing.contains(&p.id), s.waited()) {
-            (true, Some(w)) => format!("  waited {:.1} s for its ACK", w.as_secs_f64()),
-            _ => String::new(),
-        };
+        let waited = s.ack_wait(p.id).map_or(String::new(), |w| format!("  waited {:.1} s for its ACK", w.as_secs_f64()));
         let _ = writeln!(o, "  peer {:>4}  {lag:>6}  |{bar:<40}{more}|{waited}", p.id);
     }
     o
