@@ -355,12 +355,14 @@ fn a_whole_cluster_restart_keeps_a_committed_retune_and_a_damaged_state_file_is_
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(o.unwrap().generation, retune.generation + 1);
 
-    // One bit flipped in node 2's state file: refused at start, file untouched.
+    // One bit flipped in each of the two slots of node 2's state file (one
+    // alone is taken for a write cut short): refused at start, file untouched.
     c.kill9(2);
     let file = c.dir.join("cgm-state-2").join(cgm_runtime::STATE_FILE);
     let mut bytes = std::fs::read(&file).unwrap();
-    let mid = bytes.len() / 2;
-    bytes[mid] ^= 0x10;
+    let half = bytes.len() / 2;
+    bytes[40] ^= 0x10;
+    bytes[half + 40] ^= 0x10;
     std::fs::write(&file, &bytes).unwrap();
     c.start(2);
     let mut p = c.procs[1].take().unwrap();

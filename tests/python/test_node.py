@@ -313,13 +313,16 @@ def test_a_node_with_a_state_dir_restarts_with_its_committed_values_and_refuses_
         assert p["effective"][Param.SEND_WINDOW_SIZE] == 40
         assert p["configured"][Param.SEND_WINDOW_SIZE] == 64
         assert p["generation"] == outcome.generation
-    # A damaged state file is refused, named, and left as it is.
+    # A damaged state file (a bit flipped in each of its two slots) is
+    # refused, named, and left as it is.
     path = os.path.join(state, "state")
+    half = os.path.getsize(path) // 2
     with open(path, "r+b") as f:
-        f.seek(20)
-        byte = f.read(1)
-        f.seek(20)
-        f.write(bytes([byte[0] ^ 0x40]))
+        for at in (40, half + 40):
+            f.seek(at)
+            byte = f.read(1)
+            f.seek(at)
+            f.write(bytes([byte[0] ^ 0x40]))
     with open(path, "rb") as f:
         damaged = f.read()
     with pytest.raises(cgm.InvalidArgument, match="checksum mismatch") as info:

@@ -869,8 +869,9 @@ impl Core {
     /// [`Core::poll_transmit`] and [`Core::poll_event`] give nothing: a
     /// promise, an acceptance or a decision is on stable storage before any
     /// message or host event that depends on it leaves the core. The host
-    /// must make it durable (written, synced, renamed into place, directory
-    /// synced) before draining them; if it cannot, it must stop the node.
+    /// must make it durable (written and synced, so that a crash leaves it
+    /// or the previous state whole) before draining them; if it cannot, it
+    /// must stop the node.
     #[must_use]
     pub fn poll_persist(&mut self) -> Option<Durable> {
         let mark = self.mark()?;

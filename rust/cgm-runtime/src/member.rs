@@ -745,7 +745,7 @@ impl Member {
         if self.halted {
             return false;
         }
-        let (Some(sd), Some(d)) = (&self.state, self.core.poll_persist()) else { return true };
+        let (Some(sd), Some(d)) = (&mut self.state, self.core.poll_persist()) else { return true };
         if let Err(e) = sd.write(&d) {
             log::error!(
                 "node {}: cannot write its state file {}: {e}; the node stops taking part (restart it once the disk is fixed)",

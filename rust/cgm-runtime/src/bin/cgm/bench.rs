@@ -67,6 +67,18 @@ pub fn run(samples: usize, only: &[String], no_state: bool) -> Result<ExitCode, 
             c.node.propose(&[(Param::SendQueueOverflowThreshold, 10_000 + i % 2)], None, T).map(drop)
         })?;
         table.row("transactional change committed on all", 5, &s, Some(Target::P50(1_000)));
+        if NO_STATE.get() != Some(&true) {
+            // What the members' state writes cost on this disk, apart.
+            let one = disk_floor(1, samples / 2)?;
+            let five = disk_floor(5, samples / 2)?;
+            table.row("disk: state slot written in place + fdatasync", 1, &one, None);
+            table.row("disk: the same by 5 writers at once (one disk)", 5, &five, None);
+            table.note(format!(
+                "durable change target (3x floor + one fdatasync): {}; with the 5 members' syncs on this one disk: {}",
+                us(floor.p50 * 3 + one.p50),
+                us(floor.p50 * 3 + five.p50)
+            ));
+        }
     }
     if wanted("query") {
         let c = Cluster::start(5, &[], Some(2))?;
@@ -434,6 +446,50 @@ fn crash_to_view(c: &mut Cluster, n: usize) -> Result<Summary, String> {
 }
 
 /// The floor: a UDP ping-pong with an echoing child process.
+/// The time `writers` threads take, each writing 600 bytes in place into
+/// its own preallocated file in the temporary directory and syncing it
+/// (`fdatasync`), all at once: what a member's state write costs, and what
+/// `writers` members sharing this machine's one disk pay.
+fn disk_floor(writers: usize, n: usize) -> Result<Summary, String> {
+    use std::os::unix::fs::FileExt;
+    let dir = std::env::temp_dir().join(format!("cgm-bench-disk-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let files = (0..writers)
+        .map(|i| {
+            let f = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(dir.join(format!("w{i}")))?;
+            f.write_all_at(&[0u8; 8_192], 0)?;
+            f.sync_all()?;
+            Ok(f)
+        })
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(|e| format!("disk floor: {e}"));
+    let files = files?;
+    let start = std::sync::Barrier::new(writers + 1);
+    let done = std::sync::Barrier::new(writers + 1);
+    let samples = std::thread::scope(|scope| {
+        for (i, f) in files.iter().enumerate() {
+            let (start, done) = (&start, &done);
+            scope.spawn(move || {
+                for k in 0..n {
+                    start.wait();
+                    let _ = f.write_all_at(&[(k + i) as u8; 600], 4_096 * (k % 2) as u64).and_then(|()| f.sync_data());
+                    done.wait();
+                }
+            });
+        }
+        (0..n)
+            .map(|_| {
+                start.wait();
+                let t = Instant::now();
+                done.wait();
+                t.elapsed()
+            })
+            .collect::<Vec<_>>()
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(Summary::of(samples))
+}
+
 fn udp_floor(n: usize) -> Result<Summary, String> {
     let sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let echo_sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
