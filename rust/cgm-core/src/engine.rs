@@ -27,7 +27,7 @@ use crate::status::{Phase, ProtocolInfo, Waiting};
 use crate::time::Time;
 use crate::trim::Trim;
 use serde_bytes::ByteBuf;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 /// Reported outcomes remembered for reading back by proposal id (the fates
 /// table, not this memory, is what keeps proposals from running twice).
@@ -93,6 +93,53 @@ pub(crate) struct Unreported {
     pub(crate) values: Option<Params>,
 }
 
+/// The decided protocols not yet reported, in sequence order, with their ids
+/// for lookup (a proposal arriving again is checked against them: a scan
+/// made that cost grow with the backlog under load).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct UnreportedQueue {
+    queue: VecDeque<Unreported>,
+    pids: HashSet<ProposalId>,
+}
+
+impl UnreportedQueue {
+    fn push_back(&mut self, u: Unreported) {
+        self.pids.insert(u.outcome.pid);
+        self.queue.push_back(u);
+    }
+
+    fn pop_front(&mut self) -> Option<Unreported> {
+        let u = self.queue.pop_front()?;
+        self.pids.remove(&u.outcome.pid);
+        Some(u)
+    }
+
+    /// Empties the queue, handing out its protocols in order.
+    fn take(&mut self) -> VecDeque<Unreported> {
+        self.pids.clear();
+        std::mem::take(&mut self.queue)
+    }
+
+    pub(crate) fn front(&self) -> Option<&Unreported> {
+        self.queue.front()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    fn contains(&self, pid: ProposalId) -> bool {
+        self.pids.contains(&pid)
+    }
+}
+
+impl Trim for UnreportedQueue {
+    fn trim(&mut self) {
+        self.queue.trim();
+        self.pids.trim();
+    }
+}
+
 /// Engine state of one member (cloned to report as if an accepted view were
 /// installed).
 #[derive(Clone, Debug, Default)]
@@ -111,7 +158,7 @@ pub(crate) struct Engine {
     /// The last protocol decided here.
     pub(crate) last_outcome: Option<Outcome>,
     /// Decided here, not yet final, in sequence order.
-    pub(crate) unreported: VecDeque<Unreported>,
+    pub(crate) unreported: UnreportedQueue,
     /// Every outcome up to this sequence number is reported (or, for a
     /// protocol this member did not run, known final).
     pub(crate) told: u64,
@@ -227,7 +274,7 @@ impl Engine {
 
     /// Whether `pid` was decided in this member's lineage.
     fn is_decided(&self, pid: ProposalId) -> bool {
-        self.outcomes.contains_key(&pid) || self.fates.get(pid).is_some() || self.unreported.iter().any(|u| u.outcome.pid == pid)
+        self.outcomes.contains_key(&pid) || self.fates.get(pid).is_some() || self.unreported.contains(pid)
     }
 
     pub(crate) fn outcome(&self, pid: ProposalId) -> Option<&Outcome> {
@@ -392,7 +439,7 @@ impl Engine {
     /// decided and did not report (the lineage's state supersedes it; its own
     /// proposals among them stay outstanding, to be learned or re-sent).
     pub(crate) fn settle_unreported(&mut self, in_lineage: bool, events: &mut VecDeque<Event>, counters: &mut crate::status::Counters) {
-        for u in std::mem::take(&mut self.unreported) {
+        for u in self.unreported.take() {
             if in_lineage {
                 self.report(u, events, counters);
             }

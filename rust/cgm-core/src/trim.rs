@@ -8,7 +8,7 @@
 //! holds, so a queue that fills and drains steadily is not reallocated over
 //! and over.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::Hash;
 use std::time::Duration;
 
@@ -54,6 +54,14 @@ impl<T> Trim for VecDeque<T> {
 impl<K: Eq + Hash, V> Trim for HashMap<K, V> {
     fn trim(&mut self) {
         if let Some(room) = shrunk(self.len(), self.capacity(), size_of::<(K, V)>()) {
+            self.shrink_to(room);
+        }
+    }
+}
+
+impl<K: Eq + Hash> Trim for HashSet<K> {
+    fn trim(&mut self) {
+        if let Some(room) = shrunk(self.len(), self.capacity(), size_of::<K>()) {
             self.shrink_to(room);
         }
     }

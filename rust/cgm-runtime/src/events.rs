@@ -66,9 +66,19 @@ pub enum NodeEvent {
     },
 }
 
+/// The events waiting, and how many host threads wait for one.
+#[derive(Default)]
+struct Queued {
+    events: VecDeque<NodeEvent>,
+    /// Threads blocked in [`EventQueue::wait`]: a push wakes them only if
+    /// there are any (a condition variable's notify is a system call even
+    /// with nobody waiting, once per event).
+    waiters: usize,
+}
+
 /// The host-facing event queue.
 pub(crate) struct EventQueue {
-    queue: Mutex<VecDeque<NodeEvent>>,
+    queue: Mutex<Queued>,
     ready: Condvar,
     reader: UnixStream,
     writer: UnixStream,
@@ -82,7 +92,7 @@ impl EventQueue {
         let (reader, writer) = UnixStream::pair()?;
         reader.set_nonblocking(true)?;
         writer.set_nonblocking(true)?;
-        Ok(EventQueue { queue: Mutex::new(VecDeque::new()), ready: Condvar::new(), reader, writer, closed: Default::default() })
+        Ok(EventQueue { queue: Mutex::default(), ready: Condvar::new(), reader, writer, closed: Default::default() })
     }
 
     pub(crate) fn fd(&self) -> RawFd {
@@ -91,18 +101,20 @@ impl EventQueue {
 
     pub(crate) fn push(&self, e: NodeEvent) {
         let mut q = self.queue.lock().expect("event queue is never poisoned");
-        if q.is_empty() {
+        if q.events.is_empty() {
             // The byte only makes the fd readable; a full buffer already does.
             let _ = (&self.writer).write(&[1]);
         }
-        q.push_back(e);
-        self.ready.notify_all();
+        q.events.push_back(e);
+        if q.waiters > 0 {
+            self.ready.notify_all();
+        }
     }
 
     pub(crate) fn pop(&self) -> Option<NodeEvent> {
         let mut q = self.queue.lock().expect("event queue is never poisoned");
-        let e = q.pop_front();
-        if q.is_empty() {
+        let e = q.events.pop_front();
+        if q.events.is_empty() {
             self.drain_pipe();
         }
         e
@@ -113,8 +125,8 @@ impl EventQueue {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut q = self.queue.lock().expect("event queue is never poisoned");
         loop {
-            if let Some(e) = q.pop_front() {
-                if q.is_empty() {
+            if let Some(e) = q.events.pop_front() {
+                if q.events.is_empty() {
                     self.drain_pipe();
                 }
                 return Some(e);
@@ -122,16 +134,16 @@ impl EventQueue {
             if self.closed.load(std::sync::atomic::Ordering::Acquire) {
                 return None;
             }
-            match deadline {
-                None => q = self.ready.wait(q).expect("event queue is never poisoned"),
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        return None;
-                    }
-                    q = self.ready.wait_timeout(q, d - now).expect("event queue is never poisoned").0;
-                }
-            }
+            let left = match deadline {
+                None => None,
+                Some(d) => Some(d.checked_duration_since(Instant::now()).filter(|t| !t.is_zero())?),
+            };
+            q.waiters += 1;
+            q = match left {
+                None => self.ready.wait(q).expect("event queue is never poisoned"),
+                Some(t) => self.ready.wait_timeout(q, t).expect("event queue is never poisoned").0,
+            };
+            q.waiters -= 1;
         }
     }
 

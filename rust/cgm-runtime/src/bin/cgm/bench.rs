@@ -27,10 +27,15 @@ const BENCH_LOCK: &str = "bench";
 
 /// Runs the selected benchmarks (all when `only` is empty) with `samples`
 /// samples per latency figure and prints one table.
-pub fn run(samples: usize, only: &[String], no_state: bool) -> Result<ExitCode, String> {
+/// `members`: more group sizes to run the round, change, query and
+/// throughput benchmarks at, besides their usual ones.
+pub fn run(samples: usize, only: &[String], no_state: bool, members: &[u32]) -> Result<ExitCode, String> {
     NO_STATE.set(no_state).expect("run once");
     if let Some(bad) = only.iter().find(|b| !ALL.contains(&b.as_str())) {
         return Err(format!("unknown benchmark {bad:?}; known: {}", ALL.join(", ")));
+    }
+    if let Some(bad) = members.iter().find(|&&m| !(2..=255).contains(&m)) {
+        return Err(format!("--members {bad}: a group size from 2 to 255"));
     }
     if samples < 100 {
         return Err(format!("--samples {samples}: at least 100 are needed for a p99"));
@@ -43,30 +48,37 @@ pub fn run(samples: usize, only: &[String], no_state: bool) -> Result<ExitCode, 
     if wanted("floor") {
         table.row("UDP ping-pong round trip (the floor)", 2, &floor, None);
     }
+    // Fewer samples at larger sizes (each takes longer), never under 200
+    // (some figures take half of them, and a p99 needs 100).
+    let at = |n: u32| if n <= 5 { samples } else { (samples * 5 / n as usize).max(200) };
+    let sizes = |base: &[u32]| base.iter().copied().chain(members.iter().copied().filter(|m| !base.contains(m))).collect::<Vec<_>>();
     if wanted("round") {
         // The coordinator's own proposal: one sequencing message to every
-        // member, then one ACK round (every member ACKs to every member).
-        for n in [3, 5] {
+        // member, then one ACK round (every member ACKs to every member, or
+        // through the coordinator from 4 members on).
+        for n in sizes(&[3, 5]) {
             let c = Cluster::start(n, &[], None)?;
-            let s = latencies(samples, || c.node.run_protocol(app(1, None), T).map(drop))?;
+            let s = latencies(at(n), || c.node.run_protocol(app(1, None), T).map(drop))?;
             table.row("one-round protocol: sequencing + ACK round", n, &s, None);
             // Rounds with a local step (a free lock) are never ACKed ahead: each
             // is a real exchange of ACKs among all members.
             let free = || app(1, Some(Resource::Lock("free".into())));
-            let one = latencies(samples / 2, || c.node.run_protocol(free(), T).map(drop))?;
-            let eleven = latencies(samples / 2, || c.node.run_protocol(AppProtocol { rounds: 11, ..free() }, T).map(drop))?;
+            let one = latencies(at(n) / 2, || c.node.run_protocol(free(), T).map(drop))?;
+            let eleven = latencies(at(n) / 2, || c.node.run_protocol(AppProtocol { rounds: 11, ..free() }, T).map(drop))?;
             let round = Summary { n: eleven.n, p50: eleven.p50.saturating_sub(one.p50) / 10, p99: eleven.p99.saturating_sub(one.p99) / 10 };
             table.row("ACK round (11 - 1 rounds with a lock step, /10)", n, &round, (n == 5).then_some(Target::P50(100)));
         }
     }
     if wanted("change") {
-        let c = Cluster::start(5, &[], None)?;
-        let mut i = 0u64;
-        let s = latencies(samples / 2, || {
-            i += 1;
-            c.node.propose(&[(Param::SendQueueOverflowThreshold, 10_000 + i % 2)], None, T).map(drop)
-        })?;
-        table.row("transactional change committed on all", 5, &s, Some(Target::P50(1_000)));
+        for n in sizes(&[5]) {
+            let c = Cluster::start(n, &[], None)?;
+            let mut i = 0u64;
+            let s = latencies(at(n) / 2, || {
+                i += 1;
+                c.node.propose(&[(Param::SendQueueOverflowThreshold, 10_000 + i % 2)], None, T).map(drop)
+            })?;
+            table.row("transactional change committed on all", n, &s, (n == 5).then_some(Target::P50(1_000)));
+        }
         if NO_STATE.get() != Some(&true) {
             // What the members' state writes cost on this disk, apart.
             let one = disk_floor(1, samples / 2)?;
@@ -81,27 +93,31 @@ pub fn run(samples: usize, only: &[String], no_state: bool) -> Result<ExitCode, 
         }
     }
     if wanted("query") {
-        let c = Cluster::start(5, &[], Some(2))?;
-        let blocked = || app(1, Some(Resource::Lock(BENCH_LOCK.into())));
-        let mut pid = c.node.submit(blocked()).map_err(|e| e.to_string())?;
-        wait_until(|| {
-            let s = c.node.query_status(2, T).map_err(|e| e.to_string())?;
-            if matches!(s.waiting, Some(Waiting::Local(Resource::Lock(ref l))) if l == BENCH_LOCK) {
-                return Ok(true);
-            }
-            // A view change settling just after the group formed abandons it: again.
-            if c.node.outcome(pid, Duration::ZERO).is_ok() {
-                pid = c.node.submit(blocked()).map_err(|e| e.to_string())?;
-            }
-            Ok(false)
-        })?;
-        let s = latencies(samples, || c.node.query_status(2, T).map(drop))?;
-        table.row("status query to a member blocked on a lock", 5, &s, Some(Target::P99(100)));
+        for n in sizes(&[5]) {
+            let c = Cluster::start(n, &[], Some(2))?;
+            let blocked = || app(1, Some(Resource::Lock(BENCH_LOCK.into())));
+            let mut pid = c.node.submit(blocked()).map_err(|e| e.to_string())?;
+            wait_until(|| {
+                let s = c.node.query_status(2, T).map_err(|e| e.to_string())?;
+                if matches!(s.waiting, Some(Waiting::Local(Resource::Lock(ref l))) if l == BENCH_LOCK) {
+                    return Ok(true);
+                }
+                // A view change settling just after the group formed abandons it: again.
+                if c.node.outcome(pid, Duration::ZERO).is_ok() {
+                    pid = c.node.submit(blocked()).map_err(|e| e.to_string())?;
+                }
+                Ok(false)
+            })?;
+            let s = latencies(at(n), || c.node.query_status(2, T).map(drop))?;
+            table.row("status query to a member blocked on a lock", n, &s, (n == 5).then_some(Target::P99(100)));
+        }
     }
     if wanted("throughput") {
-        let c = Cluster::start(3, &[], None)?;
-        let (count, elapsed) = throughput(&c.node, samples * 10)?;
-        table.rate("ordered one-round protocols, one initiator", 3, count, elapsed, Some(50_000.0));
+        for n in sizes(&[3]) {
+            let c = Cluster::start(n, &[], None)?;
+            let (count, elapsed) = throughput(&c.node, at(n) * 10)?;
+            table.rate("ordered one-round protocols, one initiator", n, count, elapsed, (n == 3).then_some(50_000.0));
+        }
     }
     if wanted("rotation") {
         let c = Cluster::start(5, &[], None)?;

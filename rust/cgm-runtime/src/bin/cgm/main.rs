@@ -80,6 +80,10 @@ enum Cmd {
         /// Members keep no state on disk (by default each keeps it, as `cgm node` does).
         #[arg(long)]
         no_state: bool,
+        /// Also run the round, change, query and throughput benchmarks among
+        /// this many members (for example 32,64), each a separate process.
+        #[arg(long, value_delimiter = ',', value_name = "N")]
+        members: Vec<u32>,
     },
     /// Echo every UDP datagram back to its sender (the benchmark's floor peer).
     #[command(hide = true)]
@@ -309,7 +313,7 @@ fn main() -> ExitCode {
         Cmd::Node { config, hold_lock, state_dir, no_state, history, propose_every } => {
             run_node(&config, hold_lock.as_deref(), state_dir, no_state, history, propose_every, default_level)
         }
-        Cmd::Bench { samples, only, no_state } => bench::run(samples, &only, no_state),
+        Cmd::Bench { samples, only, no_state, members } => bench::run(samples, &only, no_state, &members),
         Cmd::BenchEcho { bind } => bench::echo(bind),
         Cmd::Status { config, member, format, json, timeout } => status(&config, member, if json { Format::Json } else { format }, timeout),
         Cmd::Set { config, member, txid, timeout, json, changes } => set(&config, member, txid, timeout, json, &changes),
