@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::events::{Event, WaitToken};
 use crate::fates::Fates;
 use crate::ids::View;
-use crate::ids::{AckStatus, Member, NodeId, Outcome, ProposalId, ProtocolBody, Resource};
+use crate::ids::{AckStatus, Member, NodeId, Outcome, PidMap, PidSet, ProposalId, ProtocolBody, Resource};
 use crate::messages::{Decided, Entry, Marks, Msg, RelayedAck, RunningReport, RELAY_FROM};
 use crate::metrics::Histogram;
 use crate::net::Net;
@@ -27,7 +27,7 @@ use crate::status::{Phase, ProtocolInfo, Waiting};
 use crate::time::Time;
 use crate::trim::Trim;
 use serde_bytes::ByteBuf;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 /// Reported outcomes remembered for reading back by proposal id (the fates
 /// table, not this memory, is what keeps proposals from running twice).
@@ -99,7 +99,7 @@ pub(crate) struct Unreported {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct UnreportedQueue {
     queue: VecDeque<Unreported>,
-    pids: HashSet<ProposalId>,
+    pids: PidSet,
 }
 
 impl UnreportedQueue {
@@ -153,7 +153,7 @@ pub(crate) struct Engine {
     /// Statuses of the current and next round, by (round, member).
     acks: BTreeMap<(u64, NodeId), AckStatus>,
     /// Outcomes reported to the host, by proposal.
-    outcomes: HashMap<ProposalId, Outcome>,
+    outcomes: PidMap<Outcome>,
     outcome_order: VecDeque<ProposalId>,
     /// The last protocol decided here.
     pub(crate) last_outcome: Option<Outcome>,
@@ -176,7 +176,7 @@ pub(crate) struct Engine {
     /// rotated away from them, and a retired key is never taken again.
     pub(crate) retired: Vec<u64>,
     /// Proposal ids sequenced and not yet completed.
-    sequenced: HashMap<ProposalId, u64>,
+    sequenced: PidMap<u64>,
     /// This member's proposals not yet seen sequenced.
     pub(crate) outstanding: BTreeMap<ProposalId, ProtocolBody>,
     /// Coordinator: proposals waiting for a sequence number.
@@ -359,8 +359,10 @@ impl Engine {
     /// Remembers an outcome reported to the host (final).
     fn remember(&mut self, o: Outcome) {
         self.outstanding.remove(&o.pid);
-        if self.outcomes.insert(o.pid, o.clone()).is_none() {
-            self.outcome_order.push_back(o.pid);
+        let pid = o.pid;
+        if let std::collections::hash_map::Entry::Vacant(v) = self.outcomes.entry(pid) {
+            v.insert(o);
+            self.outcome_order.push_back(pid);
             let aged = self.outcome_order.len().checked_sub(STATUS_MEMORY + 1).and_then(|i| self.outcome_order.get(i));
             if let Some(old) = aged.and_then(|pid| self.outcomes.get_mut(pid)) {
                 old.statuses = Vec::new();

@@ -13,15 +13,15 @@
 //! round trip's worth while it is a member, its outstanding proposals while
 //! it is cut off.
 
-use crate::ids::{NodeId, ProposalId};
+use crate::ids::{NodeId, PidMap, ProposalId};
 use crate::messages::Decided;
 use crate::trim::Trim;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 /// The fates table (see the module docs).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Fates {
-    by_pid: HashMap<ProposalId, Decided>,
+    by_pid: PidMap<Decided>,
     /// Per proposer, its decided proposals by sequence number, oldest first.
     by_proposer: BTreeMap<NodeId, VecDeque<(u64, ProposalId)>>,
 }

@@ -36,6 +36,13 @@ pub struct Member {
     pub inc: Incarnation,
 }
 
+/// A map keyed by proposal id, hashed with FxHash: the engine looks proposal
+/// ids up several times per protocol, and they come from authenticated
+/// members only (no one outside the cluster can choose keys to collide).
+pub(crate) type PidMap<V> = std::collections::HashMap<ProposalId, V, rustc_hash::FxBuildHasher>;
+/// A set of proposal ids (see [`PidMap`]).
+pub(crate) type PidSet = std::collections::HashSet<ProposalId, rustc_hash::FxBuildHasher>;
+
 /// Identifies one proposal cluster-wide; re-proposing the same id is idempotent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ProposalId {

@@ -9,7 +9,7 @@
 //! and over.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 use std::time::Duration;
 
 /// How often a member trims its queues, in its own time.
@@ -51,7 +51,7 @@ impl<T> Trim for VecDeque<T> {
     }
 }
 
-impl<K: Eq + Hash, V> Trim for HashMap<K, V> {
+impl<K: Eq + Hash, V, S: BuildHasher> Trim for HashMap<K, V, S> {
     fn trim(&mut self) {
         if let Some(room) = shrunk(self.len(), self.capacity(), size_of::<(K, V)>()) {
             self.shrink_to(room);
@@ -59,7 +59,7 @@ impl<K: Eq + Hash, V> Trim for HashMap<K, V> {
     }
 }
 
-impl<K: Eq + Hash> Trim for HashSet<K> {
+impl<K: Eq + Hash, S: BuildHasher> Trim for HashSet<K, S> {
     fn trim(&mut self) {
         if let Some(room) = shrunk(self.len(), self.capacity(), size_of::<K>()) {
             self.shrink_to(room);

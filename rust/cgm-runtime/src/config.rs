@@ -111,6 +111,13 @@ pub struct NodeConfig {
     /// anywhere. A library host exports them itself (`Node::status`,
     /// `Node::local_metrics`).
     pub metrics: Option<SocketAddr>,
+    /// Whether the host gets a [`crate::NodeEvent::ProtocolCompleted`] for
+    /// every application protocol decided (default true). Each is a queue
+    /// push and, when the host's thread waits for events, a wake-up of it:
+    /// a host that learns application outcomes only from the calls that
+    /// wait for them (`Node::outcome`, `Node::run_protocol`) turns them off,
+    /// as `cgm node` does. Every other event is delivered either way.
+    pub app_events: bool,
 }
 
 /// The IP multicast transport option: every datagram for other members goes
@@ -149,6 +156,7 @@ impl NodeConfig {
             join: false,
             log_level: None,
             metrics: None,
+            app_events: true,
         }
     }
 

@@ -192,6 +192,7 @@ pub(crate) fn start(cfg: NodeConfig) -> Result<Started, Error> {
         state,
         halted: false,
         history,
+        app_events: cfg.app_events,
     };
     let mut member = member;
     member.load_missing_keys();
@@ -318,6 +319,8 @@ struct Member {
     halted: bool,
     /// Where host-visible events are recorded, if anywhere.
     history: Option<crate::history::History>,
+    /// Whether application outcomes are queued as events (`NodeConfig::app_events`).
+    app_events: bool,
 }
 
 /// Operator addresses remembered for answers.
@@ -798,15 +801,19 @@ impl Member {
             Event::Completed(o) | Event::OutcomeLearned(o) => {
                 // The event is queued before any waiter wakes, so a host that
                 // got an outcome finds its event too.
-                let waiters = self.outcome_waiters.remove(&o.pid);
+                let waiters = self.outcome_waiters.remove(&o.pid).unwrap_or_default();
+                let copies: Vec<Outcome> = waiters.iter().map(|_| o.clone()).collect();
                 let ev = match (o.kind.as_str(), o.committed) {
-                    ("param-change", true) => NodeEvent::ChangeCommitted(o.clone()),
-                    ("param-change", false) => NodeEvent::ChangeRolledBack(o.clone()),
-                    _ => NodeEvent::ProtocolCompleted(o.clone()),
+                    ("param-change", true) => Some(NodeEvent::ChangeCommitted(o)),
+                    ("param-change", false) => Some(NodeEvent::ChangeRolledBack(o)),
+                    ("app", _) if !self.app_events => None,
+                    _ => Some(NodeEvent::ProtocolCompleted(o)),
                 };
-                self.shared.events.push(ev);
-                for w in waiters.into_iter().flatten() {
-                    let _ = w.send(o.clone());
+                if let Some(ev) = ev {
+                    self.shared.events.push(ev);
+                }
+                for (w, o) in waiters.into_iter().zip(copies) {
+                    let _ = w.send(o);
                 }
             }
             Event::LocalWait { token, resource, seq, round_index, body } => match resource {

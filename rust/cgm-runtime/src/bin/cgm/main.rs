@@ -433,6 +433,8 @@ fn run_node(
     }
     let mut cfg = file.clone();
     cfg.history = history;
+    // Application outcomes are not printed (the history records them).
+    cfg.app_events = false;
     if no_state {
         cfg.state_dir = None;
     } else {
