@@ -44,7 +44,11 @@ pub(crate) enum Cmd {
     /// Several application protocols proposed at once, in order.
     ProposeAll(Vec<AppProtocol>, Sender<Vec<Result<ProposalId, Error>>>),
     /// The outcome of a proposal, once it is known.
-    Watch(ProposalId, Sender<Outcome>),
+    Watch(ProposalId, Sender<Result<Outcome, Error>>),
+    /// A proposal (with its txid if given) and its outcome once known, in
+    /// one request: its id goes in the slot as soon as it has one, for a
+    /// caller that stops waiting.
+    Run(Option<u64>, ProtocolBody, Arc<std::sync::OnceLock<ProposalId>>, Sender<Result<Outcome, Error>>),
     /// The host's answer to a veto or step request (by wait token).
     Complete(u64, Result<Vec<u8>, String>),
     /// Replace the node's local limits.
@@ -305,7 +309,7 @@ struct Member {
     granted_tx: Mailbox<Granted>,
     local_tx: Mailbox<Local>,
     status_waiters: BTreeMap<u64, Sender<Result<Status, Error>>>,
-    outcome_waiters: HashMap<ProposalId, Vec<Sender<Outcome>>>,
+    outcome_waiters: HashMap<ProposalId, Vec<Sender<Result<Outcome, Error>>>>,
     /// Locks held (or waited for) by protocol steps: token -> (name, seq).
     held: BTreeMap<u64, (String, u64)>,
     jobs_running: Arc<AtomicUsize>,
@@ -583,14 +587,17 @@ impl Member {
                 }
             },
             Cmd::Propose(txid, body, tx) => {
-                let r = match body {
-                    ProtocolBody::Change(changes) => self.core.propose_change(now, txid, &changes),
-                    ProtocolBody::App(app) => self.core.propose_app(now, txid, app),
-                    ProtocolBody::RotateKey(k) => self.core.propose_key_rotation(now, txid, k),
-                    ProtocolBody::Nodes(c) => self.core.propose_node_change(now, txid, c),
-                };
-                let _ = tx.send(r.map_err(Error::from));
+                let _ = tx.send(self.propose(now, txid, body));
             }
+            Cmd::Run(txid, body, slot, tx) => match self.propose(now, txid, body) {
+                Ok(pid) => {
+                    let _ = slot.set(pid);
+                    self.watch(pid, tx);
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                }
+            },
             Cmd::SetLimits(limits) => self.core.set_limits(limits),
             Cmd::LocalMetrics(tx) => {
                 let _ = tx.send(self.core.local_metrics());
@@ -598,12 +605,7 @@ impl Member {
             Cmd::ProposeAll(apps, tx) => {
                 let _ = tx.send(apps.into_iter().map(|app| self.core.propose_app(now, None, app).map_err(Error::from)).collect());
             }
-            Cmd::Watch(pid, tx) => match self.core.outcome(pid) {
-                Some(o) => {
-                    let _ = tx.send(o.clone());
-                }
-                None => self.outcome_waiters.entry(pid).or_default().push(tx),
-            },
+            Cmd::Watch(pid, tx) => self.watch(pid, tx),
             Cmd::Complete(token, result) => {
                 let _ = self.core.complete_wait(now, token, result);
             }
@@ -611,6 +613,26 @@ impl Member {
                 self.core.leave(now);
                 self.leaving = Some((tx, Instant::now()));
             }
+        }
+    }
+
+    fn propose(&mut self, now: Time, txid: Option<u64>, body: ProtocolBody) -> Result<ProposalId, Error> {
+        let r = match body {
+            ProtocolBody::Change(changes) => self.core.propose_change(now, txid, &changes),
+            ProtocolBody::App(app) => self.core.propose_app(now, txid, app),
+            ProtocolBody::RotateKey(k) => self.core.propose_key_rotation(now, txid, k),
+            ProtocolBody::Nodes(c) => self.core.propose_node_change(now, txid, c),
+        };
+        r.map_err(Error::from)
+    }
+
+    /// Sends `pid`'s outcome on `tx` now if it is known, else once it is.
+    fn watch(&mut self, pid: ProposalId, tx: Sender<Result<Outcome, Error>>) {
+        match self.core.outcome(pid) {
+            Some(o) => {
+                let _ = tx.send(Ok(o.clone()));
+            }
+            None => self.outcome_waiters.entry(pid).or_default().push(tx),
         }
     }
 
@@ -813,7 +835,7 @@ impl Member {
                     self.shared.events.push(ev);
                 }
                 for (w, o) in waiters.into_iter().zip(copies) {
-                    let _ = w.send(o);
+                    let _ = w.send(Ok(o));
                 }
             }
             Event::LocalWait { token, resource, seq, round_index, body } => match resource {

@@ -235,9 +235,7 @@ impl Node {
     /// # Errors
     /// As [`Node::propose`], without the rollback errors.
     pub fn run_protocol(&self, app: AppProtocol, timeout: Duration) -> Result<Outcome, Error> {
-        let start = Instant::now();
-        let pid = self.submit(app)?;
-        self.outcome(pid, timeout.saturating_sub(start.elapsed()))
+        self.run(ProtocolBody::App(app), None, timeout)
     }
 
     /// Proposes an application-defined peer protocol without waiting for it:
@@ -266,10 +264,21 @@ impl Node {
         self.ask(|tx| Cmd::ProposeAll(apps, tx), Duration::from_secs(5))
     }
 
+    /// Proposes `body` and waits for its outcome, in one request to the
+    /// member thread (a proposal and then a watch took two round trips
+    /// between the threads, each a wake-up of both).
     fn run(&self, body: ProtocolBody, txid: Option<u64>, timeout: Duration) -> Result<Outcome, Error> {
-        let start = Instant::now();
-        let pid = self.ask(|tx| Cmd::Propose(txid, body, tx), timeout)??;
-        self.outcome(pid, timeout.saturating_sub(start.elapsed()))
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Err(Error::ShutDown);
+        }
+        let pid = Arc::new(std::sync::OnceLock::new());
+        let (tx, rx) = bounded(1);
+        self.cmd.send(Cmd::Run(txid, body, Arc::clone(&pid), tx)).map_err(|_| Error::ShutDown)?;
+        match rx.recv_timeout(timeout) {
+            Ok(r) => r,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(Error::Timeout { pid: pid.get().copied() }),
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => Err(Error::ShutDown),
+        }
     }
 
     /// Waits for the outcome of proposal `pid` (for example one whose caller timed out).
@@ -284,10 +293,11 @@ impl Node {
         }
         let (tx, rx) = bounded(1);
         self.cmd.send(Cmd::Watch(pid, tx)).map_err(|_| Error::ShutDown)?;
-        rx.recv_timeout(timeout).map_err(|e| match e {
-            crossbeam_channel::RecvTimeoutError::Timeout => Error::Timeout { pid: Some(pid) },
-            crossbeam_channel::RecvTimeoutError::Disconnected => Error::ShutDown,
-        })
+        match rx.recv_timeout(timeout) {
+            Ok(r) => r,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(Error::Timeout { pid: Some(pid) }),
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => Err(Error::ShutDown),
+        }
     }
 
     /// Configured and effective parameters, and whether a switch-over is pending.
