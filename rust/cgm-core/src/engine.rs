@@ -104,7 +104,8 @@ pub(crate) struct UnreportedQueue {
 
 impl UnreportedQueue {
     fn push_back(&mut self, u: Unreported) {
-        self.pids.insert(u.outcome.pid);
+        let fresh = self.pids.insert(u.outcome.pid);
+        debug_assert!(fresh, "a proposal decided twice");
         self.queue.push_back(u);
     }
 
@@ -360,8 +361,8 @@ impl Engine {
     fn remember(&mut self, o: Outcome) {
         self.outstanding.remove(&o.pid);
         let pid = o.pid;
-        if let std::collections::hash_map::Entry::Vacant(v) = self.outcomes.entry(pid) {
-            v.insert(o);
+        // A view's resolution replaces an outcome learned bare.
+        if self.outcomes.insert(pid, o).is_none() {
             self.outcome_order.push_back(pid);
             let aged = self.outcome_order.len().checked_sub(STATUS_MEMORY + 1).and_then(|i| self.outcome_order.get(i));
             if let Some(old) = aged.and_then(|pid| self.outcomes.get_mut(pid)) {

@@ -79,7 +79,10 @@ pub enum Error {
     #[error("i/o: {0}")]
     Io(String),
     /// No answer in time. For a proposal, `pid` names it: it is not abandoned
-    /// and its outcome can be read later.
+    /// and its outcome can be read later. `pid` is `None` for a proposal only
+    /// when the wait ended before the member thread took the request (a
+    /// timeout shorter than the member thread's turn): nothing was proposed
+    /// by then, but the request may still be taken.
     #[error("timed out{}", .pid.map(|p| format!(" (proposal {p} goes on; read its outcome later)")).unwrap_or_default())]
     Timeout {
         /// The proposal that goes on, if the call proposed one.

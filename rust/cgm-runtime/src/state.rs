@@ -209,6 +209,9 @@ impl StateDir {
                 f.sync_data()?;
             }
             _ => {
+                // The handle's file is replaced: whatever fails from here,
+                // no later write may go to it.
+                self.open = None;
                 let size = (2 * bytes.len()).next_multiple_of(SLOT_ALIGN);
                 let mut file = vec![0u8; 2 * size];
                 file[at * size..at * size + bytes.len()].copy_from_slice(&bytes);
