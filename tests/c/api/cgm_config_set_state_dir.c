@@ -30,11 +30,20 @@ int main(void) {
     FAIL_ON_ERR(cgm_node_free(node));
     CHECK(access(file, R_OK) == 0);
   }
-  /* A damaged state file: refused, named, left as it is. */
+  /* A damaged state file (a byte flipped in each of its two slots; one
+     alone is taken for a write cut short): refused, named, left as it is. */
   f = fopen(file, "r+b");
   CHECK(f != NULL);
-  CHECK(fseek(f, 20, SEEK_SET) == 0);
-  CHECK(fputc(0x5a, f) != EOF);
+  CHECK(fseek(f, 0, SEEK_END) == 0);
+  long half = ftell(f) / 2;
+  CHECK(half > 40);
+  for (long at = 40; at < 2 * half; at += half) {
+    CHECK(fseek(f, at, SEEK_SET) == 0);
+    int byte = fgetc(f);
+    CHECK(byte != EOF);
+    CHECK(fseek(f, at, SEEK_SET) == 0);
+    CHECK(fputc(byte ^ 0x5a, f) != EOF);
+  }
   CHECK(fclose(f) == 0);
   node = NULL;
   FAIL_ON_SUCCESS(cgm_node_start(cfg, &node), CGM_RESULT_INVALID_ARGUMENT);
