@@ -784,7 +784,14 @@ impl Membership {
             self.suspects.remove(&m.id);
             added |= self.joiners.insert(m.id, m) != Some(m);
         }
-        if added || self.gathering.is_none() {
+        // Promised to another leader's live view change, this member leads
+        // nothing now: that view change takes it in, and the joiners wait
+        // for this member's next one. Leading on a prober's every probe, it
+        // outbid the merge that would give its group quorum, again and
+        // again (swarm seed 777225: a node outside the node set probing a
+        // restarted member alone in a view without quorum).
+        let promised_elsewhere = self.fenced_by().is_some_and(|l| l != cx.cfg.id) && !self.stale_fence(cx, now);
+        if (added || self.gathering.is_none()) && !promised_elsewhere {
             self.maybe_lead(cx, false, now);
         }
     }
