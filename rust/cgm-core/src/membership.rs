@@ -785,8 +785,9 @@ impl Membership {
             added |= self.joiners.insert(m.id, m) != Some(m);
         }
         // Promised to another leader's live view change, this member leads
-        // nothing now: that view change takes it in, and the joiners wait
-        // for this member's next one. Leading on a prober's every probe, it
+        // nothing now: that view change takes it in (its install clears the
+        // joiners, which probe again; a stale promise lets this member lead
+        // at the next probe). Leading on a prober's every probe, it
         // outbid the merge that would give its group quorum, again and
         // again (swarm seed 777225: a node outside the node set probing a
         // restarted member alone in a view without quorum).
