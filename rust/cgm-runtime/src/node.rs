@@ -268,15 +268,28 @@ impl Node {
     /// member thread (a proposal and then a watch took two round trips
     /// between the threads, each a wake-up of both).
     fn run(&self, body: ProtocolBody, txid: Option<u64>, timeout: Duration) -> Result<Outcome, Error> {
+        let pid = Arc::new(std::sync::OnceLock::new());
+        let slot = Arc::clone(&pid);
+        self.ask_outcome(|tx| Cmd::Run(txid, body, slot, tx), timeout, || pid.get().copied())
+    }
+
+    /// Sends the member thread the request `make` builds around the channel
+    /// the outcome comes back on, and waits up to `timeout` for it; a
+    /// timeout names the proposal `pid` gives by then.
+    fn ask_outcome(
+        &self,
+        make: impl FnOnce(Sender<Result<Outcome, Error>>) -> Cmd,
+        timeout: Duration,
+        pid: impl FnOnce() -> Option<ProposalId>,
+    ) -> Result<Outcome, Error> {
         if self.shared.closed.load(Ordering::Acquire) {
             return Err(Error::ShutDown);
         }
-        let pid = Arc::new(std::sync::OnceLock::new());
         let (tx, rx) = bounded(1);
-        self.cmd.send(Cmd::Run(txid, body, Arc::clone(&pid), tx)).map_err(|_| Error::ShutDown)?;
+        self.cmd.send(make(tx)).map_err(|_| Error::ShutDown)?;
         match rx.recv_timeout(timeout) {
             Ok(r) => r,
-            Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(Error::Timeout { pid: pid.get().copied() }),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(Error::Timeout { pid: pid() }),
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => Err(Error::ShutDown),
         }
     }
@@ -288,16 +301,7 @@ impl Node {
     /// # Errors
     /// [`Error::Timeout`] naming it; [`Error::ShutDown`].
     pub fn outcome(&self, pid: ProposalId, timeout: Duration) -> Result<Outcome, Error> {
-        if self.shared.closed.load(Ordering::Acquire) {
-            return Err(Error::ShutDown);
-        }
-        let (tx, rx) = bounded(1);
-        self.cmd.send(Cmd::Watch(pid, tx)).map_err(|_| Error::ShutDown)?;
-        match rx.recv_timeout(timeout) {
-            Ok(r) => r,
-            Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(Error::Timeout { pid: Some(pid) }),
-            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => Err(Error::ShutDown),
-        }
+        self.ask_outcome(|tx| Cmd::Watch(pid, tx), timeout, || Some(pid))
     }
 
     /// Configured and effective parameters, and whether a switch-over is pending.

@@ -102,26 +102,28 @@ fn read_slot(slot: &[u8]) -> Option<Result<(u64, Durable), StateError>> {
         let len = u32::from_le_bytes(slot[16..20].try_into().expect("4 bytes")) as usize;
         let sum = u32::from_le_bytes(slot[20..24].try_into().expect("4 bytes"));
         let record = slot.get(SLOT_HEADER..SLOT_HEADER + len).ok_or(StateError::Truncated(slot.len()))?;
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(&slot[8..16]);
-        crc.update(record);
-        if crc.finalize() != sum {
+        if slot_sum(written, record) != sum {
             return Err(StateError::Checksum);
         }
         Ok((written, Durable::decode(record)?))
     })())
 }
 
-/// A slot holding `record` as write number `written`.
-fn slot(written: u64, record: &[u8]) -> Vec<u8> {
+/// The CRC-32 a slot carries: of its write number's bytes, then its record.
+fn slot_sum(written: u64, record: &[u8]) -> u32 {
     let mut crc = crc32fast::Hasher::new();
     crc.update(&written.to_le_bytes());
     crc.update(record);
+    crc.finalize()
+}
+
+/// A slot holding `record` as write number `written`.
+fn slot(written: u64, record: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(SLOT_HEADER + record.len());
     out.extend_from_slice(&SLOT_MAGIC);
     out.extend_from_slice(&written.to_le_bytes());
     out.extend_from_slice(&(record.len() as u32).to_le_bytes());
-    out.extend_from_slice(&crc.finalize().to_le_bytes());
+    out.extend_from_slice(&slot_sum(written, record).to_le_bytes());
     out.extend_from_slice(record);
     out
 }
