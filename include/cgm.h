@@ -1462,7 +1462,8 @@ cgm_result cgm_get_param(const struct cgm_node *node, cgm_param param, uint64_t 
  * `cgm_lock_acquire`) and holds it until the protocol ends.
  *
  * - `node`: the node proposing.
- * - `payload`: `len` opaque bytes delivered to every member (NULL if `len` is 0).
+ * - `payload`: `len` opaque bytes delivered to every member (NULL if `len` is 0;
+ *   at most 1 MiB, `CGM_RESULT_INVALID_ARGUMENT` above).
  * - `len`: payload length in bytes.
  * - `rounds`: ACK rounds, 1 to 255.
  * - `lock_name`: a lock each member takes before ACKing, or NULL for none.
@@ -1497,7 +1498,8 @@ cgm_result cgm_run_protocol(const struct cgm_node *node,
  * (`cgm_change_outcome_member_payload`).
  *
  * - `node`: the node proposing.
- * - `payload`: `len` opaque bytes delivered to every member (NULL if `len` is 0).
+ * - `payload`: `len` opaque bytes delivered to every member (NULL if `len` is 0;
+ *   at most 1 MiB, `CGM_RESULT_INVALID_ARGUMENT` above).
  * - `len`: payload length in bytes.
  * - `rounds`: ACK rounds, 1 to 255.
  * - `timeout_ms`: how long to wait for the outcome, in milliseconds.

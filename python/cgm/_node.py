@@ -367,7 +367,8 @@ class Node:
     ) -> Outcome:
         """Runs an application peer protocol of ``rounds`` ACK rounds over the
         group, in the total order. Each member waits on the named ``lock``
-        (or ``job``, or its host's step answer with ``host_step``) before each ACK."""
+        (or ``job``, or its host's step answer with ``host_step``) before each ACK.
+        A payload carries at most 1 MiB (``cgm.InvalidArgument`` above)."""
         if not isinstance(payload, (bytes, bytearray, memoryview)):
             raise TypeError(f"payload is bytes, not {type(payload).__name__}")
         if isinstance(rounds, bool) or not isinstance(rounds, int):

@@ -196,6 +196,8 @@ def test_wrong_types_raise_type_error_and_bad_values_invalid_parameter(cluster3:
         n.query_status(2, timeout=-1)
     with pytest.raises(cgm.InvalidArgument):
         n.run_protocol(b"x", rounds=0)
+    with pytest.raises(cgm.InvalidArgument, match="larger than the largest"):
+        n.run_protocol(bytes((1 << 20) + 1))
     with pytest.raises(cgm.InvalidArgument) as cfg_err:
         cgm.Node(cgm.Config(node_id=1, nodes={1: "127.0.0.1:1"}))  # no key and not insecure
     assert cfg_err.value.code == cgm.Result.INVALID_ARGUMENT

@@ -84,6 +84,14 @@ fn engine(c: &mut Criterion) {
         })
     });
     c.bench_function("engine: status snapshot of a 3-member core", |b| b.iter(|| g.cores[0].status(black_box(g.now))));
+    // What a status query costs the member answering and the one asking
+    // beyond the snapshot: the reply's public JSON, written and read.
+    let status = g.cores[0].status(g.now);
+    let reply = cgm_core::wire::encode_status(&status);
+    c.bench_function("status reply: encode a 3-member status", |b| b.iter(|| cgm_core::wire::encode_status(black_box(&status))));
+    c.bench_function("status reply: decode a 3-member status", |b| {
+        b.iter(|| cgm_core::wire::decode_status(black_box(&reply)).expect("valid"))
+    });
 }
 
 criterion_group!(benches, codec, engine);

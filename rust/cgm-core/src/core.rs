@@ -488,10 +488,18 @@ impl Core {
     /// Proposes an application-defined protocol; returns its proposal id.
     ///
     /// # Errors
-    /// [`Error::InvalidProtocol`] for 0 rounds; see [`Core::propose`].
+    /// [`Error::InvalidProtocol`] for 0 rounds or a payload larger than
+    /// [`crate::ids::MAX_PAYLOAD`]; see [`Core::propose`].
     pub fn propose_app(&mut self, now: Time, txid: Option<u64>, app: crate::ids::AppProtocol) -> Result<ProposalId, Error> {
         if app.rounds == 0 {
             return Err(Error::InvalidProtocol("an application protocol needs at least 1 round".into()));
+        }
+        if app.payload.len() > crate::ids::MAX_PAYLOAD {
+            return Err(Error::InvalidProtocol(format!(
+                "a payload of {} bytes is larger than the largest a protocol carries ({} bytes)",
+                app.payload.len(),
+                crate::ids::MAX_PAYLOAD
+            )));
         }
         self.propose(now, txid, crate::ids::ProtocolBody::App(app))
     }

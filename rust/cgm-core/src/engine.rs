@@ -39,6 +39,11 @@ const OUTCOME_MEMORY: usize = 4_096;
 /// (sequence, committed, generation, reason) and lose the statuses, which
 /// the host was told with the outcome itself.
 const STATUS_MEMORY: usize = 16;
+/// About how many bytes of protocols one [`Msg::Sequenced`] carries at
+/// most; what is left waits for the next one. Well under the largest
+/// message a member takes in ([`crate::wire::MAX_MESSAGE_LEN`]), with a
+/// protocol of the largest payload ([`crate::ids::MAX_PAYLOAD`]) alone in it.
+const SEQUENCED_BYTES: usize = 1 << 20;
 /// Retired key fingerprints a member remembers.
 const RETIRED_MEMORY: usize = 1_024;
 
@@ -640,21 +645,52 @@ impl Engine {
         self.check_round(cx, now);
     }
 
-    /// Runs everything that can run: sequencing at the coordinator, then the next protocols.
+    /// Runs everything that can run: the next protocols, then sequencing at
+    /// the coordinator, then what that sequenced.
+    ///
+    /// The coordinator sequences only when nothing it sequenced waits behind
+    /// the running protocol. Under load the proposals that arrive meanwhile go
+    /// out together, in one `Sequenced` per member answered by one ACK ahead
+    /// and one relay, where one each cost a datagram to and from every member
+    /// per protocol. Nothing waits longer for it: what arrives behind a
+    /// queued protocol could not run before that one is done, and it is
+    /// sequenced while the protocol ahead of it runs.
     pub(crate) fn progress(&mut self, cx: &mut Cx<'_>, now: Time) {
-        if !self.can_progress(cx) {
-            return;
+        self.start_next(cx, now);
+        if self.can_progress(cx) && self.pending.is_empty() && self.sequence(cx, now) {
+            self.start_next(cx, now);
         }
+    }
+
+    /// Starts the pending protocols that can start, one after the other
+    /// while each ends at once (ACKed ahead, no local step).
+    fn start_next(&mut self, cx: &mut Cx<'_>, now: Time) {
+        while self.running.is_none() && self.can_progress(cx) {
+            let Some(e) = self.pending.front() else { break };
+            if e.seq != self.completed + 1 {
+                break;
+            }
+            let entry = self.pending.pop_front().expect("front exists");
+            self.start_protocol(cx, entry, now);
+        }
+    }
+
+    /// At the coordinator: sequences every proposal taken in and sends the
+    /// order to the other members; whether it sequenced any.
+    fn sequence(&mut self, cx: &mut Cx<'_>, now: Time) -> bool {
         if cx.coordinator() == cx.cfg.id && !self.incoming.is_empty() {
             let mut entries = Vec::with_capacity(self.incoming.len());
             let mut seq = self.last_seq();
-            while let Some((pid, body)) = self.incoming.pop_front() {
+            let mut bytes = 0;
+            while bytes < SEQUENCED_BYTES {
+                let Some((pid, body)) = self.incoming.pop_front() else { break };
                 // Exactly once: never a proposal the lineage sequenced or decided.
                 let decided = if cx.cfg.flawed("stale-proposals") { self.outcomes.contains_key(&pid) } else { self.is_decided(pid) };
                 if self.sequenced.contains_key(&pid) || decided {
                     continue;
                 }
                 seq += 1;
+                bytes += body.size_hint();
                 entries.push(Entry { seq, pid, body });
             }
             if !entries.is_empty() {
@@ -665,16 +701,10 @@ impl Engine {
                     }
                 }
                 self.on_sequenced(cx, entries, now);
+                return true;
             }
         }
-        while self.running.is_none() && self.can_progress(cx) {
-            let Some(e) = self.pending.front() else { break };
-            if e.seq != self.completed + 1 {
-                break;
-            }
-            let entry = self.pending.pop_front().expect("front exists");
-            self.start_protocol(cx, entry, now);
-        }
+        false
     }
 
     fn start_protocol(&mut self, cx: &mut Cx<'_>, entry: Entry, now: Time) {

@@ -123,7 +123,24 @@ pub struct KeyRotation {
     pub path: String,
 }
 
+/// The largest application payload a protocol carries, in bytes (1 MiB):
+/// [`crate::Core::propose_app`] refuses a larger one.
+pub const MAX_PAYLOAD: usize = 1 << 20;
+
 impl ProtocolBody {
+    /// About how many bytes the protocol takes on the wire (a bound, for
+    /// batching; not the exact encoding).
+    pub fn size_hint(&self) -> usize {
+        const FIXED: usize = 64;
+        FIXED
+            + match self {
+                ProtocolBody::App(app) => app.payload.len(),
+                ProtocolBody::Change(changes) => changes.len() * 16,
+                ProtocolBody::RotateKey(k) => k.path.len(),
+                ProtocolBody::Nodes(c) => c.add.iter().map(|(_, a)| a.len() + 8).sum::<usize>() + c.remove.len() * 8,
+            }
+    }
+
     /// Number of ACK rounds the protocol takes.
     pub fn rounds(&self) -> u8 {
         match self {

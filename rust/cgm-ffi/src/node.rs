@@ -531,7 +531,8 @@ fn app(payload: *const u8, len: usize, rounds: u32, wait: Option<Resource>) -> F
 /// `cgm_lock_acquire`) and holds it until the protocol ends.
 ///
 /// - `node`: the node proposing.
-/// - `payload`: `len` opaque bytes delivered to every member (NULL if `len` is 0).
+/// - `payload`: `len` opaque bytes delivered to every member (NULL if `len` is 0;
+///   at most 1 MiB, `CGM_RESULT_INVALID_ARGUMENT` above).
 /// - `len`: payload length in bytes.
 /// - `rounds`: ACK rounds, 1 to 255.
 /// - `lock_name`: a lock each member takes before ACKing, or NULL for none.
@@ -575,7 +576,8 @@ pub extern "C" fn cgm_run_protocol(
 /// (`cgm_change_outcome_member_payload`).
 ///
 /// - `node`: the node proposing.
-/// - `payload`: `len` opaque bytes delivered to every member (NULL if `len` is 0).
+/// - `payload`: `len` opaque bytes delivered to every member (NULL if `len` is 0;
+///   at most 1 MiB, `CGM_RESULT_INVALID_ARGUMENT` above).
 /// - `len`: payload length in bytes.
 /// - `rounds`: ACK rounds, 1 to 255.
 /// - `timeout_ms`: how long to wait for the outcome, in milliseconds.

@@ -16,6 +16,15 @@ int main(void) {
   FAIL_ON_SUCCESS(cgm_run_protocol(c.node[0], payload, 5, 256, NULL, 5000, &o), CGM_RESULT_INVALID_ARGUMENT);
   FAIL_ON_SUCCESS(cgm_run_protocol(c.node[0], payload, 5, 1, NOT_UTF8, 5000, &o), CGM_RESULT_INVALID_ARGUMENT);
   CHECK_ERROR_MENTIONS("not valid UTF-8");
+  {
+    /* One byte over the largest payload a protocol carries (1 MiB). */
+    size_t big_len = ((size_t)1 << 20) + 1;
+    uint8_t *big = calloc(big_len, 1);
+    CHECK(big != NULL);
+    FAIL_ON_SUCCESS(cgm_run_protocol(c.node[0], big, big_len, 1, NULL, 5000, &o), CGM_RESULT_INVALID_ARGUMENT);
+    CHECK_ERROR_MENTIONS("larger than the largest");
+    free(big);
+  }
   FAIL_ON_ERR(cgm_run_protocol(c.node[0], payload, 5, 3, NULL, 5000, &o));
   FAIL_ON_ERR(cgm_change_outcome_committed(o, &committed));
   CHECK(committed);
