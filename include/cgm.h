@@ -1832,7 +1832,8 @@ cgm_result cgm_status_acked_round(const struct cgm_status *status, uint64_t *out
 cgm_result cgm_status_completed(const struct cgm_status *status, uint64_t *out);
 
 /**
- * How many protocols are sequenced and waiting behind the current one.
+ * How many protocols wait behind the current one: sequenced, or, on the
+ * coordinator, taken in to be sequenced.
  *
  * - `status`: the status to read.
  * - `out`: receives the count.

@@ -347,6 +347,7 @@ impl Core {
             && self.mem.fenced_by().is_none()
             && self.eng.running.is_none()
             && self.eng.pending.is_empty()
+            && self.eng.incoming.is_empty()
             && self.eng.unreported.is_empty()
     }
 
@@ -465,7 +466,7 @@ impl Core {
             current_round: self.eng.current_round(),
             acked_round: self.eng.progress.mine,
             completed: self.eng.completed,
-            queued_protocols: self.eng.pending.len() as u64,
+            queued_protocols: (self.eng.pending.len() + self.eng.incoming.len()) as u64,
             protocol: self.eng.protocol_info(),
             waiting,
             waiting_since: since,
@@ -493,13 +494,6 @@ impl Core {
     pub fn propose_app(&mut self, now: Time, txid: Option<u64>, app: crate::ids::AppProtocol) -> Result<ProposalId, Error> {
         if app.rounds == 0 {
             return Err(Error::InvalidProtocol("an application protocol needs at least 1 round".into()));
-        }
-        if app.payload.len() > crate::ids::MAX_PAYLOAD {
-            return Err(Error::InvalidProtocol(format!(
-                "a payload of {} bytes is larger than the largest a protocol carries ({} bytes)",
-                app.payload.len(),
-                crate::ids::MAX_PAYLOAD
-            )));
         }
         self.propose(now, txid, crate::ids::ProtocolBody::App(app))
     }
@@ -607,7 +601,8 @@ impl Core {
     ///
     /// # Errors
     /// [`Error::InvalidProtocol`] when `txid` was proposed here with another
-    /// body (see [`crate::transactions`]); [`Error::Left`], [`Error::NoQuorum`], or [`Error::Backpressure`] when the queue
+    /// body (see [`crate::transactions`]), or an application payload larger
+    /// than [`crate::ids::MAX_PAYLOAD`]; [`Error::Left`], [`Error::NoQuorum`], or [`Error::Backpressure`] when the queue
     /// to the coordinator is full. Nothing is sent on error.
     pub fn propose(&mut self, now: Time, txid: Option<u64>, body: crate::ids::ProtocolBody) -> Result<ProposalId, Error> {
         if self.net.left {
@@ -615,6 +610,15 @@ impl Core {
         }
         if !self.mem.view.quorum {
             return Err(Error::NoQuorum { members: self.mem.view.members.len(), configured: self.tuning.params.nodes().len() });
+        }
+        if let crate::ids::ProtocolBody::App(app) = &body {
+            if app.payload.len() > crate::ids::MAX_PAYLOAD {
+                return Err(Error::InvalidProtocol(format!(
+                    "a payload of {} bytes is larger than the largest a protocol carries ({} bytes)",
+                    app.payload.len(),
+                    crate::ids::MAX_PAYLOAD
+                )));
+            }
         }
         if let Some(t) = txid {
             self.transactions.check(t, &body)?;

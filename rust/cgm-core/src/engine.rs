@@ -16,11 +16,12 @@ use crate::error::Error;
 use crate::events::{Event, WaitToken};
 use crate::fates::Fates;
 use crate::ids::View;
-use crate::ids::{AckStatus, Member, NodeId, Outcome, PidMap, PidSet, ProposalId, ProtocolBody, Resource};
+use crate::ids::{AckStatus, Member, NodeId, Outcome, PidMap, ProposalId, ProtocolBody, Resource};
 use crate::messages::{Decided, Entry, Marks, Msg, RelayedAck, RunningReport, RELAY_FROM};
 use crate::metrics::Histogram;
 use crate::net::Net;
 use crate::params::Params;
+use crate::pid_queue::{OfProposal, PidQueue};
 use crate::progress::Progress;
 use crate::ring::Ring;
 use crate::status::{Phase, ProtocolInfo, Waiting};
@@ -40,10 +41,19 @@ const OUTCOME_MEMORY: usize = 4_096;
 /// the host was told with the outcome itself.
 const STATUS_MEMORY: usize = 16;
 /// About how many bytes of protocols one [`Msg::Sequenced`] carries at
-/// most; what is left waits for the next one. Well under the largest
-/// message a member takes in ([`crate::wire::MAX_MESSAGE_LEN`]), with a
-/// protocol of the largest payload ([`crate::ids::MAX_PAYLOAD`]) alone in it.
+/// most ([`ProtocolBody::size_hint`]); what is left waits for the next one.
+/// A larger protocol goes alone. Well under the largest message a member
+/// takes in ([`crate::wire::MAX_MESSAGE_LEN`]), so two protocols of the
+/// largest payload ([`crate::ids::MAX_PAYLOAD`]) never travel together.
 const SEQUENCED_BYTES: usize = 1 << 20;
+
+/// How many [`Msg::Sequenced`] the coordinator has in flight at most: sent,
+/// and not every protocol in them completed here. Proposals that arrive
+/// meanwhile wait and go out together, in one message per member answered
+/// by one ACK ahead and one relay, where sequencing each at once cost a
+/// datagram to and from every member per protocol. Two, so that a batch is
+/// sequenced while the one ahead of it runs.
+const SEQUENCED_IN_FLIGHT: usize = 2;
 /// Retired key fingerprints a member remembers.
 const RETIRED_MEMORY: usize = 1_024;
 
@@ -98,51 +108,9 @@ pub(crate) struct Unreported {
     pub(crate) values: Option<Params>,
 }
 
-/// The decided protocols not yet reported, in sequence order, with their ids
-/// for lookup (a proposal arriving again is checked against them: a scan
-/// made that cost grow with the backlog under load).
-#[derive(Clone, Debug, Default)]
-pub(crate) struct UnreportedQueue {
-    queue: VecDeque<Unreported>,
-    pids: PidSet,
-}
-
-impl UnreportedQueue {
-    fn push_back(&mut self, u: Unreported) {
-        let fresh = self.pids.insert(u.outcome.pid);
-        debug_assert!(fresh, "a proposal decided twice");
-        self.queue.push_back(u);
-    }
-
-    fn pop_front(&mut self) -> Option<Unreported> {
-        let u = self.queue.pop_front()?;
-        self.pids.remove(&u.outcome.pid);
-        Some(u)
-    }
-
-    /// Empties the queue, handing out its protocols in order.
-    fn take(&mut self) -> VecDeque<Unreported> {
-        self.pids.clear();
-        std::mem::take(&mut self.queue)
-    }
-
-    pub(crate) fn front(&self) -> Option<&Unreported> {
-        self.queue.front()
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.queue.is_empty()
-    }
-
-    fn contains(&self, pid: ProposalId) -> bool {
-        self.pids.contains(&pid)
-    }
-}
-
-impl Trim for UnreportedQueue {
-    fn trim(&mut self) {
-        self.queue.trim();
-        self.pids.trim();
+impl OfProposal for Unreported {
+    fn pid(&self) -> ProposalId {
+        self.outcome.pid
     }
 }
 
@@ -164,7 +132,7 @@ pub(crate) struct Engine {
     /// The last protocol decided here.
     pub(crate) last_outcome: Option<Outcome>,
     /// Decided here, not yet final, in sequence order.
-    pub(crate) unreported: UnreportedQueue,
+    pub(crate) unreported: PidQueue<Unreported>,
     /// Every outcome up to this sequence number is reported (or, for a
     /// protocol this member did not run, known final).
     pub(crate) told: u64,
@@ -186,7 +154,11 @@ pub(crate) struct Engine {
     /// This member's proposals not yet seen sequenced.
     pub(crate) outstanding: BTreeMap<ProposalId, ProtocolBody>,
     /// Coordinator: proposals waiting for a sequence number.
-    incoming: VecDeque<(ProposalId, ProtocolBody)>,
+    pub(crate) incoming: PidQueue<(ProposalId, ProtocolBody)>,
+    /// Coordinator: the last sequence number of each `Sequenced` it sent in
+    /// this view whose protocols it has not all completed (see
+    /// [`SEQUENCED_IN_FLIGHT`]).
+    batches: VecDeque<u64>,
     txid: u64,
     next_token: WaitToken,
     /// Coordinator of a view that relays ACKs: those received and not yet
@@ -486,6 +458,7 @@ impl Engine {
         if !keep {
             self.incoming.clear();
         }
+        self.batches.clear();
         // Everything up to `completed` is final here now (reported, adopted
         // or learned); the new view hears every member's marks afresh.
         self.told = self.told.max(completed);
@@ -543,7 +516,9 @@ impl Engine {
     pub(crate) fn submit(&mut self, cx: &mut Cx<'_>, pid: ProposalId, body: ProtocolBody, _now: Time) -> Result<(), Error> {
         let coord = cx.coordinator();
         if coord == cx.cfg.id {
-            self.incoming.push_back((pid, body.clone()));
+            if !self.incoming.contains(pid) {
+                self.incoming.push_back((pid, body.clone()));
+            }
         } else {
             cx.net.check_backpressure(&cx.tuning.params, coord)?;
             cx.send(coord, &Msg::Propose { view: cx.view.id, pid, body: body.clone() }, false)?;
@@ -561,7 +536,7 @@ impl Engine {
                 continue;
             }
             if coord == cx.cfg.id {
-                if !self.incoming.iter().any(|(p, _)| *p == pid) {
+                if !self.incoming.contains(pid) {
                     self.incoming.push_back((pid, body));
                 }
             } else {
@@ -605,7 +580,7 @@ impl Engine {
             let _ = cx.send(from, &Msg::Decided(Box::new(o.clone())), true);
             return;
         }
-        if self.is_known(pid) || self.incoming.iter().any(|(p, _)| *p == pid) {
+        if self.is_known(pid) || self.incoming.contains(pid) {
             return;
         }
         self.incoming.push_back((pid, body));
@@ -645,19 +620,11 @@ impl Engine {
         self.check_round(cx, now);
     }
 
-    /// Runs everything that can run: the next protocols, then sequencing at
-    /// the coordinator, then what that sequenced.
-    ///
-    /// The coordinator sequences only when nothing it sequenced waits behind
-    /// the running protocol. Under load the proposals that arrive meanwhile go
-    /// out together, in one `Sequenced` per member answered by one ACK ahead
-    /// and one relay, where one each cost a datagram to and from every member
-    /// per protocol. Nothing waits longer for it: what arrives behind a
-    /// queued protocol could not run before that one is done, and it is
-    /// sequenced while the protocol ahead of it runs.
+    /// Runs everything that can run: the next protocols and, at the
+    /// coordinator, the sequencing of what was proposed, while either moves.
     pub(crate) fn progress(&mut self, cx: &mut Cx<'_>, now: Time) {
         self.start_next(cx, now);
-        if self.can_progress(cx) && self.pending.is_empty() && self.sequence(cx, now) {
+        while self.can_progress(cx) && self.sequence(cx, now) {
             self.start_next(cx, now);
         }
     }
@@ -675,36 +642,50 @@ impl Engine {
         }
     }
 
-    /// At the coordinator: sequences every proposal taken in and sends the
-    /// order to the other members; whether it sequenced any.
+    /// At the coordinator: sequences the proposals taken in, up to
+    /// [`SEQUENCED_BYTES`] of them, and sends the order to the other members
+    /// in one [`Msg::Sequenced`], unless [`SEQUENCED_IN_FLIGHT`] are in
+    /// flight already; whether it sequenced any.
     fn sequence(&mut self, cx: &mut Cx<'_>, now: Time) -> bool {
-        if cx.coordinator() == cx.cfg.id && !self.incoming.is_empty() {
-            let mut entries = Vec::with_capacity(self.incoming.len());
-            let mut seq = self.last_seq();
-            let mut bytes = 0;
-            while bytes < SEQUENCED_BYTES {
-                let Some((pid, body)) = self.incoming.pop_front() else { break };
-                // Exactly once: never a proposal the lineage sequenced or decided.
-                let decided = if cx.cfg.flawed("stale-proposals") { self.outcomes.contains_key(&pid) } else { self.is_decided(pid) };
-                if self.sequenced.contains_key(&pid) || decided {
-                    continue;
-                }
-                seq += 1;
-                bytes += body.size_hint();
-                entries.push(Entry { seq, pid, body });
+        if cx.coordinator() != cx.cfg.id || self.incoming.is_empty() {
+            return false;
+        }
+        while self.batches.front().is_some_and(|&end| end <= self.completed) {
+            self.batches.pop_front();
+        }
+        if self.batches.len() >= SEQUENCED_IN_FLIGHT {
+            return false;
+        }
+        let mut entries = Vec::new();
+        let mut seq = self.last_seq();
+        let mut bytes = 0;
+        while let Some((_, body)) = self.incoming.front() {
+            let size = body.size_hint();
+            if !entries.is_empty() && bytes + size > SEQUENCED_BYTES {
+                break;
             }
-            if !entries.is_empty() {
-                let msg = Msg::Sequenced { view: cx.view.id, entries: entries.clone() };
-                for m in cx.view.members.clone() {
-                    if m.id != cx.cfg.id {
-                        let _ = cx.send(m.id, &msg, true);
-                    }
-                }
-                self.on_sequenced(cx, entries, now);
-                return true;
+            let (pid, body) = self.incoming.pop_front().expect("front exists");
+            // Exactly once: never a proposal the lineage sequenced or decided.
+            let decided = if cx.cfg.flawed("stale-proposals") { self.outcomes.contains_key(&pid) } else { self.is_decided(pid) };
+            if self.sequenced.contains_key(&pid) || decided {
+                continue;
+            }
+            seq += 1;
+            bytes += size;
+            entries.push(Entry { seq, pid, body });
+        }
+        if entries.is_empty() {
+            return false;
+        }
+        self.batches.push_back(seq);
+        let msg = Msg::Sequenced { view: cx.view.id, entries: entries.clone() };
+        for m in cx.view.members.clone() {
+            if m.id != cx.cfg.id {
+                let _ = cx.send(m.id, &msg, true);
             }
         }
-        false
+        self.on_sequenced(cx, entries, now);
+        true
     }
 
     fn start_protocol(&mut self, cx: &mut Cx<'_>, entry: Entry, now: Time) {

@@ -134,7 +134,13 @@ impl ProtocolBody {
         const FIXED: usize = 64;
         FIXED
             + match self {
-                ProtocolBody::App(app) => app.payload.len(),
+                ProtocolBody::App(app) => {
+                    app.payload.len()
+                        + match &app.wait {
+                            Some(Resource::Lock(n) | Resource::Job(n)) => n.len(),
+                            _ => 0,
+                        }
+                }
                 ProtocolBody::Change(changes) => changes.len() * 16,
                 ProtocolBody::RotateKey(k) => k.path.len(),
                 ProtocolBody::Nodes(c) => c.add.iter().map(|(_, a)| a.len() + 8).sum::<usize>() + c.remove.len() * 8,

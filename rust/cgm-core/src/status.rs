@@ -202,7 +202,8 @@ pub struct Status {
     pub acked_round: u64,
     /// Highest protocol sequence it completed.
     pub completed: u64,
-    /// Protocols sequenced and waiting behind the current one.
+    /// Protocols waiting behind the current one: sequenced, or, on the
+    /// coordinator, taken in to be sequenced.
     pub queued_protocols: u64,
     /// The protocol in progress.
     pub protocol: Option<ProtocolInfo>,

@@ -155,7 +155,7 @@ pub fn decode_msg(buf: &[u8]) -> Result<Msg, WireError> {
 /// schema ([`crate::schema`]), self-describing, so a reader of another
 /// library version reads what it knows and skips the rest.
 pub fn encode_status(s: &Status) -> Vec<u8> {
-    serde_json::to_vec(&crate::schema::status_to_json(s)).expect("a JSON value serialises")
+    serde_json::to_vec(&crate::status_doc::StatusDoc::of(s)).expect("a status serialises")
 }
 
 /// Decodes a status snapshot.
@@ -163,8 +163,8 @@ pub fn encode_status(s: &Status) -> Vec<u8> {
 /// # Errors
 /// [`WireError::Malformed`]: not JSON, or not a schema-1 status.
 pub fn decode_status(buf: &[u8]) -> Result<Status, WireError> {
-    let v: serde_json::Value = serde_json::from_slice(buf).map_err(|e| WireError::Malformed(format!("status reply: {e}")))?;
-    crate::schema::status_from_json(&v).map_err(|e| WireError::Malformed(e.to_string()))
+    let doc: crate::status_doc::StatusDoc = serde_json::from_slice(buf).map_err(|e| WireError::Malformed(format!("status reply: {e}")))?;
+    doc.status().map_err(|e| WireError::Malformed(e.to_string()))
 }
 
 #[cfg(test)]

@@ -416,7 +416,8 @@ pub extern "C" fn cgm_status_completed(status: *const cgm_status, out: *mut u64)
     })
 }
 
-/// How many protocols are sequenced and waiting behind the current one.
+/// How many protocols wait behind the current one: sequenced, or, on the
+/// coordinator, taken in to be sequenced.
 ///
 /// - `status`: the status to read.
 /// - `out`: receives the count.

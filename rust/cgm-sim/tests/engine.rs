@@ -1002,6 +1002,31 @@ fn proposals_that_arrive_while_others_run_are_sequenced_together() {
 }
 
 #[test]
+fn a_lone_member_sequences_everything_taken_in_at_once_however_many_messages_it_takes() {
+    // Three protocols of 600 KiB take three `Sequenced` (each carries about
+    // 1 MiB at most). Alone, a member completes each at once, so nothing
+    // but its own sequencing comes after the first: all of them must run
+    // when the lock ahead of them is released, not at its next timer.
+    let mut sim = formed_with(SimConfig::new(1, 7)).unwrap();
+    sim.nodes[0].host.locks_held.insert("transport-config".into());
+    let first = propose(&mut sim, 1, 1, Some(Resource::Lock("transport-config".into())), b"waits on the lock").unwrap();
+    let mut pids = vec![first];
+    pids.push(propose(&mut sim, 1, 1, None, b"behind it").unwrap());
+    for _ in 0..3 {
+        pids.push(propose(&mut sim, 1, 1, None, &vec![5u8; 600 << 10]).unwrap());
+    }
+    run_for(&mut sim, ms(5)).unwrap();
+    assert_eq!(sim.status(1).queued_protocols, 4, "{}", sim.status(1));
+    sim.release_lock(1, "transport-config");
+    run_for(&mut sim, ms(5)).unwrap();
+    let st = sim.status(1);
+    assert_eq!((st.completed, st.queued_protocols), (5, 0), "5 ms after the lock was released:\n{st}");
+    for pid in pids {
+        assert!(sim.nodes[0].outcomes.get(&pid).is_some_and(|o| o.committed), "{pid} not reported committed");
+    }
+}
+
+#[test]
 fn a_payload_larger_than_a_protocol_carries_is_refused_and_nothing_is_sent() {
     let mut sim = formed_with(SimConfig::new(3, 7)).unwrap();
     let before = sim.net.sent;
