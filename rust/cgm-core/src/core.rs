@@ -492,10 +492,17 @@ impl Core {
     /// [`Error::InvalidProtocol`] for 0 rounds or a payload larger than
     /// [`crate::ids::MAX_PAYLOAD`]; see [`Core::propose`].
     pub fn propose_app(&mut self, now: Time, txid: Option<u64>, app: crate::ids::AppProtocol) -> Result<ProposalId, Error> {
-        if app.rounds == 0 {
-            return Err(Error::InvalidProtocol("an application protocol needs at least 1 round".into()));
-        }
         self.propose(now, txid, crate::ids::ProtocolBody::App(app))
+    }
+
+    /// Proposes application protocols in order, each as
+    /// [`Core::propose_app`] does, and sends what they need in one go: the
+    /// member's progress runs and its channels flush once for all of them,
+    /// not once per protocol. One result per protocol, in order.
+    pub fn propose_apps(&mut self, now: Time, apps: Vec<crate::ids::AppProtocol>) -> Vec<Result<ProposalId, Error>> {
+        let results = apps.into_iter().map(|app| self.submit(now, None, crate::ids::ProtocolBody::App(app))).collect();
+        self.pump(now);
+        results
     }
 
     /// Proposes a transactional parameter change (one or several parameters, atomic).
@@ -605,6 +612,14 @@ impl Core {
     /// than [`crate::ids::MAX_PAYLOAD`]; [`Error::Left`], [`Error::NoQuorum`], or [`Error::Backpressure`] when the queue
     /// to the coordinator is full. Nothing is sent on error.
     pub fn propose(&mut self, now: Time, txid: Option<u64>, body: crate::ids::ProtocolBody) -> Result<ProposalId, Error> {
+        let pid = self.submit(now, txid, body)?;
+        self.pump(now);
+        Ok(pid)
+    }
+
+    /// [`Core::propose`] without sending: checks the proposal and hands it
+    /// to the engine; the caller pumps.
+    fn submit(&mut self, now: Time, txid: Option<u64>, body: crate::ids::ProtocolBody) -> Result<ProposalId, Error> {
         if self.net.left {
             return Err(Error::Left);
         }
@@ -612,6 +627,9 @@ impl Core {
             return Err(Error::NoQuorum { members: self.mem.view.members.len(), configured: self.tuning.params.nodes().len() });
         }
         if let crate::ids::ProtocolBody::App(app) = &body {
+            if app.rounds == 0 {
+                return Err(Error::InvalidProtocol("an application protocol needs at least 1 round".into()));
+            }
             if app.payload.len() > crate::ids::MAX_PAYLOAD {
                 return Err(Error::InvalidProtocol(format!(
                     "a payload of {} bytes is larger than the largest a protocol carries ({} bytes)",
@@ -634,7 +652,6 @@ impl Core {
         if let Some((t, body)) = chosen {
             self.transactions.record(t, &body);
         }
-        self.pump(now);
         Ok(pid)
     }
 

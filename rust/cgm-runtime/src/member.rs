@@ -603,7 +603,7 @@ impl Member {
                 let _ = tx.send(self.core.local_metrics());
             }
             Cmd::ProposeAll(apps, tx) => {
-                let _ = tx.send(apps.into_iter().map(|app| self.core.propose_app(now, None, app).map_err(Error::from)).collect());
+                let _ = tx.send(self.core.propose_apps(now, apps).into_iter().map(|r| r.map_err(Error::from)).collect());
             }
             Cmd::Watch(pid, tx) => self.watch(pid, tx),
             Cmd::Complete(token, result) => {

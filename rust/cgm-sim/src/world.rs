@@ -507,6 +507,19 @@ impl Sim {
         r
     }
 
+    /// Proposes application protocols at `id` in one call, as a host
+    /// submitting a burst does: one result per protocol, in order.
+    ///
+    /// # Errors
+    /// [`Error::Left`] when `id` is down; the others, per protocol, as
+    /// [`Core::propose_apps`].
+    pub fn propose_apps(&mut self, id: NodeId, apps: Vec<AppProtocol>) -> Result<Vec<Result<ProposalId, Error>>, Error> {
+        let now = self.now;
+        let r = self.nodes[id as usize - 1].core.as_mut().ok_or(Error::Left)?.propose_apps(now, apps);
+        self.drain(id);
+        Ok(r)
+    }
+
     /// Proposes a parameter change at `id`.
     ///
     /// # Errors

@@ -1002,6 +1002,30 @@ fn proposals_that_arrive_while_others_run_are_sequenced_together() {
 }
 
 #[test]
+fn a_burst_proposed_in_one_call_runs_in_order_and_costs_a_few_datagrams() {
+    // 100 protocols proposed by member 3 in one call reach the coordinator
+    // in a few datagrams (one flush for all); a bad one among them is
+    // refused alone.
+    let mut sim = formed_with(SimConfig::new(5, 7)).unwrap();
+    let all = sim.ids();
+    run_protocols(&mut sim, &[1], &all, 5, "warm-up").unwrap();
+    let app = |rounds: u8| cgm_core::AppProtocol { payload: vec![3u8; 16].into(), rounds, wait: None };
+    let mut apps: Vec<_> = (0..100).map(|_| app(1)).collect();
+    apps[50] = app(0);
+    let before = sim.net.sent;
+    let results = sim.propose_apps(3, apps).unwrap();
+    assert!(matches!(results[50], Err(Error::InvalidProtocol(_))), "{:?}", results[50]);
+    let props: Vec<(NodeId, ProposalId)> = results.iter().filter_map(|r| r.as_ref().ok()).map(|&pid| (3, pid)).collect();
+    assert_eq!(props.len(), 99);
+    settle(&mut sim, &all, &props, Duration::from_secs(20), "burst").unwrap();
+    let seqs: Vec<u64> = props.iter().map(|(_, pid)| sim.nodes[2].outcomes[pid].seq).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "not run in the order proposed: {seqs:?}");
+    let per = (sim.net.sent - before) as f64 / 99.0;
+    eprintln!("a burst of 99 in one call from a member: {per:.2} datagrams per protocol");
+    assert!(per <= 1.0, "{per:.2} datagrams per protocol");
+}
+
+#[test]
 fn a_lone_member_sequences_everything_taken_in_at_once_however_many_messages_it_takes() {
     // Three protocols of 600 KiB take three `Sequenced` (each carries about
     // 1 MiB at most). Alone, a member completes each at once, so nothing
