@@ -21,13 +21,7 @@ use crate::status_doc::{fingerprint_hex, nodes_doc, ParamsDoc, StatusDoc};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-/// The version of this schema, carried as `"schema"` in a status.
-pub const SCHEMA_VERSION: u64 = 1;
-
-/// Why a JSON status could not be read.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("status JSON: {0}")]
-pub struct SchemaError(pub String);
+pub use crate::status_doc::{SchemaError, SCHEMA_VERSION};
 
 /// A parameter set: `{canonical-name: value}` for all eleven, in their units
 /// (milliseconds, bytes, counts, percent).

@@ -12,13 +12,21 @@
 use crate::ids::{Member, NodeId, ProposalId, Resource, ViewId};
 use crate::params::{LocalLimits, Param, Params};
 use crate::refusal::Refusal;
-use crate::schema::{SchemaError, SCHEMA_VERSION};
 use crate::status::{Counters, DampedStatus, KeyStatus, LinkStatus, PeerStatus, Phase, ProtocolInfo, Status, Waiting};
 use crate::time::Time;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::time::Duration;
+
+/// The version of the schema ([`crate::schema`]), carried as `"schema"` in
+/// a status.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// Why a JSON status could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("status JSON: {0}")]
+pub struct SchemaError(pub String);
 
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
