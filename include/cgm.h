@@ -1463,7 +1463,7 @@ cgm_result cgm_get_param(const struct cgm_node *node, cgm_param param, uint64_t 
  *
  * - `node`: the node proposing.
  * - `payload`: `len` opaque bytes delivered to every member (NULL if `len` is 0;
- *   at most 1 MiB, `CGM_RESULT_INVALID_ARGUMENT` above).
+ *   at most 1 MiB with `lock_name`, `CGM_RESULT_INVALID_ARGUMENT` above).
  * - `len`: payload length in bytes.
  * - `rounds`: ACK rounds, 1 to 255.
  * - `lock_name`: a lock each member takes before ACKing, or NULL for none.

@@ -500,7 +500,18 @@ impl Core {
     /// member's progress runs and its channels flush once for all of them,
     /// not once per protocol. One result per protocol, in order.
     pub fn propose_apps(&mut self, now: Time, apps: Vec<crate::ids::AppProtocol>) -> Vec<Result<ProposalId, Error>> {
-        let results = apps.into_iter().map(|app| self.submit(now, None, crate::ids::ProtocolBody::App(app))).collect();
+        let threshold = self.tuning.params.get(Param::SendQueueOverflowThreshold) as usize;
+        let coordinator = self.mem.view.coordinator().filter(|&c| c != self.cfg.id);
+        let mut results = Vec::with_capacity(apps.len());
+        for app in apps {
+            // What the send window takes leaves the queue: flushed then, as
+            // proposing them one by one would, the burst meets backpressure
+            // where they would have, not at the queue threshold.
+            if coordinator.is_some_and(|c| self.net.queued(c) >= threshold) {
+                self.net.flush(&self.tuning.params, now);
+            }
+            results.push(self.submit(now, None, crate::ids::ProtocolBody::App(app)));
+        }
         self.pump(now);
         results
     }
@@ -608,8 +619,8 @@ impl Core {
     ///
     /// # Errors
     /// [`Error::InvalidProtocol`] when `txid` was proposed here with another
-    /// body (see [`crate::transactions`]), or an application payload larger
-    /// than [`crate::ids::MAX_PAYLOAD`]; [`Error::Left`], [`Error::NoQuorum`], or [`Error::Backpressure`] when the queue
+    /// body (see [`crate::transactions`]), or an application payload (with
+    /// its lock or job name) larger than [`crate::ids::MAX_PAYLOAD`]; [`Error::Left`], [`Error::NoQuorum`], or [`Error::Backpressure`] when the queue
     /// to the coordinator is full. Nothing is sent on error.
     pub fn propose(&mut self, now: Time, txid: Option<u64>, body: crate::ids::ProtocolBody) -> Result<ProposalId, Error> {
         let pid = self.submit(now, txid, body)?;
@@ -630,10 +641,14 @@ impl Core {
             if app.rounds == 0 {
                 return Err(Error::InvalidProtocol("an application protocol needs at least 1 round".into()));
             }
-            if app.payload.len() > crate::ids::MAX_PAYLOAD {
+            let name = match &app.wait {
+                Some(crate::Resource::Lock(n) | crate::Resource::Job(n)) => n.len(),
+                _ => 0,
+            };
+            if app.payload.len() + name > crate::ids::MAX_PAYLOAD {
                 return Err(Error::InvalidProtocol(format!(
-                    "a payload of {} bytes is larger than the largest a protocol carries ({} bytes)",
-                    app.payload.len(),
+                    "a payload of {} bytes (with its lock or job name) is larger than the largest a protocol carries ({} bytes)",
+                    app.payload.len() + name,
                     crate::ids::MAX_PAYLOAD
                 )));
             }

@@ -123,8 +123,9 @@ pub struct KeyRotation {
     pub path: String,
 }
 
-/// The largest application payload a protocol carries, in bytes (1 MiB):
-/// [`crate::Core::propose_app`] refuses a larger one.
+/// The largest application payload a protocol carries, in bytes (1 MiB),
+/// its lock or job name included: [`crate::Core::propose_app`] refuses a
+/// larger one.
 pub const MAX_PAYLOAD: usize = 1 << 20;
 
 impl ProtocolBody {

@@ -140,11 +140,15 @@ impl Net {
         Ok(())
     }
 
+    /// Messages queued to `to` behind its send window.
+    pub(crate) fn queued(&self, to: NodeId) -> usize {
+        self.peers.get(&to).map_or(0, |p| p.channel.queued())
+    }
+
     /// Checks that a send to `to` would not be refused.
     pub(crate) fn check_backpressure(&mut self, params: &Params, to: NodeId) -> Result<(), Error> {
-        let threshold = params.get(Param::SendQueueOverflowThreshold) as usize;
-        let queued = self.peers.get(&to).map_or(0, |p| p.channel.queued());
-        if queued >= threshold {
+        let queued = self.queued(to);
+        if queued >= params.get(Param::SendQueueOverflowThreshold) as usize {
             self.counters.backpressure += 1;
             return Err(Error::Backpressure { peer: to, queued });
         }

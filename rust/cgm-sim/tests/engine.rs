@@ -1026,6 +1026,19 @@ fn a_burst_proposed_in_one_call_runs_in_order_and_costs_a_few_datagrams() {
 }
 
 #[test]
+fn a_burst_in_one_call_meets_backpressure_no_sooner_than_one_by_one() {
+    // With a queue threshold of 20 messages, a burst of 100 proposed in one
+    // call must not be cut at 20: what the send window takes leaves the
+    // queue, as it does between proposals made one by one.
+    let params = cgm_core::Params::default().with_changes(&[(Param::SendQueueOverflowThreshold, 20)]).unwrap();
+    let mut sim = formed_with(SimConfig { params, ..SimConfig::new(3, 7) }).unwrap();
+    let app = || cgm_core::AppProtocol { payload: vec![3u8; 16].into(), rounds: 1, wait: None };
+    let results = sim.propose_apps(3, (0..100).map(|_| app()).collect()).unwrap();
+    let refused = results.iter().filter(|r| r.is_err()).count();
+    assert_eq!(refused, 0, "{refused} of 100 refused: {:?}", results.iter().find(|r| r.is_err()));
+}
+
+#[test]
 fn a_lone_member_sequences_everything_taken_in_at_once_however_many_messages_it_takes() {
     // Three protocols of 600 KiB take three `Sequenced` (each carries about
     // 1 MiB at most). Alone, a member completes each at once, so nothing
@@ -1058,6 +1071,12 @@ fn a_payload_larger_than_a_protocol_carries_is_refused_and_nothing_is_sent() {
     match sim.propose_app(1, 1, None, &big) {
         Err(Error::InvalidProtocol(why)) => assert!(why.contains("larger than the largest"), "{why}"),
         other => panic!("a payload of MAX_PAYLOAD + 1 bytes was not refused: {other:?}"),
+    }
+    // A lock name counts with the payload.
+    let near = vec![7u8; cgm_core::ids::MAX_PAYLOAD - 10];
+    match sim.propose_app(1, 1, Some(Resource::Lock("a-lock-named-at-length".into())), &near) {
+        Err(Error::InvalidProtocol(why)) => assert!(why.contains("lock or job name"), "{why}"),
+        other => panic!("a payload and lock name over MAX_PAYLOAD together were not refused: {other:?}"),
     }
     run_for(&mut sim, ms(50)).unwrap();
     assert_eq!(sim.status(1).completed, 0, "a refused proposal ran");
