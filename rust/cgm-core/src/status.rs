@@ -95,8 +95,11 @@ pub struct PeerStatus {
     pub in_flight: u64,
 }
 
-/// A heartbeat link of this member (to its ring successor or from its predecessor).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A heartbeat link of this member (to its ring successor or from its
+/// predecessor); also its form in the status JSON (a field missing there
+/// reads as empty).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LinkStatus {
     /// The other end.
     pub peer: NodeId,

@@ -54,7 +54,7 @@ pub(crate) struct StatusDoc {
     waited_us: Option<u64>,
     not_acked: Vec<NodeId>,
     peers: Vec<PeerDoc>,
-    links: Vec<LinkDoc>,
+    links: Vec<LinkStatus>,
     params: ParamsDoc,
     configured: ParamsDoc,
     nodes: Vec<NodeDoc>,
@@ -104,16 +104,6 @@ struct PeerDoc {
     last_heard_us_ago: Option<u64>,
     queued: u64,
     in_flight: u64,
-}
-
-#[derive(Default, Serialize, Deserialize)]
-#[serde(default)]
-struct LinkDoc {
-    peer: NodeId,
-    outgoing: bool,
-    misses: u32,
-    interval_ms: u64,
-    switch_over_pending: bool,
 }
 
 /// A node of a node set; both fields are required.
@@ -300,17 +290,7 @@ impl StatusDoc {
                     in_flight: p.in_flight,
                 })
                 .collect(),
-            links: s
-                .links
-                .iter()
-                .map(|l| LinkDoc {
-                    peer: l.peer,
-                    outgoing: l.outgoing,
-                    misses: l.misses,
-                    interval_ms: l.interval_ms,
-                    switch_over_pending: l.switch_over_pending,
-                })
-                .collect(),
+            links: s.links.clone(),
             params: ParamsDoc::of(&s.params),
             configured: ParamsDoc::of(&s.configured),
             nodes: nodes_doc(s.params.nodes()),
@@ -408,17 +388,7 @@ impl StatusDoc {
             waiting: self.waiting.map(waiting_from).transpose()?,
             waiting_since: self.waited_us.map(before),
             peers,
-            links: self
-                .links
-                .into_iter()
-                .map(|l| LinkStatus {
-                    peer: l.peer,
-                    outgoing: l.outgoing,
-                    misses: l.misses,
-                    interval_ms: l.interval_ms,
-                    switch_over_pending: l.switch_over_pending,
-                })
-                .collect(),
+            links: self.links,
             params: self.params.params("params")?.with_key(keys.sending).with_nodes(roster(self.nodes, "nodes")?),
             configured: self
                 .configured
