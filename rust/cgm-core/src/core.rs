@@ -641,14 +641,10 @@ impl Core {
             if app.rounds == 0 {
                 return Err(Error::InvalidProtocol("an application protocol needs at least 1 round".into()));
             }
-            let name = match &app.wait {
-                Some(crate::Resource::Lock(n) | crate::Resource::Job(n)) => n.len(),
-                _ => 0,
-            };
-            if app.payload.len() + name > crate::ids::MAX_PAYLOAD {
+            if app.carried_len() > crate::ids::MAX_PAYLOAD {
                 return Err(Error::InvalidProtocol(format!(
                     "a payload of {} bytes (with its lock or job name) is larger than the largest a protocol carries ({} bytes)",
-                    app.payload.len() + name,
+                    app.carried_len(),
                     crate::ids::MAX_PAYLOAD
                 )));
             }

@@ -98,6 +98,18 @@ pub struct AppProtocol {
     pub wait: Option<Resource>,
 }
 
+impl AppProtocol {
+    /// The bytes it carries that its proposer chose: the payload and the
+    /// lock or job name it waits on (at most [`MAX_PAYLOAD`]).
+    pub fn carried_len(&self) -> usize {
+        self.payload.len()
+            + match &self.wait {
+                Some(Resource::Lock(n) | Resource::Job(n)) => n.len(),
+                _ => 0,
+            }
+    }
+}
+
 /// What a peer protocol does.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ProtocolBody {
@@ -135,13 +147,7 @@ impl ProtocolBody {
         const FIXED: usize = 64;
         FIXED
             + match self {
-                ProtocolBody::App(app) => {
-                    app.payload.len()
-                        + match &app.wait {
-                            Some(Resource::Lock(n) | Resource::Job(n)) => n.len(),
-                            _ => 0,
-                        }
-                }
+                ProtocolBody::App(app) => app.carried_len(),
                 ProtocolBody::Change(changes) => changes.len() * 16,
                 ProtocolBody::RotateKey(k) => k.path.len(),
                 ProtocolBody::Nodes(c) => c.add.iter().map(|(_, a)| a.len() + 8).sum::<usize>() + c.remove.len() * 8,
