@@ -5,9 +5,12 @@
 
 use cgm_core::messages::{Entry, Marks, Msg};
 use cgm_core::wire::{decode_msg, encode_msg};
-use cgm_core::{AckStatus, AppProtocol, Config, Core, Dest, ProposalId, ProtocolBody, Time, ViewId};
+use cgm_core::{AckStatus, AppProtocol, ProposalId, ProtocolBody, ViewId};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use std::time::Duration;
+#[path = "../tests/common/group.rs"]
+mod group;
+
+use group::Group;
 
 fn app() -> AppProtocol {
     AppProtocol { payload: vec![7u8; 32].into(), rounds: 1, wait: None }
@@ -24,53 +27,6 @@ fn codec(c: &mut Criterion) {
     c.bench_function("codec: decode an ACK", |b| b.iter(|| decode_msg(black_box(&ack_bytes)).expect("valid")));
     c.bench_function("codec: encode 64 sequenced entries", |b| b.iter(|| encode_msg(black_box(&sequenced))));
     c.bench_function("codec: decode 64 sequenced entries", |b| b.iter(|| decode_msg(black_box(&seq_bytes)).expect("valid")));
-}
-
-/// Three cores wired to each other in memory.
-struct Group {
-    cores: Vec<Core>,
-    now: Time,
-}
-
-impl Group {
-    fn formed() -> Group {
-        let ids = vec![1, 2, 3];
-        let cores = ids.iter().map(|&id| Core::new(Config::new(id, 1, ids.clone()), Time(0)).expect("valid config")).collect();
-        let mut g = Group { cores, now: Time(0) };
-        while !g.cores.iter().all(|c| {
-            let s = c.status(g.now);
-            s.quorum && s.members.len() == 3
-        }) {
-            g.now = g.now + Duration::from_millis(5);
-            for c in &mut g.cores {
-                if c.poll_timeout().is_some_and(|t| t <= g.now) {
-                    c.handle_timeout(g.now);
-                }
-            }
-            g.deliver();
-            assert!(g.now < Time(10_000_000), "three cores form a group within 10 simulated seconds");
-        }
-        g
-    }
-
-    /// Hands every datagram to its destination until none is left.
-    fn deliver(&mut self) {
-        loop {
-            let mut moved = false;
-            for i in 0..self.cores.len() {
-                while let Some(t) = self.cores[i].poll_transmit() {
-                    moved = true;
-                    if let Dest::Node(to) = t.dest {
-                        self.cores[to as usize - 1].handle_datagram(self.now, i as u64 + 1, &t.bytes);
-                    }
-                }
-                while self.cores[i].poll_event().is_some() {}
-            }
-            if !moved {
-                return;
-            }
-        }
-    }
 }
 
 fn engine(c: &mut Criterion) {

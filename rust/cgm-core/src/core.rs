@@ -1,10 +1,14 @@
 //! [`Core`]: the per-node state machine, its inputs, outputs and timers.
 //!
-//! Poll order for a host after every input: if the node keeps durable state
+//! Poll order for a host after every input, or after several in a row (a
+//! burst of datagrams read at once): if the node keeps durable state
 //! (`Config::durable`), persist what [`Core::poll_persist`] hands out (until
 //! then the next two give nothing); drain [`Core::poll_transmit`] and send
 //! each datagram, drain [`Core::poll_event`], then arm a timer for
 //! [`Core::poll_timeout`] and call [`Core::handle_timeout`] when it fires.
+//! Messages are cut into datagrams when the transmits are drained, so what
+//! several inputs in a row send to one peer goes in one datagram; the
+//! deadlines of what they sent count once it is drained.
 
 use crate::change::Tuning;
 use crate::config::Config;
@@ -72,6 +76,11 @@ pub struct Core {
     transactions: Transactions,
     /// Datagrams handed in and out (see [`Core::local_metrics`]).
     datagrams: (u64, u64),
+    /// When messages were last queued on the channels without being cut
+    /// into datagrams: they are cut at the next [`Core::poll_transmit`], so
+    /// the messages several inputs in a row queue for one peer (a burst of
+    /// datagrams read in one wake-up) leave in one datagram, not one each.
+    unflushed: Option<Time>,
     /// The newest wire version each sender speaks: the newest both speak
     /// is what it is sent in (see [`wire::MIN_WIRE_VERSION`]).
     speaks: BTreeMap<Speaker, u8>,
@@ -180,6 +189,7 @@ impl Core {
             evidence: refusal::Evidence::default(),
             transactions: Transactions::default(),
             datagrams: (0, 0),
+            unflushed: None,
             speaks: BTreeMap::new(),
             cfg,
         };
@@ -977,6 +987,9 @@ impl Core {
         if self.unpersisted() {
             return None;
         }
+        if let Some(now) = self.unflushed.take() {
+            self.net.flush(&self.tuning.params, now);
+        }
         let (dest, to_inc, frame) = self.net.outbox.pop_front()?;
         let to = match dest {
             Dest::Node(id) => id,
@@ -1146,7 +1159,8 @@ impl Core {
         }
     }
 
-    /// Runs whatever can progress, then turns channel output into datagrams.
+    /// Runs whatever can progress; its channel output is cut into datagrams
+    /// at the next [`Core::poll_transmit`].
     fn pump(&mut self, now: Time) {
         if !self.net.left {
             self.with_engine(|e, cx| {
@@ -1163,7 +1177,7 @@ impl Core {
             self.evidence.clear();
         }
         self.operators.answer(&mut self.net, &self.eng, now);
-        self.net.flush(&self.tuning.params, now);
+        self.unflushed = Some(now);
     }
 
     /// A tool's change request: run under its transaction id once admitted.

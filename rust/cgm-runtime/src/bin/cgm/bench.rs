@@ -6,8 +6,12 @@
 //! `cgm node` child processes started from generated configurations with a
 //! fresh cluster key. The floor is a UDP ping-pong with a child process that
 //! echoes datagrams: every figure is also printed as a multiple of its round
-//! trip time.
+//! trip time. The round benchmark also times its message pattern alone (the
+//! same datagrams between as many processes doing nothing else, see
+//! [`pattern_floor`]): what the group's size costs on this machine, apart
+//! from what libcgm costs.
 
+use cgm_runtime::cgm_core::messages::RELAY_FROM;
 use cgm_runtime::cgm_core::{AppProtocol, NodeChange, NodeId, Param, Resource, Waiting};
 use cgm_runtime::{Key, Node, NodeConfig, NodeEvent};
 use std::fmt::Write as _;
@@ -57,9 +61,17 @@ pub fn run(samples: usize, only: &[String], no_state: bool, members: &[u32]) -> 
         // member, then one ACK round (every member ACKs to every member, or
         // through the coordinator from 4 members on).
         for n in sizes(&[3, 5]) {
+            let pattern = pattern_floor(n, Pattern::Protocol, at(n))?;
+            let relayed = n as usize >= RELAY_FROM;
+            let round_pattern = if relayed { Some(pattern_floor(n, Pattern::AckRound, at(n))?) } else { None };
             let c = Cluster::start(n, &[], None)?;
             let s = latencies(at(n), || c.node.run_protocol(app(1, None), T).map(drop))?;
             table.row("one-round protocol: sequencing + ACK round", n, &s, None);
+            table.row("  its datagrams alone (the pattern's floor)", n, &pattern, None);
+            table.note(format!(
+                "one-round protocol among {n}: {:.1}x its pattern's floor (p50)",
+                s.p50.as_secs_f64() / pattern.p50.as_secs_f64()
+            ));
             // Rounds with a local step (a free lock) are never ACKed ahead: each
             // is a real exchange of ACKs among all members.
             let free = || app(1, Some(Resource::Lock("free".into())));
@@ -67,6 +79,10 @@ pub fn run(samples: usize, only: &[String], no_state: bool, members: &[u32]) -> 
             let eleven = latencies(at(n) / 2, || c.node.run_protocol(AppProtocol { rounds: 11, ..free() }, T).map(drop))?;
             let round = Summary { n: eleven.n, p50: eleven.p50.saturating_sub(one.p50) / 10, p99: eleven.p99.saturating_sub(one.p99) / 10 };
             table.row("ACK round (11 - 1 rounds with a lock step, /10)", n, &round, (n == 5).then_some(Target::P50(100)));
+            if let Some(p) = &round_pattern {
+                table.row("  its datagrams alone (the pattern's floor)", n, p, None);
+                table.note(format!("ACK round among {n}: {:.1}x its pattern's floor (p50)", round.p50.as_secs_f64() / p.p50.as_secs_f64()));
+            }
         }
     }
     if wanted("change") {
@@ -507,36 +523,207 @@ fn disk_floor(writers: usize, n: usize) -> Result<Summary, String> {
 }
 
 fn udp_floor(n: usize) -> Result<Summary, String> {
-    let sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let echo_sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let echo_addr = echo_sock.local_addr().map_err(|e| e.to_string())?;
-    drop(echo_sock);
-    let mut child = Command::new(exe()?)
-        .args(["bench-echo", "--bind", &echo_addr.to_string()])
-        .stdout(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start the echo process: {e}"))?;
-    sock.set_read_timeout(Some(Duration::from_millis(200))).map_err(|e| e.to_string())?;
+    let (sock, mut peers) = Peers::start(1)?;
+    let to = peers.addrs[0];
     let payload = [0u8; 96];
     let mut buf = [0u8; 256];
-    // The echo process may take a moment to bind.
-    wait_until(|| Ok(sock.send_to(&payload, echo_addr).is_ok() && sock.recv_from(&mut buf).is_ok()))?;
     let r = latencies(n, || {
-        sock.send_to(&payload, echo_addr)?;
+        sock.send_to(&payload, to)?;
         sock.recv_from(&mut buf).map(drop)
     });
-    let _ = child.kill();
-    let _ = child.wait();
+    peers.stop();
     r
 }
 
-/// `cgm bench-echo`: sends every datagram back to its sender, forever.
+/// What [`pattern_floor`] sends: the datagrams of one protocol, or of one
+/// ACK round within a protocol.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pattern {
+    Protocol,
+    AckRound,
+}
+
+/// The floor of a message pattern of libcgm among `n`: its datagrams, as
+/// libcgm's members exchange them, between this thread and `n - 1` child
+/// processes that do nothing else: no encoding, authentication, state or
+/// thread hand-off. What libcgm takes beyond it is its own cost; what the
+/// pattern takes beyond the ping-pong floor is the cost of the group's size
+/// on this machine.
+///
+/// From [`RELAY_FROM`] members on, a protocol: the coordinator sends to
+/// every member, every member answers it (the ACK), the coordinator sends
+/// to every member again (the relay) and every member answers (`Done`): 4
+/// one-way hops; then the coordinator passes the `Done`s on (not waited
+/// for): 5(n - 1) datagrams, 20 among 5. An ACK round: every member to the
+/// coordinator, and the relay back, timed from the coordinator as one
+/// fan-out round trip. Below [`RELAY_FROM`], a protocol: every member ACKs
+/// to every member and says it decided to every member once it has every
+/// ACK; the coordinator, done once it has every ACK and every `Done`, says
+/// its own `Done` to all (not waited for): 3 hops, 12 datagrams among 3.
+/// An ACK round below [`RELAY_FROM`] (every member to every member, one
+/// hop) has no floor here.
+fn pattern_floor(n: u32, pattern: Pattern, samples: usize) -> Result<Summary, String> {
+    let others = n as usize - 1;
+    let direct = (n as usize) < RELAY_FROM;
+    assert!(!(direct && pattern == Pattern::AckRound), "no floor of a direct ACK round");
+    let (sock, mut peers) = Peers::start(others)?;
+    if direct {
+        peers.tell_others(&sock)?;
+    }
+    let mut buf = [0u8; 256];
+    let mut k = 0u64;
+    let send_all = |kind: u8, k: u64| -> std::io::Result<()> {
+        let mut m = [0u8; 96];
+        m[0] = kind;
+        m[1..9].copy_from_slice(&k.to_le_bytes());
+        peers.addrs.iter().try_for_each(|to| sock.send_to(&m, to).map(drop))
+    };
+    // Waits for `wanted` datagrams of sample `k` (a late one of an earlier
+    // sample is skipped).
+    let wait = |buf: &mut [u8], k: u64, mut wanted: usize| -> std::io::Result<()> {
+        while wanted > 0 {
+            let (len, _) = sock.recv_from(buf)?;
+            if len >= 9 && buf[1..9] == k.to_le_bytes() {
+                wanted -= 1;
+            }
+        }
+        Ok(())
+    };
+    let r = latencies(samples, || -> std::io::Result<()> {
+        k += 1;
+        send_all(SEQUENCED, k)?;
+        if direct {
+            wait(&mut buf, k, 2 * others)?;
+            return send_all(DONE, k);
+        }
+        wait(&mut buf, k, others)?;
+        if pattern == Pattern::AckRound {
+            return Ok(());
+        }
+        send_all(RELAY, k)?;
+        wait(&mut buf, k, others)?;
+        send_all(DONE, k)
+    });
+    peers.stop();
+    r
+}
+
+/// Kinds of datagram in [`pattern_floor`] (the first byte; the sample
+/// number follows).
+const SEQUENCED: u8 = 1;
+const ACK: u8 = 2;
+const RELAY: u8 = 3;
+const DONE: u8 = 4;
+/// The datagram that gives a direct pattern's peer its peers' addresses.
+const OTHERS: u8 = 5;
+
+/// Child processes running `cgm bench-echo`, and this thread's socket to them.
+struct Peers {
+    addrs: Vec<SocketAddr>,
+    children: Vec<Child>,
+}
+
+impl Peers {
+    /// Starts `n` echoing children once each answers.
+    fn start(n: usize) -> Result<(UdpSocket, Peers), String> {
+        let sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        sock.set_read_timeout(Some(Duration::from_millis(200))).map_err(|e| e.to_string())?;
+        let mut peers = Peers { addrs: Vec::new(), children: Vec::new() };
+        for _ in 0..n {
+            let probe = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+            let addr = probe.local_addr().map_err(|e| e.to_string())?;
+            drop(probe);
+            let child = Command::new(exe()?)
+                .args(["bench-echo", "--bind", &addr.to_string()])
+                .stdout(Stdio::null())
+                .spawn()
+                .map_err(|e| format!("cannot start the echo process: {e}"))?;
+            peers.children.push(child);
+            peers.addrs.push(addr);
+        }
+        let mut buf = [0u8; 256];
+        for &to in &peers.addrs {
+            // A child may take a moment to bind.
+            wait_until(|| Ok(sock.send_to(&[0u8; 16], to).is_ok() && sock.recv_from(&mut buf).is_ok()))?;
+        }
+        Ok((sock, peers))
+    }
+
+    /// Turns the children into the peers of a direct pattern: each learns
+    /// the others' addresses.
+    fn tell_others(&self, sock: &UdpSocket) -> Result<(), String> {
+        let mut buf = [0u8; 256];
+        for &to in &self.addrs {
+            let mut m = vec![OTHERS];
+            for a in self.addrs.iter().filter(|&&a| a != to) {
+                m.extend_from_slice(a.to_string().as_bytes());
+                m.push(b' ');
+            }
+            sock.send_to(&m, to).map_err(|e| e.to_string())?;
+            sock.recv_from(&mut buf).map_err(|e| format!("a pattern peer did not answer: {e}"))?;
+        }
+        Ok(())
+    }
+
+    fn stop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// `cgm bench-echo`: sends every datagram back to its sender, forever
+/// (but a [`pattern_floor`]'s `Done`); or, once told its peers' addresses,
+/// plays a member of [`pattern_floor`]'s direct pattern.
 pub fn echo(bind: SocketAddr) -> Result<ExitCode, String> {
     let sock = UdpSocket::bind(bind).map_err(|e| format!("cannot bind {bind}: {e}"))?;
     let mut buf = [0u8; 65_536];
+    let mut others: Vec<SocketAddr> = Vec::new();
+    // Of the sample in progress: its number, who sequenced it (none yet),
+    // the ACKs of peers received, whether this peer said `Done`.
+    let (mut sample, mut coordinator, mut acks, mut done) = (0u64, None, 0usize, false);
     loop {
         let (n, from) = sock.recv_from(&mut buf).map_err(|e| e.to_string())?;
-        sock.send_to(&buf[..n], from).map_err(|e| e.to_string())?;
+        if n >= 1 && buf[0] == OTHERS {
+            let text = String::from_utf8_lossy(&buf[1..n]);
+            others = text.split_whitespace().filter_map(|a| a.parse().ok()).collect();
+            sock.send_to(&[OTHERS], from).map_err(|e| e.to_string())?;
+            continue;
+        }
+        if others.is_empty() || n < 9 {
+            // A `Done` passed on ends a relayed protocol: nothing answers it.
+            if !(n >= 9 && buf[0] == DONE) {
+                sock.send_to(&buf[..n], from).map_err(|e| e.to_string())?;
+            }
+            continue;
+        }
+        let k = u64::from_le_bytes(buf[1..9].try_into().expect("9 bytes"));
+        if k > sample {
+            (sample, coordinator, acks, done) = (k, None, 0, false);
+        }
+        if k < sample {
+            continue;
+        }
+        match buf[0] {
+            SEQUENCED => {
+                coordinator = Some(from);
+                buf[0] = ACK;
+                sock.send_to(&buf[..n], from).map_err(|e| e.to_string())?;
+                for to in &others {
+                    sock.send_to(&buf[..n], to).map_err(|e| e.to_string())?;
+                }
+            }
+            ACK => acks += 1,
+            _ => {}
+        }
+        if let Some(c) = coordinator.filter(|_| acks == others.len() && !done) {
+            done = true;
+            buf[0] = DONE;
+            for to in std::iter::once(&c).chain(&others) {
+                sock.send_to(&buf[..n], to).map_err(|e| e.to_string())?;
+            }
+        }
     }
 }
 

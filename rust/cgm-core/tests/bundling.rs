@@ -1,0 +1,57 @@
+//! What a member sends after several inputs in a row (a burst of datagrams
+//! read in one wake-up) goes to each peer in one datagram, however many
+//! messages those inputs queued for it.
+
+mod common {
+    pub mod group;
+}
+
+use cgm_core::{AppProtocol, Dest, Transmit};
+use common::group::Group;
+
+fn to(ts: &[Transmit], id: u32) -> usize {
+    ts.iter().filter(|t| t.dest == Dest::Node(id)).count()
+}
+
+/// Member 3 takes in the coordinator's `Sequenced` and member 2's ACK in one
+/// go: its own ACK completes the round, so it decides at once and owes each
+/// peer an ACK and a `Done`, which leave together, one datagram per peer
+/// (two each when every input was cut into datagrams of its own).
+#[test]
+fn an_ack_and_a_decision_queued_for_one_peer_in_one_burst_leave_in_one_datagram() {
+    let mut g = Group::formed();
+    let before: Vec<u64> = g.cores.iter().map(|c| c.status(g.now).completed).collect();
+    let reported = g.reported.clone();
+    g.cores[0].propose_app(g.now, None, AppProtocol { payload: vec![1u8; 16].into(), rounds: 1, wait: None }).expect("quorum");
+    let sequenced = g.take(1);
+    assert_eq!((to(&sequenced, 2), to(&sequenced, 3)), (1, 1), "the coordinator sequences to each member once");
+    let to2 = sequenced.iter().find(|t| t.dest == Dest::Node(2)).expect("checked");
+    g.hand(1, to2);
+    let acks2 = g.take(2);
+    assert_eq!((to(&acks2, 1), to(&acks2, 3)), (1, 1), "member 2 ACKs to each member");
+    // Member 3's burst: the sequencing, then member 2's ACK, then it drains.
+    let to3 = sequenced.iter().find(|t| t.dest == Dest::Node(3)).expect("checked");
+    g.hand(1, to3);
+    let ack2_to3 = acks2.iter().find(|t| t.dest == Dest::Node(3)).expect("checked");
+    g.hand(2, ack2_to3);
+    assert_eq!(g.cores[2].status(g.now).completed, before[2] + 1, "member 3 decided in its burst");
+    let out3 = g.take(3);
+    assert_eq!(
+        (to(&out3, 1), to(&out3, 2)),
+        (1, 1),
+        "member 3's ACK and decision leave in one datagram per peer: {:?}",
+        out3.iter().map(|t| (t.dest, t.bytes.len())).collect::<Vec<_>>()
+    );
+    // The rest as it comes: the protocol completes everywhere.
+    let ack2_to1 = acks2.iter().find(|t| t.dest == Dest::Node(1)).expect("checked");
+    g.hand(2, ack2_to1);
+    for t in &out3 {
+        g.hand(3, t);
+    }
+    g.deliver();
+    for (i, c) in g.cores.iter().enumerate() {
+        let s = c.status(g.now);
+        assert_eq!(s.completed, before[i] + 1, "node {} completed the protocol", i + 1);
+        assert_eq!(g.reported[i], reported[i] + 1, "node {} reported it", i + 1);
+    }
+}
