@@ -673,20 +673,13 @@ impl Member {
         }
     }
 
-    /// Persists the member's state when it changed, then handles the core's
-    /// events and sends what it wants sent, until both are empty.
+    /// Persists the member's state when it changed, then sends what the core
+    /// wants sent and handles its events, until both are empty.
     fn drain(&mut self) {
         loop {
             let mut progressed = false;
             if !self.persist() {
                 return;
-            }
-            // Events first: a host waiting on an outcome is woken before
-            // this thread sends the datagrams that follow it (on a machine
-            // of few cores, while they go out).
-            while let Some(e) = self.core.poll_event() {
-                progressed = true;
-                self.on_event(e);
             }
             while let Some(t) = self.core.poll_transmit() {
                 progressed = true;
@@ -709,6 +702,10 @@ impl Member {
                         log::debug!("node {}: send to {to} failed: {e}", self.core.id());
                     }
                 }
+            }
+            while let Some(e) = self.core.poll_event() {
+                progressed = true;
+                self.on_event(e);
             }
             if !progressed {
                 break;
