@@ -71,8 +71,7 @@ impl QueryCollector {
         if self.parts.iter().any(Option::is_none) {
             return None;
         }
-        let bytes: Vec<u8> = self.parts.iter().flatten().flat_map(|c| c.iter().copied()).collect();
-        self.parts.clear();
+        let bytes = self.parts.drain(..).flatten().map(ByteBuf::into_vec).collect::<Vec<_>>().concat();
         Some(wire::decode_status(&bytes))
     }
 
@@ -83,5 +82,30 @@ impl QueryCollector {
     pub fn accept_datagram(&mut self, buf: &[u8]) -> Option<Result<Status, WireError>> {
         let (_, frame) = wire::decode_frame(buf).ok()?;
         self.accept(frame)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Config, Core, Time};
+
+    /// A status split into many parts comes back whole whatever order its
+    /// parts arrive in, with a part twice and another request's part between.
+    #[test]
+    fn an_answer_in_parts_is_collected_in_any_order() {
+        let status = Core::new(Config::new(1, 1, vec![1, 2, 3]), Time(0)).expect("valid config").status(Time(5));
+        let mut frames = reply_frames(&status, 7, 100);
+        assert!(frames.len() > 3, "a status takes several 100-byte parts");
+        frames.reverse();
+        let again = frames[1].clone();
+        frames.insert(2, again);
+        frames.insert(1, Frame::StatusReply { req: 8, part: 0, parts: 1, chunk: ByteBuf::from(vec![1, 2, 3]) });
+        let mut c = QueryCollector::new(7);
+        let last = frames.pop().expect("parts");
+        for f in frames {
+            assert!(c.accept(f).is_none(), "incomplete until the last part");
+        }
+        assert_eq!(c.accept(last).expect("complete").expect("decodes"), status);
     }
 }
