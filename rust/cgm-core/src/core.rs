@@ -669,6 +669,10 @@ impl Core {
         // Recorded once submitted: a refused proposal ran nothing, and its
         // id stays free.
         let chosen = txid.map(|t| (t, body.clone()));
+        // What earlier inputs queued enters the send window first, as it
+        // would have had the host drained in between: proposals made one
+        // after another meet backpressure where they would have one by one.
+        self.cut_datagrams();
         self.with_engine(|e, cx| e.submit(cx, pid, body, now))?;
         if let Some((t, body)) = chosen {
             self.transactions.record(t, &body);
@@ -987,9 +991,7 @@ impl Core {
         if self.unpersisted() {
             return None;
         }
-        if let Some(now) = self.unflushed.take() {
-            self.net.flush(&self.tuning.params, now);
-        }
+        self.cut_datagrams();
         let (dest, to_inc, frame) = self.net.outbox.pop_front()?;
         let to = match dest {
             Dest::Node(id) => id,
@@ -1156,6 +1158,14 @@ impl Core {
             Msg::Propose { .. } | Msg::Sequenced { .. } | Msg::Ack { .. } | Msg::Done { .. } | Msg::Acks { .. } => {
                 self.membership(|m, cx| m.deliver(cx, sender, msg, now))
             }
+        }
+    }
+
+    /// Cuts what the channels hold into datagrams, if inputs since the last
+    /// time queued any (see [`Core::unflushed`]).
+    fn cut_datagrams(&mut self) {
+        if let Some(now) = self.unflushed.take() {
+            self.net.flush(&self.tuning.params, now);
         }
     }
 

@@ -2,7 +2,7 @@
 //! engine benchmarks (`benches/core.rs`) and the tests that count what the
 //! cores send (`tests/bundling.rs`).
 
-use cgm_core::{Config, Core, Dest, Event, Time, Transmit};
+use cgm_core::{Config, Core, Dest, Event, Params, Time, Transmit};
 use std::time::Duration;
 
 /// Three cores (nodes 1 to 3) and the simulated clock they run on.
@@ -19,8 +19,17 @@ impl Group {
     /// # Panics
     /// When they do not within 10 simulated seconds.
     pub fn formed() -> Group {
+        Group::formed_with(&Params::default())
+    }
+
+    /// As [`Group::formed`], every node configured with `params`.
+    ///
+    /// # Panics
+    /// As [`Group::formed`].
+    pub fn formed_with(params: &Params) -> Group {
         let ids = vec![1, 2, 3];
-        let cores = ids.iter().map(|&id| Core::new(Config::new(id, 1, ids.clone()), Time(0)).expect("valid config")).collect();
+        let config = |id| Config { params: params.clone(), ..Config::new(id, 1, ids.clone()) };
+        let cores = ids.iter().map(|&id| Core::new(config(id), Time(0)).expect("valid config")).collect();
         let mut g = Group { cores, now: Time(0), reported: vec![0; 3] };
         while !g.cores.iter().all(|c| {
             let s = c.status(g.now);
