@@ -7,8 +7,8 @@
 //! each datagram, drain [`Core::poll_event`], then arm a timer for
 //! [`Core::poll_timeout`] and call [`Core::handle_timeout`] when it fires.
 //! Messages are cut into datagrams when the transmits are drained, so what
-//! several inputs in a row send to one peer goes in one datagram; the
-//! deadlines of what they sent count once it is drained.
+//! several inputs in a row send to one peer goes in one datagram; until
+//! then [`Core::poll_timeout`] says they are due.
 
 use crate::change::Tuning;
 use crate::config::Config;
@@ -77,9 +77,11 @@ pub struct Core {
     /// Datagrams handed in and out (see [`Core::local_metrics`]).
     datagrams: (u64, u64),
     /// When messages were last queued on the channels without being cut
-    /// into datagrams: they are cut at the next [`Core::poll_transmit`], so
-    /// the messages several inputs in a row queue for one peer (a burst of
-    /// datagrams read in one wake-up) leave in one datagram, not one each.
+    /// into datagrams: they are cut at the next [`Core::poll_transmit`] (or
+    /// proposal, before its backpressure check), so the messages several
+    /// inputs in a row queue for one peer (a burst of datagrams read in one
+    /// wake-up) leave in one datagram, not one each. Until then
+    /// [`Core::poll_timeout`] says they are due.
     unflushed: Option<Time>,
     /// The newest wire version each sender speaks: the newest both speak
     /// is what it is sent in (see [`wire::MIN_WIRE_VERSION`]).
@@ -1018,6 +1020,14 @@ impl Core {
             }
         };
         add(self.queries.values().map(|q| q.next_send).min());
+        // Messages not cut into datagrams yet are due at once (their
+        // retransmission and delayed-acknowledgement deadlines count once
+        // they are): a host that polls its timeout before its transmits
+        // still sends them. Not while the state waits to be persisted:
+        // nothing leaves before that.
+        if !self.unpersisted() {
+            add(self.unflushed);
+        }
         if !self.net.left {
             add(self.ring.next_deadline());
             add(self.mem.next_deadline());
@@ -1162,7 +1172,7 @@ impl Core {
     }
 
     /// Cuts what the channels hold into datagrams, if inputs since the last
-    /// time queued any (see [`Core::unflushed`]).
+    /// time queued any (see the field `unflushed`).
     fn cut_datagrams(&mut self) {
         if let Some(now) = self.unflushed.take() {
             self.net.flush(&self.tuning.params, now);

@@ -89,7 +89,8 @@ pub struct PeerStatus {
     pub last_ack_round: u64,
     /// When it was last heard from (member's clock), if ever.
     pub last_heard: Option<Time>,
-    /// Fragments queued to it behind the window.
+    /// Messages queued to it behind the window (or, until the member's
+    /// host next takes its datagrams, not yet cut into fragments).
     pub queued: u64,
     /// Fragments in flight to it.
     pub in_flight: u64,

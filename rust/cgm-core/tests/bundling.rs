@@ -87,3 +87,23 @@ fn proposals_made_without_a_drain_between_meet_backpressure_no_sooner_than_one_b
     assert!(one_by_one < 100, "some proposals are taken");
     assert_eq!(refused_of_100(false), one_by_one);
 }
+
+/// Until its host takes its datagrams, a member with messages not yet cut
+/// into them says they are due, so a host that polls its timeout first (or
+/// completes a wait from within its event loop) still sends them at once.
+#[test]
+fn messages_not_yet_cut_into_datagrams_are_due_at_once() {
+    let mut g = Group::formed();
+    let due = |g: &Group| g.cores[0].poll_timeout().is_some_and(|t| t <= g.now);
+    for _ in 0..10 {
+        if due(&g) {
+            g.cores[0].handle_timeout(g.now);
+            g.deliver();
+        }
+    }
+    assert!(!due(&g), "nothing is due once the timers that were are handled");
+    g.cores[0].propose_app(g.now, None, AppProtocol { payload: vec![2u8; 16].into(), rounds: 1, wait: None }).expect("quorum");
+    assert!(due(&g), "the sequencing waits to be sent");
+    assert_eq!(g.take(1).len(), 2, "one datagram to each member");
+    assert!(!due(&g), "nothing is due once it is sent");
+}

@@ -365,11 +365,14 @@ impl Member {
             for l in local.try_iter() {
                 self.on_local(l);
             }
+            // Drained first: what the commands queued is sent, and is not
+            // taken for a deadline due (see `Core::poll_timeout`).
+            self.drain();
             let now = self.now();
             if self.core.poll_timeout().is_some_and(|d| d <= now) {
                 self.core.handle_timeout(now);
+                self.drain();
             }
-            self.drain();
             if self.retiring.first().is_some_and(|(_, until)| *until <= Instant::now()) {
                 self.sync_keys();
             }
