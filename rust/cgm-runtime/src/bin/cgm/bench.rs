@@ -523,16 +523,14 @@ fn disk_floor(writers: usize, n: usize) -> Result<Summary, String> {
 }
 
 fn udp_floor(n: usize) -> Result<Summary, String> {
-    let (sock, mut peers) = Peers::start(1)?;
+    let (sock, peers) = Peers::start(1)?;
     let to = peers.addrs[0];
     let payload = [0u8; 96];
     let mut buf = [0u8; 256];
-    let r = latencies(n, || {
+    latencies(n, || {
         sock.send_to(&payload, to)?;
         sock.recv_from(&mut buf).map(drop)
-    });
-    peers.stop();
-    r
+    })
 }
 
 /// What [`pattern_floor`] sends: the datagrams of one protocol, or of one
@@ -566,7 +564,7 @@ fn pattern_floor(n: u32, pattern: Pattern, samples: usize) -> Result<Summary, St
     let others = n as usize - 1;
     let direct = (n as usize) < RELAY_FROM;
     assert!(!(direct && pattern == Pattern::AckRound), "no floor of a direct ACK round");
-    let (sock, mut peers) = Peers::start(others)?;
+    let (sock, peers) = Peers::start(others)?;
     if direct {
         peers.tell_others(&sock)?;
     }
@@ -589,7 +587,7 @@ fn pattern_floor(n: u32, pattern: Pattern, samples: usize) -> Result<Summary, St
         }
         Ok(())
     };
-    let r = latencies(samples, || -> std::io::Result<()> {
+    latencies(samples, || -> std::io::Result<()> {
         k += 1;
         send_all(SEQUENCED, k)?;
         if direct {
@@ -603,9 +601,7 @@ fn pattern_floor(n: u32, pattern: Pattern, samples: usize) -> Result<Summary, St
         send_all(RELAY, k)?;
         wait(&mut buf, k, others)?;
         send_all(DONE, k)
-    });
-    peers.stop();
-    r
+    })
 }
 
 /// Kinds of datagram in [`pattern_floor`] (the first byte; the sample
@@ -617,7 +613,7 @@ const DONE: u8 = 4;
 /// The datagram that gives a direct pattern's peer its peers' addresses.
 const OTHERS: u8 = 5;
 
-/// Child processes running `cgm bench-echo`, and this thread's socket to them.
+/// Child processes running `cgm bench-echo`, stopped when dropped.
 struct Peers {
     addrs: Vec<SocketAddr>,
     children: Vec<Child>,
@@ -664,8 +660,11 @@ impl Peers {
         }
         Ok(())
     }
+}
 
-    fn stop(&mut self) {
+impl Drop for Peers {
+    /// Stops the children, on every way out (one that never answered too).
+    fn drop(&mut self) {
         for c in &mut self.children {
             let _ = c.kill();
             let _ = c.wait();
